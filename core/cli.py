@@ -1,0 +1,182 @@
+"""The ``headmix`` command: everything the window does, for scripts and servers.
+
+Exit codes: 0 done, 1 failed (disk full, cancelled, an internal error), 2 bad input or
+invalid targets. A user never sees a traceback; ``HEADMIX_DEBUG=1`` shows one for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
+from .methods import METHODS
+
+DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="headmix",
+        description="Shrink a transformer checkpoint by mixing its attention heads. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"headmix {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("inspect", help="summarise a checkpoint (reads headers only)")
+    p.add_argument("path", help="a .safetensors file or a model folder")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    p = sub.add_parser("shrink", help="export a checkpoint with fewer or smaller attention heads")
+    p.add_argument("source", help="a .safetensors file or a model folder")
+    p.add_argument("-o", "--output", help="the folder to create (required unless --dry-run)")
+    p.add_argument("--heads", type=_positive, help="query heads per layer")
+    p.add_argument("--kv-heads", type=_positive, help="key/value heads per layer (must divide --heads)")
+    p.add_argument("--head-dim", type=_positive, help="head size")
+    p.add_argument("--layers", help="layers to shrink, e.g. 0-11,20 (default: all)")
+    p.add_argument("--method", choices=list(METHODS), help="how new heads are made from old ones (default: mean)")
+    p.add_argument("--seed", type=_seed, help="seed for the random and article methods")
+    p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")
+    p.add_argument("--save-preset", metavar="FILE", help="also save these settings as a preset file")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and the loadability verdict, write nothing")
+
+    sub.add_parser("presets", help="list the built-in presets")
+
+    p = sub.add_parser("gui", help="open the window")
+    p.add_argument("path", nargs="?", help="a checkpoint to open")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "inspect":
+            return _inspect(args)
+        if args.command == "shrink":
+            return _shrink(args)
+        if args.command == "presets":
+            return _presets()
+        return _gui(getattr(args, "path", None))
+    except (Cancelled, KeyboardInterrupt):
+        print("headmix: cancelled; nothing was left behind", file=sys.stderr)
+        return 1
+    except OutputRefused as e:
+        print(f"headmix: {e}", file=sys.stderr)
+        return 2
+    except ExportError as e:
+        print(f"headmix: {e}", file=sys.stderr)
+        return 1
+    except HeadmixError as e:
+        print(f"headmix: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug: say so plainly, keep the traceback for those who ask
+        if os.environ.get("HEADMIX_DEBUG"):
+            raise
+        print(f"headmix: internal error: {type(e).__name__}: {e} (run with HEADMIX_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def _inspect(args) -> int:
+    from .inspection import format_summary, inspect_path
+
+    info = inspect_path(args.path)
+    print(json.dumps(info, indent=2) if args.json else format_summary(info))
+    return 0
+
+
+def _shrink(args) -> int:
+    from . import presets
+    from .checkpoint import open_checkpoint
+    from .architecture import detect
+    from .export import export
+    from .plan import Plan
+
+    checkpoint = open_checkpoint(args.source)
+    arch = detect(checkpoint)
+    preset = presets.find(args.preset) if args.preset else presets.Preset()
+    preset = preset.with_overrides(
+        heads=args.heads, kv_heads=args.kv_heads, head_dim=args.head_dim, method=args.method, seed=args.seed,
+        layers=args.layers,
+    )
+    targets, method, seed = preset.resolve(arch)
+    plan = Plan.build(checkpoint, targets, method, seed, arch=arch)
+    if args.save_preset:
+        saved = presets.save(preset, args.save_preset)
+        print(f"saved preset {saved}", file=sys.stderr)
+    if args.dry_run:
+        plan.kept_pairs  # noqa: B018 - computes select's pair scores so describe() can report them
+        for i in plan.layers:
+            plan.mixing(i)  # builds every layer's matrices so their warnings are reported
+        print(plan.describe())
+        return 0
+    if not args.output:
+        print("headmix: shrink needs -o OUTPUT (or --dry-run)", file=sys.stderr)
+        return 2
+    print(plan.describe(), file=sys.stderr)
+    out = export(plan, args.output, force=args.force, progress=_progress_bar())
+    ok, reason = plan.loadability
+    print(f"wrote {out} ({'loads in transformers' if ok else reason})")
+    return 0
+
+
+def _progress_bar():
+    """A tqdm bar on a terminal; silence in scripts and logs."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="export", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _presets() -> int:
+    from .presets import builtin
+
+    for name, preset in builtin().items():
+        print(f"{name:<28} {preset.name}: {preset.description}")
+    return 0
+
+
+def _gui(path: str | None) -> int:
+    # The window is imported only here: the rest of the command line runs without Qt.
+    from headmix.gui.app import run
+
+    return run(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

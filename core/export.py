@@ -1,0 +1,186 @@
+"""Executing a plan into a new folder, one tensor at a time.
+
+Memory stays near the largest single tensor: untouched tensors are copied file-to-file by
+the kernel, attention tensors are read memory-mapped, mixed and written before the next
+one is touched. Everything is written into a hidden sibling folder that is renamed into
+place at the very end, so a crash, a full disk or a cancel leaves no half-written output,
+and the source folder is never written to.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import shutil
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import INDEX_NAME, PICKLE_SUFFIXES
+from .errors import Cancelled, ExportError, OutputRefused
+from .inspection import human_bytes
+from .mixing import mix_tensor
+from .plan import Plan
+from .safetensors_file import OutputTensor, copy_range, encode_header
+
+Progress = Callable[[int, int], None]
+
+PROVENANCE_NAME = "headmix.json"
+MATRICES_NAME = "headmix_matrices.npz"
+#: headroom on top of the tensor bytes for headers, config and copied small files
+DISK_MARGIN = 16 * 1024 * 1024
+_SKIPPED_SUFFIXES = PICKLE_SUFFIXES + (".safetensors", ".h5", ".msgpack", ".gguf", ".onnx")
+
+
+def check_output(plan: Plan, out: Path, force: bool) -> Path:
+    """Refuse outputs that would touch the source or silently replace a user's files."""
+    out = Path(out).expanduser().resolve()
+    source = plan.checkpoint.folder.resolve()
+    if out == source or source in out.parents:
+        raise OutputRefused(f"{out}: the output must not be inside the source folder {source}")
+    if out in source.parents:
+        raise OutputRefused(f"{out}: the output folder contains the source {source}; choose another folder")
+    if out.exists():
+        if not out.is_dir():
+            raise OutputRefused(f"{out}: exists and is not a folder")
+        if any(out.iterdir()) and not force:
+            raise OutputRefused(f"{out}: the folder is not empty; choose another or replace it (--force)")
+    parent = out.parent
+    if not parent.is_dir():
+        raise OutputRefused(f"{parent}: the folder to export into does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputRefused(f"{parent}: no permission to write there")
+    return out
+
+
+def _other_files(plan: Plan) -> list[Path]:
+    """Files a loader needs beside the weights: tokenizer, generation config, templates..."""
+    folder = plan.checkpoint.folder
+    skip = {INDEX_NAME, "config.json", PROVENANCE_NAME, MATRICES_NAME}
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name not in skip
+        and not p.name.endswith(_SKIPPED_SUFFIXES)
+    )  # fmt: skip
+
+
+def needed_bytes(plan: Plan) -> int:
+    return plan.bytes_after + sum(p.stat().st_size for p in _other_files(plan)) + DISK_MARGIN
+
+
+def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Progress | None = None,
+           cancelled: Callable[[], bool] | None = None) -> Path:
+    """Write the shrunk checkpoint to ``out`` and return its path.
+
+    ``progress(done, total)`` is called in bytes after every tensor; ``cancelled()`` is
+    polled between tensors and, when true, stops the export with :class:`Cancelled` after
+    removing everything written so far.
+    """
+    out = check_output(plan, Path(out), force)
+    need = needed_bytes(plan)
+    free = shutil.disk_usage(out.parent).free
+    if free < need:
+        raise ExportError(
+            f"{out.parent}: not enough free disk space: the export needs {human_bytes(need)}, "
+            f"and {human_bytes(free)} is free"
+        )
+    partial = out.parent / f".{out.name}.headmix-partial-{os.getpid()}"
+    if partial.exists():
+        shutil.rmtree(partial)
+    try:
+        partial.mkdir()
+        _write(plan, partial, progress or (lambda done, total: None), cancelled or (lambda: False))
+        _replace(partial, out)
+    except BaseException as e:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(e, OSError):
+            if e.errno == errno.ENOSPC:
+                raise ExportError(f"{out}: the disk filled up during the export; nothing was left behind") from None
+            raise ExportError(f"{out}: export failed: {e.strerror or e}; nothing was left behind") from None
+        raise
+    return out
+
+
+def _replace(partial: Path, out: Path) -> None:
+    if out.exists():
+        old = out.parent / f".{out.name}.headmix-old-{os.getpid()}"
+        out.rename(old)
+        partial.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        partial.rename(out)
+
+
+def _write(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+    checkpoint = plan.checkpoint
+    changed = plan.changed_tensors()
+    owner = {name: layer for i in plan.layers for layer in [plan.layer(i)] for name in layer.tensor_names()}
+    total = plan.bytes_after
+    done = 0
+    progress(0, total)
+    for header in checkpoint.headers:
+        outputs = []
+        for name, info in header.tensors.items():
+            shape = plan.shapes[name]
+            nbytes = info.nbytes if name not in changed else int(np.prod(shape)) * (info.nbytes // max(info.numel, 1))
+            outputs.append(OutputTensor(name, info.dtype, shape, nbytes))
+        with open(folder / header.path.name, "wb") as dst, open(header.path, "rb") as src:
+            dst.write(encode_header(outputs, header.metadata))
+            for out_tensor in outputs:
+                if cancelled():
+                    raise Cancelled("export cancelled; nothing was left behind")
+                info = header.tensors[out_tensor.name]
+                if out_tensor.name in changed:
+                    layer = owner[out_tensor.name]
+                    data = mix_tensor(layer, plan.mixing(layer.index), info.name, checkpoint.read(info.name), info.dtype)
+                    assert data.shape == out_tensor.shape and data.nbytes == out_tensor.nbytes, out_tensor.name
+                    dst.write(data.reshape(-1).view(np.uint8))
+                    del data
+                else:
+                    copy_range(src, dst, info.start, info.nbytes)
+                done += out_tensor.nbytes
+                progress(done, total)
+    if checkpoint.sharded:
+        index = dict(checkpoint.index)
+        index["metadata"] = {**(index.get("metadata") or {}), "total_size": plan.bytes_after}
+        _write_json(folder / INDEX_NAME, index)
+    config = plan.new_config()
+    if config is not None:
+        _write_json(folder / "config.json", config)
+    for path in _other_files(plan):
+        shutil.copyfile(path, folder / path.name)
+    _write_json(folder / PROVENANCE_NAME, plan.provenance())
+    _write_matrices(plan, folder / MATRICES_NAME)
+
+
+def _write_json(path: Path, value: dict) -> None:
+    path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+
+
+def matrices(plan: Plan) -> dict[str, np.ndarray]:
+    """Every changed layer's matrices, named ``layer{i}.{what}``."""
+    arrays: dict[str, np.ndarray] = {}
+    for i in plan.layers:
+        m = plan.mixing(i)
+        for key, value in (
+            ("q_heads", m.q_heads), ("kv_heads", m.kv_heads), ("qk_dims", m.qk_dims), ("k_dims", m.k_dims),
+            ("v_dims", m.v_dims), ("o_heads", m.o_heads), ("o_dims", m.o_dims),
+            ("scales", np.array([m.q_scale, m.q_norm_scale])),
+        ):  # fmt: skip
+            arrays[f"layer{i}.{key}"] = value
+    return arrays
+
+
+def _write_matrices(plan: Plan, path: Path) -> None:
+    """An .npz numpy can load, written with fixed timestamps so two runs give the same bytes
+    (``np.savez`` stamps the current time into the zip)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, array in matrices(plan).items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue(),
+                        compress_type=zipfile.ZIP_DEFLATED)

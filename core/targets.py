@@ -1,0 +1,121 @@
+"""What the user asks for: head counts, head size and layers, and whether they can be built."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .architecture import Architecture, AttentionLayer
+from .errors import TargetError
+from .importance import rotary_pairs
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Targets for the shrink. ``None`` keeps the source's value; ``layers`` None means all."""
+
+    num_heads: int | None = None
+    num_kv_heads: int | None = None
+    head_dim: int | None = None
+    layers: tuple[int, ...] | None = None
+
+
+def parse_layers(spec: str | None, num_layers: int) -> tuple[int, ...] | None:
+    """``"0-11,20"`` -> (0, ..., 11, 20); None, "" or "all" -> None (every layer)."""
+    if spec is None or spec.strip().lower() in ("", "all"):
+        return None
+    layers: set[int] = set()
+    for part in spec.split(","):
+        part = part.strip()
+        m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+        if not m:
+            raise TargetError(f"layers: '{part}' is not a layer number or a range such as 0-11", field="layers")
+        lo, hi = int(m[1]), int(m[2] or m[1])
+        if lo > hi:
+            raise TargetError(f"layers: range '{part}' runs backwards", field="layers")
+        if hi >= num_layers:
+            raise TargetError(f"layers: the model has layers 0-{num_layers - 1}; '{part}' is outside", field="layers")
+        layers.update(range(lo, hi + 1))
+    return tuple(sorted(layers))
+
+
+def format_layers(layers: tuple[int, ...] | None) -> str:
+    if layers is None:
+        return "all"
+    runs, start = [], None
+    for i, layer in enumerate(layers):
+        if start is None:
+            start = layer
+        if i + 1 == len(layers) or layers[i + 1] != layer + 1:
+            runs.append(str(start) if start == layer else f"{start}-{layer}")
+            start = None
+    return ",".join(runs)
+
+
+def resolve(arch: Architecture, targets: Targets) -> tuple[int, int, int]:
+    """The concrete (heads, kv heads, head size), filling what the user left unset.
+
+    Unset kv heads stay as they are on a grouped-query model, and follow the query heads on
+    a multi-head model, so "halve the heads" keeps an MHA model MHA.
+    """
+    heads = targets.num_heads if targets.num_heads is not None else arch.num_heads
+    if targets.num_kv_heads is not None:
+        kv = targets.num_kv_heads
+    elif arch.num_kv_heads == arch.num_heads:
+        kv = heads
+    else:
+        kv = arch.num_kv_heads
+    d = targets.head_dim if targets.head_dim is not None else arch.head_dim
+    return heads, kv, d
+
+
+def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, method: str) -> None:
+    """Raise :class:`TargetError`, naming the control, unless these targets can be built."""
+    nq, nkv, hd = layer.num_heads, layer.num_kv_heads, layer.head_dim
+    for value, field, label in ((heads, "heads", "query heads"), (kv, "kv_heads", "key/value heads"), (d, "head_dim", "head size")):
+        if type(value) is not int or value < 1:
+            raise TargetError(f"{label} must be a positive whole number, not {value!r}", field=field)
+    if heads > nq:
+        raise TargetError(f"query heads: {heads} is more than the model's {nq}; headmix only shrinks", field="heads")
+    if kv > nkv:
+        raise TargetError(f"key/value heads: {kv} is more than the model's {nkv}; headmix only shrinks", field="kv_heads")
+    if d > hd:
+        raise TargetError(f"head size: {d} is more than the model's {hd}; headmix only shrinks", field="head_dim")
+    if family in ("gpt2", "bert") and kv != heads:
+        raise TargetError(
+            f"key/value heads: {family} has no grouped-query attention, so kv heads must equal query heads ({heads})",
+            field="kv_heads",
+        )
+    if heads % kv:
+        raise TargetError(f"key/value heads: {kv} does not divide the {heads} query heads", field="kv_heads")
+    # Every new kv head is built from a group of old ones (or one kept head); its new query
+    # heads can only come from the query heads reading that group (design note, rule 4).
+    smallest_group = (nkv // kv) * (nq // nkv) if method != "select" else nq // nkv
+    if heads // kv > smallest_group:
+        raise TargetError(
+            f"query heads: {heads} query heads over {kv} key/value heads needs {heads // kv} per kv head, "
+            f"but each kv head group only reaches {smallest_group} old query heads; lower the query heads "
+            f"or raise the kv heads",
+            field="heads",
+        )
+    if d != hd and layer.rope is not None:
+        if 0 < layer.rope.rotary_dim < hd:
+            raise TargetError(
+                f"head size: this model rotates only {layer.rope.rotary_dim} of {hd} dims "
+                "(partial_rotary_factor); headmix cannot yet reduce its head size",
+                field="head_dim",
+            )
+        if rotary_pairs(layer) and d % 2:
+            raise TargetError(f"head size: {d} is odd; rotary embeddings need whole pairs of dims", field="head_dim")
+        from .rope import SUPPORTED_TYPES
+
+        if method != "article" and layer.rope.type not in SUPPORTED_TYPES:
+            raise TargetError(
+                f"head size: rope type '{layer.rope.type}' depends on the head size in ways headmix cannot "
+                f"reproduce (it handles {', '.join(SUPPORTED_TYPES)})",
+                field="head_dim",
+            )
+    if d != hd and "q_norm" in layer.names and not rotary_pairs(layer) and method != "select":
+        raise TargetError(
+            "head size: qk-norm weights can follow kept dims only; use the select method", field="head_dim"
+        )
