@@ -235,7 +235,8 @@ def article_mixing(index: int, q_heads: np.ndarray, kv_heads: np.ndarray, dims: 
     results rounded to the checkpoint's dtype.
     """
     warnings = []
-    for label, m in (("query-head", q_heads), ("kv-head", kv_heads), ("dim", dims)):
+    checked = [("head", q_heads)] if kv_heads is q_heads else [("query-head", q_heads), ("kv-head", kv_heads)]
+    for label, m in checked + [("dim", dims)]:
         if m.shape[0] != m.shape[1] or not np.array_equal(m, np.eye(m.shape[0])):
             for j, factor in near_zero_columns(m):
                 warnings.append(

@@ -1,0 +1,36 @@
+"""Test configuration: Qt runs offscreen, and tiny Hugging Face models are built once per session."""
+
+from __future__ import annotations
+
+import os
+
+# Set here, before anything imports Qt, so no test run needs a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "resources" / "demo"
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    """Build (once) and return the folder of a tiny saved model: model_dir(family, dtype=..., sharded=...)."""
+    from hf_models import save_model
+
+    cache: dict[tuple, Path] = {}
+
+    def get(family: str, dtype: str = "float32", sharded: bool = False) -> Path:
+        key = (family, dtype, sharded)
+        if key not in cache:
+            folder = tmp_path_factory.mktemp(f"{family}-{dtype}-{'sharded' if sharded else 'single'}")
+            save_model(family, folder, dtype=dtype, sharded=sharded)
+            cache[key] = folder
+        return cache[key]
+
+    return get
