@@ -1,0 +1,231 @@
+"""Export and `headmix shrink`: round trips, sharding, safety, presets."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+
+import hf_models
+from headmix.core import presets
+from headmix.core.checkpoint import open_checkpoint
+from headmix.core.cli import main
+from headmix.core.errors import Cancelled, ExportError, OutputRefused, PresetError
+from headmix.core.export import export
+from headmix.core.plan import Plan
+from headmix.core.targets import Targets
+
+
+def digest(folder):
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        h.update(p.name.encode())
+        if p.is_file():
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
+def test_cli_round_trip_loads_and_runs(tmp_path, capsys, model_dir, family):
+    src = model_dir(family, "bfloat16")
+    if family in ("gpt2", "bert"):
+        # their shape is fixed by hidden_size in transformers: only an unchanged export loads
+        args = ["--heads", "6"]
+    else:
+        args = ["--heads", "4", "--kv-heads", "2", "--head-dim", "8"]
+    code, out, err = cli(capsys, "shrink", src, "-o", tmp_path / "out", *args)
+    assert code == 0, err
+    assert "wrote" in out and "loads in transformers" in out
+    model = hf_models.load(family, tmp_path / "out")
+    assert torch.isfinite(hf_models.outputs(model)).all()
+    provenance = json.loads((tmp_path / "out" / "headmix.json").read_text())
+    assert provenance["method"] == "mean" and provenance["source_header_sha256"] == open_checkpoint(src).header_digest()
+    assert (tmp_path / "out" / "generation_config.json").exists() == (src / "generation_config.json").exists()
+
+
+@pytest.mark.interop
+def test_sharded_source_gives_sharded_output_with_valid_index(tmp_path, model_dir):
+    src = model_dir("llama", "bfloat16", sharded=True)
+    plan = Plan.build(open_checkpoint(src), Targets(num_heads=4, num_kv_heads=2))
+    out = export(plan, tmp_path / "out")
+    index = json.loads((out / "model.safetensors.index.json").read_text())
+    source_index = json.loads((src / "model.safetensors.index.json").read_text())
+    assert index["weight_map"] == source_index["weight_map"]
+    total = 0
+    for name, shard in index["weight_map"].items():
+        with safe_open(out / shard, "pt") as f:
+            t = f.get_tensor(name)
+            assert tuple(t.shape) == plan.shapes[name]
+            total += t.numel() * t.element_size()
+    assert index["metadata"]["total_size"] == total == plan.bytes_after
+    assert sum(1 for _ in out.glob("*.safetensors")) == sum(1 for _ in src.glob("*.safetensors"))
+    hf_models.outputs(hf_models.load("llama", out))
+
+
+def test_cancel_in_the_middle_leaves_nothing(tmp_path):
+    from conftest import DEMO
+
+    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    seen = []
+    with pytest.raises(Cancelled):
+        export(plan, tmp_path / "out", progress=lambda d, t: seen.append(d), cancelled=lambda: len(seen) > 10)
+    assert len(seen) > 10
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_full_disk_fails_early_with_the_numbers(tmp_path, monkeypatch):
+    from conftest import DEMO
+
+    import headmix.core.export as export_module
+
+    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    monkeypatch.setattr(export_module.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**12, 10**12 - 1000, 1000))
+    with pytest.raises(ExportError, match=r"not enough free disk space: the export needs [0-9.]+ MB, and 1.00 KB is free"):
+        export(plan, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_filling_up_during_the_write_cleans_up(tmp_path, monkeypatch):
+    from conftest import DEMO
+
+    import headmix.core.export as export_module
+
+    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    calls = {"n": 0}
+    real = export_module.copy_range
+
+    def failing_copy(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "copy_range", failing_copy)
+    with pytest.raises(ExportError, match="the disk filled up"):
+        export(plan, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_refuses_to_overwrite_and_to_write_into_the_source(tmp_path, capsys):
+    from conftest import DEMO
+
+    src = tmp_path / "src dir ü"
+    shutil.copytree(DEMO, src)
+    before = digest(src)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, _, err = cli(capsys, "shrink", src, "-o", out, "--heads", "4")
+    assert code == 2 and "not empty" in err and "--force" in err
+    assert (out / "keep.txt").read_text() == "mine"
+    for bad in (src, src / "inside", tmp_path):
+        code, _, err = cli(capsys, "shrink", src, "-o", bad, "--heads", "4", "--force")
+        assert code == 2 and ("inside the source" in err or "contains the source" in err), err
+    assert digest(src) == before
+    code, _, err = cli(capsys, "shrink", src, "-o", out, "--heads", "4", "--force")
+    assert code == 0, err
+    assert not (out / "keep.txt").exists() and (out / "model.safetensors").exists()
+    assert digest(src) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_unwritable_output_is_refused(tmp_path):
+    from conftest import DEMO
+
+    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    with pytest.raises(OutputRefused, match="does not exist"):
+        export(plan, tmp_path / "no" / "such" / "out")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputRefused, match="not a folder"):
+        export(plan, blocker)
+
+
+def test_dry_run_writes_nothing(tmp_path, capsys):
+    from conftest import DEMO
+
+    code, out, err = cli(capsys, "shrink", DEMO, "-o", tmp_path / "out", "--heads", "4", "--head-dim", "16", "--method", "select", "--dry-run")
+    assert code == 0, err
+    assert "query heads  8 -> 4" in out and "head size    32 -> 16" in out and "verdict      loads in transformers" in out
+    assert "rotary pairs keeps 8 of 16" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_runs_give_identical_bytes(tmp_path, capsys):
+    from conftest import DEMO
+
+    for name in ("a", "b"):
+        code, _, err = cli(capsys, "shrink", DEMO, "-o", tmp_path / name, "--heads", "4", "--head-dim", "16", "--method", "random", "--seed", "3")
+        assert code == 0, err
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+
+
+def test_presets_round_trip_and_flags_override(tmp_path, capsys):
+    from conftest import DEMO
+
+    saved = tmp_path / "p.json"
+    code, out, err = cli(capsys, "shrink", DEMO, "--heads", "4", "--kv-heads", "1", "--method", "select", "--seed", "9", "--layers", "0-1,3", "--dry-run", "--save-preset", saved)
+    assert code == 0, err
+    preset = presets.load(saved)
+    assert (preset.heads, preset.kv_heads, preset.head_dim, preset.method, preset.seed, preset.layers) == (4, 1, None, "select", 9, "0-1,3")
+    assert presets.load(presets.save(preset, tmp_path / "again.json")) == preset
+    data = json.loads(saved.read_text())
+    assert data["schema"] == 1 and "path" not in data and not any("/" in str(v) for k, v in data.items() if k != "heads")
+    code, out, err = cli(capsys, "shrink", DEMO, "--preset", saved, "--heads", "2", "--dry-run")
+    assert code == 0, err
+    assert "query heads  8 -> 2" in out and "kv heads     2 -> 1" in out and "select (seed 9)" in out and "layers       0-1,3 of 4" in out
+
+
+def test_builtin_presets_adapt_to_the_model(capsys, model_dir):
+    from conftest import DEMO
+
+    builtins = presets.builtin()
+    assert {"halve-query-heads", "mha-to-gqa", "article-quarter-head-size"} <= set(builtins)
+    code, out, _ = cli(capsys, "presets")
+    assert code == 0 and "halve-query-heads" in out
+    code, out, err = cli(capsys, "shrink", DEMO, "--preset", "halve-query-heads", "--dry-run")
+    assert code == 0 and "query heads  8 -> 4" in out, err
+    code, out, err = cli(capsys, "shrink", DEMO, "--preset", "article-quarter-head-size", "--dry-run")
+    assert code == 0 and "head size    32 -> 8" in out and "article" in out, err
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"schema": 1, "heads": 4, "colour": "red"}, "unknown key(s) colour"),
+        ({"schema": 2}, "this headmix reads schema 1"),
+        ({"schema": 1, "heads": -1}, "'heads' is -1"),
+        ({"schema": 1, "head_dim": "3/2"}, "'head_dim' is '3/2'"),
+        ({"schema": 1, "method": "magic"}, "'method' is 'magic'"),
+        ({"schema": 1, "layers": "0-x"}, "'layers' is '0-x'"),
+        ([1, 2], "must be a JSON object"),
+    ],
+)
+def test_bad_presets_are_explained(tmp_path, data, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(PresetError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        presets.load(path)
+
+
+def test_matrices_npz_is_loadable(tmp_path):
+    from conftest import DEMO
+
+    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4, head_dim=16), "random", 1)
+    export(plan, tmp_path / "out")
+    npz = np.load(tmp_path / "out" / "headmix_matrices.npz")
+    assert npz["layer0.q_heads"].shape == (8, 4) and npz["layer3.v_dims"].shape == (32, 16)
+    assert np.allclose(npz["layer2.q_heads"].sum(0), 1)

@@ -1,0 +1,159 @@
+"""Opening checkpoints: every family, single and sharded, BF16 and F32; headers only."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import struct
+import time
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import hf_models
+from headmix.core.architecture import detect
+from headmix.core.checkpoint import open_checkpoint
+from headmix.core.inspection import summary
+from headmix.core.safetensors_file import OutputTensor, encode_header
+
+EXPECTED = {
+    # family: (heads, kv heads, head size, layout, roles beyond q/k/v/o)
+    "llama": (8, 4, 16, "linear", set()),
+    "mistral": (8, 4, 16, "linear", set()),
+    "qwen2": (8, 4, 16, "linear", {"q_bias", "k_bias", "v_bias"}),
+    "qwen3": (8, 4, 16, "linear", {"q_norm", "k_norm"}),
+    "gpt2": (6, 6, 8, "conv1d", {"q_bias", "k_bias", "v_bias", "o_bias"}),
+    "bert": (6, 6, 8, "linear", {"q_bias", "k_bias", "v_bias", "o_bias"}),
+}
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("family", hf_models.FAMILIES)
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("sharded", [False, True], ids=["single", "sharded"])
+def test_families_are_detected(model_dir, family, dtype, sharded):
+    folder = model_dir(family, dtype, sharded)
+    checkpoint = open_checkpoint(folder)
+    assert checkpoint.sharded == sharded and (len(checkpoint.files) > 1) == sharded
+    arch = detect(checkpoint)
+    heads, kv, d, layout, extra = EXPECTED[family]
+    assert arch.family == family and arch.recognised and not arch.problems
+    assert (arch.num_heads, arch.num_kv_heads, arch.head_dim, arch.num_layers) == (heads, kv, d, 2)
+    assert all(layer.layout == layout for layer in arch.layers)
+    assert set(arch.layers[0].names) == {"q", "k", "v", "o"} | extra
+    if family == "gpt2":
+        assert arch.layers[0].names["q"] == arch.layers[0].names["k"] == arch.layers[0].names["v"]
+    assert (arch.rope is not None) == (family not in ("gpt2", "bert"))
+    if arch.rope:
+        assert arch.rope.type == "default" and arch.rope.theta > 1 and arch.rope.rotary_dim == d
+    info = summary(checkpoint, arch)
+    assert info["dtype"] == {"float32": "F32", "bfloat16": "BF16"}[dtype]
+    assert sum(info["parameters_by_part"].values()) == info["parameters"] == checkpoint.num_parameters
+    assert info["parameters_by_part"]["attention"] > 0 and info["parameters_by_part"]["mlp"] > 0
+    # tensors read on demand equal what transformers wrote
+    reference = {}
+    for f in checkpoint.files:
+        reference.update(load_file(f))
+    for name, tensor in list(reference.items())[:6]:
+        ours = torch.from_numpy(np.array(checkpoint.read_float(name)))
+        assert torch.equal(ours, tensor.float()), name
+
+
+def _write(path, tensors: dict[str, np.ndarray], dtype_names: dict[str, str] | None = None):
+    dtype_names = dtype_names or {}
+    with open(path, "wb") as f:
+        f.write(encode_header([OutputTensor(n, dtype_names.get(n, {"float64": "F64", "float32": "F32", "float16": "F16"}.get(a.dtype.name, "U8")), a.shape, a.nbytes) for n, a in tensors.items()]))
+        for a in tensors.values():
+            f.write(a.tobytes())
+
+
+def test_reads_f64_f16_and_passes_other_dtypes(tmp_path):
+    rng = np.random.default_rng(0)
+    tensors = {
+        "a": rng.normal(size=(3, 4)),
+        "b": rng.normal(size=(5,)).astype(np.float16),
+        "c": np.arange(6, dtype=np.uint8).reshape(2, 3),
+    }
+    _write(tmp_path / "m.safetensors", tensors, {"c": "F4_MYSTERY"})
+    checkpoint = open_checkpoint(tmp_path / "m.safetensors")
+    assert np.array_equal(checkpoint.read("a"), tensors["a"]) and checkpoint.tensors["a"].dtype == "F64"
+    assert np.array_equal(checkpoint.read("b"), tensors["b"]) and checkpoint.tensors["b"].dtype == "F16"
+    assert checkpoint.tensors["c"].dtype == "F4_MYSTERY" and checkpoint.tensors["c"].nbytes == 6
+    arch = detect(checkpoint)
+    assert not arch.recognised and "not recognised" in arch.description
+    assert set(arch.parts) == {"a", "b", "c"}
+
+
+def test_unknown_architecture_opens_and_lists_everything(tmp_path):
+    _write(tmp_path / "model.safetensors", {"encoder.blocks.0.mixer.in_proj": np.zeros((4, 4), np.float32)})
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "mamba", "architectures": ["MambaForCausalLM"]}))
+    checkpoint = open_checkpoint(tmp_path)
+    arch = detect(checkpoint)
+    assert arch.family == "unknown" and not arch.recognised
+    assert "model_type 'mamba'" in arch.description
+    assert list(arch.parts) == ["encoder.blocks.0.mixer.in_proj"]
+
+
+def test_config_disagreeing_with_shapes_names_tensor_and_number(tmp_path, model_dir):
+    src = model_dir("llama")
+    for f in src.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["num_key_value_heads"] = 2
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    arch = detect(open_checkpoint(tmp_path))
+    assert not arch.usable
+    assert any("model.layers.0.self_attn.k_proj.weight" in p and "[64, 48]" in p and "[32, 48]" in p for p in arch.problems)
+
+
+def test_70b_class_sharded_index_opens_fast_in_constant_memory(tmp_path):
+    """80 layers of Llama-70B shapes in 30 sparse shards: ~140 GB of BF16 that never touches the disk."""
+    hidden, heads, kv, d, ff, vocab = 8192, 64, 8, 128, 28672, 128256
+    layers = 80
+    shapes = {"model.embed_tokens.weight": (vocab, hidden), "lm_head.weight": (vocab, hidden), "model.norm.weight": (hidden,)}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        shapes.update({
+            p + "self_attn.q_proj.weight": (heads * d, hidden), p + "self_attn.k_proj.weight": (kv * d, hidden),
+            p + "self_attn.v_proj.weight": (kv * d, hidden), p + "self_attn.o_proj.weight": (hidden, heads * d),
+            p + "mlp.gate_proj.weight": (ff, hidden), p + "mlp.up_proj.weight": (ff, hidden),
+            p + "mlp.down_proj.weight": (hidden, ff), p + "input_layernorm.weight": (hidden,),
+            p + "post_attention_layernorm.weight": (hidden,),
+        })  # fmt: skip
+    names = list(shapes)
+    shards = [names[i::30] for i in range(30)]
+    weight_map = {}
+    for s, shard in enumerate(shards):
+        fname = f"model-{s + 1:05d}-of-00030.safetensors"
+        outs = [OutputTensor(n, "BF16", shapes[n], 2 * int(np.prod(shapes[n]))) for n in shard]
+        header = encode_header(outs)
+        with open(tmp_path / fname, "wb") as f:
+            f.write(header)
+            f.truncate(len(header) + sum(o.nbytes for o in outs))  # a sparse hole: no data written
+        weight_map.update({n: fname for n in shard})
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    (tmp_path / "config.json").write_text(json.dumps({
+        "model_type": "llama", "hidden_size": hidden, "num_attention_heads": heads, "num_key_value_heads": kv,
+        "num_hidden_layers": layers, "intermediate_size": ff, "vocab_size": vocab, "rope_theta": 500000.0,
+        "max_position_embeddings": 8192,
+    }))  # fmt: skip
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    checkpoint = open_checkpoint(tmp_path)
+    arch = detect(checkpoint)
+    elapsed = time.perf_counter() - start
+    rss_growth_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
+    assert arch.usable and arch.num_layers == 80 and arch.num_kv_heads == 8
+    assert checkpoint.num_parameters > 69e9
+    assert elapsed < 0.5, f"opening took {elapsed:.2f}s"
+    assert rss_growth_mb < 50, f"opening grew the peak RSS by {rss_growth_mb:.0f} MB"
+    assert os.stat(checkpoint.files[0]).st_blocks * 512 < 1 << 20  # the test itself stayed sparse
+
+
+def test_struct_of_written_header_is_aligned(tmp_path):
+    header = encode_header([OutputTensor("x", "F32", (3,), 12)])
+    (n,) = struct.unpack("<Q", header[:8])
+    assert n % 8 == 0 and len(header) == 8 + n
