@@ -21,7 +21,8 @@ from .checkpoint import Checkpoint
 from .dtypes import itemsize
 from .errors import ConfigError, TargetError
 from .importance import Importance, layer_importance, rotary_pairs
-from .methods import DEFAULT_METHOD, METHODS, LayerMixing, layer_mixing
+from .methods import DEFAULT_METHOD, METHODS, LayerMixing, head_matrices, layer_mixing
+from .mixing import mix_tensor
 from .rope import rope_parameters_for, stride_pairs
 from .targets import Targets, check, format_layers, resolve
 
@@ -46,11 +47,13 @@ class Plan:
 
     @classmethod
     def build(cls, checkpoint: Checkpoint, targets: Targets, method: str = DEFAULT_METHOD, seed: int = 0,
-              arch: Architecture | None = None) -> Plan:
+              arch: Architecture | None = None, importance: dict[int, Importance] | None = None) -> Plan:
         """Validate the targets against the model and work out every output shape.
 
         Raises :class:`ConfigError` for a model headmix cannot shrink and
         :class:`TargetError` (with the control's name in ``field``) for impossible targets.
+        ``importance`` is a cache of layer scores shared between plans (the window keeps one,
+        so changing a spin box never re-reads weights).
         """
         arch = arch or detect(checkpoint)
         if not arch.recognised:
@@ -76,6 +79,8 @@ class Plan:
         for i in changing:
             shapes.update(expected_shapes(by_index[i], heads, kv, d))
         plan = cls(checkpoint, arch, targets, method, seed, heads, kv, d, changing, shapes)
+        if importance is not None:
+            plan._importance = importance
         plan.warnings.extend(plan._static_warnings())
         return plan
 
@@ -141,6 +146,19 @@ class Plan:
                 self.rng(index), self.kept_pairs,
             )
         return self._mixing[index]
+
+    def kept_by_select(self, index: int) -> np.ndarray:
+        """Which query heads ``select`` would keep in this layer at these targets (a bool per head)."""
+        layer = self.layer(index)
+        q, _ = head_matrices("select", layer, self.num_heads, self.num_kv_heads, self.importance(index), self.rng(index))
+        return q.any(axis=1)
+
+    def preview(self, index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
+        """One stored weight tensor of a changed layer, before and after, in float32."""
+        layer = self.layer(index)
+        name = layer.names[role]
+        before = self.checkpoint.read_float(name)
+        return before, mix_tensor(layer, self.mixing(index), name, before, "F32")
 
     # ------------------------------------------------------------------ the whole model
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
+import platformdirs
+
 from .architecture import Architecture
 from .errors import PresetError
 from .methods import DEFAULT_METHOD, METHODS
@@ -142,11 +144,42 @@ def builtin() -> dict[str, Preset]:
     return {p.stem: load(p) for p in sorted(BUILTIN_DIR.glob("*.json"))}
 
 
+def user_dir() -> Path:
+    """Where a user's own presets live: the platform's app-data folder (HEADMIX_PRESETS_DIR overrides)."""
+    override = os.environ.get("HEADMIX_PRESETS_DIR")
+    return Path(override) if override else platformdirs.user_data_path("headmix") / "presets"
+
+
+def user_presets() -> dict[str, Preset]:
+    """A user's saved presets, by file stem; unreadable files are skipped, not fatal."""
+    found = {}
+    folder = user_dir()
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            found[path.stem] = load(path)
+        except PresetError:
+            continue
+    return found
+
+
+def save_user(preset: Preset) -> Path:
+    """Save into the user folder under a file name made from the preset's name."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", preset.name).strip("-.") or "preset"
+    return save(preset, user_dir() / f"{stem}.json")
+
+
+def delete_user(name: str) -> None:
+    path = user_dir() / f"{name}.json"
+    if not path.is_file():
+        raise PresetError(f"{path}: no such user preset")
+    path.unlink()
+
+
 def find(name_or_path: str) -> Preset:
-    """A preset file path, or the name of a built-in one."""
+    """A preset file path, or the name of a user or built-in preset."""
     if os.path.exists(name_or_path) or name_or_path.endswith(".json"):
         return load(name_or_path)
-    presets = builtin()
-    if name_or_path in presets:
-        return presets[name_or_path]
-    raise PresetError(f"{name_or_path}: no such preset file or built-in preset (built-in: {', '.join(presets)})")
+    for presets in (user_presets(), builtin()):
+        if name_or_path in presets:
+            return presets[name_or_path]
+    raise PresetError(f"{name_or_path}: no such preset file or preset (built-in: {', '.join(builtin())})")

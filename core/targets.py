@@ -119,3 +119,25 @@ def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, metho
         raise TargetError(
             "head size: qk-norm weights can follow kept dims only; use the select method", field="head_dim"
         )
+
+
+def choices(layer: AttentionLayer, family: str, method: str, heads: int, kv: int, head_dim: int) -> dict[str, list[int]]:
+    """The values each control may offer, given the other two controls' current values.
+
+    The window's spin boxes step only through these, so every reachable combination can be
+    built; a value typed or set from elsewhere that the others make impossible is explained
+    by :func:`check` next to its control.
+    """
+
+    def ok(h: int, k: int, d: int) -> bool:
+        try:
+            check(layer, family, h, k, d, method)
+            return True
+        except TargetError:
+            return False
+
+    return {
+        "heads": [h for h in range(1, layer.num_heads + 1) if ok(h, kv if family not in ("gpt2", "bert") else h, head_dim)],
+        "kv_heads": [k for k in range(1, layer.num_kv_heads + 1) if ok(heads, k, head_dim)],
+        "head_dim": [d for d in range(1, layer.head_dim + 1) if ok(heads, kv, d)],
+    }

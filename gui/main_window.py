@@ -1,0 +1,577 @@
+"""The main window: open a checkpoint, look at it, choose targets, preview, export, presets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QSplitter, QTreeView, QVBoxLayout, QWidget,
+)  # fmt: skip
+
+from headmix.core import presets as preset_store
+from headmix.core.architecture import Architecture, detect
+from headmix.core.checkpoint import Checkpoint, open_checkpoint
+from headmix.core.errors import HeadmixError, TargetError
+from headmix.core.inspection import human_bytes, human_count
+from headmix.core.plan import Plan
+from headmix.core.stats import tensor_stats
+from headmix.core.targets import Targets, choices, parse_layers
+
+from .preview_panel import PreviewPanel
+from .targets_panel import TargetsPanel
+from .tree_model import CheckpointTreeModel
+from .workers import ExportWorker, ImportanceWorker
+
+MAX_RECENT = 10
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class MainWindow(QMainWindow):
+    checkpoint_opened = Signal(str)
+    plan_changed = Signal()
+    importance_ready = Signal()
+    export_finished = Signal(str)
+    export_failed = Signal(str)
+    export_cancelled = Signal()
+    message_shown = Signal(str, str)
+
+    def __init__(self, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings or QSettings("headmix", "headmix")
+        self.checkpoint: Checkpoint | None = None
+        self.arch: Architecture | None = None
+        self.plan: Plan | None = None
+        self.importance: dict = {}
+        self.selected_layer = 0
+        self.selected_tensor: str | None = None
+        self.export_worker: ExportWorker | None = None
+        self.importance_worker: ImportanceWorker | None = None
+        self.last_message: tuple[str, str] | None = None
+        self._export_started = 0.0
+
+        self.setWindowTitle("headmix")
+        self.setAcceptDrops(True)
+        self._build_widgets()
+        self._build_menus()
+        self._restore_settings()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_widgets(self) -> None:
+        self.tree_model = CheckpointTreeModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.tree_model)
+        self.proxy.setRecursiveFilteringEnabled(True)
+        self.proxy.setAutoAcceptChildRows(True)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterRole(Qt.ItemDataRole.UserRole)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter tensors, e.g. q_proj or layer 3")
+        self.filter.setToolTip("Narrow the tree to matching tensor names and nodes")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self._filter_changed)
+        self.tree = QTreeView()
+        self.tree.setModel(self.proxy)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setToolTip("Model structure from the headers; select a layer for its heatmaps, a tensor for its histogram")
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(4, 4, 4, 4)
+        self.model_label = QLabel("Open a checkpoint: File → Open, or drop a file or folder here.")
+        self.model_label.setWordWrap(True)
+        left_layout.addWidget(self.model_label)
+        left_layout.addWidget(self.filter)
+        left_layout.addWidget(self.tree, 1)
+
+        self.preview = PreviewPanel()
+        self.preview.toggle.toggled.connect(lambda _: self._update_preview())
+        self.preview.role.currentTextChanged.connect(lambda _: self._update_preview())
+        self.panel = TargetsPanel()
+        self.panel.changed.connect(self.refresh)
+        self.panel.export_requested.connect(self.choose_export_folder)
+        self.panel.cancel_requested.connect(self.cancel_export)
+        scroll = QScrollArea()
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(330)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.preview)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 5)
+        splitter.setStretchFactor(2, 2)
+        splitter.setSizes([560, 600, 340])
+        self.splitter = splitter
+        self.setCentralWidget(splitter)
+
+        self.busy = QProgressBar()
+        self.busy.setMaximumWidth(220)
+        self.busy.setToolTip("Importance scores being computed in the background")
+        self.busy.hide()
+        self.statusBar().addPermanentWidget(self.busy)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open file…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.choose_file)
+        self.open_action.setToolTip("Open a .safetensors file")
+        self.open_folder_action = QAction("Open &folder…", self, shortcut="Ctrl+Shift+O", triggered=self.choose_folder)
+        self.open_folder_action.setToolTip("Open a model folder (config.json with single or sharded safetensors)")
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
+        self.export_action.setEnabled(False)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        for action in (self.open_action, self.open_folder_action):
+            file_menu.addAction(action)
+        file_menu.insertMenu(None, self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        self.presets_menu = self.menuBar().addMenu("&Presets")
+        self.presets_menu.aboutToShow.connect(self._fill_presets_menu)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("&About headmix", self, triggered=self._about))
+        self._fill_presets_menu()
+        self._fill_recent_menu()
+
+    # ------------------------------------------------------------------ settings
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1480, 880)
+
+    def closeEvent(self, event) -> None:
+        if self.export_worker is not None:
+            self.export_worker.cancel()
+            if self.export_worker.thread is not None:
+                self.export_worker.thread.wait(5000)
+        if self.importance_worker is not None:
+            self.importance_worker.cancel()
+            if self.importance_worker.thread is not None:
+                self.importance_worker.thread.wait(5000)
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.sync()
+        super().closeEvent(event)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if isinstance(v, str)]
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self.settings.setValue("last_folder", str(path.parent if path.is_file() else path.parent))
+        self._fill_recent_menu()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
+        self.recent_menu.setEnabled(bool(recent))
+
+    # ------------------------------------------------------------------ messages
+
+    def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None) -> QMessageBox:
+        """A non-blocking message box: the window stays usable, and tests can read what was said."""
+        self.last_message = (title, text)
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        if open_folder:
+            button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
+            button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(open_folder)))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.message_shown.emit(title, text)
+        return box
+
+    def _about(self) -> None:
+        from headmix.core import __version__
+
+        self.show_message(
+            "About headmix",
+            f"headmix {__version__}\nShrinks transformer checkpoints by mixing attention heads: each new head a "
+            "weighted combination of old heads, each new head dim a combination of old dims.",
+            QMessageBox.Icon.Information,
+        )
+
+    # ------------------------------------------------------------------ opening
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self.settings.value("last_folder", ""),
+                                              "Checkpoints (*.safetensors *.json);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open model folder", self.settings.value("last_folder", ""))
+        if path:
+            self.open_path(path)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_path(paths[0])
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a checkpoint from its headers; on bad input say why and keep what was open."""
+        try:
+            checkpoint = open_checkpoint(path)
+            arch = detect(checkpoint)
+        except HeadmixError as e:
+            self.show_message("Cannot open checkpoint", str(e))
+            return False
+        self._stop_importance()
+        self.checkpoint, self.arch = checkpoint, arch
+        self.importance = {}
+        self.selected_layer = arch.layers[0].index if arch.layers else 0
+        self.selected_tensor = None
+        self.tree_model.set_checkpoint(checkpoint, arch)
+        self.tree.expand(self.proxy.index(0, 0))
+        self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
+        for col, width in enumerate((210, 125, 48, 72, 72)):
+            self.tree.setColumnWidth(col, width)
+        self._show_model_label()
+        self.setWindowTitle(f"headmix — {checkpoint.path.name}")
+        self._remember(Path(checkpoint.path).resolve())
+        self.panel.setEnabled(arch.usable)
+        self.export_action.setEnabled(arch.usable)
+        if arch.usable:
+            self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, self.panel.method.currentText(), self.panel.seed.value(), "all")
+            self._start_importance()
+        else:
+            self.plan = None
+            reason = arch.description if not arch.recognised else "; ".join(arch.problems)
+            self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [])
+            self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
+        self.checkpoint_opened.emit(str(checkpoint.path))
+        return True
+
+    def _show_model_label(self) -> None:
+        c, a = self.checkpoint, self.arch
+        rope = f", rope θ={a.rope.theta:g}" if a.rope else ""
+        heads = f"{a.num_heads} heads" + (f" / {a.num_kv_heads} kv" if a.num_kv_heads != a.num_heads else "")
+        text = (f"<b>{c.path.name}</b> — {a.family}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
+                f"head size {a.head_dim}{rope}<br>{human_count(c.num_parameters)} parameters, {c.dtype}, "
+                f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
+                f"<b>{c.path.name}</b>: {a.description}")  # fmt: skip
+        if a.problems:
+            text += "<br><span style='color:#c62828'>" + "<br>".join(a.problems) + "</span>"
+        self.model_label.setText(text)
+
+    # ------------------------------------------------------------------ importance
+
+    def _start_importance(self) -> None:
+        worker = ImportanceWorker(self.checkpoint, self.arch)
+        worker.layer_done.connect(self._importance_layer_done)
+        worker.progress.connect(self._importance_progress)
+        worker.finished.connect(self._importance_finished)
+        worker.failed.connect(self._importance_failed)
+        worker.cancelled.connect(self.busy.hide)
+        self.busy.setRange(0, len(self.arch.layers))
+        self.busy.setValue(0)
+        self.busy.setFormat("importance %v/%m layers")
+        self.busy.show()
+        self.importance_worker = worker.start()
+
+    def _stop_importance(self) -> None:
+        if self.importance_worker is not None:
+            self.importance_worker.cancel()
+            if self.importance_worker.thread is not None:
+                self.importance_worker.thread.wait()
+            self.importance_worker = None
+
+    def _importance_layer_done(self, layer: int, scores) -> None:
+        if self.sender() is not self.importance_worker:
+            return
+        self.importance[layer] = scores
+        self.tree_model.set_importance(layer, scores)
+        if layer == self.selected_layer:
+            self._update_importance_chart()
+
+    def _importance_progress(self, done, total) -> None:
+        self.busy.setValue(int(done))
+
+    def _importance_finished(self, _result) -> None:
+        self.busy.hide()
+        self.importance_ready.emit()
+
+    def _importance_failed(self, message: str) -> None:
+        self.busy.hide()
+        self.statusBar().showMessage(f"Importance scores failed: {message}", 10000)
+
+    # ------------------------------------------------------------------ planning
+
+    def refresh(self) -> None:
+        """Rebuild the plan from the controls; show the summary, reasons and heatmaps."""
+        if self.arch is None or not self.arch.usable:
+            return
+        values = self.panel.values()
+        layer = self.arch.layers[0]
+        self.panel.set_choices(
+            choices(layer, self.arch.family, values["method"], values["heads"], values["kv_heads"], values["head_dim"])
+        )
+        values = self.panel.values()
+        self.panel.clear_errors()
+        try:
+            layers = parse_layers(values["layers"], self.arch.num_layers)
+            targets = Targets(values["heads"], values["kv_heads"], values["head_dim"], layers)
+            self.plan = Plan.build(self.checkpoint, targets, values["method"], values["seed"], arch=self.arch,
+                                   importance=self.importance)
+        except TargetError as e:
+            self.plan = None
+            self.panel.show_error(e.field, str(e))
+            self.panel.show_summary("Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [])
+            self.export_action.setEnabled(False)
+            self.panel.export_button.setEnabled(False)
+            self.preview.show_mixing(self.selected_layer, None, "invalid targets")
+            self.plan_changed.emit()
+            return
+        except HeadmixError as e:
+            self.plan = None
+            self.panel.show_error(None, str(e))
+            self.plan_changed.emit()
+            return
+        self.export_action.setEnabled(self.export_worker is None)
+        self.panel.export_button.setEnabled(self.export_worker is None)
+        self._update_preview()
+        plan = self.plan
+        self.panel.show_summary(
+            f"{self.arch.family}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
+            f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
+            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
+            plan.warnings_all(),
+        )
+        self.plan_changed.emit()
+
+    def _update_preview(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
+        i = self.selected_layer
+        if i not in plan.layers:
+            self.preview.show_mixing(i, None, "unchanged by these targets")
+            self.preview.show_weights("", None, None)
+        elif self.preview.toggle.isChecked():
+            role = self.preview.role.currentText()
+            before, after = plan.preview(i, role)
+            self.preview.show_mixing(i, plan.mixing(i).heatmaps())
+            self.preview.show_weights(plan.layer(i).names[role], before, after)
+        else:
+            self.preview.show_mixing(i, plan.mixing(i).heatmaps(), f"{plan.method}")
+        self._update_importance_chart()
+
+    def _update_importance_chart(self) -> None:
+        i = self.selected_layer
+        scores = self.importance.get(i)
+        if scores is None or self.plan is None:
+            self.preview.importance.set_scores(None, None, f"layer {i}: computing…" if scores is None else "")
+            return
+        kept = self.plan.kept_by_select(i)
+        self.preview.importance.set_scores(
+            scores.q_heads, kept, f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
+        )
+
+    # ------------------------------------------------------------------ tree selection
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        if text:
+            self.tree.expandAll()
+
+    def _tree_current_changed(self, current, _previous) -> None:
+        node = self.tree_model.node(self.proxy.mapToSource(current))
+        if node.layer is not None and node.layer != self.selected_layer:
+            self.select_layer(node.layer)
+        if node.kind == "tensor" and node.tensor:
+            self.show_tensor(node.tensor)
+
+    def select_layer(self, index: int) -> None:
+        self.selected_layer = index
+        self._update_preview()
+
+    def show_tensor(self, name: str) -> None:
+        """Histogram and statistics of one tensor, read on demand."""
+        self.selected_tensor = name
+        try:
+            stats = tensor_stats(self.checkpoint.read(name))
+        except HeadmixError as e:
+            self.statusBar().showMessage(str(e), 10000)
+            return
+        self.preview.histogram.set_stats(name, stats)
+
+    # ------------------------------------------------------------------ export
+
+    def choose_export_folder(self) -> None:
+        if self.plan is None or self.export_worker is not None:
+            return
+        start = str(Path(self.settings.value("last_export_folder", str(Path.home()))))
+        folder = QFileDialog.getExistingDirectory(self, "Export into folder (a new or empty one)", start)
+        if not folder:
+            return
+        force = False
+        out = Path(folder)
+        if out.is_dir() and any(out.iterdir()):
+            answer = QMessageBox.question(self, "Replace folder?", f"{out} is not empty. Replace its contents with the export?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            force = True
+        self.settings.setValue("last_export_folder", str(out.parent))
+        self.start_export(out, force)
+
+    def start_export(self, out: str | Path, force: bool = False) -> None:
+        if self.plan is None:
+            return
+        worker = ExportWorker(self.plan, Path(out), force)
+        worker.progress.connect(self._export_progress)
+        worker.finished.connect(self._export_done)
+        worker.failed.connect(self._export_failed)
+        worker.cancelled.connect(self._export_cancelled)
+        self.panel.set_exporting(True)
+        self.export_action.setEnabled(False)
+        self._export_started = time.monotonic()
+        self.export_worker = worker.start()
+
+    def cancel_export(self) -> None:
+        if self.export_worker is not None:
+            self.export_worker.cancel()
+            self.panel.progress_label.setText("cancelling…")
+
+    def _export_progress(self, done, total) -> None:
+        fraction = done / total if total else 1.0
+        self.panel.progress.setValue(int(1000 * fraction))
+        self.panel.progress.setMaximum(1000)
+        elapsed = time.monotonic() - self._export_started
+        remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
+        self.panel.progress_label.setText(
+            f"{human_bytes(done)} of {human_bytes(total)} · elapsed {format_duration(elapsed)}"
+            + (f" · remaining {format_duration(remaining)}" if remaining is not None else "")
+        )
+
+    def _export_ended(self) -> None:
+        self.export_worker = None
+        self.panel.set_exporting(False)
+        self.export_action.setEnabled(self.plan is not None)
+        self.panel.export_button.setEnabled(self.plan is not None)
+
+    def _export_done(self, out) -> None:
+        self._export_ended()
+        ok, reason = self.plan.loadability if self.plan else (True, "")
+        self.show_message("Export finished", f"Wrote {out}\n{'Loads in transformers.' if ok else reason}",
+                          QMessageBox.Icon.Information, open_folder=str(out))
+        self.export_finished.emit(str(out))
+
+    def _export_failed(self, message: str) -> None:
+        self._export_ended()
+        self.show_message("Export failed", message, QMessageBox.Icon.Critical)
+        self.export_failed.emit(message)
+
+    def _export_cancelled(self) -> None:
+        self._export_ended()
+        self.statusBar().showMessage("Export cancelled; nothing was left behind.", 10000)
+        self.export_cancelled.emit()
+
+    # ------------------------------------------------------------------ presets
+
+    def _fill_presets_menu(self) -> None:
+        menu = self.presets_menu
+        menu.clear()
+        menu.addSection("Built-in")
+        for name, preset in preset_store.builtin().items():
+            action = menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
+            action.setToolTip(preset.description)
+        user = preset_store.user_presets()
+        if user:
+            menu.addSection("Yours")
+            for name, preset in user.items():
+                menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
+        menu.addSeparator()
+        menu.addAction("&Load preset file…", self.choose_preset_file)
+        menu.addAction("&Save current settings as preset…", self.ask_save_preset)
+        delete = menu.addMenu("&Delete preset")
+        for name, preset in user.items():
+            delete.addAction(preset.name, lambda n=name: self.delete_preset(n))
+        delete.setEnabled(bool(user))
+        menu.setToolTipsVisible(True)
+
+    def current_preset(self, name: str) -> preset_store.Preset:
+        v = self.panel.values()
+        return preset_store.Preset(name=name, heads=v["heads"], kv_heads=v["kv_heads"], head_dim=v["head_dim"],
+                                   method=v["method"], seed=v["seed"], layers=v["layers"])
+
+    def apply_preset(self, preset: preset_store.Preset) -> bool:
+        if self.arch is None or not self.arch.usable:
+            self.show_message("Preset", "Open a checkpoint whose attention headmix recognises first.")
+            return False
+        try:
+            targets, method, seed = preset.resolve(self.arch)
+        except HeadmixError as e:
+            self.show_message("Preset does not fit this model", str(e))
+            return False
+        a = self.arch
+        heads = targets.num_heads or a.num_heads
+        kv = targets.num_kv_heads or (heads if a.num_kv_heads == a.num_heads else a.num_kv_heads)
+        from headmix.core.targets import format_layers
+
+        self.panel.set_values(heads, kv, targets.head_dim or a.head_dim, method, seed, format_layers(targets.layers))
+        self.settings.setValue("last_preset", preset.name)
+        self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
+        return True
+
+    def choose_preset_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load preset", str(preset_store.user_dir()), "Presets (*.json)")
+        if path:
+            self.load_preset_file(path)
+
+    def load_preset_file(self, path: str | Path) -> bool:
+        try:
+            preset = preset_store.load(path)
+        except HeadmixError as e:
+            self.show_message("Cannot load preset", str(e))
+            return False
+        return self.apply_preset(preset)
+
+    def ask_save_preset(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Name:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> Path | None:
+        try:
+            path = preset_store.save_user(self.current_preset(name))
+        except HeadmixError as e:
+            self.show_message("Cannot save preset", str(e))
+            return None
+        self.statusBar().showMessage(f"Saved preset {path}", 5000)
+        self._fill_presets_menu()
+        return path
+
+    def delete_preset(self, name: str) -> None:
+        try:
+            preset_store.delete_user(name)
+        except HeadmixError as e:
+            self.show_message("Cannot delete preset", str(e))
+        self._fill_presets_menu()

@@ -1,0 +1,201 @@
+"""The right-hand panel: targets, method, seed and layers; the live summary; export controls."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
+    QVBoxLayout, QWidget,
+)  # fmt: skip
+
+from headmix.core.inspection import human_bytes, human_count
+from headmix.core.methods import DEFAULT_METHOD, METHODS
+
+from .spinbox import ChoiceSpinBox
+
+ERROR_STYLE = "color: #c62828;"
+GOOD_BADGE = "background: #2e7d32; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
+BAD_BADGE = "background: #c62828; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class TargetsPanel(QWidget):
+    changed = Signal()
+    export_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.heads = ChoiceSpinBox()
+        self.heads.setToolTip("Query heads per layer in the exported model (only values that can be built are offered)")
+        self.kv_heads = ChoiceSpinBox()
+        self.kv_heads.setToolTip("Key/value heads per layer; must divide the query heads (grouped-query attention)")
+        self.head_dim = ChoiceSpinBox()
+        self.head_dim.setToolTip("Head size; with rotary embeddings it shrinks by whole rotary pairs")
+        self.method = QComboBox()
+        for i, (name, sentence) in enumerate(METHODS.items()):
+            self.method.addItem(name)
+            self.method.setItemData(i, sentence, Qt.ItemDataRole.ToolTipRole)
+        self.method.setCurrentText(DEFAULT_METHOD)
+        self.method.setToolTip("How new heads and dims are made from old ones")
+        self.method_help = QLabel(METHODS[DEFAULT_METHOD])
+        self.method_help.setWordWrap(True)
+        self.method_help.setStyleSheet("color: #555;")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seed for the random and article methods: the same seed gives the same bytes")
+        self.layers = QLineEdit("all")
+        self.layers.setToolTip("Layers to shrink: 'all', or numbers and ranges such as 0-11,20")
+        self.errors = {field: _error_label() for field in ("heads", "kv_heads", "head_dim", "method", "seed", "layers")}
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for label, widget, field in (
+            ("Query heads", self.heads, "heads"), ("Key/value heads", self.kv_heads, "kv_heads"),
+            ("Head size", self.head_dim, "head_dim"), ("Method", self.method, "method"),
+            ("Seed", self.seed, "seed"), ("Layers", self.layers, "layers"),
+        ):  # fmt: skip
+            form.addRow(label, widget)
+            if field == "method":
+                form.addRow("", self.method_help)
+            form.addRow("", self.errors[field])
+        targets_box = QGroupBox("Targets")
+        targets_box.setLayout(form)
+
+        self.source_label = QLabel()
+        self.source_label.setWordWrap(True)
+        self.params_label = QLabel()
+        self.size_label = QLabel()
+        self.saved_label = QLabel()
+        self.saved_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.badge = QLabel()
+        self.badge.setWordWrap(True)
+        self.badge.setToolTip("Whether stock Hugging Face transformers can load the exported checkpoint")
+        self.warnings_label = QLabel()
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setStyleSheet("color: #e65100;")
+        summary = QVBoxLayout()
+        for w in (self.source_label, self.params_label, self.size_label, self.saved_label, self.badge, self.warnings_label):
+            summary.addWidget(w)
+        summary_box = QGroupBox("Preview")
+        summary_box.setLayout(summary)
+
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Write the smaller checkpoint into a new folder (Ctrl+E)")
+        self.export_button.clicked.connect(self.export_requested)
+        self.progress = QProgressBar()
+        self.progress.setToolTip("Export progress, in bytes written")
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the export; nothing is left behind")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        self.progress_box = QWidget()
+        box_layout = QVBoxLayout(self.progress_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addLayout(progress_row)
+        box_layout.addWidget(self.progress_label)
+        self.progress_box.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(targets_box)
+        layout.addWidget(summary_box)
+        layout.addWidget(self.export_button)
+        layout.addWidget(self.progress_box)
+        layout.addStretch(1)
+
+        for spin in (self.heads, self.kv_heads, self.head_dim, self.seed):
+            spin.valueChanged.connect(self.changed)
+        self.method.currentTextChanged.connect(self._method_changed)
+        self.layers.editingFinished.connect(self.changed)
+        self.setEnabled(False)
+
+    def _method_changed(self, name: str) -> None:
+        self.method_help.setText(METHODS.get(name, ""))
+        self.changed.emit()
+
+    # ------------------------------------------------------------------ values
+
+    def values(self) -> dict:
+        return {
+            "heads": self.heads.value(),
+            "kv_heads": self.kv_heads.value(),
+            "head_dim": self.head_dim.value(),
+            "method": self.method.currentText(),
+            "seed": self.seed.value(),
+            "layers": self.layers.text().strip() or "all",
+        }
+
+    def set_values(self, heads: int, kv_heads: int, head_dim: int, method: str, seed: int, layers: str) -> None:
+        """Set every control at once, emitting one ``changed``."""
+        widgets = (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers)
+        for w in widgets:
+            w.blockSignals(True)
+        self.method.setCurrentText(method)
+        self.method_help.setText(METHODS.get(method, ""))
+        self.seed.setValue(seed)
+        self.layers.setText(layers)
+        for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim)):
+            spin.setMaximum(max(spin.maximum(), value))
+            spin.setValue(value)
+        for w in widgets:
+            w.blockSignals(False)
+        self.changed.emit()
+
+    def set_choices(self, choices: dict[str, list[int]]) -> None:
+        for field, spin in (("heads", self.heads), ("kv_heads", self.kv_heads), ("head_dim", self.head_dim)):
+            spin.set_choices(choices[field])
+
+    # ------------------------------------------------------------------ feedback
+
+    def show_error(self, field: str | None, message: str) -> None:
+        """Explain an invalid choice next to its control (no dialog)."""
+        for name, label in self.errors.items():
+            label.setVisible(name == (field or "heads"))
+            if name == (field or "heads"):
+                label.setText(message)
+
+    def clear_errors(self) -> None:
+        for label in self.errors.values():
+            label.hide()
+            label.setText("")
+
+    def show_summary(self, source: str, before: tuple[int, int], after: tuple[int, int] | None,
+                     loadable: tuple[bool, str] | None, warnings: list[str]) -> None:
+        self.source_label.setText(source)
+        if after is None:
+            self.params_label.setText(f"Parameters: {human_count(before[0])}")
+            self.size_label.setText(f"Size: {human_bytes(before[1])}")
+            self.saved_label.setText("—")
+        else:
+            self.params_label.setText(f"Parameters: {human_count(before[0])} → {human_count(after[0])}")
+            self.size_label.setText(f"Size: {human_bytes(before[1])} → {human_bytes(after[1])}")
+            saved = 100 * (1 - after[0] / max(before[0], 1))
+            self.saved_label.setText(f"{saved:.1f}% smaller")
+        if loadable is None:
+            self.badge.setText("")
+            self.badge.setStyleSheet("")
+        else:
+            ok, reason = loadable
+            self.badge.setText("✔ loads in transformers" if ok else f"✘ {reason}")
+            self.badge.setStyleSheet(GOOD_BADGE if ok else BAD_BADGE)
+        self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warnings_label.setVisible(bool(warnings))
+
+    def set_exporting(self, exporting: bool) -> None:
+        self.progress_box.setVisible(exporting)
+        self.export_button.setEnabled(not exporting)
+        for w in (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers):
+            w.setEnabled(not exporting)
+        if exporting:
+            self.progress.setValue(0)
+            self.progress_label.setText("starting…")

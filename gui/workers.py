@@ -1,0 +1,94 @@
+"""Long work off the GUI thread: a worker object with progress/finished/failed and a cancel flag.
+
+Each worker lives on its own ``QThread`` (napari's and superqt's pattern, written out so the
+signals carry 64-bit byte counts as Python ints and the cancel flag is a plain attribute the
+core polls between tensors).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from headmix.core.errors import Cancelled, HeadmixError
+
+
+class Worker(QObject):
+    progress = Signal(object, object)  # done, total (ints; may exceed 32 bits)
+    finished = Signal(object)  # the result
+    failed = Signal(str)  # a message for the user
+    cancelled = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self._cancel = threading.Event()
+        self.thread: QThread | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def work(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except Cancelled:
+            self.cancelled.emit()
+        except HeadmixError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # a bug: report it instead of killing the thread silently
+            traceback.print_exc()
+            self.failed.emit(f"internal error: {type(e).__name__}: {e}")
+        else:
+            self.finished.emit(result)
+
+    def start(self) -> Worker:
+        """Run on a new thread that ends (and cleans up) when the work does."""
+        thread = QThread()
+        self.thread = thread
+        self.moveToThread(thread)
+        thread.started.connect(self.run)
+        for signal in (self.finished, self.failed, self.cancelled):
+            signal.connect(thread.quit)
+        thread.finished.connect(thread.deleteLater)
+        thread.start()
+        return self
+
+
+class ExportWorker(Worker):
+    def __init__(self, plan, out, force: bool = False):
+        super().__init__()
+        self.plan, self.out, self.force = plan, out, force
+
+    def work(self):
+        from headmix.core.export import export
+
+        return export(self.plan, self.out, force=self.force, progress=self.progress.emit, cancelled=self.is_cancelled)
+
+
+class ImportanceWorker(Worker):
+    """Scores every layer, reporting each as it is done so the tree fills in progressively."""
+
+    layer_done = Signal(int, object)
+
+    def __init__(self, checkpoint, arch):
+        super().__init__()
+        self.checkpoint, self.arch = checkpoint, arch
+
+    def work(self):
+        from headmix.core.importance import layer_importance
+
+        total = len(self.arch.layers)
+        for n, layer in enumerate(self.arch.layers):
+            if self.is_cancelled():
+                raise Cancelled("importance cancelled")
+            self.layer_done.emit(layer.index, layer_importance(self.checkpoint, layer))
+            self.progress.emit(n + 1, total)
+        return total
