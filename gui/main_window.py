@@ -158,14 +158,10 @@ class MainWindow(QMainWindow):
             self.resize(1480, 880)
 
     def closeEvent(self, event) -> None:
-        if self.export_worker is not None:
-            self.export_worker.cancel()
-            if self.export_worker.thread is not None:
-                self.export_worker.thread.wait(5000)
-        if self.importance_worker is not None:
-            self.importance_worker.cancel()
-            if self.importance_worker.thread is not None:
-                self.importance_worker.thread.wait(5000)
+        for worker in (self.export_worker, self.importance_worker):
+            if worker is not None:
+                worker.cancel()
+                worker.wait()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         super().closeEvent(event)
@@ -300,8 +296,7 @@ class MainWindow(QMainWindow):
     def _stop_importance(self) -> None:
         if self.importance_worker is not None:
             self.importance_worker.cancel()
-            if self.importance_worker.thread is not None:
-                self.importance_worker.thread.wait()
+            self.importance_worker.wait()
             self.importance_worker = None
 
     def _importance_layer_done(self, layer: int, scores) -> None:

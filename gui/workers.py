@@ -50,16 +50,29 @@ class Worker(QObject):
             self.finished.emit(result)
 
     def start(self) -> Worker:
-        """Run on a new thread that ends (and cleans up) when the work does."""
+        """Run on a new thread that ends when the work does.
+
+        The worker (and with it its QThread) is kept alive in ``_RUNNING`` until the thread
+        has really finished, so a window that drops its reference from the ``finished``
+        handler never destroys a running QThread.
+        """
         thread = QThread()
         self.thread = thread
         self.moveToThread(thread)
         thread.started.connect(self.run)
         for signal in (self.finished, self.failed, self.cancelled):
             signal.connect(thread.quit)
-        thread.finished.connect(thread.deleteLater)
+        _RUNNING.add(self)
+        thread.finished.connect(lambda: _RUNNING.discard(self))
         thread.start()
         return self
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Block until the thread has finished (used when the window closes)."""
+        return self.thread.wait(msecs) if self.thread is not None else True
+
+
+_RUNNING: set[Worker] = set()
 
 
 class ExportWorker(Worker):
