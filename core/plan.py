@@ -147,6 +147,17 @@ class Plan:
             )
         return self._mixing[index]
 
+    def heatmaps(self, index: int) -> dict[str, np.ndarray]:
+        """The matrices the window draws for one layer: identities where the layer is unchanged."""
+        if index in self.layers:
+            return self.mixing(index).heatmaps()
+        layer = self.layer(index)
+        eye = {"heads": np.eye(layer.num_heads), "kv": np.eye(layer.num_kv_heads), "dims": np.eye(layer.head_dim)}
+        return {
+            "query heads": eye["heads"], "kv heads": eye["kv"], "q/k dims": eye["dims"], "v dims": eye["dims"],
+            "output heads": eye["heads"], "output dims": eye["dims"],
+        }  # fmt: skip
+
     def kept_by_select(self, index: int) -> np.ndarray:
         """Which query heads ``select`` would keep in this layer at these targets (a bool per head)."""
         layer = self.layer(index)

@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         self.tree_model.set_checkpoint(checkpoint, arch)
         self.tree.expand(self.proxy.index(0, 0))
         self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
-        for col, width in enumerate((210, 125, 48, 72, 72)):
+        for col, width in enumerate((190, 150, 48, 72, 72)):
             self.tree.setColumnWidth(col, width)
         self._show_model_label()
         self.setWindowTitle(f"headmix — {checkpoint.path.name}")
@@ -257,6 +257,12 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(arch.usable)
         if arch.usable:
             self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, self.panel.method.currentText(), self.panel.seed.value(), "all")
+            last = self.settings.value("last_preset")
+            if isinstance(last, str) and last:
+                try:
+                    self.apply_preset(preset_store.find(last), remember=False)
+                except HeadmixError:
+                    self.settings.remove("last_preset")
             self._start_importance()
         else:
             self.plan = None
@@ -367,16 +373,15 @@ class MainWindow(QMainWindow):
         if plan is None:
             return
         i = self.selected_layer
-        if i not in plan.layers:
-            self.preview.show_mixing(i, None, "unchanged by these targets")
-            self.preview.show_weights("", None, None)
-        elif self.preview.toggle.isChecked():
+        changed = i in plan.layers
+        self.preview.show_mixing(i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)")
+        if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()
-            before, after = plan.preview(i, role)
-            self.preview.show_mixing(i, plan.mixing(i).heatmaps())
-            self.preview.show_weights(plan.layer(i).names[role], before, after)
-        else:
-            self.preview.show_mixing(i, plan.mixing(i).heatmaps(), f"{plan.method}")
+            name = plan.layer(i).names[role]
+            if changed:
+                self.preview.show_weights(name, *plan.preview(i, role))
+            else:
+                self.preview.show_weights(name, None, None)
         self._update_importance_chart()
 
     def _update_importance_chart(self) -> None:
@@ -517,7 +522,7 @@ class MainWindow(QMainWindow):
         return preset_store.Preset(name=name, heads=v["heads"], kv_heads=v["kv_heads"], head_dim=v["head_dim"],
                                    method=v["method"], seed=v["seed"], layers=v["layers"])
 
-    def apply_preset(self, preset: preset_store.Preset) -> bool:
+    def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
             self.show_message("Preset", "Open a checkpoint whose attention headmix recognises first.")
             return False
@@ -532,9 +537,17 @@ class MainWindow(QMainWindow):
         from headmix.core.targets import format_layers
 
         self.panel.set_values(heads, kv, targets.head_dim or a.head_dim, method, seed, format_layers(targets.layers))
-        self.settings.setValue("last_preset", preset.name)
+        if remember:
+            self.settings.setValue("last_preset", self._preset_key(preset))
         self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
         return True
+
+    @staticmethod
+    def _preset_key(preset: preset_store.Preset) -> str:
+        """What find() needs to get this preset back next time: its file, or its built-in name."""
+        if preset.path is not None and preset.path.parent != preset_store.BUILTIN_DIR:
+            return str(preset.path)
+        return preset.path.stem if preset.path is not None else preset.name
 
     def choose_preset_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load preset", str(preset_store.user_dir()), "Presets (*.json)")

@@ -50,7 +50,7 @@ class MatrixView(QWidget):
             self.plot.setTitle(title)
         if self.matrix is None or self.matrix.size == 0:
             self.image.clear()
-            self.readout.setText("unchanged in this layer")
+            self.readout.setText("nothing to show")
             return
         limit = float(np.abs(self.matrix).max()) or 1.0
         self.image.setImage(self.matrix, autoLevels=False, levels=(-limit, limit))
@@ -62,7 +62,9 @@ class MatrixView(QWidget):
             major = max(1, int(np.ceil(n * step / 8)))
             self.plot.getAxis(axis).setTickSpacing(major, major)
         self.plot.autoRange(padding=0)
-        self.readout.setText(f"{self.matrix.shape[0] * row_step} old × {self.matrix.shape[1] * col_step} new")
+        self.readout.setText(
+            f"{self.matrix.shape[0] * row_step} old × {self.matrix.shape[1] * col_step} new — hover for values"
+        )
 
     def value_at(self, row: int, col: int) -> float | None:
         if self.matrix is None or not (0 <= row < self.matrix.shape[0] and 0 <= col < self.matrix.shape[1]):
