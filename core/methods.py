@@ -25,7 +25,7 @@ METHODS = {
     "article": "The article's method: Gaussian matrices divided by their column sums, the same ones on q, k, v and o, "
     "with no output compensation.",
 }
-DEFAULT_METHOD = "mean"
+DEFAULT_METHOD = "select"
 
 #: An article column whose raw sum is below this fraction of sqrt(n) (the typical size of a
 #: sum of n standard normals) blows its weights up by the inverse; we warn about it.

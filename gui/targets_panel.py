@@ -145,7 +145,7 @@ class TargetsPanel(QWidget):
         self.seed.setValue(seed)
         self.layers.setText(layers)
         for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim)):
-            spin.setMaximum(max(spin.maximum(), value))
+            spin.setRange(min(spin.minimum(), value), max(spin.maximum(), value))
             spin.setValue(value)
         for w in widgets:
             w.blockSignals(False)

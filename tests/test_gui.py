@@ -86,6 +86,8 @@ def test_filter_narrows_the_tree(qtbot, window):
 def test_targets_update_summary_and_heatmaps(qtbot, window):
     open_demo(qtbot, window)
     assert window.panel.badge.text() == "✔ loads in transformers"
+    assert window.panel.method.currentText() == "select"  # the default
+    window.panel.set_values(8, 2, 32, "mean", 0, "all")
     with qtbot.waitSignal(window.plan_changed):
         window.panel.heads.setValue(4)
     assert "853.12K → " in window.panel.params_label.text() and "smaller" in window.panel.saved_label.text()
