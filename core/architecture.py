@@ -168,6 +168,12 @@ def detect(checkpoint: Checkpoint) -> Architecture:
             head_dim = _derived_head_dim(hidden, heads, "hidden_size", "num_attention_heads", problems)
     if config is None:
         problems.append(f"{checkpoint.folder}: config.json is missing, so the head count is unknown")
+    else:
+        named = problems_fields(problems)
+        required = (("n_embd", hidden), ("n_head", heads)) if family == "gpt2" else (("hidden_size", hidden), ("num_attention_heads", heads))
+        for name, value in required:
+            if value is None and name not in named and not (family == "gpt2" and {"hidden_size", "num_attention_heads"} & named):
+                problems.append(f"config.json field '{name}' is missing; headmix needs it to know the head shape")
     if heads and kv_heads and heads % kv_heads:
         problems.append(
             f"config.json field 'num_key_value_heads' is {kv_heads}, which does not divide num_attention_heads={heads}"
@@ -196,7 +202,7 @@ def detect(checkpoint: Checkpoint) -> Architecture:
             rope,
         )
         if heads and kv_heads and head_dim and hidden:
-            problems.extend(_shape_problems(checkpoint, layer))
+            problems.extend(_shape_problems(checkpoint, layer, family))
         layers.append(layer)
     if n_layers_cfg is not None and layers and n_layers_cfg != len(layer_roles):
         problems.append(
@@ -318,16 +324,23 @@ def expected_shapes(layer: AttentionLayer, num_heads: int, num_kv_heads: int, he
     return {layer.names[role]: shape for role, shape in shapes.items() if role in layer.names}
 
 
-def _shape_problems(checkpoint: Checkpoint, layer: AttentionLayer) -> list[str]:
+_FIELD_NAMES = {
+    "gpt2": ("n_embd", "n_head", None, None),
+    "bert": ("hidden_size", "num_attention_heads", None, None),
+}
+
+
+def _shape_problems(checkpoint: Checkpoint, layer: AttentionLayer, family: str) -> list[str]:
     problems = []
     expected = expected_shapes(layer, layer.num_heads, layer.num_kv_heads, layer.head_dim)
+    hidden, heads, kv, dim = _FIELD_NAMES.get(family, ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim"))
+    said = f"{hidden}={layer.hidden_size}, {heads}={layer.num_heads}"
+    said += f", {kv}={layer.num_kv_heads}" if kv else ""
+    said += f", {dim}={layer.head_dim}" if dim else f" (head size {layer.head_dim})"
     for name, shape in expected.items():
         actual = checkpoint.tensors[name].shape
         if actual != shape:
-            problems.append(
-                f"tensor '{name}' has shape {list(actual)}, but config.json (hidden {layer.hidden_size}, "
-                f"{layer.num_heads} heads, {layer.num_kv_heads} kv heads, head size {layer.head_dim}) implies {list(shape)}"
-            )
+            problems.append(f"tensor '{name}' has shape {list(actual)}, but config.json ({said}) implies {list(shape)}")
     for role in ("q", "o"):
         info = checkpoint.tensors[layer.names[role]]
         if len(info.shape) == 2 and info.dtype not in ("F64", "F32", "F16", "BF16"):

@@ -51,3 +51,13 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("HEADMIX_CI") and exitstatus == 0 and (_interop["skipped"] or not _interop["ran"]):
         print(f"\nheadmix CI: interop tests ran {_interop['ran']}, skipped {_interop['skipped']}: failing the run")
         session.exitstatus = 1
+
+
+# Property tests: a quick profile for CI (the whole fuzz module stays well under two minutes)
+# and a deep one for local runs: HEADMIX_FUZZ=deep python -m pytest tests/test_fuzz.py
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+_fuzz_common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], derandomize=False)
+settings.register_profile("ci", max_examples=60, **_fuzz_common)
+settings.register_profile("deep", max_examples=3000, **_fuzz_common)
+settings.load_profile(os.environ.get("HEADMIX_FUZZ", "ci"))
