@@ -189,7 +189,7 @@ def encode_header(tensors: list[OutputTensor], metadata: dict[str, str] | None =
     return struct.pack("<Q", len(raw)) + raw
 
 
-def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int, chunk: int = 64 << 20) -> None:
+def copy_range(src: BinaryIO, dst: BinaryIO, start: int, length: int, chunk: int = 1 << 30) -> None:
     """Copy bytes between files without passing them through Python objects where the OS can.
 
     ``os.copy_file_range`` lets the kernel move the bytes (and share extents on filesystems
