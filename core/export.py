@@ -58,14 +58,20 @@ def check_output(plan: Plan, out: Path, force: bool) -> Path:
 
 
 def _other_files(plan: Plan) -> list[Path]:
-    """Files a loader needs beside the weights: tokenizer, generation config, templates..."""
+    """Files a loader needs beside the weights: tokenizer, generation config, templates, and
+    sub-folders such as sentence-transformers' ``1_Pooling``; never weights (they would have
+    the old shapes) and never hidden folders such as ``.cache``."""
     folder = plan.checkpoint.folder
     skip = {INDEX_NAME, "config.json", PROVENANCE_NAME, MATRICES_NAME}
-    return sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name not in skip
-        and not p.name.endswith(_SKIPPED_SUFFIXES)
-    )  # fmt: skip
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file() or path.is_symlink() and not path.exists():
+            continue
+        if path.name.endswith(_SKIPPED_SUFFIXES) or (len(relative.parts) == 1 and path.name in skip):
+            continue
+        found.append(path)
+    return found
 
 
 def needed_bytes(plan: Plan) -> int:
@@ -152,7 +158,9 @@ def _write(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[],
     if config is not None:
         _write_json(folder / "config.json", config)
     for path in _other_files(plan):
-        shutil.copyfile(path, folder / path.name)
+        target = folder / path.relative_to(plan.checkpoint.folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
     _write_json(folder / PROVENANCE_NAME, plan.provenance())
     _write_matrices(plan, folder / MATRICES_NAME)
 

@@ -142,6 +142,28 @@ def test_refuses_to_overwrite_and_to_write_into_the_source(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_loader_files_are_copied_and_weights_are_not(tmp_path):
+    from conftest import DEMO
+
+    src = tmp_path / "src"
+    shutil.copytree(DEMO, src)
+    (src / "tokenizer.json").write_text("{}")
+    (src / "1_Pooling").mkdir()
+    (src / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
+    (src / "original").mkdir()
+    (src / "original" / "consolidated.00.pth").write_bytes(b"pickle")
+    (src / ".cache").mkdir()
+    (src / ".cache" / "junk").write_text("x")
+    (src / "pytorch_model.bin").write_bytes(b"pickle")
+    out = export(Plan.build(open_checkpoint(src), Targets(num_heads=4)), tmp_path / "out")
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert files == sorted([
+        "1_Pooling/config.json", "config.json", "generation_config.json", "headmix.json", "headmix_matrices.npz",
+        "model.safetensors", "tokenizer.json",
+    ])  # fmt: skip
+    assert (out / "1_Pooling" / "config.json").read_text() == '{"pooling_mode_mean_tokens": true}'
+
+
 def test_unwritable_output_is_refused(tmp_path):
     from conftest import DEMO
 
