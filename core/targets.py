@@ -122,11 +122,11 @@ def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, metho
 
 
 def choices(layer: AttentionLayer, family: str, method: str, heads: int, kv: int, head_dim: int) -> dict[str, list[int]]:
-    """The values each control may offer, given the other two controls' current values.
+    """The values each control may offer, given the other controls' current values.
 
     The window's spin boxes step only through these, so every reachable combination can be
-    built; a value typed or set from elsewhere that the others make impossible is explained
-    by :func:`check` next to its control.
+    built. Key/value heads are resolved before the head size, so a kv value that the new
+    query heads made impossible does not empty the head-size list.
     """
 
     def ok(h: int, k: int, d: int) -> bool:
@@ -136,8 +136,14 @@ def choices(layer: AttentionLayer, family: str, method: str, heads: int, kv: int
         except TargetError:
             return False
 
+    tied = family in ("gpt2", "bert")  # no grouped-query attention: kv heads are the heads
+    heads_choices = [h for h in range(1, layer.num_heads + 1) if ok(h, h if tied else kv, head_dim)]
+    kv_choices = [k for k in range(1, layer.num_kv_heads + 1) if ok(heads, k, head_dim)] or [
+        k for k in range(1, layer.num_kv_heads + 1) if ok(heads, k, layer.head_dim)
+    ]
+    kv_used = kv if kv in kv_choices or not kv_choices else min(kv_choices, key=lambda k: (abs(k - kv), -k))
     return {
-        "heads": [h for h in range(1, layer.num_heads + 1) if ok(h, kv if family not in ("gpt2", "bert") else h, head_dim)],
-        "kv_heads": [k for k in range(1, layer.num_kv_heads + 1) if ok(heads, k, head_dim)],
-        "head_dim": [d for d in range(1, layer.head_dim + 1) if ok(heads, kv, d)],
+        "heads": heads_choices,
+        "kv_heads": kv_choices,
+        "head_dim": [d for d in range(1, layer.head_dim + 1) if ok(heads, kv_used, d)],
     }

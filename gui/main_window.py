@@ -330,11 +330,14 @@ class MainWindow(QMainWindow):
         """Rebuild the plan from the controls; show the summary, reasons and heatmaps."""
         if self.arch is None or not self.arch.usable:
             return
-        values = self.panel.values()
         layer = self.arch.layers[0]
-        self.panel.set_choices(
-            choices(layer, self.arch.family, values["method"], values["heads"], values["kv_heads"], values["head_dim"])
-        )
+        for _ in range(3):  # offering valid values can move a spin box; settle the three together
+            values = self.panel.values()
+            self.panel.set_choices(
+                choices(layer, self.arch.family, values["method"], values["heads"], values["kv_heads"], values["head_dim"])
+            )
+            if self.panel.values() == values:
+                break
         values = self.panel.values()
         self.panel.clear_errors()
         try:

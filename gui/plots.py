@@ -17,16 +17,19 @@ DROPPED = (189, 189, 189)
 class MatrixView(QWidget):
     """One matrix as a heatmap: rows are old units, columns new ones, value under the mouse below."""
 
-    def __init__(self, title: str, old_label: str, new_label: str, parent=None):
+    def __init__(self, title: str, old_label: str, new_label: str, parent=None, prefixes: bool = True):
         super().__init__(parent)
         self.matrix: np.ndarray | None = None
         self.row_step = self.col_step = 1
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot = self.graphics.addPlot(title=title)
-        self.plot.setLabel("left", f"old {old_label}")
-        self.plot.setLabel("bottom", f"new {new_label}")
+        self.prefixes = ("old ", "new ") if prefixes else ("", "")
+        self.plot.setLabel("left", f"{self.prefixes[0]}{old_label}")
+        self.plot.setLabel("bottom", f"{self.prefixes[1]}{new_label}")
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)  # unit numbers, never "(x0.001)"
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=DIVERGING, interactive=False, width=12)
@@ -62,9 +65,11 @@ class MatrixView(QWidget):
             major = max(1, int(np.ceil(n * step / 8)))
             self.plot.getAxis(axis).setTickSpacing(major, major)
         self.plot.autoRange(padding=0)
-        self.readout.setText(
-            f"{self.matrix.shape[0] * row_step} old × {self.matrix.shape[1] * col_step} new — hover for values"
-        )
+        rows_text, cols_text = (f"{self.matrix.shape[0] * row_step}", f"{self.matrix.shape[1] * col_step}")
+        if self.prefixes[0]:
+            self.readout.setText(f"{rows_text} old × {cols_text} new — hover for values")
+        else:
+            self.readout.setText(f"{rows_text} × {cols_text} — hover for values")
 
     def value_at(self, row: int, col: int) -> float | None:
         if self.matrix is None or not (0 <= row < self.matrix.shape[0] and 0 <= col < self.matrix.shape[1]):
@@ -79,8 +84,10 @@ class MatrixView(QWidget):
         col = int(np.floor(point.x() / self.col_step + 0.5))
         value = self.value_at(row, col)
         if value is not None:
+            old, new = self.prefixes
+            arrow = "→" if old else ","
             self.readout.setText(
-                f"old {self.old_label} {row * self.row_step} → new {self.new_label} {col * self.col_step}: {value:.4g}"
+                f"{old}{self.old_label} {row * self.row_step} {arrow} {new}{self.new_label} {col * self.col_step}: {value:.4g}"
             )
 
 

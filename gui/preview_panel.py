@@ -28,9 +28,9 @@ class PreviewPanel(QTabWidget):
         grid_widget = QWidget()
         grid_widget.setLayout(grid)
 
-        self.before = MatrixView("before", "row", "column")
-        self.after = MatrixView("after", "row", "column")
-        pair = QHBoxLayout()
+        self.before = MatrixView("before", "row", "column", prefixes=False)
+        self.after = MatrixView("after", "row", "column", prefixes=False)
+        pair = QVBoxLayout()  # side by side, two colour bars and titles do not fit a column
         pair.addWidget(self.before)
         pair.addWidget(self.after)
         pair_widget = QWidget()
@@ -85,4 +85,6 @@ class PreviewPanel(QTabWidget):
             shown = display_matrix(values)
             rows = max(1, -(-values.shape[0] // shown.shape[0])) if values.ndim > 1 else 1
             cols = max(1, -(-values.shape[-1] // shown.shape[1]))
-            view.set_matrix(shown, rows, cols, title=f"{label}: {name} {' × '.join(map(str, values.shape))}")
+            short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
+            view.set_matrix(shown, rows, cols, title=f"{label}: {short} {' × '.join(map(str, values.shape))}")
+            view.setToolTip(f"{name}, {label} the shrink")

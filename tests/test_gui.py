@@ -231,3 +231,25 @@ def test_every_control_has_a_tooltip(qtbot, window):
     missing = [w for w in controls if not w.toolTip() and w.isVisibleTo(window) and w.parent().metaObject().className() not in ("QSpinBox", "QComboBox", "QScrollBar", "QTabBar")]
     missing = [w for w in missing if w.objectName() not in ("qt_spinbox_lineedit",) and type(w).__name__ != "QToolButton"]
     assert not missing, [f"{type(w).__name__} {w.text() if hasattr(w, 'text') else ''}" for w in missing]
+
+
+@pytest.mark.parametrize("family", ["bert", "gpt2"])
+def test_tied_kv_families_keep_a_valid_head_size(qtbot, window, model_dir, family):
+    """Lowering the heads of a model without GQA moves kv heads along and keeps the head size."""
+    with qtbot.waitSignal(window.importance_ready, timeout=20000):
+        window.open_path(model_dir(family))
+    with qtbot.waitSignal(window.plan_changed):
+        window.panel.heads.setValue(3)
+    assert window.panel.values()["heads"] == window.panel.values()["kv_heads"] == 3
+    assert window.panel.values()["head_dim"] == 8 and window.plan is not None
+    assert window.panel.badge.text().startswith("✘ will not load")
+
+
+def test_an_impossible_combination_settles_without_touching_head_size(qtbot, window):
+    open_demo(qtbot, window)
+    window.panel.heads.stepBy(-10)
+    assert window.panel.heads.value() == 2  # with 2 kv heads, 2 is the fewest query heads offered
+    with qtbot.waitSignal(window.plan_changed):
+        window.panel.set_values(3, 2, 32, "mean", 0, "all")  # e.g. from a preset: 2 does not divide 3
+    values = window.panel.values()
+    assert values["heads"] % values["kv_heads"] == 0 and values["head_dim"] == 32 and window.plan is not None
