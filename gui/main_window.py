@@ -318,6 +318,7 @@ class MainWindow(QMainWindow):
 
     def _importance_finished(self, _result) -> None:
         self.busy.hide()
+        self._update_preview()
         self.importance_ready.emit()
 
     def _importance_failed(self, message: str) -> None:
@@ -377,6 +378,13 @@ class MainWindow(QMainWindow):
             return
         i = self.selected_layer
         changed = i in plan.layers
+        if changed and plan.method == "select" and len(self.importance) < len(self.arch.layers):
+            # select needs every layer's scores (rotary pairs are chosen model-wide); computing
+            # them here would freeze the window on a large model, so wait for the worker.
+            done = len(self.importance)
+            self.preview.show_mixing(i, None, f"waiting for importance scores ({done}/{len(self.arch.layers)} layers)")
+            self._update_importance_chart()
+            return
         self.preview.show_mixing(i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)")
         if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()

@@ -98,6 +98,17 @@ def test_full_disk_fails_early_with_the_numbers(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_cli_exit_code_1_when_the_export_fails(tmp_path, capsys, monkeypatch):
+    from conftest import DEMO
+
+    import headmix.core.export as export_module
+
+    monkeypatch.setattr(export_module.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**12, 10**12 - 10, 10))
+    code, _, err = cli(capsys, "shrink", DEMO, "-o", tmp_path / "out", "--heads", "4")
+    assert code == 1 and "not enough free disk space" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_disk_filling_up_during_the_write_cleans_up(tmp_path, monkeypatch):
     from conftest import DEMO
 

@@ -253,3 +253,16 @@ def test_an_impossible_combination_settles_without_touching_head_size(qtbot, win
         window.panel.set_values(3, 2, 32, "mean", 0, "all")  # e.g. from a preset: 2 does not divide 3
     values = window.panel.values()
     assert values["heads"] % values["kv_heads"] == 0 and values["head_dim"] == 32 and window.plan is not None
+
+
+def test_select_waits_for_the_importance_worker_instead_of_freezing(qtbot, window):
+    open_demo(qtbot, window)
+    scores = dict(window.importance)
+    window.importance.clear()  # as if the worker were still running on a large model
+    window.panel.set_values(4, 2, 16, "select", 0, "all")
+    assert "waiting for importance scores (0/4 layers)" in window.preview.layer_label.text()
+    assert window.importance == {}, "the window must not compute scores on the GUI thread"
+    window.importance.update(scores)
+    window._importance_finished(None)
+    assert window.preview.layer_label.text() == "Layer 0 — select"
+    assert window.preview.matrices["q/k dims"].matrix.shape == (32, 16)
