@@ -84,12 +84,12 @@ class Architecture:
     model_type: str | None
     architectures: list[str]
     recognised: bool
-    num_layers: int
-    hidden_size: int | None
-    num_heads: int | None
-    num_kv_heads: int | None
-    head_dim: int | None
-    rope: Rope | None
+    num_layers: int = 0
+    hidden_size: int | None = None
+    num_heads: int | None = None
+    num_kv_heads: int | None = None
+    head_dim: int | None = None
+    rope: Rope | None = None
     layers: list[AttentionLayer] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     parts: dict[str, str] = field(default_factory=dict)  # tensor name -> embeddings/attention/mlp/other
@@ -370,12 +370,6 @@ def _unrecognised(checkpoint, model_type, architectures, problems) -> Architectu
         model_type=model_type,
         architectures=architectures,
         recognised=False,
-        num_layers=0,
-        hidden_size=None,
-        num_heads=None,
-        num_kv_heads=None,
-        head_dim=None,
-        rope=None,
         problems=problems,
         parts=_parts(checkpoint, []),
         description=(

@@ -123,24 +123,21 @@ def _replace(partial: Path, out: Path) -> None:
 
 def _write(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
     checkpoint = plan.checkpoint
-    changed = plan.changed_tensors()
-    owner = {name: layer for i in plan.layers for layer in [plan.layer(i)] for name in layer.tensor_names()}
+    owner = {name: plan.layer(i) for i in plan.layers for name in plan.layer(i).tensor_names()}
     total = plan.bytes_after
     done = 0
     progress(0, total)
     for header in checkpoint.headers:
         outputs = []
         for name, info in header.tensors.items():
-            shape = plan.shapes[name]
-            nbytes = info.nbytes if name not in changed else int(np.prod(shape)) * (info.nbytes // max(info.numel, 1))
-            outputs.append(OutputTensor(name, info.dtype, shape, nbytes))
+            outputs.append(OutputTensor(name, info.dtype, plan.shapes[name], plan.output_nbytes(name)))
         with open(folder / header.path.name, "wb") as dst, open(header.path, "rb") as src:
             dst.write(encode_header(outputs, header.metadata))
             for out_tensor in outputs:
                 if cancelled():
                     raise Cancelled("export cancelled; nothing was left behind")
                 info = header.tensors[out_tensor.name]
-                if out_tensor.name in changed:
+                if out_tensor.name in owner:
                     layer = owner[out_tensor.name]
                     data = mix_tensor(layer, plan.mixing(layer.index), info.name, checkpoint.read(info.name), info.dtype)
                     assert data.shape == out_tensor.shape and data.nbytes == out_tensor.nbytes, out_tensor.name

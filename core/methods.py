@@ -77,7 +77,7 @@ def output_side(m: np.ndarray) -> np.ndarray:
 
 def _columns(n: int, groups: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
     m = np.zeros((n, len(groups)), dtype=np.float64)
-    for j, (g, w) in enumerate(zip(groups, weights)):
+    for j, (g, w) in enumerate(zip(groups, weights, strict=True)):
         m[g, j] = w
     return m
 

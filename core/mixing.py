@@ -66,9 +66,9 @@ def mix_tensor(layer: AttentionLayer, mixing: LayerMixing, name: str, source: np
         # GPT-2's c_attn: q, k and v side by side along the output axis.
         parts = np.split(w, 3, axis=-1)
         if w.ndim == 1:
-            out = [mix_rows(p, *factors[r][:2], scale=factors[r][2]) for p, r in zip(parts, "qkv")]
+            out = [mix_rows(p, *factors[r][:2], scale=factors[r][2]) for p, r in zip(parts, "qkv", strict=True)]
         else:
-            out = [mix_cols(p, *factors[r][:2]) * compute(factors[r][2]) for p, r in zip(parts, "qkv")]
+            out = [mix_cols(p, *factors[r][:2]) * compute(factors[r][2]) for p, r in zip(parts, "qkv", strict=True)]
         result = np.concatenate(out, axis=-1)
     else:
         (role,) = roles

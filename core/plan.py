@@ -21,7 +21,7 @@ from .checkpoint import Checkpoint
 from .dtypes import itemsize
 from .errors import ConfigError, TargetError
 from .importance import Importance, layer_importance, rotary_pairs
-from .methods import DEFAULT_METHOD, METHODS, LayerMixing, head_matrices, layer_mixing
+from .methods import DEFAULT_METHOD, METHODS, LayerMixing, head_matrices, layer_mixing, top
 from .mixing import mix_tensor
 from .rope import rope_parameters_for, stride_pairs
 from .targets import Targets, check, format_layers, resolve
@@ -130,8 +130,6 @@ class Plan:
         for i in self.layers:
             scores = self.importance(i).qk_units
             total += scores / (scores.sum() or 1.0)
-        from .methods import top
-
         return top(total, new_half)
 
     def mixing(self, index: int) -> LayerMixing:
@@ -192,14 +190,15 @@ class Plan:
     def bytes_before(self) -> int:
         return sum(t.nbytes for t in self.checkpoint.tensors.values())
 
+    def output_nbytes(self, name: str) -> int:
+        """Bytes of one exported tensor (dtypes headmix cannot read keep their size: they pass through)."""
+        info = self.checkpoint.tensors[name]
+        size = itemsize(info.dtype)
+        return info.nbytes if size is None else math.prod(self.shapes[name]) * size
+
     @property
     def bytes_after(self) -> int:
-        total = 0
-        for name, shape in self.shapes.items():
-            info = self.checkpoint.tensors[name]
-            size = itemsize(info.dtype)
-            total += info.nbytes if size is None else math.prod(shape) * size
-        return total
+        return sum(self.output_nbytes(name) for name in self.shapes)
 
     @property
     def loadability(self) -> tuple[bool, str]:

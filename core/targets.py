@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .architecture import Architecture, AttentionLayer
 from .errors import TargetError
 from .importance import rotary_pairs
+from .rope import SUPPORTED_TYPES
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,6 @@ def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, metho
             )
         if rotary_pairs(layer) and d % 2:
             raise TargetError(f"head size: {d} is odd; rotary embeddings need whole pairs of dims", field="head_dim")
-        from .rope import SUPPORTED_TYPES
-
         if method != "article" and layer.rope.type not in SUPPORTED_TYPES:
             raise TargetError(
                 f"head size: rope type '{layer.rope.type}' depends on the head size in ways headmix cannot "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
@@ -19,7 +19,7 @@ from headmix.core.errors import HeadmixError, TargetError
 from headmix.core.inspection import human_bytes, human_count
 from headmix.core.plan import Plan
 from headmix.core.stats import tensor_stats
-from headmix.core.targets import Targets, choices, parse_layers
+from headmix.core.targets import Targets, choices, format_layers, parse_layers
 
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
@@ -511,13 +511,13 @@ class MainWindow(QMainWindow):
         menu = self.presets_menu
         menu.clear()
         menu.addSection("Built-in")
-        for name, preset in preset_store.builtin().items():
+        for preset in preset_store.builtin().values():
             action = menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
             action.setToolTip(preset.description)
         user = preset_store.user_presets()
         if user:
             menu.addSection("Yours")
-            for name, preset in user.items():
+            for preset in user.values():
                 menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
         menu.addSeparator()
         menu.addAction("&Load preset file…", self.choose_preset_file)
@@ -545,8 +545,6 @@ class MainWindow(QMainWindow):
         a = self.arch
         heads = targets.num_heads or a.num_heads
         kv = targets.num_kv_heads or (heads if a.num_kv_heads == a.num_heads else a.num_kv_heads)
-        from headmix.core.targets import format_layers
-
         self.panel.set_values(heads, kv, targets.head_dim or a.head_dim, method, seed, format_layers(targets.layers))
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))

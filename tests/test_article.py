@@ -42,9 +42,9 @@ def test_given_matrices_reproduced_bit_for_bit():
     layer = AttentionLayer(0, "linear", {"q": "q", "k": "k", "v": "v", "o": "o"}, HEADS, HEADS, DIM, HIDDEN, None)
     mixing = article_mixing(0, A, A, B)
     # Linear stores (out, in): q/k/v are the transposes of the article's matrices, o is wot itself.
-    got = [mix_tensor(layer, mixing, r, w.T, "F32").T for r, w in zip("qkv", (wq, wk, wv))]
+    got = [mix_tensor(layer, mixing, r, w.T, "F32").T for r, w in zip("qkv", (wq, wk, wv), strict=True)]
     got.append(mix_tensor(layer, mixing, "o", wot, "F32"))
-    for g, e in zip(got, expected):
+    for g, e in zip(got, expected, strict=True):
         assert g.shape == e.shape == (HIDDEN, NEW_HEADS * DIM)
         assert np.array_equal(g, e)
 

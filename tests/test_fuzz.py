@@ -28,7 +28,6 @@ from headmix.core.checkpoint import open_checkpoint
 from headmix.core.errors import Cancelled, ConfigError, ExportError, HeadmixError, OutputRefused, TargetError
 from headmix.core.export import export
 from headmix.core.plan import Plan
-from headmix.core.safetensors_file import OutputTensor, encode_header
 from headmix.core.targets import Targets, choices
 
 json_values = st.recursive(
