@@ -49,6 +49,9 @@ def check_output(plan: Plan, out: Path, force: bool) -> Path:
             raise OutputRefused(f"{out}: exists and is not a folder")
         if any(out.iterdir()) and not force:
             raise OutputRefused(f"{out}: the folder is not empty; choose another or replace it (--force)")
+        # --force replaces a folder; never one whose loss would be a disaster rather than a choice.
+        if out == Path.home().resolve() or out.parent == out or out == Path.cwd().resolve() or out in Path.cwd().resolve().parents:
+            raise OutputRefused(f"{out}: refusing to replace the home folder, a filesystem root or the current folder")
     parent = out.parent
     if not parent.is_dir():
         raise OutputRefused(f"{parent}: the folder to export into does not exist")

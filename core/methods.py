@@ -69,10 +69,18 @@ class LayerMixing:
 
 
 def output_side(m: np.ndarray) -> np.ndarray:
-    """pinv(m)ᵀ, exact (not rounded) for the identity, selections and group means."""
-    if m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0], dtype=m.dtype)):
-        return m
-    return np.linalg.pinv(m).T.astype(m.dtype)
+    """pinv(m)ᵀ.
+
+    When no old unit feeds two new ones (selections, group means, grouped random weights),
+    the columns are orthogonal and pinv(m)ᵀ is each column divided by its squared norm:
+    exactly the group sum for a mean and the same selection for a selection, without the
+    rounding an SVD would add. Otherwise the SVD-based pseudo-inverse.
+    """
+    m = np.asarray(m, dtype=np.float64)
+    if ((m != 0).sum(axis=1) <= 1).all():
+        norms = (m * m).sum(axis=0)
+        return np.divide(m, norms, out=np.zeros_like(m), where=norms > 0)
+    return np.linalg.pinv(m).T
 
 
 def _columns(n: int, groups: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
@@ -196,16 +204,16 @@ def layer_mixing(method: str, layer: AttentionLayer, new_heads: int, new_kv: int
         kept_pairs = None
     scale = math.sqrt(new_d / d)  # rule 2: logits divided by sqrt(d') keep their sqrt(d) scale
     has_norm = "q_norm" in layer.names
-    f = lambda m: m.astype(dtype)  # noqa: E731
+    f = lambda m: np.asarray(m, dtype=dtype)  # noqa: E731
     return LayerMixing(
         index=layer.index,
         q_heads=f(q_heads),
         kv_heads=f(kv_heads),
         qk_dims=f(qk),
-        k_dims=output_side(f(qk)),
+        k_dims=f(output_side(qk)),
         v_dims=f(v_dims),
-        o_heads=output_side(f(q_heads)),
-        o_dims=output_side(f(v_dims)),
+        o_heads=f(output_side(q_heads)),
+        o_dims=f(output_side(v_dims)),
         # A qk-norm would divide a scale on the projection away again, and it renormalises
         # over d' dims instead of d; folding 1/scale into q_norm keeps the logits exact when
         # the dropped pairs carry nothing (see design note, rule 2, and the derivation in README).

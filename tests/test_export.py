@@ -175,6 +175,33 @@ def test_loader_files_are_copied_and_weights_are_not(tmp_path):
     assert (out / "1_Pooling" / "config.json").read_text() == '{"pooling_mode_mean_tokens": true}'
 
 
+def test_force_never_replaces_home_root_or_current_folder(tmp_path, monkeypatch):
+    from conftest import DEMO
+
+    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    monkeypatch.chdir(work / "sub")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "notes.txt").write_text("precious")
+    for out in (work / "sub", work, tmp_path / "home"):
+        with pytest.raises(OutputRefused, match="refusing to replace"):
+            export(plan, out, force=True)
+    assert (tmp_path / "home" / "notes.txt").read_text() == "precious"
+
+
+def test_group_means_compensate_with_exact_group_sums():
+    from headmix.core.methods import _mean, _select, output_side
+
+    groups = [np.array([0, 1, 2]), np.array([3, 4])]
+    assert np.array_equal(output_side(_mean(5, groups)), np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]], float))
+    selection = _select(5, np.array([1, 4]))
+    assert np.array_equal(output_side(selection), selection)
+    dense = np.random.default_rng(0).normal(size=(5, 3))
+    np.testing.assert_allclose(output_side(dense), np.linalg.pinv(dense).T)
+
+
 def test_unwritable_output_is_refused(tmp_path):
     from conftest import DEMO
 
