@@ -10,13 +10,11 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from . import __version__
 from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
 from .methods import METHODS
 
-DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 
 
 def _whole_number(minimum: int):
