@@ -113,8 +113,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 5)
         splitter.setStretchFactor(2, 2)
-        splitter.setSizes([560, 600, 340])
         self.splitter = splitter
+        self._sized = False
         self.setCentralWidget(splitter)
 
         self.busy = QProgressBar()
@@ -157,12 +157,26 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1480, 880)
 
+    def showEvent(self, event) -> None:
+        """Lay the three panes out once the window has its real width (or as the user left them)."""
+        super().showEvent(event)
+        if self._sized:
+            return
+        self._sized = True
+        state = self.settings.value("window/splitter")
+        if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
+            width = max(self.width(), 900)
+            right = 350
+            left = int(0.5 * (width - right))
+            self.splitter.setSizes([left, width - right - left, right])
+
     def closeEvent(self, event) -> None:
         for worker in (self.export_worker, self.importance_worker):
             if worker is not None:
                 worker.cancel()
                 worker.wait()
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
         super().closeEvent(event)
 
@@ -248,7 +262,7 @@ class MainWindow(QMainWindow):
         self.tree_model.set_checkpoint(checkpoint, arch)
         self.tree.expand(self.proxy.index(0, 0))
         self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
-        for col, width in enumerate((190, 150, 48, 72, 72)):
+        for col, width in enumerate((170, 120, 45, 68, 68)):
             self.tree.setColumnWidth(col, width)
         self._show_model_label()
         self.setWindowTitle(f"headmix — {checkpoint.path.name}")

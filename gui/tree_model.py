@@ -113,7 +113,8 @@ class CheckpointTreeModel(QAbstractItemModel):
             node = model.add(layer_node(i))
             if i in by_index:
                 a = by_index[i]
-                node.summary = f"{a.num_heads} heads" + (f" / {a.num_kv_heads} kv" if a.num_kv_heads != a.num_heads else "") + f", d={a.head_dim}"
+                # heads × head size, as the Shape column says it for tensors; the tooltip spells it out
+                node.summary = f"{a.num_heads}×{a.head_dim} heads" + (f", kv {a.num_kv_heads}" if a.num_kv_heads != a.num_heads else "")
             for name in ("attention", "mlp", "other"):
                 if (i, name) in groups:
                     node.add(groups[(i, name)])
@@ -201,7 +202,7 @@ class CheckpointTreeModel(QAbstractItemModel):
                 return ("Importance: ‖W_v‖·‖W_o‖ of this head (data-free)" if node.score is not None
                         else "Importance is being computed")
             if node.kind == "layer":
-                return "Select to show this layer's mixing matrices"
+                return f"{node.summary}: query heads × head size, key/value heads\nSelect to show this layer's mixing matrices"
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
