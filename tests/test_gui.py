@@ -266,3 +266,21 @@ def test_select_waits_for_the_importance_worker_instead_of_freezing(qtbot, windo
     window._importance_finished(None)
     assert window.preview.layer_label.text() == "Layer 0 — select"
     assert window.preview.matrices["q/k dims"].matrix.shape == (32, 16)
+
+
+def test_unknown_architecture_opens_read_only(qtbot, window, tmp_path):
+    import json
+
+    import synthetic
+
+    folder = synthetic.write(tmp_path / "mystery", "llama", 1, 4, 2, 8)
+    config = json.loads((folder / "config.json").read_text())
+    config["model_type"] = "mamba"
+    (folder / "config.json").write_text(json.dumps(config))
+    with qtbot.waitSignal(window.checkpoint_opened):
+        assert window.open_path(folder)
+    assert not window.panel.isEnabled() and not window.export_action.isEnabled()
+    assert "not recognised" in window.model_label.text() and "mamba" in window.model_label.text()
+    assert len(nodes(window, "tensor")) == len(open_checkpoint(folder).tensors)
+    window.show_tensor("model.layers.0.self_attn.q_proj.weight")
+    assert "values" in window.preview.histogram.stats.text()
