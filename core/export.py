@@ -65,6 +65,10 @@ def _other_files(plan: Plan) -> list[Path]:
     sub-folders such as sentence-transformers' ``1_Pooling``; never weights (they would have
     the old shapes) and never hidden folders such as ``.cache``."""
     folder = plan.checkpoint.folder
+    if not (folder / "config.json").is_file():
+        # A lone .safetensors file opened from, say, ~/Downloads: its neighbours are not a
+        # model's files, and copying them (recursively!) would be a surprise.
+        return []
     skip = {INDEX_NAME, "config.json", PROVENANCE_NAME, MATRICES_NAME}
     found = []
     for path in sorted(folder.rglob("*")):

@@ -175,6 +175,21 @@ def test_loader_files_are_copied_and_weights_are_not(tmp_path):
     assert (out / "1_Pooling" / "config.json").read_text() == '{"pooling_mode_mean_tokens": true}'
 
 
+def test_a_lone_file_without_config_is_explained_not_exported(tmp_path):
+    from conftest import DEMO
+
+    from headmix.core.errors import ConfigError
+
+    downloads = tmp_path / "Downloads"
+    (downloads / "holiday photos").mkdir(parents=True)
+    (downloads / "holiday photos" / "beach.jpg").write_bytes(b"jpeg")
+    shutil.copyfile(DEMO / "model.safetensors", downloads / "model.safetensors")
+    checkpoint = open_checkpoint(downloads / "model.safetensors")
+    assert checkpoint.config is None
+    with pytest.raises(ConfigError, match="config.json is missing, so the head count is unknown"):
+        Plan.build(checkpoint, Targets(num_heads=4))
+
+
 def test_force_never_replaces_home_root_or_current_folder(tmp_path, monkeypatch):
     from conftest import DEMO
 
