@@ -81,8 +81,8 @@ def _other_files(plan: Plan) -> list[Path]:
     return found
 
 
-def needed_bytes(plan: Plan) -> int:
-    return plan.bytes_after + sum(p.stat().st_size for p in _other_files(plan)) + DISK_MARGIN
+def needed_bytes(plan: Plan, others: list[Path]) -> int:
+    return plan.bytes_after + sum(p.stat().st_size for p in others) + DISK_MARGIN
 
 
 def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Progress | None = None,
@@ -94,7 +94,8 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
     removing everything written so far.
     """
     out = check_output(plan, Path(out), force)
-    need = needed_bytes(plan)
+    others = _other_files(plan)
+    need = needed_bytes(plan, others)
     free = shutil.disk_usage(out.parent).free
     if free < need:
         raise ExportError(
@@ -106,7 +107,7 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
         shutil.rmtree(partial)
     try:
         partial.mkdir()
-        _write(plan, partial, progress or (lambda done, total: None), cancelled or (lambda: False))
+        _write(plan, partial, others, progress or (lambda done, total: None), cancelled or (lambda: False))
         _replace(partial, out)
     except BaseException as e:
         shutil.rmtree(partial, ignore_errors=True)
@@ -128,7 +129,7 @@ def _replace(partial: Path, out: Path) -> None:
         partial.rename(out)
 
 
-def _write(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool]) -> None:
     checkpoint = plan.checkpoint
     owner = {name: plan.layer(i) for i in plan.layers for name in plan.layer(i).tensor_names()}
     total = plan.bytes_after
@@ -161,7 +162,7 @@ def _write(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[],
     config = plan.new_config()
     if config is not None:
         _write_json(folder / "config.json", config)
-    for path in _other_files(plan):
+    for path in others:
         target = folder / path.relative_to(plan.checkpoint.folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)

@@ -150,11 +150,9 @@ class Plan:
         if index in self.layers:
             return self.mixing(index).heatmaps()
         layer = self.layer(index)
-        eye = {"heads": np.eye(layer.num_heads), "kv": np.eye(layer.num_kv_heads), "dims": np.eye(layer.head_dim)}
-        return {
-            "query heads": eye["heads"], "kv heads": eye["kv"], "q/k dims": eye["dims"], "v dims": eye["dims"],
-            "output heads": eye["heads"], "output dims": eye["dims"],
-        }  # fmt: skip
+        # targets equal to the layer's own shape leave every axis the identity, whatever the method
+        unchanged = layer_mixing("mean", layer, layer.num_heads, layer.num_kv_heads, layer.head_dim, None, self.rng(index), None)
+        return unchanged.heatmaps()
 
     def kept_by_select(self, index: int) -> np.ndarray:
         """Which query heads ``select`` would keep in this layer at these targets (a bool per head)."""

@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
     def _remember(self, path: Path) -> None:
         recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
         self.settings.setValue("recent", recent[:MAX_RECENT])
-        self.settings.setValue("last_folder", str(path.parent if path.is_file() else path.parent))
+        self.settings.setValue("last_folder", str(path.parent))
         self._fill_recent_menu()
 
     def _fill_recent_menu(self) -> None:
