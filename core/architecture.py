@@ -1,43 +1,43 @@
-"""Which tensors are attention, and what shape its heads have.
+"""Detection: which family a checkpoint is, where each layer's tensors are, and its head shape.
 
-Detection reads ``config.json`` (``model_type``, ``architectures`` and the head counts) and
-the tensor names. It never fails: a model it does not know still opens, every tensor is
-listed, and the attention is marked "not recognised". Disagreements between config.json
-and the tensor shapes are collected as ``problems`` that name the tensor and the number;
-a plan refuses a model with problems, but the window can still show it.
+Detection reads ``config.json`` and the tensor names, guided by the family table
+(:mod:`families`). It never fails: a model it does not know still opens, every tensor is
+listed, and the attention is marked "not recognised". Disagreements between config.json and
+the tensor shapes are collected as :class:`Problem` strings that name the tensor or config
+field and the numbers; a plan refuses a model with problems, but the window still shows it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .checkpoint import Checkpoint
-
-#: families whose attention headmix can rewrite, and the sentence the UI shows for each.
-FAMILIES = {
-    "llama": "Llama-style, grouped-query attention, rotary embeddings",
-    "mistral": "Mistral: Llama-style with grouped-query attention",
-    "qwen2": "Qwen2: Llama-style with q/k/v biases",
-    "qwen3": "Qwen3: Llama-style with q_norm/k_norm",
-    "gpt2": "GPT-2: fused c_attn (Conv1D), learned positions",
-    "bert": "BERT: encoder, learned positions",
-}
-LLAMA_STYLE = ("llama", "mistral", "qwen2", "qwen3")
-
-ROLES = ("q", "k", "v", "o")
-
-_LLAMA_RE = re.compile(r"^(?P<prefix>(?:.*\.)?layers)\.(?P<i>\d+)\.self_attn\.(?P<role>[qkvo])_proj\.(?P<kind>weight|bias)$")
-_LLAMA_NORM_RE = re.compile(r"^(?P<prefix>(?:.*\.)?layers)\.(?P<i>\d+)\.self_attn\.(?P<role>[qk])_norm\.weight$")
-_GPT2_RE = re.compile(r"^(?P<prefix>(?:.*\.)?h)\.(?P<i>\d+)\.attn\.(?P<role>c_attn|c_proj)\.(?P<kind>weight|bias)$")
-_BERT_RE = re.compile(
-    r"^(?P<prefix>(?:.*\.)?encoder\.layer)\.(?P<i>\d+)\.attention\."
-    r"(?:self\.(?P<role>query|key|value)|output\.(?P<orole>dense))\.(?P<kind>weight|bias)$"
-)
-_BERT_ROLES = {"query": "q", "key": "k", "value": "v", "dense": "o"}
+from .dtypes import MIXABLE
+from .families import FAMILIES, Family, by_architectures, by_model_type
+from .layout import ATTENTION_WEIGHTS, stored_shape
 
 _EMBEDDING_RE = re.compile(r"embed|(^|\.)wte\.|(^|\.)wpe\.|lm_head|token_type")
 _MLP_RE = re.compile(r"mlp|feed_forward|ffn|intermediate|experts|(^|\.)layer\.\d+\.output\.dense")
+_MLP_ROLES = ("gate", "up", "down", "gate_up", "gate_bias", "up_bias", "down_bias")
+_EMBEDDING_ROLES = ("embed", "pos_embed", "type_embed", "lm_head")
+
+
+class Problem(str):
+    """A sentence for the user that also says which config.json field or tensor it is about.
+
+    A ``str`` so that it prints, joins and serialises as the message itself; the fields
+    let code ask "is head_dim already reported?" without parsing English.
+    """
+
+    field: str | None
+    tensor: str | None
+
+    def __new__(cls, message: str, field: str | None = None, tensor: str | None = None) -> Problem:
+        self = super().__new__(cls, message)
+        self.field, self.tensor = field, tensor
+        return self
 
 
 @dataclass(frozen=True)
@@ -48,52 +48,77 @@ class Rope:
     theta: float
     rotary_dim: int  # leading dims that rotate; head_dim unless partial_rotary_factor < 1
     partial_factor: float
-    params: dict  # the full rope parameter dict from config.json
+    params: dict  # the full rope parameter dict from config.json (one layer type's, for Gemma 3)
+    layer_type: str | None = None  # the key of a per-layer-type rope_parameters dict
 
 
 @dataclass
-class AttentionLayer:
-    """One layer's attention: the tensor holding each role, and the head shape.
+class Layer:
+    """One layer: the tensor holding each role, and its attention's head shape.
 
-    ``names`` maps ``q``, ``k``, ``v``, ``o`` (weights), ``q_bias`` .. ``o_bias`` and
-    ``q_norm``/``k_norm`` to tensor names. In the fused GPT-2 layout q, k and v name the same
-    ``c_attn`` tensor. ``layout`` is ``linear`` (weights stored ``(out, in)``) or ``conv1d``
-    (``(in, out)``).
+    ``names`` maps roles (``q``, ``k``, ``v``, ``o`` or a fused ``qkv``, their biases,
+    ``q_norm``/``k_norm``, and the layer's norms and MLP roles from the family record) to
+    tensor names, for the roles this checkpoint has.
     """
 
     index: int
-    layout: str
+    family: Family
     names: dict[str, str]
     num_heads: int
     num_kv_heads: int
     head_dim: int
     hidden_size: int
     rope: Rope | None
+    layer_type: str = "full_attention"
 
     @property
     def fused(self) -> bool:
-        return self.layout == "conv1d"
+        return self.family.fused_qkv
+
+    @property
+    def attention_roles(self) -> list[str]:
+        return [r for r in self.family.attention if r in self.names]
 
     def tensor_names(self) -> list[str]:
-        return list(dict.fromkeys(self.names.values()))
+        """The attention tensors, each once (a fused tensor holds several roles)."""
+        return list(dict.fromkeys(self.names[r] for r in self.attention_roles))
+
+    def roles_of(self, name: str) -> list[str]:
+        return [r for r in self.attention_roles if self.names[r] == name]
+
+    @property
+    def rotary_pairs(self) -> bool:
+        """True when q/k dims must be kept in whole rotary pairs (design note, rule 5)."""
+        return self.rope is not None and self.rope.rotary_dim == self.head_dim
 
 
 @dataclass
 class Architecture:
-    family: str  # lower-case family, or "unknown"
+    family: Family | None  # None: not recognised
     model_type: str | None
     architectures: list[str]
-    recognised: bool
+    config: dict | None = None
+    base: str = ""  # the prefix before the layer container, e.g. "model."
     num_layers: int = 0
     hidden_size: int | None = None
     num_heads: int | None = None
     num_kv_heads: int | None = None
     head_dim: int | None = None
     rope: Rope | None = None
-    layers: list[AttentionLayer] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     parts: dict[str, str] = field(default_factory=dict)  # tensor name -> embeddings/attention/mlp/other
+    #: tensors outside the layers by role (embed, final_norm, lm_head, ...), those present
+    global_names: dict[str, str] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def recognised(self) -> bool:
+        return self.family is not None
+
+    @property
+    def name(self) -> str:
+        return self.family.name if self.family else "unknown"
 
     @property
     def usable(self) -> bool:
@@ -104,6 +129,17 @@ class Architecture:
     def qk_norm(self) -> bool:
         return any("q_norm" in layer.names for layer in self.layers)
 
+    @property
+    def attention_bias(self) -> bool:
+        return any("q_bias" in layer.names or "qkv_bias" in layer.names for layer in self.layers)
+
+    def layer(self, index: int) -> Layer:
+        return next(layer for layer in self.layers if layer.index == index)
+
+    def global_tensor(self, role: str) -> str | None:
+        """The name of a tensor outside the layers (embeddings, final norm, lm_head), if present."""
+        return self.global_names.get(role)
+
     def parameters_by_part(self, checkpoint: Checkpoint) -> dict[str, int]:
         counts = {"embeddings": 0, "attention": 0, "mlp": 0, "other": 0}
         for name, info in checkpoint.tensors.items():
@@ -111,249 +147,261 @@ class Architecture:
         return counts
 
 
-class _ConfigReader:
-    """Reads integer fields from config.json, recording a problem that names each bad one."""
+class ConfigReader:
+    """Reads fields from config.json by the family's keys, recording a problem that names each bad one."""
 
-    def __init__(self, config: dict | None, problems: list[str]):
+    def __init__(self, config: dict | None, problems: list[Problem] | None = None):
         self.config = config or {}
-        self.problems = problems
+        self.problems = problems if problems is not None else []
 
-    def int(self, *names: str, default: int | None = None) -> int | None:
-        for name in names:
-            if name in self.config and self.config[name] is not None:
-                value = self.config[name]
-                if type(value) is not int or not 1 <= value <= 1 << 24:
-                    self.problems.append(
-                        f"config.json field '{name}' is {value!r}; expected a positive integer (at most {1 << 24})"
-                    )
-                    return None
-                return value
-        return default
+    def key(self, names: tuple[str, ...]) -> str | None:
+        return next((n for n in names if self.config.get(n) is not None), None)
+
+    def int(self, names: tuple[str, ...], default: int | None = None) -> int | None:
+        name = self.key(names)
+        if name is None:
+            return default
+        value = self.config[name]
+        if type(value) is not int or not 1 <= value <= 1 << 24:
+            self.problems.append(Problem(
+                f"config.json field '{name}' is {value!r}; expected a positive integer (at most {1 << 24})", field=name
+            ))  # fmt: skip
+            return None
+        return value
+
+    def float(self, names: tuple[str, ...], default: float) -> float:
+        name = self.key(names)
+        value = self.config.get(name) if name else None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+    def reported(self, name: str) -> bool:
+        return any(p.field == name for p in self.problems)
 
 
 def detect(checkpoint: Checkpoint) -> Architecture:
-    """Map every layer's attention to its roles and check it against config.json."""
+    """Map every layer's tensors to their roles and check them against config.json."""
     config = checkpoint.config
-    problems: list[str] = []
     model_type = config.get("model_type") if config else None
     if not isinstance(model_type, str):
         model_type = None
     architectures = config.get("architectures") if config else None
     architectures = [a for a in architectures if isinstance(a, str)] if isinstance(architectures, list) else []
-
     names = list(checkpoint.tensors)
-    found = {
-        "llama": _group(names, _LLAMA_RE, lambda m: (m["role"], m["kind"])),
-        "gpt2": _group(names, _GPT2_RE, lambda m: ("qkv" if m["role"] == "c_attn" else "o", m["kind"])),
-        "bert": _group(names, _BERT_RE, lambda m: (_BERT_ROLES[m["role"] or m["orole"]], m["kind"])),
-    }
-    family = _family(model_type, architectures, found)
+
+    family = _family(model_type, architectures, names)
     if family is None:
-        return _unrecognised(checkpoint, model_type, architectures, problems)
-
-    cfg = _ConfigReader(config, problems)
-    if family == "gpt2":
-        hidden = cfg.int("n_embd", "hidden_size")
-        heads = cfg.int("n_head", "num_attention_heads")
-        kv_heads = heads
-        n_layers_cfg = cfg.int("n_layer", "num_hidden_layers")
-        head_dim = _derived_head_dim(hidden, heads, "n_embd", "n_head", problems)
-    else:
-        hidden = cfg.int("hidden_size")
-        heads = cfg.int("num_attention_heads")
-        kv_heads = cfg.int("num_key_value_heads", default=heads) if family != "bert" else heads
-        n_layers_cfg = cfg.int("num_hidden_layers")
-        head_dim = cfg.int("head_dim") if family != "bert" else None
-        if head_dim is None and "head_dim" not in problems_fields(problems):
-            head_dim = _derived_head_dim(hidden, heads, "hidden_size", "num_attention_heads", problems)
+        return _unrecognised(checkpoint, model_type, architectures)
+    base = _base(family, names)
+    problems: list[Problem] = []
+    cfg = ConfigReader(config, problems)
+    keys = family.keys
+    hidden = cfg.int(keys.hidden)
+    heads = cfg.int(keys.heads)
+    kv_heads = cfg.int(keys.kv_heads, default=heads) if family.grouped_query else heads
+    n_layers_cfg = cfg.int(keys.layers)
+    head_dim = cfg.int(keys.head_dim) if keys.head_dim else None
+    if head_dim is None and not (keys.head_dim and cfg.reported(keys.head_dim[0])):
+        head_dim = _derived_head_dim(hidden, heads, keys.hidden[0], keys.heads[0], problems)
     if config is None:
-        problems.append(f"{checkpoint.folder}: config.json is missing, so the head count is unknown")
+        problems.append(Problem(f"{checkpoint.folder}: config.json is missing, so the head count is unknown"))
     else:
-        named = problems_fields(problems)
-        required = (("n_embd", hidden), ("n_head", heads)) if family == "gpt2" else (("hidden_size", hidden), ("num_attention_heads", heads))
-        for name, value in required:
-            if value is None and name not in named and not (family == "gpt2" and {"hidden_size", "num_attention_heads"} & named):
-                problems.append(f"config.json field '{name}' is missing; headmix needs it to know the head shape")
+        for names_, value in ((keys.hidden, hidden), (keys.heads, heads)):
+            if value is None and not any(cfg.reported(n) for n in names_):
+                problems.append(Problem(
+                    f"config.json field '{names_[0]}' is missing; headmix needs it to know the head shape", field=names_[0]
+                ))  # fmt: skip
     if heads and kv_heads and heads % kv_heads:
-        problems.append(
-            f"config.json field 'num_key_value_heads' is {kv_heads}, which does not divide num_attention_heads={heads}"
-        )
+        problems.append(Problem(
+            f"config.json field '{keys.kv_heads[0]}' is {kv_heads}, which does not divide {keys.heads[0]}={heads}",
+            field=keys.kv_heads[0],
+        ))  # fmt: skip
 
-    rope = _rope(config, head_dim, problems) if family in LLAMA_STYLE and config else None
-    layer_roles = found["llama" if family in LLAMA_STYLE else family]
-    norms = _group(names, _LLAMA_NORM_RE, lambda m: (m["role"], "norm")) if family in LLAMA_STYLE else {}
-
+    layer_types = _layer_types(config, family)
+    found = _layer_roles(family, base, names)
     layers = []
-    for index in sorted(layer_roles):
-        roles = layer_roles[index]
-        layer_names = _layer_names(family, roles, norms.get(index, {}))
-        missing = [r for r in ROLES if r not in layer_names]
+    for index in sorted(found):
+        roles = found[index]
+        required = ("qkv", "o") if family.fused_qkv else ("q", "k", "v", "o")
+        missing = [r for r in required if r not in roles]
         if missing:
-            problems.append(f"layer {index}: attention tensors for {', '.join(missing)} are missing")
+            problems.append(Problem(f"layer {index}: attention tensors for {', '.join(missing)} are missing"))
             continue
-        layer = AttentionLayer(
-            index,
-            "conv1d" if family == "gpt2" else "linear",
-            layer_names,
-            heads or 0,
-            kv_heads or 0,
-            head_dim or 0,
-            hidden or 0,
-            rope,
-        )
+        layer_type = layer_types[index] if layer_types and index < len(layer_types) else "full_attention"
+        rope = _rope(config or {}, head_dim, problems, layer_type) if family.rotary else None
+        layer = Layer(index, family, roles, heads or 0, kv_heads or 0, head_dim or 0, hidden or 0, rope, layer_type)
         if heads and kv_heads and head_dim and hidden:
-            problems.extend(_shape_problems(checkpoint, layer, family))
+            problems.extend(_shape_problems(checkpoint, layer))
         layers.append(layer)
-    if n_layers_cfg is not None and layers and n_layers_cfg != len(layer_roles):
-        problems.append(
-            f"config.json field '{'n_layer' if family == 'gpt2' else 'num_hidden_layers'}' is {n_layers_cfg}, "
-            f"but the tensors hold {len(layer_roles)} attention layers"
-        )
+    if n_layers_cfg is not None and layers and n_layers_cfg != len(found):
+        problems.append(Problem(
+            f"config.json field '{keys.layers[0]}' is {n_layers_cfg}, but the tensors hold {len(found)} attention layers",
+            field=keys.layers[0],
+        ))  # fmt: skip
 
-    parts = _parts(checkpoint, layers)
-    return Architecture(
+    arch = Architecture(
         family=family,
         model_type=model_type,
         architectures=architectures,
-        recognised=True,
+        config=config,
+        base=base,
         num_layers=len(layers),
         hidden_size=hidden,
         num_heads=heads,
         num_kv_heads=kv_heads,
         head_dim=head_dim,
-        rope=rope,
+        rope=layers[0].rope if layers else None,
         layers=layers,
-        problems=problems,
-        parts=parts,
-        description=FAMILIES[family],
+        problems=_unique(problems),
+        description=family.description,
     )
+    arch.global_names = {
+        role: family.global_name(base, role) for role in family.globals if family.global_name(base, role) in checkpoint.tensors
+    }
+    arch.parts = _parts(checkpoint, arch)
+    return arch
 
 
-def problems_fields(problems: list[str]) -> set[str]:
-    return {m.group(1) for p in problems if (m := re.search(r"field '([^']+)'", p))}
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for p in problems:
+        seen.setdefault(str(p), p)
+    return list(seen.values())
 
 
-def _group(names, pattern, key) -> dict[int, dict[tuple[str, str], str]]:
-    layers: dict[int, dict[tuple[str, str], str]] = {}
+def _family(model_type: str | None, architectures: list[str], names: list[str]) -> Family | None:
+    """The family from config.json, checked against the tensor names; else from the names alone."""
+    family = by_model_type(model_type) or by_architectures(architectures)
+    if family is None and model_type is not None:
+        return None  # config.json names a model we do not know: say so rather than guess
+    if family is not None:
+        return family if _layer_roles(family, _base(family, names), names) else None
+    for candidate in FAMILIES.values():  # no config.json: the first family whose tensors match
+        if _layer_roles(candidate, _base(candidate, names), names):
+            return candidate
+    return None
+
+
+def _base(family: Family, names: list[str]) -> str:
+    """The most common prefix before the family's layer container among its attention tensors."""
+    pattern = family.layer_regex
+    attention = set(family.attention.values())
+    bases = Counter(m["base"] for n in names if (m := pattern.match(n)) and m["rest"] in attention)
+    return bases.most_common(1)[0][0] if bases else ""
+
+
+def _layer_roles(family: Family, base: str, names: list[str]) -> dict[int, dict[str, str]]:
+    pattern = family.layer_regex
+    by_relative = {**{v: k for k, v in family.layer_tensors.items()}, **{v: k for k, v in family.attention.items()}}
+    layers: dict[int, dict[str, str]] = {}
     for name in names:
         m = pattern.match(name)
-        if m:
-            layers.setdefault(int(m["i"]), {})[key(m)] = name
-    return layers
+        if m and m["base"] == base and m["rest"] in by_relative:
+            layers.setdefault(int(m["i"]), {})[by_relative[m["rest"]]] = name
+    # a layer counts when it holds attention
+    return {i: roles for i, roles in layers.items() if set(roles) & set(ATTENTION_WEIGHTS + ("qkv",))}
 
 
-def _family(model_type, architectures, found) -> str | None:
-    """The family from config.json, checked against the tensor names; else from the names alone."""
-    if model_type in FAMILIES:
-        family = model_type
-    else:
-        joined = " ".join(architectures).lower()
-        family = next((f for f in FAMILIES if joined.startswith(f)), None)
-        if family is None and model_type is not None:
-            return None  # config.json names a model we do not know: say so rather than guess
-        if family is None:
-            family = next((f for f in ("llama", "gpt2", "bert") if found[f]), None)
-    if family is None:
-        return None
-    tensors_family = "llama" if family in LLAMA_STYLE else family
-    return family if found[tensors_family] else None
+def _layer_types(config: dict | None, family: Family) -> list[str] | None:
+    types = (config or {}).get("layer_types")
+    if family.sliding_window == "layer_types" and isinstance(types, list) and all(isinstance(t, str) for t in types):
+        return types
+    return None
 
 
 def _derived_head_dim(hidden, heads, hidden_field, heads_field, problems) -> int | None:
     if not hidden or not heads:
         return None
     if hidden % heads:
-        problems.append(
+        problems.append(Problem(
             f"config.json field '{heads_field}' is {heads}, which does not divide {hidden_field}={hidden}, "
-            "and there is no head_dim"
-        )
+            "and there is no head_dim",
+            field=heads_field,
+        ))  # fmt: skip
         return None
     return hidden // heads
 
 
-def _rope(config: dict, head_dim: int | None, problems: list[str]) -> Rope | None:
+def rope_block(config: dict, layer_type: str | None = None) -> tuple[dict, str | None]:
+    """The rope parameter dict that applies to a layer, and its per-layer-type key if any.
+
+    transformers 5 writes ``rope_parameters``; older configs write ``rope_scaling`` and a
+    top-level ``rope_theta``. Gemma 3 nests one dict per layer type.
+    """
     params = config.get("rope_parameters")
     if params is None:
         params = config.get("rope_scaling")
     params = dict(params) if isinstance(params, dict) else {}
     if params and all(isinstance(v, dict) for v in params.values()):
-        params = dict(next(iter(params.values())))  # per-layer-type rope: report the first
+        key = layer_type if layer_type in params else next(iter(params))
+        return dict(params[key]), key
+    return params, None
+
+
+def _rope(config: dict, head_dim: int | None, problems: list[Problem], layer_type: str | None = None) -> Rope:
+    params, key = rope_block(config, layer_type)
     rope_type = params.get("rope_type", params.get("type", "default"))
     theta = params.get("rope_theta", config.get("rope_theta", 10000.0))
     partial = params.get("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
     if not isinstance(theta, (int, float)) or isinstance(theta, bool) or theta <= 1:
-        problems.append(f"config.json field 'rope_theta' is {theta!r}; expected a number above 1")
+        problems.append(Problem(f"config.json field 'rope_theta' is {theta!r}; expected a number above 1", field="rope_theta"))
         theta = 10000.0
     if not isinstance(partial, (int, float)) or isinstance(partial, bool) or not 0 < partial <= 1:
-        problems.append(f"config.json field 'partial_rotary_factor' is {partial!r}; expected a number in (0, 1]")
+        problems.append(Problem(
+            f"config.json field 'partial_rotary_factor' is {partial!r}; expected a number in (0, 1]", field="partial_rotary_factor"
+        ))  # fmt: skip
         partial = 1.0
     rotary_dim = int((head_dim or 0) * partial)
-    return Rope(str(rope_type), float(theta), rotary_dim, float(partial), params)
+    return Rope(str(rope_type), float(theta), rotary_dim, float(partial), params, key)
 
 
-def _layer_names(family: str, roles: dict, norms: dict) -> dict[str, str]:
-    names: dict[str, str] = {}
-    if family == "gpt2":
-        for (role, kind), name in roles.items():
-            targets = ("q", "k", "v") if role == "qkv" else ("o",)
-            for r in targets:
-                names[r if kind == "weight" else f"{r}_bias"] = name
-    else:
-        for (role, kind), name in roles.items():
-            names[role if kind == "weight" else f"{role}_bias"] = name
-        for (role, _), name in norms.items():
-            names[f"{role}_norm"] = name
-    return names
-
-
-def expected_shapes(layer: AttentionLayer, num_heads: int, num_kv_heads: int, head_dim: int) -> dict[str, tuple[int, ...]]:
+def expected_shapes(layer: Layer, num_heads: int, num_kv_heads: int, head_dim: int) -> dict[str, tuple[int, ...]]:
     """The shape every attention tensor of ``layer`` has for the given head shape.
 
     Used both to check a source against its config.json and to predict the exported shapes.
     """
-    h = layer.hidden_size
-    q, kv = num_heads * head_dim, num_kv_heads * head_dim
-    if layer.fused:
-        shapes = {"q": (h, 3 * q), "o": (q, h), "q_bias": (3 * q,), "o_bias": (h,)}
-    else:
-        shapes = {
-            "q": (q, h), "k": (kv, h), "v": (kv, h), "o": (h, q),
-            "q_bias": (q,), "k_bias": (kv,), "v_bias": (kv,), "o_bias": (h,),
-            "q_norm": (head_dim,), "k_norm": (head_dim,),
-        }  # fmt: skip
-    return {layer.names[role]: shape for role, shape in shapes.items() if role in layer.names}
+    return {
+        layer.names[role]: stored_shape(layer.family, role, layer.hidden_size, num_heads, num_kv_heads, head_dim)
+        for role in layer.attention_roles
+    }
 
 
-_FIELD_NAMES = {
-    "gpt2": ("n_embd", "n_head", None, None),
-    "bert": ("hidden_size", "num_attention_heads", None, None),
-}
-
-
-def _shape_problems(checkpoint: Checkpoint, layer: AttentionLayer, family: str) -> list[str]:
+def _shape_problems(checkpoint: Checkpoint, layer: Layer) -> list[Problem]:
     problems = []
-    expected = expected_shapes(layer, layer.num_heads, layer.num_kv_heads, layer.head_dim)
-    hidden, heads, kv, dim = _FIELD_NAMES.get(family, ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim"))
-    said = f"{hidden}={layer.hidden_size}, {heads}={layer.num_heads}"
-    said += f", {kv}={layer.num_kv_heads}" if kv else ""
-    said += f", {dim}={layer.head_dim}" if dim else f" (head size {layer.head_dim})"
-    for name, shape in expected.items():
+    keys = layer.family.keys
+    said = f"{keys.hidden[0]}={layer.hidden_size}, {keys.heads[0]}={layer.num_heads}"
+    said += f", {keys.kv_heads[0]}={layer.num_kv_heads}" if keys.kv_heads else ""
+    said += f", {keys.head_dim[0]}={layer.head_dim}" if keys.head_dim else f" (head size {layer.head_dim})"
+    for name, shape in expected_shapes(layer, layer.num_heads, layer.num_kv_heads, layer.head_dim).items():
         actual = checkpoint.tensors[name].shape
         if actual != shape:
-            problems.append(f"tensor '{name}' has shape {list(actual)}, but config.json ({said}) implies {list(shape)}")
-    for role in ("q", "o"):
+            problems.append(Problem(f"tensor '{name}' has shape {list(actual)}, but config.json ({said}) implies {list(shape)}",
+                                    tensor=name))
+    for role in ("q", "qkv", "o"):
+        if role not in layer.names:
+            continue
         info = checkpoint.tensors[layer.names[role]]
-        if len(info.shape) == 2 and info.dtype not in ("F64", "F32", "F16", "BF16"):
-            problems.append(f"tensor '{info.name}' is {info.dtype}; headmix mixes only F64/F32/F16/BF16 weights")
+        if len(info.shape) == 2 and info.dtype not in MIXABLE:
+            problems.append(Problem(
+                f"tensor '{info.name}' is {info.dtype}; headmix mixes only {'/'.join(MIXABLE)} weights", tensor=info.name
+            ))  # fmt: skip
     return problems
 
 
-def _parts(checkpoint: Checkpoint, layers: list[AttentionLayer]) -> dict[str, str]:
-    attention = {name for layer in layers for name in layer.tensor_names()}
+def _parts(checkpoint: Checkpoint, arch: Architecture) -> dict[str, str]:
+    role_part = {}
+    for layer in arch.layers:
+        for role, name in layer.names.items():
+            if role in layer.family.attention:
+                role_part[name] = "attention"
+            elif role in _MLP_ROLES:
+                role_part[name] = "mlp"
+    for role, name in arch.global_names.items():
+        if role in _EMBEDDING_ROLES:
+            role_part[name] = "embeddings"
     parts = {}
     for name in checkpoint.tensors:
-        if name in attention:
-            parts[name] = "attention"
+        if name in role_part:
+            parts[name] = role_part[name]
         elif _EMBEDDING_RE.search(name):
             parts[name] = "embeddings"
         elif _MLP_RE.search(name):
@@ -363,17 +411,17 @@ def _parts(checkpoint: Checkpoint, layers: list[AttentionLayer]) -> dict[str, st
     return parts
 
 
-def _unrecognised(checkpoint, model_type, architectures, problems) -> Architecture:
+def _unrecognised(checkpoint: Checkpoint, model_type: str | None, architectures: list[str]) -> Architecture:
     what = f"model_type '{model_type}'" if model_type else "this checkpoint's tensor names"
-    return Architecture(
-        family="unknown",
+    arch = Architecture(
+        family=None,
         model_type=model_type,
         architectures=architectures,
-        recognised=False,
-        problems=problems,
-        parts=_parts(checkpoint, []),
+        config=checkpoint.config,
         description=(
             f"attention not recognised: headmix does not know {what} "
             f"(it knows {', '.join(FAMILIES)}). Every tensor is listed, but it cannot be shrunk."
         ),
     )
+    arch.parts = _parts(checkpoint, arch)
+    return arch

@@ -2,6 +2,10 @@
 
 Exit codes: 0 done, 1 failed (disk full, cancelled, an internal error), 2 bad input or
 invalid targets. A user never sees a traceback; ``HEADMIX_DEBUG=1`` shows one for bug reports.
+
+The core knows nothing of the window: ``headmix gui`` runs whatever ``main`` is handed as
+``gui`` (the ``headmix`` command in ``gui/launch.py`` hands it the window), so this module
+and everything it imports stay Qt-free.
 """
 
 from __future__ import annotations
@@ -10,11 +14,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 
 from . import __version__
 from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
-from .methods import METHODS
-
+from .methods import DEFAULT_METHOD, Method
 
 
 def _whole_number(minimum: int):
@@ -55,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kv-heads", type=_positive, help="key/value heads per layer (must divide --heads)")
     p.add_argument("--head-dim", type=_positive, help="head size")
     p.add_argument("--layers", help="layers to shrink, e.g. 0-11,20 (default: all)")
-    p.add_argument("--method", choices=list(METHODS), help="how new heads are made from old ones (default: mean)")
+    p.add_argument("--method", choices=[m.value for m in Method],
+                   help=f"how new heads are made from old ones (default: {DEFAULT_METHOD.value})")
     p.add_argument("--seed", type=_seed, help="seed for the random and article methods")
     p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")
     p.add_argument("--save-preset", metavar="FILE", help="also save these settings as a preset file")
@@ -69,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
+    """Run one command; ``gui`` opens the window on a path (absent where only the core is installed)."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "inspect":
@@ -78,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             return _shrink(args)
         if args.command == "presets":
             return _presets()
-        return _gui(getattr(args, "path", None))
+        if gui is None:
+            print("headmix: the window is not part of this entry point; run the `headmix` command", file=sys.stderr)
+            return 2
+        return gui(getattr(args, "path", None))
     except (Cancelled, KeyboardInterrupt):
         print("headmix: cancelled; nothing was left behind", file=sys.stderr)
         return 1
@@ -108,10 +117,10 @@ def _inspect(args) -> int:
 
 def _shrink(args) -> int:
     from . import presets
-    from .checkpoint import open_checkpoint
     from .architecture import detect
+    from .checkpoint import open_checkpoint
     from .export import export
-    from .plan import Plan
+    from .planner import Plan
 
     checkpoint = open_checkpoint(args.source)
     arch = detect(checkpoint)
@@ -120,15 +129,11 @@ def _shrink(args) -> int:
         heads=args.heads, kv_heads=args.kv_heads, head_dim=args.head_dim, method=args.method, seed=args.seed,
         layers=args.layers,
     )
-    targets, method, seed = preset.resolve(arch)
-    plan = Plan.build(checkpoint, targets, method, seed, arch=arch)
+    plan = Plan.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:
         saved = presets.save(preset, args.save_preset)
         print(f"saved preset {saved}", file=sys.stderr)
     if args.dry_run:
-        plan.kept_pairs  # noqa: B018 - computes select's pair scores so describe() can report them
-        for i in plan.layers:
-            plan.mixing(i)  # builds every layer's matrices so their warnings are reported
         print(plan.describe())
         return 0
     if not args.output:
@@ -166,13 +171,6 @@ def _presets() -> int:
     for name, preset in builtin().items():
         print(f"{name:<28} {preset.name}: {preset.description}")
     return 0
-
-
-def _gui(path: str | None) -> int:
-    # The window is imported only here: the rest of the command line runs without Qt.
-    from headmix.gui.app import run
-
-    return run(path)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import INDEX_NAME, PICKLE_SUFFIXES
-from .errors import Cancelled, ExportError, OutputRefused
+from .errors import ExportError, OutputRefused
 from .inspection import human_bytes
-from .mixing import mix_tensor
-from .plan import Plan
-from .safetensors_file import OutputTensor, copy_range, encode_header
+from .executor import execute
+from .planner import Plan
 
 Progress = Callable[[int, int], None]
 
@@ -130,31 +129,8 @@ def _replace(partial: Path, out: Path) -> None:
 
 
 def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool]) -> None:
+    execute(plan, folder, progress, cancelled)
     checkpoint = plan.checkpoint
-    owner = {name: plan.layer(i) for i in plan.layers for name in plan.layer(i).tensor_names()}
-    total = plan.bytes_after
-    done = 0
-    progress(0, total)
-    for header in checkpoint.headers:
-        outputs = []
-        for name, info in header.tensors.items():
-            outputs.append(OutputTensor(name, info.dtype, plan.shapes[name], plan.output_nbytes(name)))
-        with open(folder / header.path.name, "wb") as dst, open(header.path, "rb") as src:
-            dst.write(encode_header(outputs, header.metadata))
-            for out_tensor in outputs:
-                if cancelled():
-                    raise Cancelled("export cancelled; nothing was left behind")
-                info = header.tensors[out_tensor.name]
-                if out_tensor.name in owner:
-                    layer = owner[out_tensor.name]
-                    data = mix_tensor(layer, plan.mixing(layer.index), info.name, checkpoint.read(info.name), info.dtype)
-                    assert data.shape == out_tensor.shape and data.nbytes == out_tensor.nbytes, out_tensor.name
-                    dst.write(data.reshape(-1).view(np.uint8))
-                    del data
-                else:
-                    copy_range(src, dst, info.start, info.nbytes)
-                done += out_tensor.nbytes
-                progress(done, total)
     if checkpoint.sharded:
         index = dict(checkpoint.index)
         index["metadata"] = {**(index.get("metadata") or {}), "total_size": plan.bytes_after}
@@ -176,16 +152,7 @@ def _write_json(path: Path, value: dict) -> None:
 
 def matrices(plan: Plan) -> dict[str, np.ndarray]:
     """Every changed layer's matrices, named ``layer{i}.{what}``."""
-    arrays: dict[str, np.ndarray] = {}
-    for i in plan.layers:
-        m = plan.mixing(i)
-        for key, value in (
-            ("q_heads", m.q_heads), ("kv_heads", m.kv_heads), ("qk_dims", m.qk_dims), ("k_dims", m.k_dims),
-            ("v_dims", m.v_dims), ("o_heads", m.o_heads), ("o_dims", m.o_dims),
-            ("scales", np.array([m.q_scale, m.q_norm_scale])),
-        ):  # fmt: skip
-            arrays[f"layer{i}.{key}"] = value
-    return arrays
+    return {f"layer{i}.{key}": value for i in plan.layers for key, value in plan.mixing(i).matrices().items()}
 
 
 def _write_matrices(plan: Plan, path: Path) -> None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .architecture import AttentionLayer
+from .architecture import Layer
 from .checkpoint import Checkpoint
-from .layer_weights import role_weights
+from .layer_weights import read_attention
 
 
 @dataclass(frozen=True)
@@ -28,28 +28,27 @@ class Importance:
     v_dims: np.ndarray  # (head_dim,)
 
 
-def rotary_pairs(layer: AttentionLayer) -> bool:
-    """True when q/k dims must be kept in whole rotary pairs."""
-    return layer.rope is not None and layer.rope.rotary_dim == layer.head_dim
+def _sq(w: np.ndarray, axes) -> np.ndarray:
+    """Sums of squares in float64 without a float64 copy of the weights (einsum accumulates per row)."""
+    w = np.asarray(w, dtype=np.float32)
+    return np.einsum("hdx,hdx->hd", w, w, dtype=np.float64).sum(axis=axes)
 
 
-def layer_importance(checkpoint: Checkpoint, layer: AttentionLayer) -> Importance:
-    q = role_weights(checkpoint, layer, "q")
-    k = role_weights(checkpoint, layer, "k")
-    v = role_weights(checkpoint, layer, "v")
-    o = role_weights(checkpoint, layer, "o")
+def layer_importance(checkpoint: Checkpoint, layer: Layer) -> Importance:
+    w = read_attention(checkpoint, layer, ("q", "k", "v", "o"))
+    return scores_from_weights(layer, w["q"], w["k"], w["v"], w["o"])
+
+
+def scores_from_weights(layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, o: np.ndarray) -> Importance:
     group = layer.num_heads // layer.num_kv_heads
     kv_of = np.arange(layer.num_heads) // group
-
-    v_norm = np.sqrt((v.astype(np.float64) ** 2).sum(axis=(1, 2)))
-    o_norm = np.sqrt((o.astype(np.float64) ** 2).sum(axis=(1, 2)))
+    v_rows, o_rows = _sq(v, ()), _sq(o, ())  # (heads, dims)
+    v_norm, o_norm = np.sqrt(v_rows.sum(axis=1)), np.sqrt(o_rows.sum(axis=1))
     q_heads = v_norm[kv_of] * o_norm
     kv_heads = np.bincount(kv_of, weights=q_heads, minlength=layer.num_kv_heads)
-
-    v_dims = np.sqrt((v.astype(np.float64) ** 2).sum(axis=(0, 2))) * np.sqrt((o.astype(np.float64) ** 2).sum(axis=(0, 2)))
-    q_dims = (q.astype(np.float64) ** 2).sum(axis=(0, 2))
-    k_dims = (k.astype(np.float64) ** 2).sum(axis=(0, 2))
-    if rotary_pairs(layer):
+    v_dims = np.sqrt(v_rows.sum(axis=0)) * np.sqrt(o_rows.sum(axis=0))
+    q_dims, k_dims = _sq(q, 0), _sq(k, 0)
+    if layer.rotary_pairs:
         half = layer.head_dim // 2
         q_dims = q_dims[:half] + q_dims[half:]
         k_dims = k_dims[:half] + k_dims[half:]

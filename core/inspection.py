@@ -27,7 +27,7 @@ def summary(checkpoint: Checkpoint, arch: Architecture | None = None) -> dict:
     rope = arch.rope
     return {
         "path": str(checkpoint.path),
-        "architecture": arch.family,
+        "architecture": arch.name,
         "model_type": arch.model_type,
         "architectures": arch.architectures,
         "recognised": arch.recognised,
@@ -38,7 +38,7 @@ def summary(checkpoint: Checkpoint, arch: Architecture | None = None) -> dict:
         "num_kv_heads": arch.num_kv_heads,
         "head_dim": arch.head_dim,
         "qk_norm": arch.qk_norm,
-        "attention_bias": any("q_bias" in layer.names for layer in arch.layers),
+        "attention_bias": arch.attention_bias,
         "rope": None
         if rope is None
         else {

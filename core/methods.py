@@ -1,4 +1,4 @@
-"""The mixing matrices of each method, and the rules that make them behave.
+"""The methods, their mixing matrices, and the rules that make them behave.
 
 Matrices are ``(old, new)``: column ``j`` says how new unit ``j`` combines old units. The
 query/key/value side uses them directly; the output side uses the pseudo-inverse
@@ -10,62 +10,133 @@ for a selection the same selection.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 
-from .architecture import AttentionLayer
-from .importance import Importance, rotary_pairs
+from .architecture import Layer
 
-#: one sentence each, shown in the window and the README.
-METHODS = {
-    "mean": "Average contiguous groups of heads and dims (for key/value heads this is the GQA paper's mean pooling).",
-    "select": "Keep the heads and dims with the highest weight-norm importance scores and drop the rest.",
-    "random": "Replace each group `mean` would average by a seeded random weighted average (positive weights summing to one).",
-    "article": "The article's method: Gaussian matrices divided by their column sums, the same ones on q, k, v and o, "
-    "with no output compensation.",
+
+class Method(str, Enum):
+    """How new heads and dims are made from old ones. A ``str``, so JSON and the CLI read it as its name."""
+
+    SELECT = "select"
+    MEAN = "mean"
+    RANDOM = "random"
+    ARTICLE = "article"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def sentence(self) -> str:
+        return _SENTENCES[self]
+
+    @property
+    def needs_scores(self) -> bool:
+        """Whether the matrices depend on the weights (read per layer), not on shapes and the seed alone."""
+        return self is Method.SELECT
+
+    @property
+    def compensates(self) -> bool:
+        """Whether the output side is compensated (every method except the article's)."""
+        return self is not Method.ARTICLE
+
+
+#: one sentence each, shown in the window, the CLI's help and the README.
+_SENTENCES = {
+    Method.SELECT: "Keep the heads and dims with the highest weight-norm importance scores and drop the rest.",
+    Method.MEAN: "Average contiguous groups of heads and dims (for key/value heads this is the GQA paper's mean pooling).",
+    Method.RANDOM: "Replace each group that mean would average by a seeded random weighted average "
+    "(positive weights summing to one).",
+    Method.ARTICLE: "The article's method: Gaussian matrices divided by their column sums, the same ones on q, k, v "
+    "and o, with no output compensation.",
 }
-DEFAULT_METHOD = "select"
+METHODS = {m.value: m.sentence for m in Method}
+DEFAULT_METHOD = Method.SELECT
 
 #: An article column whose raw sum is below this fraction of sqrt(n) (the typical size of a
 #: sum of n standard normals) blows its weights up by the inverse; we warn about it.
 NEAR_ZERO_COLUMN_SUM = 0.1
 
 
+def method(value: str | Method) -> Method:
+    """The method named ``value``; ValueError names the ones that exist."""
+    try:
+        return Method(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not one of {', '.join(m.value for m in Method)}") from None
+
+
+@dataclass
+class UnitMap:
+    """How the new units of one projection are made: new (head j, dim e) = Σ heads[h, j] · dims_h[d, e] · old (h, d).
+
+    ``dims`` is one ``(d, d')`` matrix shared by every head, i.e. ``kron(heads, dims)``, or
+    ``(n, d, d')`` with one matrix per old head (the RoPE-aware key merge rotates each old
+    head's pairs by its own complex factors). ``scale`` multiplies the result.
+    """
+
+    heads: np.ndarray
+    dims: np.ndarray
+    scale: float = 1.0
+
+
 @dataclass
 class LayerMixing:
     """Everything one layer's shrink applies.
 
-    ``q_heads`` mixes query heads, ``kv_heads`` key/value heads; ``qk_dims`` mixes query
-    dims (the temperature scale ``q_scale`` is applied on top), ``k_dims`` key dims,
-    ``v_dims`` value dims; ``o_heads``/``o_dims`` act on the output projection's input side.
-    ``q_norm_scale`` multiplies the qk-norm query weight instead of ``q_scale`` on models
-    whose norm would cancel a scale on the projection.
+    ``q``, ``k``, ``v`` map the projections' output units; ``o`` the output projection's
+    input units (the compensating side). ``q_norm_scale`` multiplies the qk-norm query
+    weight instead of a scale on the projection, which the norm would cancel. ``replace``
+    holds canonical arrays that a calibrated fit computed directly (for example a refitted
+    output projection); they win over the maps.
     """
 
     index: int
-    q_heads: np.ndarray
-    kv_heads: np.ndarray
-    qk_dims: np.ndarray
-    k_dims: np.ndarray
-    v_dims: np.ndarray
-    o_heads: np.ndarray
-    o_dims: np.ndarray
-    q_scale: float
-    kept_pairs: np.ndarray | None
-    warnings: list[str]
+    q: UnitMap
+    k: UnitMap
+    v: UnitMap
+    o: UnitMap
+    kept_pairs: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
     q_norm_scale: float = 1.0
+    replace: dict[str, np.ndarray] = field(default_factory=dict)
+    precision: str = "float32"
+
+    def unit_map(self, role: str) -> UnitMap | None:
+        return {"q": self.q, "k": self.k, "v": self.v, "o": self.o,
+                "q_bias": self.q, "k_bias": self.k, "v_bias": self.v}.get(role)  # fmt: skip
+
+    def matrices(self) -> dict[str, np.ndarray]:
+        """Every matrix, by the names the window's heatmaps and the exported npz use."""
+        return {key: getter(self) for key, _, getter in MATRICES}
 
     def heatmaps(self) -> dict[str, np.ndarray]:
-        """The matrices a user looks at, by the names the window and the npz use."""
-        return {
-            "query heads": self.q_heads,
-            "kv heads": self.kv_heads,
-            "q/k dims": self.qk_dims,
-            "v dims": self.v_dims,
-            "output heads": self.o_heads,
-            "output dims": self.o_dims,
-        }
+        """The 2-D matrices a user looks at (per-head dim matrices are stacked head by head)."""
+        shown = {}
+        for key in HEATMAPS:
+            m = self.matrices()[key]
+            shown[key] = m.reshape(-1, m.shape[-1]) if m.ndim == 3 else m
+        return shown
+
+
+#: the matrices of a layer, by one name everywhere: (key, title, getter)
+MATRICES = (
+    ("q_heads", "Query heads", lambda m: m.q.heads),
+    ("kv_heads", "Key/value heads", lambda m: m.k.heads),
+    ("qk_dims", "Query/key dims", lambda m: m.q.dims),
+    ("k_dims", "Key dims", lambda m: m.k.dims),
+    ("v_heads", "Value heads", lambda m: m.v.heads),
+    ("v_dims", "Value dims", lambda m: m.v.dims),
+    ("o_heads", "Output heads", lambda m: m.o.heads),
+    ("o_dims", "Output dims", lambda m: m.o.dims),
+    ("scales", "Scales", lambda m: np.array([m.q.scale, m.q_norm_scale])),
+)
+MATRIX_TITLES = {key: title for key, title, _ in MATRICES}
+#: the four the window draws side by side
+HEATMAPS = ("q_heads", "kv_heads", "qk_dims", "v_dims")
 
 
 def output_side(m: np.ndarray) -> np.ndarray:
@@ -83,28 +154,28 @@ def output_side(m: np.ndarray) -> np.ndarray:
     return np.linalg.pinv(m).T
 
 
-def _columns(n: int, groups: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
+def columns(n: int, groups: list[np.ndarray], weights: list[np.ndarray]) -> np.ndarray:
     m = np.zeros((n, len(groups)), dtype=np.float64)
     for j, (g, w) in enumerate(zip(groups, weights, strict=True)):
         m[g, j] = w
     return m
 
 
-def _mean(n: int, groups: list[np.ndarray]) -> np.ndarray:
-    return _columns(n, groups, [np.full(len(g), 1.0 / len(g)) for g in groups])
+def mean_matrix(n: int, groups: list[np.ndarray]) -> np.ndarray:
+    return columns(n, groups, [np.full(len(g), 1.0 / len(g)) for g in groups])
 
 
-def _random(n: int, groups: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    return _columns(n, groups, [rng.dirichlet(np.ones(len(g))) for g in groups])
+def random_matrix(n: int, groups: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    return columns(n, groups, [rng.dirichlet(np.ones(len(g))) for g in groups])
 
 
-def _select(n: int, kept: np.ndarray) -> np.ndarray:
-    return _columns(n, [np.array([i]) for i in kept], [np.ones(1)] * len(kept))
+def select_matrix(n: int, kept: np.ndarray) -> np.ndarray:
+    return columns(n, [np.array([i]) for i in kept], [np.ones(1)] * len(kept))
 
 
 def top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k highest scores, in their original order (ties go to the lower index)."""
-    order = np.argsort(-scores, kind="stable")[:k]
+    order = np.argsort(-np.asarray(scores), kind="stable")[:k]
     return np.sort(order)
 
 
@@ -125,106 +196,125 @@ def near_zero_columns(m: np.ndarray) -> list[tuple[int, float]]:
     return [(j, float(a)) for j, a in enumerate(norms) if a > 1.0 / NEAR_ZERO_COLUMN_SUM]
 
 
-def head_matrices(method: str, layer: AttentionLayer, new_heads: int, new_kv: int,
-                  scores: Importance | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Query-head and key/value-head matrices that respect grouped-query structure (rule 4).
+def kv_groups_by_index(nkv: int, new_kv: int) -> list[np.ndarray]:
+    return np.array_split(np.arange(nkv), new_kv)
 
-    Old kv heads fall into ``new_kv`` groups (contiguous for mean/random, single kept heads
-    for select). A new query head mixes only old query heads that read a kv head of the group
-    its own new kv head is made from.
+
+def query_groups(layer: Layer, kv_groups: list[np.ndarray], per_group: int, method: Method,
+                 q_scores: np.ndarray | None) -> list[np.ndarray]:
+    """For each new kv head, the old query heads its ``per_group`` new query heads are made of (rule 4).
+
+    A new query head mixes only old query heads that read a kv head of the group its own
+    new kv head is made from: select keeps the best ``per_group`` of them, the others split
+    them into contiguous runs.
     """
+    nq, nkv = layer.num_heads, layer.num_kv_heads
+    reads = np.arange(nq) // (nq // nkv)
+    groups: list[np.ndarray] = []
+    for group in kv_groups:
+        candidates = np.flatnonzero(np.isin(reads, group))
+        if method is Method.SELECT:
+            assert q_scores is not None
+            groups += [np.array([h]) for h in candidates[top(q_scores[candidates], per_group)]]
+        else:
+            groups += list(np.array_split(candidates, per_group))
+    return groups
+
+
+def head_matrices(method: Method, layer: Layer, new_heads: int, new_kv: int, scores, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Query-head and key/value-head matrices that respect grouped-query structure (rule 4)."""
     nq, nkv = layer.num_heads, layer.num_kv_heads
     if new_heads == nq and new_kv == nkv:
         return np.eye(nq), np.eye(nkv)
-    if method == "select":
-        assert scores is not None
+    if method is Method.SELECT:
         kv_groups = [np.array([g]) for g in top(scores.kv_heads, new_kv)]
+        kv = np.eye(nkv) if new_kv == nkv else select_matrix(nkv, np.concatenate(kv_groups))
     else:
-        kv_groups = np.array_split(np.arange(nkv), new_kv)
-    if new_kv == nkv:
-        kv = np.eye(nkv)
-    elif method == "select":
-        kv = _select(nkv, np.concatenate(kv_groups))
-    elif method == "random":
-        kv = _random(nkv, kv_groups, rng)
-    else:
-        kv = _mean(nkv, kv_groups)
-
-    per_group = new_heads // new_kv
-    reads = np.arange(nq) // (nq // nkv)
-    q_groups, q_weights = [], []
-    for group in kv_groups:
-        candidates = np.flatnonzero(np.isin(reads, group))
-        if method == "select":
-            chosen = candidates[top(scores.q_heads[candidates], per_group)]
-            q_groups += [np.array([h]) for h in chosen]
-            q_weights += [np.ones(1)] * per_group
+        kv_groups = kv_groups_by_index(nkv, new_kv)
+        if new_kv == nkv:
+            kv = np.eye(nkv)
+        elif method is Method.RANDOM:
+            kv = random_matrix(nkv, kv_groups, rng)
         else:
-            for part in np.array_split(candidates, per_group):
-                q_groups.append(part)
-                q_weights.append(rng.dirichlet(np.ones(len(part))) if method == "random" else np.full(len(part), 1 / len(part)))
-    return _columns(nq, q_groups, q_weights), kv
+            kv = mean_matrix(nkv, kv_groups)
+    q_groups = query_groups(layer, kv_groups, new_heads // new_kv, method, None if scores is None else scores.q_heads)
+    if method is Method.SELECT:
+        q = columns(nq, q_groups, [np.ones(1)] * len(q_groups))
+    elif method is Method.RANDOM:
+        q = random_matrix(nq, q_groups, rng)
+    else:
+        q = mean_matrix(nq, q_groups)
+    return q, kv
 
 
-def dim_matrix(method: str, d: int, new_d: int, scores: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+def dim_matrix(method: Method, d: int, new_d: int, scores: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
     """Value dims, or query/key dims of a model without rotary embeddings."""
     if new_d == d:
         return np.eye(d)
-    if method == "select":
-        return _select(d, top(scores, new_d))
+    if method is Method.SELECT:
+        return select_matrix(d, top(scores, new_d))
     groups = np.array_split(np.arange(d), new_d)
-    return _random(d, groups, rng) if method == "random" else _mean(d, groups)
+    return random_matrix(d, groups, rng) if method is Method.RANDOM else mean_matrix(d, groups)
 
 
 def pair_matrix(d: int, kept_pairs: np.ndarray) -> np.ndarray:
     """Select whole rotary pairs: kept pair ``i`` brings dims ``i`` and ``i + d/2`` along."""
     half = d // 2
-    dims = np.concatenate([kept_pairs, kept_pairs + half])
-    return _select(d, dims)
+    return select_matrix(d, np.concatenate([kept_pairs, kept_pairs + half]))
 
 
-def layer_mixing(method: str, layer: AttentionLayer, new_heads: int, new_kv: int, new_d: int,
-                 scores: Importance | None, rng: np.random.Generator,
-                 kept_pairs: np.ndarray | None, dtype=np.float32) -> LayerMixing:
+def temperature(layer: Layer, new_d: int) -> tuple[float, float]:
+    """(scale on the query projection, scale on the q_norm weight) that keep the logits' scale (rule 2).
+
+    With dims that carry nothing dropped, ``q·k`` keeps its value; a model that divides the
+    logits by sqrt(head size) now divides by sqrt(d') instead of sqrt(d), so the queries are
+    multiplied by sqrt(d'/d). A qk-norm renormalises over d' dims, which multiplies each of q
+    and k by sqrt(d'/d) and would cancel a scale on the projection, so the whole correction
+    goes into q_norm instead. A family that scales by a config constant (Gemma's
+    query_pre_attn_scalar) has nothing to correct but its norms.
+    """
+    d = layer.head_dim
+    ratio = new_d / d
+    by_head_dim = layer.family.attention_scale_key is None
+    logits_factor = math.sqrt(1 / ratio) if by_head_dim else 1.0  # how much the new divisor changes the logits
+    if "q_norm" in layer.names:
+        logits_factor *= ratio  # the norm over d' dims multiplies each of q and k by sqrt(d'/d)
+        return 1.0, 1.0 / logits_factor
+    return 1.0 / logits_factor, 1.0
+
+
+def layer_mixing(method: Method, layer: Layer, new_heads: int, new_kv: int, new_d: int, scores,
+                 rng: np.random.Generator, kept_pairs: np.ndarray | None) -> LayerMixing:
     """Build every matrix and scale for one layer, following the design note's rules."""
     d = layer.head_dim
-    if method == "article":
-        return article_mixing(layer.index, *_article_matrices(layer, new_heads, new_kv, new_d, rng), dtype=dtype)
-
+    if method is Method.ARTICLE:
+        return article_mixing(layer.index, *article_matrices(layer, new_heads, new_kv, new_d, rng))
     q_heads, kv_heads = head_matrices(method, layer, new_heads, new_kv, scores, rng)
     v_dims = dim_matrix(method, d, new_d, None if scores is None else scores.v_dims, rng)
     if new_d == d:
         qk = np.eye(d)
         kept_pairs = None
-    elif rotary_pairs(layer):
+    elif layer.rotary_pairs:
         assert kept_pairs is not None
         qk = pair_matrix(d, kept_pairs)
     else:
         qk = dim_matrix(method, d, new_d, None if scores is None else scores.qk_units, rng)
         kept_pairs = None
-    scale = math.sqrt(new_d / d)  # rule 2: logits divided by sqrt(d') keep their sqrt(d) scale
-    has_norm = "q_norm" in layer.names
-    f = lambda m: np.asarray(m, dtype=dtype)  # noqa: E731
+    q_scale, q_norm_scale = temperature(layer, new_d) if new_d != d else (1.0, 1.0)
+    f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
     return LayerMixing(
         index=layer.index,
-        q_heads=f(q_heads),
-        kv_heads=f(kv_heads),
-        qk_dims=f(qk),
-        k_dims=f(output_side(qk)),
-        v_dims=f(v_dims),
-        o_heads=f(output_side(q_heads)),
-        o_dims=f(output_side(v_dims)),
-        # A qk-norm would divide a scale on the projection away again, and it renormalises
-        # over d' dims instead of d; folding 1/scale into q_norm keeps the logits exact when
-        # the dropped pairs carry nothing (see design note, rule 2, and the derivation in README).
-        q_scale=1.0 if has_norm else scale,
-        q_norm_scale=1.0 / scale if has_norm else 1.0,
+        q=UnitMap(f32(q_heads), f32(qk), q_scale),
+        k=UnitMap(f32(kv_heads), f32(output_side(qk))),
+        v=UnitMap(f32(kv_heads), f32(v_dims)),
+        o=UnitMap(f32(output_side(q_heads)), f32(output_side(v_dims))),
         kept_pairs=kept_pairs,
-        warnings=[],
+        q_norm_scale=q_norm_scale,
     )
 
 
-def _article_matrices(layer: AttentionLayer, new_heads: int, new_kv: int, new_d: int, rng: np.random.Generator):
+def article_matrices(layer: Layer, new_heads: int, new_kv: int, new_d: int, rng: np.random.Generator):
     nq, nkv, d = layer.num_heads, layer.num_kv_heads, layer.head_dim
     q_heads = np.eye(nq) if new_heads == nq else column_normalised_gaussian(nq, new_heads, rng)
     if nkv == nq and new_kv == new_heads:
@@ -235,13 +325,7 @@ def _article_matrices(layer: AttentionLayer, new_heads: int, new_kv: int, new_d:
     return q_heads, kv_heads, dims
 
 
-def article_mixing(index: int, q_heads: np.ndarray, kv_heads: np.ndarray, dims: np.ndarray,
-                   dtype=np.float64) -> LayerMixing:
-    """The article, faithfully: the same matrices on q, k, v and the output, no compensation.
-
-    Computed in float64 like the article's own numpy, so the exported tensors equal its
-    results rounded to the checkpoint's dtype.
-    """
+def article_warnings(index: int, q_heads: np.ndarray, kv_heads: np.ndarray, dims: np.ndarray) -> list[str]:
     warnings = []
     checked = [("head", q_heads)] if kv_heads is q_heads else [("query-head", q_heads), ("kv-head", kv_heads)]
     for label, m in checked + [("dim", dims)]:
@@ -251,17 +335,23 @@ def article_mixing(index: int, q_heads: np.ndarray, kv_heads: np.ndarray, dims: 
                     f"layer {index}: column {j} of the article's {label} matrix had a near-zero sum; "
                     f"dividing by it scales its weights by about {factor:.0f}x"
                 )
+    return warnings
+
+
+def article_mixing(index: int, q_heads: np.ndarray, kv_heads: np.ndarray, dims: np.ndarray) -> LayerMixing:
+    """The article, faithfully: the same matrices on q, k, v and the output, no compensation.
+
+    Computed in float64 like the article's own numpy, so the exported tensors equal its
+    results rounded to the checkpoint's dtype.
+    """
+    warnings = article_warnings(index, q_heads, kv_heads, dims)
     q_heads, kv_heads, dims = (np.asarray(m, dtype=np.float64) for m in (q_heads, kv_heads, dims))
     return LayerMixing(
         index=index,
-        q_heads=q_heads,
-        kv_heads=kv_heads,
-        qk_dims=dims,
-        k_dims=dims,
-        v_dims=dims,
-        o_heads=q_heads,
-        o_dims=dims,
-        q_scale=1.0,
-        kept_pairs=None,
+        q=UnitMap(q_heads, dims),
+        k=UnitMap(kv_heads, dims),
+        v=UnitMap(kv_heads, dims),
+        o=UnitMap(q_heads, dims),
         warnings=warnings,
+        precision="float64",
     )

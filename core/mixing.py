@@ -1,92 +1,132 @@
-"""Applying a layer's matrices to its tensors.
+"""Applying a layer's mixing to its tensors, in the canonical ``(heads, head_dim, hidden)`` form.
 
-Every projection index ``p = head·d + dim`` maps through ``kron(heads, dims)``; we contract
-heads and dims one after the other with einsum and never build the Kronecker product (for
-a 70B layer it would hold 8192² entries). An axis whose matrix is the identity is not
-touched at all, so an unchanged axis keeps its bytes exactly (even the sign of a zero).
+Every projection index ``p = head·d + dim`` maps through ``kron(heads, dims)`` (or, for the
+calibrated methods, through a head matrix and one dim matrix per old head); the heads and
+the dims are contracted one after the other with BLAS matrix products, never through a
+materialised Kronecker product (for a 70B layer it would hold 8192² entries). A selection is
+a gather, exactly. A role whose maps are all identities is not touched at all, so it keeps
+its bytes exactly, even the sign of a zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .architecture import AttentionLayer
-from .dtypes import to_source_dtype
-from .methods import LayerMixing
+from .architecture import Layer
+from .dtypes import NUMPY_DTYPES, to_source_dtype
+from .families import Norm
+from .layout import ATTENTION_WEIGHTS, decode, encode
+from .methods import LayerMixing, UnitMap
 
 
 def is_identity(m: np.ndarray) -> bool:
-    return m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0], dtype=m.dtype))
+    return m.ndim == 2 and m.shape[0] == m.shape[1] and np.array_equal(m, np.eye(m.shape[0], dtype=m.dtype))
 
 
-def mix_rows(w: np.ndarray, heads: np.ndarray, dims: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """Units along axis 0: ``(n·d, ...) -> (n'·d', ...)``, i.e. ``kron(heads, dims)ᵀ @ w``."""
-    n, d = heads.shape[0], dims.shape[0]
-    rest = w.shape[1:]
-    t = w.reshape(n, d, -1)
-    if not is_identity(dims):
-        t = np.einsum("hdx,dD->hDx", t, dims.astype(t.dtype, copy=False))
-    if not is_identity(heads):
-        t = np.einsum("hdx,hH->Hdx", t, heads.astype(t.dtype, copy=False))
+def selection(m: np.ndarray) -> np.ndarray | None:
+    """The source index of each column when ``m`` only picks (one 1.0 per column, zeros elsewhere)."""
+    if m.ndim != 2 or not ((m == 0) | (m == 1)).all() or not (m.sum(axis=0) == 1).all():
+        return None
+    return np.argmax(m, axis=0)
+
+
+def _heads(t: np.ndarray, heads: np.ndarray) -> np.ndarray:
+    if is_identity(heads):
+        return t
+    picked = selection(heads)
+    if picked is not None:
+        return t[picked]
+    n, d, x = t.shape
+    return (heads.T.astype(t.dtype, copy=False) @ t.reshape(n, d * x)).reshape(heads.shape[1], d, x)
+
+
+def _dims(t: np.ndarray, dims: np.ndarray) -> np.ndarray:
+    if dims.ndim == 3:  # one matrix per old head: (n, d, d') applied as (n, d', d) @ (n, d, x)
+        return np.matmul(dims.transpose(0, 2, 1).astype(t.dtype, copy=False), t)
+    if is_identity(dims):
+        return t
+    picked = selection(dims)
+    if picked is not None:
+        return t[:, picked]
+    return np.matmul(dims.T.astype(t.dtype, copy=False), t)
+
+
+def apply_units(t: np.ndarray, m: UnitMap) -> np.ndarray:
+    """``(n, d, x) -> (n', d', x)``: new unit (j, e) = Σ heads[h, j] · dims_h[dd, e] · t[h, dd]."""
+    if m.dims.ndim == 3:
+        t = _heads(_dims(t, m.dims), m.heads)
+    elif m.heads.shape[1] <= m.heads.shape[0]:
+        t = _dims(_heads(t, m.heads), m.dims)  # fewer heads first: a smaller dims product
+    else:
+        t = _heads(_dims(t, m.dims), m.heads)
+    if m.scale != 1.0:
+        t = t * t.dtype.type(m.scale)
+    return t
+
+
+def _norm_weight(w: np.ndarray, dims: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """qk-norm weights follow the kept dims; a temperature goes into them as ``(offset + w)·s − offset``.
+
+    The compensating methods only ever select dims here (targets.check refuses the rest); the
+    article mixes the norm weights with the same matrix as everything else.
+    """
+    if dims.ndim != 2:
+        raise ValueError("qk-norm weights cannot follow per-head dim matrices")
+    picked = selection(dims)
+    w = w[picked] if picked is not None else w @ dims.astype(w.dtype, copy=False)
     if scale != 1.0:
-        t = t * t.dtype.type(scale)
-    return t.reshape(heads.shape[1] * dims.shape[1], *rest)
+        w = (offset + w) * w.dtype.type(scale) - w.dtype.type(offset)
+    return w
 
 
-def mix_cols(w: np.ndarray, heads: np.ndarray, dims: np.ndarray) -> np.ndarray:
-    """Units along axis 1: ``(x, n·d) -> (x, n'·d')``, i.e. ``w @ kron(heads, dims)``."""
-    n, d = heads.shape[0], dims.shape[0]
-    t = w.reshape(w.shape[0], n, d)
-    if not is_identity(dims):
-        t = np.einsum("xhd,dD->xhD", t, dims.astype(t.dtype, copy=False))
-    if not is_identity(heads):
-        t = np.einsum("xhd,hH->xHd", t, heads.astype(t.dtype, copy=False))
-    return t.reshape(w.shape[0], heads.shape[1] * dims.shape[1])
+def _changes(mixing: LayerMixing, role: str) -> bool:
+    if role in mixing.replace:
+        return True
+    unit = mixing.unit_map(role)
+    if unit is not None:
+        return not (is_identity(unit.heads) and is_identity(unit.dims) and unit.scale == 1.0)
+    if role in ("q_norm", "k_norm"):
+        dims = mixing.q.dims if role == "q_norm" else mixing.k.dims
+        return not is_identity(dims) or (role == "q_norm" and mixing.q_norm_scale != 1.0)
+    return False  # o_bias: the output keeps its size
 
 
-def _qkv_factors(m: LayerMixing):
-    return {
-        "q": (m.q_heads, m.qk_dims, m.q_scale),
-        "k": (m.kv_heads, m.k_dims, 1.0),
-        "v": (m.kv_heads, m.v_dims, 1.0),
-    }
+def apply_role(layer: Layer, mixing: LayerMixing, role: str, value: np.ndarray, compute=np.float32) -> np.ndarray:
+    """The new canonical value of one role, computed in ``compute`` precision."""
+    if role in mixing.replace:
+        return np.asarray(mixing.replace[role], dtype=compute)
+    w = np.asarray(value, dtype=compute)
+    unit = mixing.unit_map(role)
+    if unit is not None:
+        if role in ATTENTION_WEIGHTS:
+            return apply_units(w, unit)
+        return apply_units(w[:, :, None], unit)[:, :, 0]  # a bias follows its rows (rule 3)
+    if role in ("q_norm", "k_norm"):
+        offset = 1.0 if layer.family.norm is Norm.RMS_PLUS_ONE else 0.0
+        if role == "q_norm":
+            return _norm_weight(w, mixing.q.dims, mixing.q_norm_scale, offset)
+        return _norm_weight(w, mixing.k.dims, 1.0, offset)
+    return w
 
 
-def mix_tensor(layer: AttentionLayer, mixing: LayerMixing, name: str, source: np.ndarray, dtype: str) -> np.ndarray:
+def mix_tensor(layer: Layer, mixing: LayerMixing, name: str, source: np.ndarray, dtype: str) -> np.ndarray:
     """The exported value of attention tensor ``name`` of ``layer``, in the checkpoint dtype ``dtype``.
 
-    Computes in the mixing matrices' precision (float32, or float64 for the article) and
-    rounds back once at the end.
+    Roles that do not change keep the source's values untouched; the others are computed in
+    the mixing's precision (float32, or float64 for the article) and rounded back once.
     """
-    compute = np.float64 if mixing.q_heads.dtype == np.float64 else np.float32
-    w = np.asarray(source, dtype=compute)
-    factors = _qkv_factors(mixing)
-    roles = [r for r, n in layer.names.items() if n == name]
-    if layer.fused and ("q" in roles or "q_bias" in roles):
-        # GPT-2's c_attn: q, k and v side by side along the output axis.
-        parts = np.split(w, 3, axis=-1)
-        if w.ndim == 1:
-            out = [mix_rows(p, *factors[r][:2], scale=factors[r][2]) for p, r in zip(parts, "qkv", strict=True)]
-        else:
-            out = [mix_cols(p, *factors[r][:2]) * compute(factors[r][2]) for p, r in zip(parts, "qkv", strict=True)]
-        result = np.concatenate(out, axis=-1)
-    else:
-        (role,) = roles
-        if role in ("q", "k", "v", "q_bias", "k_bias", "v_bias"):
-            heads, dims, scale = factors[role[0]]
-            result = mix_rows(w, heads, dims, scale=scale)
-        elif role == "o":
-            result = mix_rows(w, mixing.o_heads, mixing.o_dims) if layer.fused else mix_cols(w, mixing.o_heads, mixing.o_dims)
-        elif role == "o_bias":
-            return np.asarray(source)
-        elif role in ("q_norm", "k_norm"):
-            dims = mixing.qk_dims if role == "q_norm" else mixing.k_dims
-            if is_identity(dims):
-                return np.asarray(source)
-            result = w @ dims  # a selection: each kept dim keeps its own norm weight
-            if role == "q_norm" and mixing.q_norm_scale != 1.0:
-                result = result * compute(mixing.q_norm_scale)
-        else:
-            raise ValueError(f"unexpected attention role {role!r} for {name}")
-    return to_source_dtype(result, dtype)
+    compute = np.float64 if mixing.precision == "float64" else np.float32
+    (stored_role,) = [r for r in layer.family.attention if layer.names.get(r) == name]
+    src = np.asarray(source, dtype=NUMPY_DTYPES[dtype])
+    old = decode(layer.family, stored_role, src, layer.num_heads, layer.num_kv_heads, layer.head_dim)
+    new = {
+        role: to_source_dtype(apply_role(layer, mixing, role, value, compute), dtype) if _changes(mixing, role) else value
+        for role, value in old.items()
+    }
+    return np.ascontiguousarray(encode(layer.family, stored_role, new))
 
+
+def mix_layer(layer: Layer, mixing: LayerMixing, canonical: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every canonical attention array of a layer after mixing, in float32 (for the forward pass)."""
+    return {role: apply_role(layer, mixing, role, value) if _changes(mixing, role) else value
+            for role, value in canonical.items()}

@@ -1,7 +1,8 @@
-"""Presets: small JSON files holding targets, method, seed and layers, never paths or weights.
+"""Presets: small JSON files holding a request (targets, method, seed, layers), never paths or weights.
 
-A target is a whole number, a fraction of the model's own value (``"1/2"``), or null to
-keep it, so a built-in preset such as "halve query heads" adapts to whatever model is open.
+A preset is a :class:`request.Request` with a name and a description. A target is a whole
+number, a fraction of the model's own value (``"1/2"``), or null to keep it, so a built-in
+preset such as "halve query heads" adapts to whatever model is open.
 """
 
 from __future__ import annotations
@@ -10,71 +11,31 @@ import json
 import os
 import re
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from pathlib import Path
 
 import platformdirs
 
-from .architecture import Architecture
 from .errors import PresetError
-from .methods import DEFAULT_METHOD, METHODS
-from .targets import Targets, parse_layers
+from .request import Request, RequestError
 
 SCHEMA_VERSION = 1
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
-_KEYS = {"schema", "name", "description", "heads", "kv_heads", "head_dim", "method", "seed", "layers"}
-_TARGETS = ("heads", "kv_heads", "head_dim")
-
-Target = int | str | None
+_KEYS = {"schema", "name", "description"} | set(Request().to_json())
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str = "untitled"
     description: str = ""
-    heads: Target = None
-    kv_heads: Target = None
-    head_dim: Target = None
-    method: str = DEFAULT_METHOD
-    seed: int = 0
-    layers: str = "all"
+    request: Request = field(default_factory=Request)
     path: Path | None = field(default=None, compare=False)
 
     def to_json(self) -> dict:
-        return {
-            "schema": SCHEMA_VERSION,
-            "name": self.name,
-            "description": self.description,
-            "heads": self.heads,
-            "kv_heads": self.kv_heads,
-            "head_dim": self.head_dim,
-            "method": self.method,
-            "seed": self.seed,
-            "layers": self.layers,
-        }
+        return {"schema": SCHEMA_VERSION, "name": self.name, "description": self.description, **self.request.to_json()}
 
     def with_overrides(self, **values) -> Preset:
         """The preset with command-line flags on top (None means 'not given')."""
-        return replace(self, **{k: v for k, v in values.items() if v is not None})
-
-    def resolve(self, arch: Architecture) -> tuple[Targets, str, int]:
-        """Concrete targets for this model: fractions applied and snapped to valid values."""
-        heads = _apply(self.heads, arch.num_heads)
-        kv = _apply(self.kv_heads, arch.num_kv_heads)
-        d = _apply(self.head_dim, arch.head_dim)
-        if isinstance(self.head_dim, str) and d is not None and arch.rope is not None and d % 2:
-            d = max(2, d - 1)
-        if kv is not None and isinstance(self.kv_heads, str):
-            h = heads if heads is not None else arch.num_heads
-            kv = max(k for k in range(1, max(1, min(kv, h)) + 1) if h % k == 0)
-        layers = parse_layers(self.layers, arch.num_layers)
-        return Targets(heads, kv, d, layers), self.method, self.seed
-
-
-def _apply(value: Target, source: int | None) -> int | None:
-    if value is None or isinstance(value, int):
-        return value
-    return max(1, round(Fraction(value) * (source or 0)))
+        return replace(self, request=self.request.with_overrides(**values))
 
 
 def validate(data: object, where: str) -> Preset:
@@ -85,39 +46,14 @@ def validate(data: object, where: str) -> Preset:
         raise PresetError(f"{where}: unknown key(s) {', '.join(unknown)}; a preset holds {', '.join(sorted(_KEYS))}")
     if data.get("schema") != SCHEMA_VERSION:
         raise PresetError(f"{where}: 'schema' is {data.get('schema')!r}; this headmix reads schema {SCHEMA_VERSION}")
-    for key in _TARGETS:
-        value = data.get(key)
-        if value is None:
-            continue
-        if type(value) is int and value >= 1:
-            continue
-        if isinstance(value, str) and re.fullmatch(r"\d+/\d+", value):
-            frac = Fraction(value) if not value.endswith("/0") else None
-            if frac is not None and 0 < frac <= 1:
-                continue
-        raise PresetError(f"{where}: '{key}' is {value!r}; use a positive whole number, a fraction such as \"1/2\", or null")
-    method = data.get("method", DEFAULT_METHOD)
-    if method not in METHODS:
-        raise PresetError(f"{where}: 'method' is {method!r}; use one of {', '.join(METHODS)}")
-    seed = data.get("seed", 0)
-    if type(seed) is not int or seed < 0:
-        raise PresetError(f"{where}: 'seed' is {seed!r}; use a non-negative whole number")
-    layers = data.get("layers", "all")
-    if not isinstance(layers, str) or not re.fullmatch(r"all|\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*", layers):
-        raise PresetError(f"{where}: 'layers' is {layers!r}; use \"all\" or a list such as \"0-11,20\"")
     for key in ("name", "description"):
         if key in data and not isinstance(data[key], str):
             raise PresetError(f"{where}: '{key}' must be a string")
-    return Preset(
-        name=data.get("name", "untitled"),
-        description=data.get("description", ""),
-        heads=data.get("heads"),
-        kv_heads=data.get("kv_heads"),
-        head_dim=data.get("head_dim"),
-        method=method,
-        seed=seed,
-        layers=layers,
-    )
+    try:
+        request = Request.from_json(data)
+    except RequestError as e:
+        raise PresetError(f"{where}: {e}") from None
+    return Preset(name=data.get("name", "untitled"), description=data.get("description", ""), request=request)
 
 
 def load(path: str | os.PathLike) -> Preset:

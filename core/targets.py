@@ -1,24 +1,18 @@
-"""What the user asks for: head counts, head size and layers, and whether they can be built."""
+"""What can be built: the rules that make a head shape valid, and the values each control may offer.
+
+:func:`check` refuses an impossible shape with a message for the control it belongs to;
+:func:`choices` lists the values a control may take given the others, which both the
+window's spin boxes and :func:`request.resolve`'s snapping use, so the two cannot disagree.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .architecture import Architecture, AttentionLayer
+from .architecture import Layer
 from .errors import TargetError
-from .importance import rotary_pairs
+from .methods import Method
 from .rope import SUPPORTED_TYPES
-
-
-@dataclass(frozen=True)
-class Targets:
-    """Targets for the shrink. ``None`` keeps the source's value; ``layers`` None means all."""
-
-    num_heads: int | None = None
-    num_kv_heads: int | None = None
-    head_dim: int | None = None
-    layers: tuple[int, ...] | None = None
 
 
 def parse_layers(spec: str | None, num_layers: int) -> tuple[int, ...] | None:
@@ -53,26 +47,10 @@ def format_layers(layers: tuple[int, ...] | None) -> str:
     return ",".join(runs)
 
 
-def resolve(arch: Architecture, targets: Targets) -> tuple[int, int, int]:
-    """The concrete (heads, kv heads, head size), filling what the user left unset.
-
-    Unset kv heads stay as they are on a grouped-query model, and follow the query heads on
-    a multi-head model, so "halve the heads" keeps an MHA model MHA.
-    """
-    heads = targets.num_heads if targets.num_heads is not None else arch.num_heads
-    if targets.num_kv_heads is not None:
-        kv = targets.num_kv_heads
-    elif arch.num_kv_heads == arch.num_heads:
-        kv = heads
-    else:
-        kv = arch.num_kv_heads
-    d = targets.head_dim if targets.head_dim is not None else arch.head_dim
-    return heads, kv, d
-
-
-def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, method: str) -> None:
+def check(layer: Layer, heads: int, kv: int, d: int, method: Method) -> None:
     """Raise :class:`TargetError`, naming the control, unless these targets can be built."""
     nq, nkv, hd = layer.num_heads, layer.num_kv_heads, layer.head_dim
+    family = layer.family
     for value, field, label in ((heads, "heads", "query heads"), (kv, "kv_heads", "key/value heads"), (d, "head_dim", "head size")):
         if type(value) is not int or value < 1:
             raise TargetError(f"{label} must be a positive whole number, not {value!r}", field=field)
@@ -82,16 +60,16 @@ def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, metho
         raise TargetError(f"key/value heads: {kv} is more than the model's {nkv}; headmix only shrinks", field="kv_heads")
     if d > hd:
         raise TargetError(f"head size: {d} is more than the model's {hd}; headmix only shrinks", field="head_dim")
-    if family in ("gpt2", "bert") and kv != heads:
+    if not family.grouped_query and kv != heads:
         raise TargetError(
-            f"key/value heads: {family} has no grouped-query attention, so kv heads must equal query heads ({heads})",
+            f"key/value heads: {family.title} has no grouped-query attention, so kv heads must equal query heads ({heads})",
             field="kv_heads",
         )
     if heads % kv:
         raise TargetError(f"key/value heads: {kv} does not divide the {heads} query heads", field="kv_heads")
     # Every new kv head is built from a group of old ones (or one kept head); its new query
     # heads can only come from the query heads reading that group (design note, rule 4).
-    smallest_group = (nkv // kv) * (nq // nkv) if method != "select" else nq // nkv
+    smallest_group = (nkv // kv) * (nq // nkv) if method is not Method.SELECT else nq // nkv
     if heads // kv > smallest_group:
         raise TargetError(
             f"query heads: {heads} query heads over {kv} key/value heads needs {heads // kv} per kv head, "
@@ -106,21 +84,19 @@ def check(layer: AttentionLayer, family: str, heads: int, kv: int, d: int, metho
                 "(partial_rotary_factor); headmix cannot yet reduce its head size",
                 field="head_dim",
             )
-        if rotary_pairs(layer) and d % 2:
+        if layer.rotary_pairs and d % 2:
             raise TargetError(f"head size: {d} is odd; rotary embeddings need whole pairs of dims", field="head_dim")
-        if method != "article" and layer.rope.type not in SUPPORTED_TYPES:
+        if method is not Method.ARTICLE and layer.rope.type not in SUPPORTED_TYPES:
             raise TargetError(
                 f"head size: rope type '{layer.rope.type}' depends on the head size in ways headmix cannot "
                 f"reproduce (it handles {', '.join(SUPPORTED_TYPES)})",
                 field="head_dim",
             )
-    if d != hd and "q_norm" in layer.names and not rotary_pairs(layer) and method != "select":
-        raise TargetError(
-            "head size: qk-norm weights can follow kept dims only; use the select method", field="head_dim"
-        )
+    if d != hd and "q_norm" in layer.names and not layer.rotary_pairs and method is not Method.SELECT:
+        raise TargetError("head size: qk-norm weights can follow kept dims only; use the select method", field="head_dim")
 
 
-def choices(layer: AttentionLayer, family: str, method: str, heads: int, kv: int, head_dim: int) -> dict[str, list[int]]:
+def choices(layer: Layer, method: Method, heads: int, kv: int, head_dim: int) -> dict[str, list[int]]:
     """The values each control may offer, given the other controls' current values.
 
     The window's spin boxes step only through these, so every reachable combination can be
@@ -130,12 +106,12 @@ def choices(layer: AttentionLayer, family: str, method: str, heads: int, kv: int
 
     def ok(h: int, k: int, d: int) -> bool:
         try:
-            check(layer, family, h, k, d, method)
+            check(layer, h, k, d, method)
             return True
         except TargetError:
             return False
 
-    tied = family in ("gpt2", "bert")  # no grouped-query attention: kv heads are the heads
+    tied = not layer.family.grouped_query  # kv heads are the heads
     heads_choices = [h for h in range(1, layer.num_heads + 1) if ok(h, h if tied else kv, head_dim)]
     kv_choices = [k for k in range(1, layer.num_kv_heads + 1) if ok(heads, k, head_dim)] or [
         k for k in range(1, layer.num_kv_heads + 1) if ok(heads, k, layer.head_dim)

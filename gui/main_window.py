@@ -17,9 +17,11 @@ from headmix.core.architecture import Architecture, detect
 from headmix.core.checkpoint import Checkpoint, open_checkpoint
 from headmix.core.errors import HeadmixError, TargetError
 from headmix.core.inspection import human_bytes, human_count
-from headmix.core.plan import Plan
+from headmix.core.planner import Plan
+from headmix.core.request import Request
 from headmix.core.stats import tensor_stats
-from headmix.core.targets import Targets, choices, format_layers, parse_layers
+from headmix.core.methods import Method
+from headmix.core.targets import choices
 
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
@@ -290,7 +292,7 @@ class MainWindow(QMainWindow):
         c, a = self.checkpoint, self.arch
         rope = f", rope θ={a.rope.theta:g}" if a.rope else ""
         heads = f"{a.num_heads} heads" + (f" / {a.num_kv_heads} kv" if a.num_kv_heads != a.num_heads else "")
-        text = (f"<b>{c.path.name}</b> — {a.family}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
+        text = (f"<b>{c.path.name}</b> — {a.name}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
                 f"head size {a.head_dim}{rope}<br>{human_count(c.num_parameters)} parameters, {c.dtype}, "
                 f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
                 f"<b>{c.path.name}</b>: {a.description}")  # fmt: skip
@@ -349,17 +351,14 @@ class MainWindow(QMainWindow):
         for _ in range(3):  # offering valid values can move a spin box; settle the three together
             values = self.panel.values()
             self.panel.set_choices(
-                choices(layer, self.arch.family, values["method"], values["heads"], values["kv_heads"], values["head_dim"])
+                choices(layer, Method(values["method"]), values["heads"], values["kv_heads"], values["head_dim"])
             )
             if self.panel.values() == values:
                 break
         values = self.panel.values()
         self.panel.clear_errors()
         try:
-            layers = parse_layers(values["layers"], self.arch.num_layers)
-            targets = Targets(values["heads"], values["kv_heads"], values["head_dim"], layers)
-            self.plan = Plan.build(self.checkpoint, targets, values["method"], values["seed"], arch=self.arch,
-                                   importance=self.importance)
+            self.plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
         except TargetError as e:
             self.plan = None
             self.panel.show_error(e.field, str(e))
@@ -379,10 +378,10 @@ class MainWindow(QMainWindow):
         self._update_preview()
         plan = self.plan
         self.panel.show_summary(
-            f"{self.arch.family}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
+            f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
             (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings_all(),
+            plan.warnings,
         )
         self.plan_changed.emit()
 
@@ -543,23 +542,23 @@ class MainWindow(QMainWindow):
         menu.setToolTipsVisible(True)
 
     def current_preset(self, name: str) -> preset_store.Preset:
+        return preset_store.Preset(name=name, request=self.current_request())
+
+    def current_request(self) -> Request:
+        """The panel's values as the one request object the CLI, presets and headmix.json share."""
         v = self.panel.values()
-        return preset_store.Preset(name=name, heads=v["heads"], kv_heads=v["kv_heads"], head_dim=v["head_dim"],
-                                   method=v["method"], seed=v["seed"], layers=v["layers"])
+        return Request(v["heads"], v["kv_heads"], v["head_dim"], Method(v["method"]), v["seed"], v["layers"])
 
     def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
             self.show_message("Preset", "Open a checkpoint whose attention headmix recognises first.")
             return False
         try:
-            targets, method, seed = preset.resolve(self.arch)
+            r = preset.request.resolve(self.arch)
         except HeadmixError as e:
             self.show_message("Preset does not fit this model", str(e))
             return False
-        a = self.arch
-        heads = targets.num_heads or a.num_heads
-        kv = targets.num_kv_heads or (heads if a.num_kv_heads == a.num_heads else a.num_kv_heads)
-        self.panel.set_values(heads, kv, targets.head_dim or a.head_dim, method, seed, format_layers(targets.layers))
+        self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text)
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))
         self.statusBar().showMessage(f"Preset: {preset.name}", 5000)

@@ -6,22 +6,19 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
+from headmix.core.methods import HEATMAPS, MATRIX_TITLES
 from headmix.core.stats import display_matrix
 
 from .plots import HistogramView, ImportanceChart, MatrixView
 
-HEATMAPS = (
-    ("query heads", "Query heads", "head", "head"),
-    ("kv heads", "Key/value heads", "kv head", "kv head"),
-    ("q/k dims", "Query/key dims", "dim", "dim"),
-    ("v dims", "Value dims", "dim", "dim"),
-)
+#: the core's heatmap keys, with the axis labels each one's rows and columns get
+AXES = {"q_heads": "head", "kv_heads": "kv head", "qk_dims": "dim", "v_dims": "dim"}
 
 
 class PreviewPanel(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.matrices = {key: MatrixView(title, old, new) for key, title, old, new in HEATMAPS}
+        self.matrices = {key: MatrixView(MATRIX_TITLES[key], AXES[key], AXES[key]) for key in HEATMAPS}
         grid = QGridLayout()
         for i, view in enumerate(self.matrices.values()):
             grid.addWidget(view, i // 2, i % 2)

@@ -17,6 +17,7 @@ from headmix.core.architecture import Architecture
 from headmix.core.checkpoint import Checkpoint
 from headmix.core.importance import Importance
 from headmix.core.inspection import human_bytes, human_count
+from headmix.core.layout import FUSED
 
 COLUMNS = ("Name", "Shape", "DType", "Size", "Importance")
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|layer)\.(\d+)\.")
@@ -61,7 +62,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self.root = Node("", "root")
         self._head_nodes = {}
-        title = f"{checkpoint.path.name} ({arch.family})"
+        title = f"{checkpoint.path.name} ({arch.name})"
         model = self.root.add(Node(title, "model", params=checkpoint.num_parameters))
         layers: dict[int, Node] = {}
         groups: dict[tuple[int | None, str], Node] = {}
@@ -90,7 +91,7 @@ class CheckpointTreeModel(QAbstractItemModel):
             )
             if name in attention_of:
                 layer = attention_of[name]
-                roles = [r for r, n in layer.names.items() if n == name and r in ("q", "k", "v", "o")]
+                roles = [r for stored in layer.roles_of(name) for r in FUSED.get(stored, (stored,)) if r in ("q", "k", "v", "o")]
                 if roles:
                     tensor.label += f" ({'/'.join(_ROLE_LABELS[r] for r in roles)})"
                     axis = "q" if roles[0] in ("q", "o") else "kv"

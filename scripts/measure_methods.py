@@ -13,6 +13,8 @@ the relative error of the last hidden state. This is how the default method was 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sys
 import tempfile
 from pathlib import Path
@@ -23,8 +25,8 @@ from safetensors.torch import load_file
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.export import export
 from headmix.core.methods import METHODS
-from headmix.core.plan import Plan
-from headmix.core.targets import Targets
+from headmix.core.planner import Plan
+from headmix.core.request import Request
 
 SENTENCES = [
     "The cat sat quietly on the warm windowsill.",
@@ -93,13 +95,13 @@ def main(folder: Path) -> None:
     heads, d = original.config.num_attention_heads, original.config.hidden_size // original.config.num_attention_heads
     rows = []
     for label, targets in (
-        (f"heads {heads}->{heads // 2}", Targets(num_heads=heads // 2)),
-        (f"head size {d}->{d // 2}", Targets(head_dim=d // 2)),
-        (f"heads {heads}->{heads // 2}, size {d}->{d // 2}", Targets(num_heads=heads // 2, head_dim=d // 2)),
+        (f"heads {heads}->{heads // 2}", Request(heads=heads // 2)),
+        (f"head size {d}->{d // 2}", Request(head_dim=d // 2)),
+        (f"heads {heads}->{heads // 2}, size {d}->{d // 2}", Request(heads=heads // 2, head_dim=d // 2)),
     ):
         for method in METHODS:
             with tempfile.TemporaryDirectory() as tmp:
-                plan = Plan.build(checkpoint, targets, method, seed=0)
+                plan = Plan.build(checkpoint, replace(targets, method=method, seed=0))
                 out = export(plan, Path(tmp) / "out")
                 model = patched(BertModel.from_pretrained(folder).eval(), out, plan.num_heads, plan.head_dim)
                 hidden, pooled = embed(model, batch)

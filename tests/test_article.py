@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from headmix.core.architecture import AttentionLayer
+from headmix.core.architecture import Layer
+from headmix.core.families import LLAMA
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.export import export
 from headmix.core.methods import article_mixing, column_normalised_gaussian
 from headmix.core.mixing import mix_tensor
-from headmix.core.plan import Plan
+from headmix.core.planner import Plan
 from headmix.core.safetensors_file import OutputTensor, encode_header
-from headmix.core.targets import Targets
+from headmix.core.request import Request
 
 HIDDEN, HEADS, DIM, NEW_HEADS = 768, 128, 32, 8
 
@@ -39,7 +40,7 @@ def test_given_matrices_reproduced_bit_for_bit():
     A /= A.sum(0)
     expected = [m.astype(np.float32) for m in article_code(wq, wk, wv, wot, A, B)]
 
-    layer = AttentionLayer(0, "linear", {"q": "q", "k": "k", "v": "v", "o": "o"}, HEADS, HEADS, DIM, HIDDEN, None)
+    layer = Layer(0, LLAMA, {"q": "q", "k": "k", "v": "v", "o": "o"}, HEADS, HEADS, DIM, HIDDEN, None)
     mixing = article_mixing(0, A, A, B)
     # Linear stores (out, in): q/k/v are the transposes of the article's matrices, o is wot itself.
     got = [mix_tensor(layer, mixing, r, w.T, "F32").T for r, w in zip("qkv", (wq, wk, wv), strict=True)]
@@ -69,7 +70,7 @@ def test_article_method_end_to_end(tmp_path):
               "head_dim": DIM, "num_hidden_layers": 1, "rope_theta": 10000.0, "max_position_embeddings": 128}
     (src / "config.json").write_text(json.dumps(config))
 
-    plan = Plan.build(open_checkpoint(src), Targets(num_heads=NEW_HEADS), "article", seed=5)
+    plan = Plan.build(open_checkpoint(src), Request(heads=NEW_HEADS, method="article", seed=5))
     export(plan, tmp_path / "out")
     npz = np.load(tmp_path / "out" / "headmix_matrices.npz")
     A, B = npz["layer0.q_heads"], npz["layer0.qk_dims"]

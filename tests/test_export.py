@@ -18,8 +18,8 @@ from headmix.core.checkpoint import open_checkpoint
 from headmix.core.cli import main
 from headmix.core.errors import Cancelled, ExportError, OutputRefused, PresetError
 from headmix.core.export import export
-from headmix.core.plan import Plan
-from headmix.core.targets import Targets
+from headmix.core.planner import Plan
+from headmix.core.request import Request
 
 
 def digest(folder):
@@ -59,7 +59,7 @@ def test_cli_round_trip_loads_and_runs(tmp_path, capsys, model_dir, family):
 @pytest.mark.interop
 def test_sharded_source_gives_sharded_output_with_valid_index(tmp_path, model_dir):
     src = model_dir("llama", "bfloat16", sharded=True)
-    plan = Plan.build(open_checkpoint(src), Targets(num_heads=4, num_kv_heads=2))
+    plan = Plan.build(open_checkpoint(src), Request(heads=4, kv_heads=2))
     out = export(plan, tmp_path / "out")
     index = json.loads((out / "model.safetensors.index.json").read_text())
     source_index = json.loads((src / "model.safetensors.index.json").read_text())
@@ -78,7 +78,7 @@ def test_sharded_source_gives_sharded_output_with_valid_index(tmp_path, model_di
 def test_cancel_in_the_middle_leaves_nothing(tmp_path):
     from conftest import DEMO
 
-    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     seen = []
     with pytest.raises(Cancelled):
         export(plan, tmp_path / "out", progress=lambda d, t: seen.append(d), cancelled=lambda: len(seen) > 10)
@@ -91,7 +91,7 @@ def test_full_disk_fails_early_with_the_numbers(tmp_path, monkeypatch):
 
     import headmix.core.export as export_module
 
-    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     monkeypatch.setattr(export_module.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**12, 10**12 - 1000, 1000))
     with pytest.raises(ExportError, match=r"not enough free disk space: the export needs [0-9.]+ MB, and 1.00 KB is free"):
         export(plan, tmp_path / "out")
@@ -112,11 +112,11 @@ def test_cli_exit_code_1_when_the_export_fails(tmp_path, capsys, monkeypatch):
 def test_disk_filling_up_during_the_write_cleans_up(tmp_path, monkeypatch):
     from conftest import DEMO
 
-    import headmix.core.export as export_module
+    import headmix.core.executor as executor_module
 
-    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     calls = {"n": 0}
-    real = export_module.copy_range
+    real = executor_module.copy_to
 
     def failing_copy(*args, **kwargs):
         calls["n"] += 1
@@ -124,7 +124,7 @@ def test_disk_filling_up_during_the_write_cleans_up(tmp_path, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export_module, "copy_range", failing_copy)
+    monkeypatch.setattr(executor_module, "copy_to", failing_copy)
     with pytest.raises(ExportError, match="the disk filled up"):
         export(plan, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -166,7 +166,7 @@ def test_loader_files_are_copied_and_weights_are_not(tmp_path):
     (src / ".cache").mkdir()
     (src / ".cache" / "junk").write_text("x")
     (src / "pytorch_model.bin").write_bytes(b"pickle")
-    out = export(Plan.build(open_checkpoint(src), Targets(num_heads=4)), tmp_path / "out")
+    out = export(Plan.build(open_checkpoint(src), Request(heads=4)), tmp_path / "out")
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == sorted([
         "1_Pooling/config.json", "config.json", "generation_config.json", "headmix.json", "headmix_matrices.npz",
@@ -187,13 +187,13 @@ def test_a_lone_file_without_config_is_explained_not_exported(tmp_path):
     checkpoint = open_checkpoint(downloads / "model.safetensors")
     assert checkpoint.config is None
     with pytest.raises(ConfigError, match="config.json is missing, so the head count is unknown"):
-        Plan.build(checkpoint, Targets(num_heads=4))
+        Plan.build(checkpoint, Request(heads=4))
 
 
 def test_force_never_replaces_home_root_or_current_folder(tmp_path, monkeypatch):
     from conftest import DEMO
 
-    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     work = tmp_path / "work"
     (work / "sub").mkdir(parents=True)
     monkeypatch.chdir(work / "sub")
@@ -207,11 +207,11 @@ def test_force_never_replaces_home_root_or_current_folder(tmp_path, monkeypatch)
 
 
 def test_group_means_compensate_with_exact_group_sums():
-    from headmix.core.methods import _mean, _select, output_side
+    from headmix.core.methods import mean_matrix, output_side, select_matrix
 
     groups = [np.array([0, 1, 2]), np.array([3, 4])]
-    assert np.array_equal(output_side(_mean(5, groups)), np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]], float))
-    selection = _select(5, np.array([1, 4]))
+    assert np.array_equal(output_side(mean_matrix(5, groups)), np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]], float))
+    selection = select_matrix(5, np.array([1, 4]))
     assert np.array_equal(output_side(selection), selection)
     dense = np.random.default_rng(0).normal(size=(5, 3))
     np.testing.assert_allclose(output_side(dense), np.linalg.pinv(dense).T)
@@ -220,7 +220,7 @@ def test_group_means_compensate_with_exact_group_sums():
 def test_unwritable_output_is_refused(tmp_path):
     from conftest import DEMO
 
-    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4))
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     with pytest.raises(OutputRefused, match="does not exist"):
         export(plan, tmp_path / "no" / "such" / "out")
     blocker = tmp_path / "file"
@@ -255,7 +255,8 @@ def test_presets_round_trip_and_flags_override(tmp_path, capsys):
     code, out, err = cli(capsys, "shrink", DEMO, "--heads", "4", "--kv-heads", "1", "--method", "select", "--seed", "9", "--layers", "0-1,3", "--dry-run", "--save-preset", saved)
     assert code == 0, err
     preset = presets.load(saved)
-    assert (preset.heads, preset.kv_heads, preset.head_dim, preset.method, preset.seed, preset.layers) == (4, 1, None, "select", 9, "0-1,3")
+    r = preset.request
+    assert (r.heads, r.kv_heads, r.head_dim, r.method, r.seed, r.layers) == (4, 1, None, "select", 9, "0-1,3")
     assert presets.load(presets.save(preset, tmp_path / "again.json")) == preset
     data = json.loads(saved.read_text())
     assert data["schema"] == 1 and "path" not in data and not any("/" in str(v) for k, v in data.items() if k != "heads")
@@ -299,7 +300,7 @@ def test_bad_presets_are_explained(tmp_path, data, message):
 def test_matrices_npz_is_loadable(tmp_path):
     from conftest import DEMO
 
-    plan = Plan.build(open_checkpoint(DEMO), Targets(num_heads=4, head_dim=16), "random", 1)
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4, head_dim=16, method="random", seed=1))
     export(plan, tmp_path / "out")
     npz = np.load(tmp_path / "out" / "headmix_matrices.npz")
     assert npz["layer0.q_heads"].shape == (8, 4) and npz["layer3.v_dims"].shape == (32, 16)

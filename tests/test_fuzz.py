@@ -8,6 +8,7 @@ file, and answers in a moment. Profiles: ``ci`` (default) and ``deep`` (HEADMIX_
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import json
 import math
 import shutil
@@ -27,8 +28,10 @@ from headmix.core.architecture import detect
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.errors import Cancelled, ConfigError, ExportError, HeadmixError, OutputRefused, TargetError
 from headmix.core.export import export
-from headmix.core.plan import Plan
-from headmix.core.targets import Targets, choices
+from headmix.core.planner import Plan
+from headmix.core.methods import Method
+from headmix.core.request import Request
+from headmix.core.targets import choices
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -159,7 +162,7 @@ def test_inconsistent_config_names_the_field(tmp_path, config_sources, family, d
     (folder / "config.json").write_text(json.dumps(config))
     arch = detect(open_checkpoint(folder))
     if arch.usable:
-        Plan.build(open_checkpoint(folder), Targets())
+        Plan.build(open_checkpoint(folder), Request())
         return
     message = arch.description if not arch.recognised else "; ".join(arch.problems)
     if field == "model_type":
@@ -167,7 +170,7 @@ def test_inconsistent_config_names_the_field(tmp_path, config_sources, family, d
     else:
         assert f"'{field}'" in message or f"{field}=" in message, message
     with pytest.raises(ConfigError) as info:
-        Plan.build(open_checkpoint(folder), Targets())
+        Plan.build(open_checkpoint(folder), Request())
     assert message.split(";")[0][:40] in str(info.value)
 
 
@@ -202,10 +205,11 @@ def test_valid_targets_predict_the_exported_shapes(tmp_path, shape, method, data
     arch = detect(checkpoint)
     layer = arch.layers[0]
     # draw valid targets the way the window's spin boxes offer them
-    new_heads = data.draw(st.sampled_from(choices(layer, family, method, heads, kv, d)["heads"]))
-    new_kv = data.draw(st.sampled_from(choices(layer, family, method, new_heads, kv if family not in ("gpt2", "bert") else new_heads, d)["kv_heads"]))
-    new_d = data.draw(st.sampled_from(choices(layer, family, method, new_heads, new_kv, d)["head_dim"]))
-    plan = Plan.build(checkpoint, Targets(new_heads, new_kv, new_d), method, seed=data.draw(st.integers(0, 5)))
+    method = Method(method)
+    new_heads = data.draw(st.sampled_from(choices(layer, method, heads, kv, d)["heads"]))
+    new_kv = data.draw(st.sampled_from(choices(layer, method, new_heads, kv if family not in ("gpt2", "bert") else new_heads, d)["kv_heads"]))
+    new_d = data.draw(st.sampled_from(choices(layer, method, new_heads, new_kv, d)["head_dim"]))
+    plan = Plan.build(checkpoint, Request(new_heads, new_kv, new_d, method=method, seed=data.draw(st.integers(0, 5))))
     out = export(plan, root / "out")
     total = 0
     for f in out.glob("*.safetensors"):
@@ -226,20 +230,21 @@ def test_invalid_targets_are_refused_with_a_reason(tmp_path, shape, data):
     checkpoint = open_checkpoint(synthetic.write(root / "src", family, layers, heads, kv, d, dtype))
     kind = data.draw(st.sampled_from(["more heads", "more kv", "bigger d", "zero", "kv not dividing", "odd rotary", "layers"]))
     targets = {
-        "more heads": Targets(num_heads=heads + data.draw(st.integers(1, 5))),
-        "more kv": Targets(num_kv_heads=kv + data.draw(st.integers(1, 5))),
-        "bigger d": Targets(head_dim=d + data.draw(st.integers(1, 5))),
-        "zero": Targets(num_heads=data.draw(st.integers(-3, 0))),
-        "kv not dividing": Targets(num_heads=heads, num_kv_heads=data.draw(st.integers(1, heads)), head_dim=d),
-        "odd rotary": Targets(head_dim=data.draw(st.sampled_from([x for x in range(1, d) if x % 2] or [1]))),
-        "layers": Targets(num_heads=heads, layers=(layers + data.draw(st.integers(0, 3)),)),
+        "more heads": Request(heads=heads + data.draw(st.integers(1, 5))),
+        "more kv": Request(kv_heads=kv + data.draw(st.integers(1, 5))),
+        "bigger d": Request(head_dim=d + data.draw(st.integers(1, 5))),
+        "zero": Request(heads=data.draw(st.integers(-3, 0))),
+        "kv not dividing": Request(heads=heads, kv_heads=data.draw(st.integers(1, heads)), head_dim=d),
+        "odd rotary": Request(head_dim=data.draw(st.sampled_from([x for x in range(1, d) if x % 2] or [1]))),
+        "layers": Request(heads=heads, layers=str(layers + data.draw(st.integers(0, 3)))),
     }[kind]
     if kind == "kv not dividing":
-        assume(heads % targets.num_kv_heads != 0 or (family in ("gpt2", "bert") and targets.num_kv_heads != heads))
+        assume(heads % targets.kv_heads != 0 or (family in ("gpt2", "bert") and targets.kv_heads != heads))
     if kind == "odd rotary":
         assume(family not in ("gpt2", "bert"))
+    targets = replace(targets, method=Method(data.draw(st.sampled_from(["mean", "select", "random", "article"]))))
     with pytest.raises(TargetError) as info:
-        Plan.build(checkpoint, targets, data.draw(st.sampled_from(["mean", "select", "random", "article"])))
+        Plan.build(checkpoint, targets)
     assert info.value.field in ("heads", "kv_heads", "head_dim", "layers") and len(str(info.value)) > 15
 
 
@@ -250,13 +255,13 @@ def interrupt_source(tmp_path_factory):
 
 @given(stop_at=st.integers(0, 40), how=st.sampled_from(["cancel", "fail in copy", "fail in mix", "fail in progress"]))
 def test_interrupted_export_leaves_nothing_and_source_untouched(tmp_path, interrupt_source, monkeypatch, stop_at, how):
-    import headmix.core.export as export_module
+    import headmix.core.executor as executor_module
 
     before = digest(interrupt_source)
     out_parent = tmp_path / "exports"
     shutil.rmtree(out_parent, ignore_errors=True)
     out_parent.mkdir()
-    plan = Plan.build(open_checkpoint(interrupt_source), Targets(num_heads=2, num_kv_heads=1, head_dim=4), "random")
+    plan = Plan.build(open_checkpoint(interrupt_source), Request(heads=2, kv_heads=1, head_dim=4, method="random"))
     calls = {"n": 0}
 
     def tick():
@@ -275,9 +280,9 @@ def test_interrupted_export_leaves_nothing_and_source_untouched(tmp_path, interr
     if how == "cancel":
         kwargs["cancelled"] = tick
     elif how == "fail in copy":
-        monkeypatch.setattr(export_module, "copy_range", failing(export_module.copy_range))
+        monkeypatch.setattr(executor_module, "copy_to", failing(executor_module.copy_to))
     elif how == "fail in mix":
-        monkeypatch.setattr(export_module, "mix_tensor", failing(export_module.mix_tensor))
+        monkeypatch.setattr(executor_module, "mix_tensor", failing(executor_module.mix_tensor))
     else:
         def progress(done, total):
             if tick():
@@ -298,7 +303,7 @@ def test_interrupted_export_leaves_nothing_and_source_untouched(tmp_path, interr
 
 def test_output_paths_that_touch_the_source_are_refused(tmp_path):
     src = synthetic.write(tmp_path / "src", "llama", 1, 4, 2, 8)
-    plan = Plan.build(open_checkpoint(src), Targets(num_heads=2))
+    plan = Plan.build(open_checkpoint(src), Request(heads=2))
     before = digest(src)
     for out in (src, src / "inside", src / "inside" / "deeper", tmp_path):
         with pytest.raises(OutputRefused):
@@ -308,7 +313,7 @@ def test_output_paths_that_touch_the_source_are_refused(tmp_path):
         export(plan, Path("/proc/headmix-cannot-write-here"))
     single = open_checkpoint(src / "model.safetensors")
     with pytest.raises(OutputRefused, match="inside the source"):
-        export(Plan.build(single, Targets(num_heads=2)), src / "sub")
+        export(Plan.build(single, Request(heads=2)), src / "sub")
 
 
 @pytest.mark.interop
@@ -318,5 +323,5 @@ def test_names_with_spaces_and_non_ascii(tmp_path, model_dir):
     src = tmp_path / "mödel dir 日本"
     shutil.copytree(model_dir("llama"), src)
     out = tmp_path / "out é 小さい"
-    export(Plan.build(open_checkpoint(src), Targets(num_heads=4, num_kv_heads=2, head_dim=8)), out)
+    export(Plan.build(open_checkpoint(src), Request(heads=4, kv_heads=2, head_dim=8)), out)
     assert np.isfinite(hf_models.outputs(hf_models.load("llama", out)).numpy()).all()

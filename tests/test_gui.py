@@ -91,11 +91,11 @@ def test_targets_update_summary_and_heatmaps(qtbot, window):
     with qtbot.waitSignal(window.plan_changed):
         window.panel.heads.setValue(4)
     assert "853.12K → " in window.panel.params_label.text() and "smaller" in window.panel.saved_label.text()
-    assert window.preview.matrices["query heads"].matrix.shape == (8, 4)
+    assert window.preview.matrices["q_heads"].matrix.shape == (8, 4)
     with qtbot.waitSignal(window.plan_changed):
         window.panel.head_dim.setValue(16)
-    assert window.preview.matrices["q/k dims"].matrix.shape == (32, 16)
-    assert window.preview.matrices["v dims"].value_at(1, 0) == pytest.approx(0.5)
+    assert window.preview.matrices["qk_dims"].matrix.shape == (32, 16)
+    assert window.preview.matrices["v_dims"].value_at(1, 0) == pytest.approx(0.5)
     # the spin boxes only offer values that can be built
     assert window.panel.kv_heads.choices() == [1, 2]
     assert window.panel.head_dim.choices() == list(range(2, 33, 2))
@@ -147,18 +147,18 @@ def test_export_through_the_worker_loads(qtbot, window, tmp_path):
 def test_cancel_leaves_nothing(qtbot, window, tmp_path, monkeypatch):
     import threading
 
-    import headmix.core.export as export_module
+    import headmix.core.executor as executor_module
 
     open_demo(qtbot, window)
     window.panel.heads.setValue(4)
     gate = threading.Event()
-    real = export_module.copy_range
+    real = executor_module.copy_to
 
     def gated_copy(*args, **kwargs):
         gate.wait(10)  # hold the worker until the test has pressed Cancel
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export_module, "copy_range", gated_copy)
+    monkeypatch.setattr(executor_module, "copy_to", gated_copy)
     with qtbot.waitSignal(window.export_cancelled, timeout=20000):
         window.start_export(tmp_path / "out")
         qtbot.mouseClick(window.panel.cancel_button, Qt.MouseButton.LeftButton)
@@ -265,7 +265,7 @@ def test_select_waits_for_the_importance_worker_instead_of_freezing(qtbot, windo
     window.importance.update(scores)
     window._importance_finished(None)
     assert window.preview.layer_label.text() == "Layer 0 — select"
-    assert window.preview.matrices["q/k dims"].matrix.shape == (32, 16)
+    assert window.preview.matrices["qk_dims"].matrix.shape == (32, 16)
 
 
 def test_unknown_architecture_opens_read_only(qtbot, window, tmp_path):

@@ -11,7 +11,7 @@ CORE = Path(__file__).resolve().parent.parent / "core"
 
 def test_core_never_imports_qt():
     modules = [f"headmix.core.{p.stem}" for p in sorted(CORE.glob("*.py")) if p.stem != "__init__"]
-    assert "headmix.core.cli" in modules and "headmix.core.plan" in modules
+    assert "headmix.core.cli" in modules and "headmix.core.planner" in modules
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"

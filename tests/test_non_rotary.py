@@ -8,6 +8,8 @@ applied to the exported tensors.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -16,8 +18,8 @@ from safetensors.numpy import load_file
 import hf_models
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.export import export
-from headmix.core.plan import Plan
-from headmix.core.targets import Targets
+from headmix.core.planner import Plan
+from headmix.core.request import Request
 
 pytestmark = pytest.mark.interop
 
@@ -81,14 +83,14 @@ def duplicate_dims(t):
 @pytest.mark.parametrize("family", ["gpt2", "bert"])
 @pytest.mark.parametrize(
     "duplicate, targets, shape",
-    [(duplicate_heads, Targets(num_heads=3), (3, 8)), (duplicate_dims, Targets(head_dim=4), (6, 4))],
+    [(duplicate_heads, Request(heads=3), (3, 8)), (duplicate_dims, Request(head_dim=4), (6, 4))],
     ids=["heads", "dims"],
 )
 def test_duplicated_heads_and_dims_keep_the_attention_output(tmp_path, family, duplicate, targets, shape):
     model = hf_models.build(family)
     (gpt2_set if family == "gpt2" else bert_set)(model, duplicate)
     hf_models.save(model, tmp_path / "src")
-    plan = Plan.build(open_checkpoint(tmp_path / "src"), targets, "mean")
+    plan = Plan.build(open_checkpoint(tmp_path / "src"), replace(targets, method="mean"))
     export(plan, tmp_path / "out")
     x = np.random.default_rng(0).normal(size=(10, 48))
     for layer in range(2):
@@ -99,7 +101,7 @@ def test_duplicated_heads_and_dims_keep_the_attention_output(tmp_path, family, d
 
 @pytest.mark.parametrize("family", ["gpt2", "bert"])
 def test_verdict_matches_what_transformers_does(tmp_path, model_dir, family):
-    plan = Plan.build(open_checkpoint(model_dir(family)), Targets(num_heads=3), "mean")
+    plan = Plan.build(open_checkpoint(model_dir(family)), Request(heads=3, method="mean"))
     ok, reason = plan.loadability
     assert not ok and "heads × head size must equal the hidden size (48)" in reason and "3 × 8 = 24" in reason
     export(plan, tmp_path / "out")

@@ -40,12 +40,13 @@ def test_families_are_detected(model_dir, family, dtype, sharded):
     assert checkpoint.sharded == sharded and (len(checkpoint.files) > 1) == sharded
     arch = detect(checkpoint)
     heads, kv, d, layout, extra = EXPECTED[family]
-    assert arch.family == family and arch.recognised and not arch.problems
+    assert arch.name == family and arch.recognised and not arch.problems
     assert (arch.num_heads, arch.num_kv_heads, arch.head_dim, arch.num_layers) == (heads, kv, d, 2)
-    assert all(layer.layout == layout for layer in arch.layers)
-    assert set(arch.layers[0].names) == {"q", "k", "v", "o"} | extra
-    if family == "gpt2":
-        assert arch.layers[0].names["q"] == arch.layers[0].names["k"] == arch.layers[0].names["v"]
+    assert all(layer.family.layout.value == layout for layer in arch.layers)
+    if family == "gpt2":  # one fused c_attn holds q, k and v
+        assert set(arch.layers[0].attention_roles) == {"qkv", "qkv_bias", "o", "o_bias"}
+    else:
+        assert set(arch.layers[0].attention_roles) == {"q", "k", "v", "o"} | extra
     assert (arch.rope is not None) == (family not in ("gpt2", "bert"))
     if arch.rope:
         assert arch.rope.type == "default" and arch.rope.theta > 1 and arch.rope.rotary_dim == d
@@ -92,7 +93,7 @@ def test_unknown_architecture_opens_and_lists_everything(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "mamba", "architectures": ["MambaForCausalLM"]}))
     checkpoint = open_checkpoint(tmp_path)
     arch = detect(checkpoint)
-    assert arch.family == "unknown" and not arch.recognised
+    assert arch.name == "unknown" and not arch.recognised
     assert "model_type 'mamba'" in arch.description
     assert list(arch.parts) == ["encoder.blocks.0.mixer.in_proj"]
 

@@ -13,15 +13,15 @@ from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 import hf_models
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.export import export
-from headmix.core.plan import Plan
-from headmix.core.targets import Targets
+from headmix.core.planner import Plan
+from headmix.core.request import Request
 
 pytestmark = pytest.mark.interop
 LLAMA_STYLE = ("llama", "mistral", "qwen2", "qwen3")
 
 
 def shrink(src, out, method="mean", seed=0, heads=None, kv_heads=None, head_dim=None):
-    plan = Plan.build(open_checkpoint(src), Targets(heads, kv_heads, head_dim), method, seed)
+    plan = Plan.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed))
     export(plan, out)
     return plan
 
@@ -53,7 +53,7 @@ def close(a: torch.Tensor, b: torch.Tensor, tol=2e-4):
 @pytest.mark.parametrize("method", ["mean", "select", "random", "article"])
 def test_identity_targets_give_identical_bytes(model_dir, tmp_path, family, method):
     src = model_dir(family)
-    plan = Plan.build(open_checkpoint(src), Targets(), method)
+    plan = Plan.build(open_checkpoint(src), Request(method=method))
     assert plan.identity
     export(plan, tmp_path / "out")
     before, after = tensors(src), tensors(tmp_path / "out")
@@ -171,7 +171,7 @@ def test_select_equals_pruning(tmp_path, model_dir, family):
     model = hf_models.load(family, src)
     with torch.no_grad():
         for i, attn in enumerate(attention_modules(model)):
-            kept = np.flatnonzero(plan.mixing(i).q_heads.any(axis=1))
+            kept = np.flatnonzero(plan.mixing(i).q.heads.any(axis=1))
             assert len(kept) == 4
             o = attn.o_proj.weight.view(attn.o_proj.weight.shape[0], 8, 16)
             for h in range(8):

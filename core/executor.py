@@ -1,0 +1,128 @@
+"""The executor: runs a plan's jobs into safetensors files, overlapping reading, mixing and writing.
+
+Every output tensor's offset is known from the plan before a byte is written, so each file's
+header goes first and every tensor is then written at its own offset (``pwrite``), in
+whatever order its data becomes ready. Copied tensors move file to file in the kernel
+(``copy_file_range``) on this thread while a worker thread mixes the next layer's attention
+tensors with BLAS products; at most :data:`LOOKAHEAD` layers are computed ahead, so memory
+stays near one layer's attention tensors whatever the model size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .errors import Cancelled, CheckpointError
+from .mixing import mix_tensor
+from .planner import OutputFile, Plan
+from .safetensors_file import OutputTensor, encode_header
+
+Progress = Callable[[int, int], None]
+
+#: layers whose attention is computed ahead of the one being written
+LOOKAHEAD = 1
+_COPY_CHUNK = 1 << 30
+
+
+def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+    """Write every output file of ``plan`` into ``folder`` (which must exist and be empty)."""
+    total = plan.bytes_after
+    done = 0
+    progress(0, total)
+    plan.kept_pairs  # noqa: B018 - select's model-wide pair choice reads every layer's scores first
+    order = list(dict.fromkeys(job.layer for f in plan.files for job in f.tensors if job.layer is not None))
+    futures: dict[int, Future] = {}
+    results: dict[int, dict[str, np.ndarray]] = {}
+
+    def compute(index: int) -> dict[str, np.ndarray]:
+        layer = plan.layer(index)
+        mixing = plan.mixing(index)
+        out = {}
+        for name in layer.tensor_names():
+            info = plan.checkpoint.tensors[name]
+            out[name] = mix_tensor(layer, mixing, name, plan.checkpoint.read(name), info.dtype)
+        return out
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headmix-mix") as pool:
+
+        def ensure(index: int) -> None:
+            position = order.index(index)
+            for i in order[position : position + 1 + LOOKAHEAD]:
+                if i not in futures and i not in results:
+                    futures[i] = pool.submit(compute, i)
+
+        try:
+            for output in plan.files:
+                for written in _write_file(plan, output, folder, futures, results, ensure, cancelled):
+                    done += written
+                    progress(done, total)
+        finally:
+            for future in futures.values():
+                future.cancel()
+
+
+def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, ensure, cancelled):
+    header = encode_header([OutputTensor(j.name, j.source.dtype, j.shape, j.nbytes) for j in output.tensors], output.metadata)
+    dst = os.open(folder / output.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    src = os.open(output.source, os.O_RDONLY)
+    try:
+        _pwrite(dst, header, 0)
+        offset = len(header)
+        for job in output.tensors:
+            if cancelled():
+                raise Cancelled("export cancelled; nothing was left behind")
+            if job.copied:
+                copy_to(src, dst, job.source.start, job.nbytes, offset, output.source)
+            else:
+                if job.layer not in results:
+                    ensure(job.layer)
+                    results[job.layer] = futures.pop(job.layer).result()
+                data = results[job.layer].pop(job.name)
+                if not results[job.layer]:
+                    del results[job.layer]
+                assert data.shape == job.shape and data.nbytes == job.nbytes, job.name
+                _pwrite(dst, memoryview(np.ascontiguousarray(data).reshape(-1).view(np.uint8)), offset)
+                del data
+            offset += job.nbytes
+            yield job.nbytes
+    finally:
+        os.close(src)
+        os.close(dst)
+
+
+def _pwrite(fd: int, data, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
+def copy_to(src: int, dst: int, start: int, length: int, offset: int, name: Path | str = "source") -> None:
+    """Copy ``length`` bytes from ``src`` at ``start`` to ``dst`` at ``offset``, in the kernel where it can.
+
+    ``os.copy_file_range`` moves the bytes without passing them through Python objects (and
+    shares extents on filesystems that can), which is what keeps an identity export near the
+    cost of ``cp``; elsewhere it falls back to ``pread``/``pwrite`` in large blocks.
+    """
+    copied = 0
+    if hasattr(os, "copy_file_range"):
+        try:
+            while copied < length:
+                n = os.copy_file_range(src, dst, min(_COPY_CHUNK, length - copied), start + copied, offset + copied)
+                if n == 0:
+                    break
+                copied += n
+        except OSError as e:
+            if e.errno not in (18, 22, 38, 95):  # EXDEV, EINVAL, ENOSYS, EOPNOTSUPP: fall back below
+                raise
+    while copied < length:
+        block = os.pread(src, min(_COPY_CHUNK, length - copied), start + copied)
+        if not block:
+            raise CheckpointError(f"{name}: ended early while copying")
+        _pwrite(dst, block, offset + copied)
+        copied += len(block)

@@ -1,0 +1,439 @@
+"""The planner: a request becomes a :class:`Plan`, fully described before anything runs.
+
+A plan holds the resolved targets, the shape of every output tensor, and the jobs: one
+:class:`LayerJob` per changed layer (which attention tensors it rewrites, and how its
+matrices are chosen) and one :class:`TensorJob` per output tensor (copied byte for byte or
+computed by its layer's job). The window's summary, ``headmix shrink --dry-run`` and the
+executor all read the same plan, and what it *says* (shapes, sizes, verdict, warnings)
+comes from headers and the seed alone, never from which scores happen to be cached.
+
+Computing is on demand: :meth:`Plan.mixing` builds one layer's matrices when the executor
+or the window asks (``select`` reads that layer's weights to score it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .architecture import Architecture, Layer, detect, expected_shapes
+from .checkpoint import Checkpoint
+from .dtypes import itemsize
+from .errors import ConfigError, TargetError
+from .families import Loads
+from .importance import Importance, layer_importance
+from .inspection import human_bytes, human_count
+from .layer_weights import read_attention
+from .methods import LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
+from .mixing import apply_role, mix_tensor
+from .request import Request, Resolved
+from .rope import rope_parameters_for, stride_pairs
+from .safetensors_file import TensorInfo
+from .targets import check, format_layers
+
+
+@dataclass(frozen=True)
+class TensorJob:
+    """One output tensor: where it comes from, its new shape and size, and who computes it."""
+
+    name: str
+    source: TensorInfo
+    shape: tuple[int, ...]
+    nbytes: int
+    layer: int | None  # the layer whose job computes it; None: copied byte for byte
+
+    @property
+    def copied(self) -> bool:
+        return self.layer is None
+
+
+@dataclass(frozen=True)
+class LayerJob:
+    """One changed layer: the attention tensors it rewrites and, in words, how."""
+
+    index: int
+    tensors: tuple[str, ...]
+    how: str
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One output safetensors file: the source file it mirrors and its tensors in order."""
+
+    name: str
+    source: Path
+    metadata: dict
+    tensors: tuple[TensorJob, ...]
+
+
+@dataclass
+class Plan:
+    checkpoint: Checkpoint
+    arch: Architecture
+    resolved: Resolved
+    layers: tuple[int, ...]  # the layers that change
+    shapes: dict[str, tuple[int, ...]]  # every output tensor's shape, in source order
+    layer_jobs: tuple[LayerJob, ...]
+    files: tuple[OutputFile, ...]
+    warnings: list[str] = field(default_factory=list)
+    _mixing: dict[int, LayerMixing] = field(default_factory=dict, repr=False)
+    _importance: dict[int, Importance] = field(default_factory=dict, repr=False)
+    _kept_pairs: np.ndarray | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, checkpoint: Checkpoint, request: Request | Resolved, arch: Architecture | None = None,
+              importance: dict[int, Importance] | None = None) -> Plan:
+        """Validate the request against the model and work out every output tensor and job.
+
+        Raises :class:`ConfigError` for a model headmix cannot shrink and
+        :class:`TargetError` (with the control's name in ``field``) for impossible targets.
+        ``importance`` is a cache of layer scores shared between plans (the window keeps one,
+        so changing a spin box never re-reads weights). Reads headers only.
+        """
+        arch = arch or detect(checkpoint)
+        if not arch.recognised:
+            raise ConfigError(f"{checkpoint.path}: {arch.description}")
+        if arch.problems:
+            raise ConfigError(f"{checkpoint.path}: cannot shrink: " + "; ".join(arch.problems))
+        resolved = request if isinstance(request, Resolved) else request.resolve(arch)
+        heads, kv, d = resolved.num_heads, resolved.num_kv_heads, resolved.head_dim
+        chosen = resolved.layers if resolved.layers is not None else tuple(layer.index for layer in arch.layers)
+        by_index = {layer.index: layer for layer in arch.layers}
+        for i in chosen:
+            if i not in by_index:
+                raise TargetError(f"layers: the model has no layer {i}", field="layers")
+            check(by_index[i], heads, kv, d, resolved.method)
+        first = by_index[chosen[0]] if chosen else arch.layers[0]
+        unchanged = (heads, kv, d) == (first.num_heads, first.num_kv_heads, first.head_dim)
+        changing = () if unchanged else tuple(chosen)
+
+        shapes = {name: info.shape for name, info in checkpoint.tensors.items()}
+        owner: dict[str, int] = {}
+        for i in changing:
+            shapes.update(expected_shapes(by_index[i], heads, kv, d))
+            owner.update({name: i for name in by_index[i].tensor_names()})
+        files = []
+        for header in checkpoint.headers:
+            jobs = []
+            for name, info in header.tensors.items():
+                size = itemsize(info.dtype)
+                nbytes = info.nbytes if size is None or name not in owner else math.prod(shapes[name]) * size
+                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name)))
+            files.append(OutputFile(header.path.name, header.path, header.metadata, tuple(jobs)))
+        plan = cls(checkpoint, arch, resolved, changing, shapes, (), tuple(files))
+        plan.layer_jobs = tuple(LayerJob(i, tuple(by_index[i].tensor_names()), plan._how(by_index[i])) for i in changing)
+        if importance is not None:
+            plan._importance = importance
+        plan.warnings = plan._warnings()
+        return plan
+
+    # ------------------------------------------------------------------ the request, resolved
+
+    @property
+    def request(self) -> Request:
+        return self.resolved.request
+
+    @property
+    def method(self) -> Method:
+        return self.resolved.method
+
+    @property
+    def seed(self) -> int:
+        return self.resolved.seed
+
+    @property
+    def num_heads(self) -> int:
+        return self.resolved.num_heads
+
+    @property
+    def num_kv_heads(self) -> int:
+        return self.resolved.num_kv_heads
+
+    @property
+    def head_dim(self) -> int:
+        return self.resolved.head_dim
+
+    @property
+    def partial(self) -> bool:
+        """True when only some layers change (transformers needs one head shape for all)."""
+        return bool(self.layers) and len(self.layers) != self.arch.num_layers
+
+    # ------------------------------------------------------------------ description (static)
+
+    @property
+    def reduces_rotary_pairs(self) -> bool:
+        return bool(self.layers) and self.head_dim != self.arch.head_dim and self.method is not Method.ARTICLE \
+            and self.layer(self.layers[0]).rotary_pairs
+
+    def _how(self, layer: Layer) -> str:
+        m = self.method
+        parts = []
+        if (self.num_heads, self.num_kv_heads) != (layer.num_heads, layer.num_kv_heads):
+            parts.append({
+                Method.SELECT: "keeps the query and kv heads with the highest weight-norm scores",
+                Method.MEAN: "averages contiguous groups of heads",
+                Method.RANDOM: "takes seeded random weighted averages of contiguous groups of heads",
+                Method.ARTICLE: "mixes heads by the article's column-normalised Gaussian matrix",
+            }[m])  # fmt: skip
+        if self.head_dim != layer.head_dim:
+            if self.reduces_rotary_pairs:
+                pairs = "the highest-scoring rotary pairs" if m is Method.SELECT else "evenly spaced rotary pairs"
+                values = {Method.SELECT: "the highest-scoring value dims", Method.MEAN: "averages of value dims",
+                          Method.RANDOM: "random weighted averages of value dims"}[m]  # fmt: skip
+                parts.append(f"keeps {pairs} at their own frequencies and {values}")
+            else:
+                parts.append(f"reduces the head size by {m.value}")
+        return f"layer {layer.index}: " + "; ".join(parts)
+
+    def _warnings(self) -> list[str]:
+        """Every warning the export will give, known before anything is read."""
+        warnings = []
+        if self.method is Method.ARTICLE and self.layers:
+            warnings.append(
+                "article: the same matrices act on q, k, v and the output with no compensation; expect the "
+                "model to need retraining. Use mean or select for a model that starts close to the original."
+            )
+            if self.arch.rope is not None and self.head_dim != self.arch.head_dim:
+                warnings.append("article: mixing rotary dims of different frequencies destroys relative position information")
+            for i in self.layers:
+                q, kv, dims = article_matrices(self.layer(i), self.num_heads, self.num_kv_heads, self.head_dim, self.rng(i))
+                warnings.extend(article_warnings(i, q, kv, dims))
+        return warnings
+
+    # ------------------------------------------------------------------ per layer (computed on demand)
+
+    def layer(self, index: int) -> Layer:
+        return self.arch.layer(index)
+
+    def importance(self, index: int) -> Importance:
+        """Importance scores of one layer (reads its four attention tensors once)."""
+        if index not in self._importance:
+            self._importance[index] = layer_importance(self.checkpoint, self.layer(index))
+        return self._importance[index]
+
+    def rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, index])
+
+    @property
+    def kept_pairs(self) -> np.ndarray | None:
+        """Rotary pairs kept in every changed layer, or None when no rotary head size changes.
+
+        One set for the whole model, because config.json holds one rope: ``select`` sums
+        each layer's normalised pair scores (reading every changed layer's weights once),
+        the other methods keep evenly spaced pairs.
+        """
+        if not self.reduces_rotary_pairs:
+            return None
+        if self._kept_pairs is None:
+            half, new_half = self.arch.head_dim // 2, self.head_dim // 2
+            if self.method is not Method.SELECT:
+                self._kept_pairs = stride_pairs(half, new_half)
+            else:
+                total = np.zeros(half)
+                for i in self.layers:
+                    scores = self.importance(i).qk_units
+                    total += scores / (scores.sum() or 1.0)
+                self._kept_pairs = top(total, new_half)
+        return self._kept_pairs
+
+    def mixing(self, index: int) -> LayerMixing:
+        """The matrices and scales for one changed layer, built once."""
+        if index not in self.layers:
+            raise KeyError(f"layer {index} is not changed by this plan")
+        if index not in self._mixing:
+            scores = self.importance(index) if self.method.needs_scores else None
+            self._mixing[index] = layer_mixing(
+                self.method, self.layer(index), self.num_heads, self.num_kv_heads, self.head_dim, scores,
+                self.rng(index), self.kept_pairs,
+            )
+        return self._mixing[index]
+
+    def heatmaps(self, index: int) -> dict[str, np.ndarray]:
+        """The matrices the window draws for one layer: identities where the layer is unchanged."""
+        if index in self.layers:
+            return self.mixing(index).heatmaps()
+        layer = self.layer(index)
+        unchanged = layer_mixing(Method.MEAN, layer, layer.num_heads, layer.num_kv_heads, layer.head_dim, None,
+                                 self.rng(index), None)
+        return unchanged.heatmaps()
+
+    def kept_by_select(self, index: int) -> np.ndarray | None:
+        """Which query heads ``select`` would keep in this layer at these targets (a bool per head).
+
+        None when select cannot reach these head counts (its kv heads are single kept heads,
+        so fewer query heads per kv head are reachable than by the grouping methods).
+        """
+        layer = self.layer(index)
+        try:
+            check(layer, self.num_heads, self.num_kv_heads, layer.head_dim, Method.SELECT)
+        except TargetError:
+            return None
+        q, _ = head_matrices(Method.SELECT, layer, self.num_heads, self.num_kv_heads, self.importance(index), self.rng(index))
+        return q.any(axis=1)
+
+    def preview(self, index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
+        """One stored weight tensor of a changed layer, before and after, in float32."""
+        layer = self.layer(index)
+        name = layer.names[role]
+        before = self.checkpoint.read_float(name)
+        return before, mix_tensor(layer, self.mixing(index), name, before, "F32")
+
+    def canonical_preview(self, index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
+        """One projection of a changed layer in the canonical ``(heads·dims, hidden)`` form, before and after."""
+        layer = self.layer(index)
+        before = read_attention(self.checkpoint, layer, (role,))[role]
+        after = apply_role(layer, self.mixing(index), role, before)
+        return before.reshape(-1, before.shape[-1]), after.reshape(-1, after.shape[-1])
+
+    # ------------------------------------------------------------------ the whole model
+
+    @property
+    def identity(self) -> bool:
+        return not self.layers
+
+    def changed_tensors(self) -> set[str]:
+        return {name for job in self.layer_jobs for name in job.tensors}
+
+    def tensor_jobs(self) -> list[TensorJob]:
+        return [job for f in self.files for job in f.tensors]
+
+    @property
+    def params_before(self) -> int:
+        return self.checkpoint.num_parameters
+
+    @property
+    def params_after(self) -> int:
+        return sum(math.prod(s) for s in self.shapes.values())
+
+    @property
+    def bytes_before(self) -> int:
+        return sum(t.nbytes for t in self.checkpoint.tensors.values())
+
+    def output_nbytes(self, name: str) -> int:
+        """Bytes of one exported tensor (dtypes headmix cannot read keep their size: they pass through)."""
+        info = self.checkpoint.tensors[name]
+        size = itemsize(info.dtype)
+        return info.nbytes if size is None else math.prod(self.shapes[name]) * size
+
+    @property
+    def bytes_after(self) -> int:
+        return sum(job.nbytes for f in self.files for job in f.tensors)
+
+    @property
+    def loadability(self) -> tuple[bool, str]:
+        """Whether stock transformers will load the export, and why not when it won't."""
+        family = self.arch.family
+        if self.identity:
+            return True, "loads in transformers (nothing changes)"
+        if self.partial:
+            return False, (
+                f"will not load: transformers needs the same head counts in every layer, and this plan changes "
+                f"layers {format_layers(self.layers)} only"
+            )
+        if family.loads is Loads.ANY_SHAPE:
+            return True, f"loads in transformers ({family.title} reads num_key_value_heads and head_dim from config.json)"
+        hidden = self.arch.hidden_size
+        if self.num_heads * self.head_dim != hidden:
+            return False, (
+                f"will not load: {family.title} in transformers derives the head size from hidden_size / heads, so "
+                f"heads × head size must equal the hidden size ({hidden}); this plan gives "
+                f"{self.num_heads} × {self.head_dim} = {self.num_heads * self.head_dim}"
+            )
+        return True, "loads in transformers"
+
+    @property
+    def needs_retraining(self) -> bool:
+        """The article's uncompensated mixing loads but computes something far from the original."""
+        return self.method is Method.ARTICLE and not self.identity
+
+    def new_config(self) -> dict | None:
+        """config.json for the export: head counts, head size and rope parameters."""
+        config = copy.deepcopy(self.checkpoint.config)
+        if config is None or self.identity or self.partial:
+            return config
+        keys = self.arch.family.keys
+        config[keys.heads[0]] = self.num_heads
+        if keys.kv_heads:
+            config[keys.kv_heads[0]] = self.num_kv_heads
+        if keys.head_dim:
+            config[keys.head_dim[0]] = self.head_dim
+        pairs = self.kept_pairs
+        if pairs is not None:
+            max_positions = next((config[k] for k in keys.max_positions if config.get(k)), 4096)
+            key = "rope_scaling" if "rope_scaling" in config and "rope_parameters" not in config else "rope_parameters"
+            ropes = {layer.rope.layer_type: layer.rope for layer in self.arch.layers if layer.rope is not None}
+            for rope_key, rope in ropes.items():
+                new = rope_parameters_for(rope, self.arch.head_dim, pairs, self.head_dim, max_positions)
+                if new is None:
+                    continue
+                if rope_key is None:
+                    config[key] = new
+                else:
+                    config[key] = {**config[key], rope_key: new}
+        return config
+
+    def describe(self) -> str:
+        """The dry-run text: everything the plan will do, from headers and the seed alone."""
+        a = self.arch
+        ok, reason = self.loadability
+        saved = 1 - self.params_after / max(self.params_before, 1)
+        lines = [
+            f"plan for {self.checkpoint.path} ({a.name})",
+            f"  method       {self.method.value} (seed {self.seed}): {self.method.sentence}",
+            f"  query heads  {a.num_heads} -> {self.num_heads}",
+            f"  kv heads     {a.num_kv_heads} -> {self.num_kv_heads}",
+            f"  head size    {a.head_dim} -> {self.head_dim}",
+            f"  layers       {format_layers(self.layers) if self.layers else 'none change'} of {a.num_layers}",
+            f"  parameters   {human_count(self.params_before)} -> {human_count(self.params_after)} ({100 * saved:.1f}% saved)",
+            f"  size         {human_bytes(self.bytes_before)} -> {human_bytes(self.bytes_after)}",
+        ]
+        if self.reduces_rotary_pairs:
+            half, new_half = a.head_dim // 2, self.head_dim // 2
+            if self.method is Method.SELECT:
+                lines.append(f"  rotary pairs keeps {new_half} of {half}: those with the highest scores summed over the "
+                             "layers (scored from the weights when exporting), at their own frequencies")
+            else:
+                r = half // new_half if half % new_half == 0 else None
+                kind = f"every {r}th pair: the default rope of the new size" if r else "evenly spaced pairs via longrope factors"
+                lines.append(f"  rotary pairs keeps {new_half} of {half} ({kind})")
+        lines.append(f"  verdict      {reason}")
+        lines.extend(f"  warning      {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def provenance(self) -> dict:
+        """headmix.json: enough to inspect and reproduce the shrink (read after the export computed it)."""
+        ok, reason = self.loadability
+        return {
+            "headmix_version": __version__,
+            "source": str(self.checkpoint.path.resolve()),
+            "source_header_sha256": self.checkpoint.header_digest(),
+            "architecture": self.arch.name,
+            "method": self.method.value,
+            "seed": self.seed,
+            "request": self.request.to_json(),
+            "targets": {
+                "num_heads": self.num_heads,
+                "num_kv_heads": self.num_kv_heads,
+                "head_dim": self.head_dim,
+                "layers": format_layers(self.resolved.layers),
+            },
+            "source_shape": {
+                "num_heads": self.arch.num_heads,
+                "num_kv_heads": self.arch.num_kv_heads,
+                "head_dim": self.arch.head_dim,
+            },
+            "changed_layers": list(self.layers),
+            "kept_rotary_pairs": None if self.kept_pairs is None else [int(p) for p in self.kept_pairs],
+            "parameters": {"before": self.params_before, "after": self.params_after},
+            "loads_in_transformers": ok,
+            "verdict": reason,
+            "warnings": list(self.warnings),
+            "matrices": "headmix_matrices.npz",
+        }

@@ -1,0 +1,166 @@
+"""What the user asks for, in one shape: the window, the CLI, presets and headmix.json all use :class:`Request`.
+
+A target is a whole number, a fraction of the model's own value (``"1/2"``), or ``None`` to
+keep it, so one request (a built-in preset, say) adapts to any model. :meth:`Request.resolve`
+turns it into concrete numbers for one model, snapping fractions to the nearest value that
+can be built (the same :func:`targets.choices` the window's spin boxes offer), and is the
+only place that does so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
+
+from .architecture import Architecture
+from .errors import TargetError
+from .methods import DEFAULT_METHOD, Method
+from .targets import choices, format_layers, parse_layers
+
+Target = int | str | None
+TARGET_FIELDS = ("heads", "kv_heads", "head_dim")
+_LAYERS_RE = re.compile(r"all|\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*")
+
+
+class RequestError(ValueError):
+    """A request value that is malformed (not merely impossible for one model); says which key."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Request:
+    heads: Target = None
+    kv_heads: Target = None
+    head_dim: Target = None
+    method: Method = DEFAULT_METHOD
+    seed: int = 0
+    layers: str = "all"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", Method(self.method))
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["method"] = self.method.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Request:
+        """Validate and build; :class:`RequestError` names the bad key. Missing keys take defaults."""
+        for key in TARGET_FIELDS:
+            check_target(key, data.get(key))
+        method = data.get("method", DEFAULT_METHOD.value)
+        if method not in {m.value for m in Method}:
+            raise RequestError("method", f"'method' is {method!r}; use one of {', '.join(m.value for m in Method)}")
+        seed = data.get("seed", 0)
+        if type(seed) is not int or not 0 <= seed < 2**63:
+            raise RequestError("seed", f"'seed' is {seed!r}; use a non-negative whole number")
+        layers = data.get("layers", "all")
+        if not isinstance(layers, str) or not _LAYERS_RE.fullmatch(layers):
+            raise RequestError("layers", f"'layers' is {layers!r}; use \"all\" or a list such as \"0-11,20\"")
+        return cls(data.get("heads"), data.get("kv_heads"), data.get("head_dim"), Method(method), seed, layers.strip())
+
+    def with_overrides(self, **values) -> Request:
+        """The request with command-line flags on top (None means 'not given')."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    # ------------------------------------------------------------------ command line
+
+    def cli_args(self) -> list[str]:
+        """The ``headmix shrink`` flags that make this request (without source and output)."""
+        args: list[str] = []
+        for key, flag in (("heads", "--heads"), ("kv_heads", "--kv-heads"), ("head_dim", "--head-dim")):
+            value = getattr(self, key)
+            if value is not None:
+                args += [flag, str(value)]
+        if self.layers != "all":
+            args += ["--layers", self.layers]
+        args += ["--method", self.method.value]
+        if self.seed:
+            args += ["--seed", str(self.seed)]
+        return args
+
+    # ------------------------------------------------------------------ one model
+
+    def resolve(self, arch: Architecture) -> Resolved:
+        """Concrete targets for this model; :class:`TargetError` names the control for impossible ones.
+
+        Whole numbers are taken as given (and checked by the planner); fractions are applied
+        to the model's own values and snapped to the nearest buildable value. Unset key/value
+        heads stay as they are on a grouped-query model and follow the query heads on a
+        multi-head model, so "halve the heads" keeps an MHA model MHA.
+        """
+        if not arch.layers:
+            raise TargetError("the model has no layers headmix can shrink")
+        layer = arch.layers[0]
+        nq, nkv, hd = layer.num_heads, layer.num_kv_heads, layer.head_dim
+        heads = _apply(self.heads, nq)
+        mha = nkv == nq
+
+        def kv_for(h: int) -> int:
+            return (h if mha else nkv) if self.kv_heads is None else _apply(self.kv_heads, nkv)
+
+        if isinstance(self.heads, str):
+            heads = _snap(heads, choices(layer, self.method, heads, kv_for(heads), hd)["heads"])
+        kv = kv_for(heads)
+        if isinstance(self.kv_heads, str):
+            kv = _snap(kv, choices(layer, self.method, heads, kv, hd)["kv_heads"], below=True)
+        d = _apply(self.head_dim, hd)
+        if isinstance(self.head_dim, str):
+            d = _snap(d, choices(layer, self.method, heads, kv, d)["head_dim"], below=True)
+        return Resolved(heads, kv, d, parse_layers(self.layers, arch.num_layers), self.method, self.seed, self)
+
+    def describe_targets(self) -> str:
+        """For menus and messages: "heads 1/2, kv kept, head size 16"."""
+        parts = [f"{label} {'kept' if value is None else value}"
+                 for label, value in (("heads", self.heads), ("kv", self.kv_heads), ("head size", self.head_dim))]
+        return ", ".join(parts) + f", {self.method.value}"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A request made concrete for one model: the numbers a plan is built from."""
+
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    layers: tuple[int, ...] | None  # None: every layer
+    method: Method
+    seed: int
+    request: Request
+
+    @property
+    def layers_text(self) -> str:
+        return format_layers(self.layers)
+
+
+def check_target(key: str, value: object) -> None:
+    if value is None or (type(value) is int and value >= 1):
+        return
+    if isinstance(value, str) and re.fullmatch(r"\d+/\d+", value) and not value.endswith("/0"):
+        if 0 < Fraction(value) <= 1:
+            return
+    raise RequestError(key, f"'{key}' is {value!r}; use a positive whole number, a fraction such as \"1/2\", or null")
+
+
+def _apply(value: Target, source: int) -> int:
+    if value is None:
+        return source
+    if isinstance(value, int):
+        return value
+    return max(1, round(Fraction(value) * source))
+
+
+def _snap(value: int, valid: list[int], below: bool = False) -> int:
+    """The valid value nearest ``value``; with ``below`` prefer the largest one not above it."""
+    if not valid or value in valid:
+        return value
+    if below and any(v <= value for v in valid):
+        return max(v for v in valid if v <= value)
+    return min(valid, key=lambda v: (abs(v - value), v))
