@@ -102,6 +102,9 @@ class Family:
     #: per-layer sliding windows come from ``layer_types`` (Gemma 2/3) or ``use_sliding_window``
     sliding_window: str = "none"  # none | all (Mistral) | layer_types | qwen
     loads: Loads = Loads.ANY_SHAPE
+    #: rope types stock transformers accepts for this family once the head size changes
+    #: (Phi-3's config validator sizes longrope factors by hidden / heads, so only default loads)
+    rope_types: tuple[str, ...] = ("default", "linear", "llama3", "longrope")
     #: transformers' default activation when config.json names none
     default_activation: str = "silu"
     default_norm_eps: float = 1e-6
@@ -232,6 +235,7 @@ PHI3 = Family(
     globals=_LLAMA_GLOBALS,
     mlp=Mlp.GATED_FUSED,
     sliding_window="all",
+    rope_types=("default",),
     default_norm_eps=1e-5,
 )
 GEMMA2 = Family(

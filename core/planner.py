@@ -32,7 +32,7 @@ from .layer_weights import read_attention
 from .methods import LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
 from .mixing import apply_role, mix_tensor
 from .request import Request, Resolved
-from .rope import rope_parameters_for, stride_pairs
+from .rope import best_progression, progression, rope_parameters_for, stride_pairs
 from .safetensors_file import TensorInfo
 from .targets import check, format_layers
 
@@ -233,14 +233,22 @@ class Plan:
             return None
         if self._kept_pairs is None:
             half, new_half = self.arch.head_dim // 2, self.head_dim // 2
+            allowed = self.arch.family.rope_types
             if self.method is not Method.SELECT:
-                self._kept_pairs = stride_pairs(half, new_half)
+                pairs = stride_pairs(half, new_half)
+                if "longrope" not in allowed and progression(pairs) is None:
+                    r = (half - 1) // (new_half - 1) if new_half > 1 else 1
+                    pairs = r * np.arange(new_half)  # the widest progression from pair 0
             else:
                 total = np.zeros(half)
                 for i in self.layers:
                     scores = self.importance(i).qk_units
                     total += scores / (scores.sum() or 1.0)
-                self._kept_pairs = top(total, new_half)
+                if "longrope" in allowed:
+                    pairs = top(total, new_half)
+                else:  # only a plain rope loads: the best progression it can express
+                    pairs = best_progression(total, new_half, start_at_zero="linear" not in allowed)
+            self._kept_pairs = np.asarray(pairs, dtype=np.int64)
         return self._kept_pairs
 
     def mixing(self, index: int) -> LayerMixing:

@@ -2,9 +2,18 @@
 
 In Hugging Face's ``rotate_half`` layout dims ``i`` and ``i + rotary_dim/2`` form pair ``i``.
 Reducing the head size keeps whole pairs; each kept pair must go on rotating at its
-original frequency, or relative positions break. When the kept pairs are exactly what the
-source's rope type produces for the new head size, the rope parameters stay as they are;
-otherwise the ``longrope`` type's per-pair factors express any set of frequencies.
+original frequency, or relative positions break. Three ways to say so in config.json, in
+the order headmix prefers them:
+
+1. the kept pairs are exactly what the source's rope produces for the new head size: the
+   rope parameters stay as they are;
+2. the kept pairs form an arithmetic progression ``{s + r·j : j < k}`` of a source with
+   ``d`` rotary dims and a default or linear rope: pair ``s + r·j`` rotates at
+   ``θ^(-2(s + r·j)/d) = θ^(-2s/d) · θ'^(-2j/2k)`` with ``θ' = θ^(2rk/d)``, which is the plain
+   default rope of head size ``2k`` with base ``θ'``, plus linear scaling by ``θ^(2s/d)``
+   when ``s > 0``. Every runtime reads these (design note, rule 5; issue 14);
+3. any other subset: the ``longrope`` type's per-pair factors, exact in transformers and
+   vLLM but not everywhere.
 """
 
 from __future__ import annotations
@@ -52,12 +61,43 @@ def stride_pairs(num_pairs: int, new_pairs: int) -> np.ndarray:
     return np.floor(np.arange(new_pairs) * num_pairs / new_pairs).astype(np.int64)
 
 
+def progression(kept_pairs: np.ndarray) -> tuple[int, int] | None:
+    """``(s, r)`` when the pairs are ``{s + r·j}`` (a single pair counts, with r = 1), else None."""
+    pairs = np.asarray(kept_pairs, dtype=np.int64)
+    if len(pairs) == 0:
+        return None
+    if len(pairs) == 1:
+        return int(pairs[0]), 1
+    steps = np.diff(pairs)
+    if steps[0] > 0 and (steps == steps[0]).all():
+        return int(pairs[0]), int(steps[0])
+    return None
+
+
+def progressions(num_pairs: int, new_pairs: int) -> list[np.ndarray]:
+    """Every arithmetic progression of ``new_pairs`` pairs out of ``num_pairs``."""
+    found = []
+    for r in range(1, max(1, (num_pairs - 1) // max(1, new_pairs - 1)) + 1 if new_pairs > 1 else 2):
+        for s in range(0, num_pairs - r * (new_pairs - 1)):
+            found.append(s + r * np.arange(new_pairs))
+    return found
+
+
+def best_progression(scores: np.ndarray, new_pairs: int, start_at_zero: bool = False) -> np.ndarray:
+    """The arithmetic progression of pairs with the highest total score (ties: smaller s, then r)."""
+    options = [p for p in progressions(len(scores), new_pairs) if not start_at_zero or p[0] == 0]
+    totals = [float(np.asarray(scores)[p].sum()) for p in options]
+    return options[int(np.argmax(totals))]
+
+
 def rope_parameters_for(rope: Rope, head_dim: int, kept_pairs: np.ndarray, new_head_dim: int,
                         max_position_embeddings: int) -> dict | None:
     """The rope parameters that make pairs ``kept_pairs`` rotate as before in a head of
     ``new_head_dim`` dims; None when the source parameters already do.
 
-    longrope divides each pair's default inverse frequency by its factor; with ``factor`` and
+    An arithmetic progression from a default or linear rope becomes a default (or linear)
+    rope with a new base, exact in every runtime. Anything else uses longrope, which divides
+    each pair's default inverse frequency by its factor; with ``factor`` and
     ``attention_factor`` 1.0 and ``original_max_position_embeddings`` equal to
     ``max_position_embeddings`` nothing else rescales, so the factors alone set the frequencies.
     """
@@ -66,6 +106,18 @@ def rope_parameters_for(rope: Rope, head_dim: int, kept_pairs: np.ndarray, new_h
         same_type = inverse_frequencies(rope, new_head_dim)
         if np.allclose(same_type, target, rtol=1e-9, atol=0):
             return None
+    found = progression(kept_pairs)
+    if found is not None and rope.type in ("default", "linear"):
+        s, r = found
+        d, k = head_dim, new_head_dim // 2
+        params = {key: value for key, value in rope.params.items() if key not in ("factor", "type", "rope_type")}
+        params["rope_type"] = "default"
+        params["rope_theta"] = float(rope.theta ** (2 * r * k / d))
+        factor = float(rope.params.get("factor", 1.0)) if rope.type == "linear" else 1.0
+        factor *= float(rope.theta ** (2 * s / d))
+        if factor != 1.0:
+            params.update(rope_type="linear", factor=factor)
+        return params
     default = 1.0 / rope.theta ** (np.arange(0, new_head_dim, 2, dtype=np.float64) / new_head_dim)
     factors = [float(f) for f in default / target]
     return {

@@ -7,23 +7,32 @@ from pathlib import Path
 import torch
 import transformers
 
-FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "gpt2", "bert")
-CAUSAL = ("llama", "mistral", "qwen2", "qwen3", "gpt2")
+FAMILIES = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2", "bert")
+CAUSAL = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2")
+#: families with rotary embeddings and config.head_dim: any head shape loads in transformers
+ROTARY = ("llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text")
 
 
 def config(family: str, **overrides):
     common = dict(vocab_size=96, max_position_embeddings=64)
-    if family in ("llama", "mistral", "qwen2", "qwen3"):
+    if family in ROTARY:
         kwargs = dict(
             common, hidden_size=48, intermediate_size=64, num_hidden_layers=2, num_attention_heads=8,
             num_key_value_heads=4, head_dim=16, tie_word_embeddings=False,
         )
         cls = {"llama": transformers.LlamaConfig, "mistral": transformers.MistralConfig,
-               "qwen2": transformers.Qwen2Config, "qwen3": transformers.Qwen3Config}[family]
+               "qwen2": transformers.Qwen2Config, "qwen3": transformers.Qwen3Config, "phi3": transformers.Phi3Config,
+               "gemma2": transformers.Gemma2Config, "gemma3_text": transformers.Gemma3TextConfig}[family]
         if family == "mistral":
             kwargs["sliding_window"] = None
         if family == "qwen3":
             kwargs["use_sliding_window"] = False
+        if family == "phi3":
+            kwargs.update(pad_token_id=0, bos_token_id=1, eos_token_id=2)
+        if family.startswith("gemma"):
+            # a scale unrelated to the head size, tied embeddings, a short window the tests cross
+            kwargs.update(query_pre_attn_scalar=24, tie_word_embeddings=True, sliding_window=8,
+                          layer_types=["sliding_attention", "full_attention"], pad_token_id=0, bos_token_id=1, eos_token_id=2)
     elif family == "gpt2":
         cls = transformers.GPT2Config
         kwargs = dict(vocab_size=96, n_positions=64, n_embd=48, n_layer=2, n_head=6, bos_token_id=0, eos_token_id=0)
@@ -49,7 +58,8 @@ def build(family: str, seed: int = 0, **overrides) -> torch.nn.Module:
             elif "bias" in name:
                 p.normal_(0, 0.1)
             elif "norm" in name.lower():
-                p.uniform_(0.5, 1.5)
+                # Gemma's norms multiply by (1 + w): centre its weights on 0 so the factor is near 1
+                p.uniform_(-0.5, 0.5) if family.startswith("gemma") else p.uniform_(0.5, 1.5)
     return model.eval()
 
 

@@ -25,6 +25,9 @@ EXPECTED = {
     "mistral": (8, 4, 16, "linear", set()),
     "qwen2": (8, 4, 16, "linear", {"q_bias", "k_bias", "v_bias"}),
     "qwen3": (8, 4, 16, "linear", {"q_norm", "k_norm"}),
+    "phi3": (8, 4, 16, "linear", None),  # fused qkv_proj
+    "gemma2": (8, 4, 16, "linear", set()),
+    "gemma3_text": (8, 4, 16, "linear", {"q_norm", "k_norm"}),
     "gpt2": (6, 6, 8, "conv1d", {"q_bias", "k_bias", "v_bias", "o_bias"}),
     "bert": (6, 6, 8, "linear", {"q_bias", "k_bias", "v_bias", "o_bias"}),
 }
@@ -45,6 +48,8 @@ def test_families_are_detected(model_dir, family, dtype, sharded):
     assert all(layer.family.layout.value == layout for layer in arch.layers)
     if family == "gpt2":  # one fused c_attn holds q, k and v
         assert set(arch.layers[0].attention_roles) == {"qkv", "qkv_bias", "o", "o_bias"}
+    elif family == "phi3":
+        assert set(arch.layers[0].attention_roles) == {"qkv", "o"}
     else:
         assert set(arch.layers[0].attention_roles) == {"q", "k", "v", "o"} | extra
     assert (arch.rope is not None) == (family not in ("gpt2", "bert"))

@@ -17,7 +17,7 @@ from headmix.core.planner import Plan
 from headmix.core.request import Request
 
 pytestmark = pytest.mark.interop
-LLAMA_STYLE = ("llama", "mistral", "qwen2", "qwen3")
+ROTARY = hf_models.ROTARY
 
 
 def shrink(src, out, method="mean", seed=0, heads=None, kv_heads=None, head_dim=None):
@@ -42,6 +42,21 @@ def attention_modules(model):
     return [layer.self_attn for layer in model.model.layers]
 
 
+def projections(attn):
+    """The (weight, bias) views of q, k and v of one attention module, fused (Phi-3) or not."""
+    if hasattr(attn, "qkv_proj"):
+        w = attn.qkv_proj.weight
+        q, kv = attn.config.num_attention_heads * attn.head_dim, attn.config.num_key_value_heads * attn.head_dim
+        return [(w[:q], None), (w[q : q + kv], None), (w[q + kv :], None)]
+    return [(p.weight, p.bias) for p in (attn.q_proj, attn.k_proj, attn.v_proj)]
+
+
+def rope_blocks(config: dict) -> list[dict]:
+    """The rope parameter dicts of a config (one per layer type for Gemma 3)."""
+    rope = config["rope_parameters"]
+    return list(rope.values()) if all(isinstance(v, dict) for v in rope.values()) else [rope]
+
+
 def close(a: torch.Tensor, b: torch.Tensor, tol=2e-4):
     scale = a.abs().max().item()
     assert scale > 1e-2, "outputs too small for the comparison to mean anything"
@@ -63,7 +78,7 @@ def test_identity_targets_give_identical_bytes(model_dir, tmp_path, family, meth
     assert json.loads((tmp_path / "out" / "config.json").read_text()) == json.loads((src / "config.json").read_text())
 
 
-@pytest.mark.parametrize("family", LLAMA_STYLE)
+@pytest.mark.parametrize("family", ROTARY)
 def test_non_attention_tensors_always_identical(model_dir, tmp_path, family):
     src = model_dir(family)
     plan = shrink(src, tmp_path / "out", "random", heads=4, kv_heads=2, head_dim=8)
@@ -77,26 +92,23 @@ def test_non_attention_tensors_always_identical(model_dir, tmp_path, family):
             assert tuple(after[name].shape) == plan.shapes[name]
 
 
-@pytest.mark.parametrize("family", LLAMA_STYLE)
+@pytest.mark.parametrize("family", ROTARY)
 def test_duplicated_heads_merged_by_mean_keep_logits(tmp_path, family):
     """8 query heads in identical pairs over 4 kv heads in identical pairs -> 4 over 2."""
     model = hf_models.build(family)
     with torch.no_grad():
         for attn in attention_modules(model):
-            for proj, n in ((attn.q_proj, 8), (attn.k_proj, 4), (attn.v_proj, 4)):
-                w = heads_view(proj.weight, n)
-                w[1::2] = w[0::2]
-                if proj.bias is not None:
-                    b = heads_view(proj.bias, n)
-                    b[1::2] = b[0::2]
+            for (weight, bias), n in zip(projections(attn), (8, 4, 4), strict=True):
+                for t in (weight, bias):
+                    if t is not None:
+                        t = heads_view(t, n)
+                        t[1::2] = t[0::2]
             # q heads 0,1 read kv 0 and q heads 2,3 read kv 1 = kv 0: make them one group too
-            q = heads_view(attn.q_proj.weight, 8)
-            q[2:4] = q[0:2]
-            q[6:8] = q[4:6]
-            if attn.q_proj.bias is not None:
-                qb = heads_view(attn.q_proj.bias, 8)
-                qb[2:4] = qb[0:2]
-                qb[6:8] = qb[4:6]
+            for t in projections(attn)[0]:
+                if t is not None:
+                    t = heads_view(t, 8)
+                    t[2:4] = t[0:2]
+                    t[6:8] = t[4:6]
     expected = hf_models.outputs(model)
     hf_models.save(model, tmp_path / "src")
     plan = shrink(tmp_path / "src", tmp_path / "out", heads=4, kv_heads=2)
@@ -104,67 +116,102 @@ def test_duplicated_heads_merged_by_mean_keep_logits(tmp_path, family):
     close(expected, hf_models.outputs(hf_models.load(family, tmp_path / "out")))
 
 
-def _zero_pairs(proj, n, d, dropped_pairs):
-    w = heads_view(proj.weight, n)
+def _zero_pairs(weight, bias, n, d, dropped_pairs):
+    w = heads_view(weight, n)
     for p in dropped_pairs:
         w[:, p] = 0
         w[:, p + d // 2] = 0
-        if proj.bias is not None:
-            heads_view(proj.bias, n)[:, [p, p + d // 2]] = 0
+        if bias is not None:
+            heads_view(bias, n)[:, [p, p + d // 2]] = 0
 
 
-@pytest.mark.parametrize("family", LLAMA_STYLE)
+@pytest.mark.parametrize("family", ROTARY)
 def test_duplicated_value_dims_and_every_other_rotary_pair(tmp_path, family):
     """Mean halves the head size: value dims come in identical pairs, odd rotary pairs carry zero."""
     model = hf_models.build(family)
     with torch.no_grad():
         for attn in attention_modules(model):
-            for proj, n in ((attn.q_proj, 8), (attn.k_proj, 4)):
-                _zero_pairs(proj, n, 16, range(1, 8, 2))
-            v = heads_view(attn.v_proj.weight, 4)
-            v[:, 1::2] = v[:, 0::2]
-            if attn.v_proj.bias is not None:
-                vb = heads_view(attn.v_proj.bias, 4)
-                vb[:, 1::2] = vb[:, 0::2]
+            (qw, qb), (kw, kb), (vw, vb) = projections(attn)
+            _zero_pairs(qw, qb, 8, 16, range(1, 8, 2))
+            _zero_pairs(kw, kb, 4, 16, range(1, 8, 2))
+            for t in (vw, vb):
+                if t is not None:
+                    t = heads_view(t, 4)
+                    t[:, 1::2] = t[:, 0::2]
     expected = hf_models.outputs(model)
     hf_models.save(model, tmp_path / "src")
     plan = shrink(tmp_path / "src", tmp_path / "out", head_dim=8)
     assert list(plan.kept_pairs) == [0, 2, 4, 6]
     config = json.loads((tmp_path / "out" / "config.json").read_text())
-    assert config["head_dim"] == 8 and config["rope_parameters"]["rope_type"] == "default"
+    assert config["head_dim"] == 8 and all(r["rope_type"] == "default" for r in rope_blocks(config))
     close(expected, hf_models.outputs(hf_models.load(family, tmp_path / "out")))
 
 
-@pytest.mark.parametrize("family", ["llama", "qwen3"])
-def test_arbitrary_rotary_pair_subset_through_longrope(tmp_path, family):
-    """select keeps pairs {0, 1, 3, 6} (the others carry zero): exact through longrope factors."""
-    kept = [0, 1, 3, 6]
-    model = hf_models.build(family)
+def _zero_all_but(model, kept):
     with torch.no_grad():
         for attn in attention_modules(model):
-            for proj, n in ((attn.q_proj, 8), (attn.k_proj, 4)):
-                _zero_pairs(proj, n, 16, [p for p in range(8) if p not in kept])
-            heads_view(attn.v_proj.weight, 4)[:, 8:] = 0  # value dims 8.. carry nothing
+            (qw, qb), (kw, kb), (vw, vb) = projections(attn)
+            _zero_pairs(qw, qb, 8, 16, [p for p in range(8) if p not in kept])
+            _zero_pairs(kw, kb, 4, 16, [p for p in range(8) if p not in kept])
+            for t in (vw, vb):
+                if t is not None:
+                    heads_view(t, 4)[:, 8:] = 0  # value dims 8.. carry nothing
+
+
+@pytest.mark.parametrize(
+    "family, kept, rope_type",
+    [("llama", [1, 3, 5, 7], "linear"), ("qwen2", [2, 3, 4, 5], "linear"), ("phi3", [0, 1, 2, 3], "default"),
+     ("gemma3_text", [1, 3, 5, 7], "linear"), ("gemma2", [0, 1, 2, 3], "default")],
+)
+def test_a_progression_of_rotary_pairs_exports_as_a_plain_rope(tmp_path, family, kept, rope_type):
+    """Pairs {s + r·j} rotate exactly under the default rope of the new size with base θ^(2rk/d),
+    linearly scaled by θ^(2s/d) when s > 0: no longrope, so every runtime reads it."""
+    model = hf_models.build(family)
+    _zero_all_but(model, kept)
     expected = hf_models.outputs(model)
     hf_models.save(model, tmp_path / "src")
     plan = shrink(tmp_path / "src", tmp_path / "out", "select", head_dim=8)
     assert list(plan.kept_pairs) == kept
     config = json.loads((tmp_path / "out" / "config.json").read_text())
-    rope = config["rope_parameters"]
-    assert rope["rope_type"] == "longrope" and rope["factor"] == 1.0 and rope["attention_factor"] == 1.0
-    assert rope["original_max_position_embeddings"] == config["max_position_embeddings"]
+    assert all(r["rope_type"] == rope_type for r in rope_blocks(config))
     shrunk = hf_models.load(family, tmp_path / "out")
-    # transformers' own rotary embedding rotates each kept pair at its original frequency
-    base = model.config.rope_parameters["rope_theta"]
-    original_inv = 1.0 / base ** (torch.arange(0, 16, 2, dtype=torch.float64) / 16)
-    new_inv, scaling = ROPE_INIT_FUNCTIONS["longrope"](shrunk.config)
-    assert scaling == 1.0
-    torch.testing.assert_close(new_inv.double(), original_inv[kept], rtol=1e-6, atol=0)
-    torch.testing.assert_close(shrunk.model.rotary_emb.inv_freq.double(), original_inv[kept], rtol=1e-6, atol=0)
+    for source_rope, new_rope in zip(rope_blocks(json.loads((tmp_path / "src" / "config.json").read_text())),
+                                     rope_blocks(config), strict=True):
+        theta = source_rope["rope_theta"]
+        original_inv = 1.0 / theta ** (torch.arange(0, 16, 2, dtype=torch.float64) / 16)
+        inv = 1.0 / new_rope["rope_theta"] ** (torch.arange(0, 8, 2, dtype=torch.float64) / 8) / new_rope.get("factor", 1.0)
+        torch.testing.assert_close(inv, original_inv[kept], rtol=1e-9, atol=0)
     close(expected, hf_models.outputs(shrunk))
 
 
-@pytest.mark.parametrize("family", LLAMA_STYLE)
+@pytest.mark.parametrize("family", ["llama", "qwen3", "gemma3_text"])
+def test_arbitrary_rotary_pair_subset_through_longrope(tmp_path, family):
+    """select keeps pairs {0, 1, 3, 6} (the others carry zero): exact through longrope factors."""
+    kept = [0, 1, 3, 6]
+    model = hf_models.build(family)
+    _zero_all_but(model, kept)
+    expected = hf_models.outputs(model)
+    hf_models.save(model, tmp_path / "src")
+    plan = shrink(tmp_path / "src", tmp_path / "out", "select", head_dim=8)
+    assert list(plan.kept_pairs) == kept
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    shrunk = hf_models.load(family, tmp_path / "out")
+    source_ropes = rope_blocks(json.loads((tmp_path / "src" / "config.json").read_text()))
+    layer_types = [None] if len(source_ropes) == 1 else list(config["rope_parameters"])
+    for source_rope, rope, layer_type in zip(source_ropes, rope_blocks(config), layer_types, strict=True):
+        assert rope["rope_type"] == "longrope" and rope["factor"] == 1.0 and rope["attention_factor"] == 1.0
+        assert rope["original_max_position_embeddings"] == config["max_position_embeddings"]
+        # transformers' own rotary embedding rotates each kept pair at its original frequency
+        original_inv = 1.0 / source_rope["rope_theta"] ** (torch.arange(0, 16, 2, dtype=torch.float64) / 16)
+        new_inv, scaling = ROPE_INIT_FUNCTIONS["longrope"](shrunk.config, layer_type=layer_type)
+        assert scaling == 1.0
+        torch.testing.assert_close(new_inv.double(), original_inv[kept], rtol=1e-6, atol=0)
+        buffer = "inv_freq" if layer_type is None else f"{layer_type}_inv_freq"
+        torch.testing.assert_close(getattr(shrunk.model.rotary_emb, buffer).double(), original_inv[kept], rtol=1e-6, atol=0)
+    close(expected, hf_models.outputs(shrunk))
+
+
+@pytest.mark.parametrize("family", ROTARY)
 def test_select_equals_pruning(tmp_path, model_dir, family):
     src = model_dir(family)
     plan = shrink(src, tmp_path / "out", "select", heads=4)
@@ -173,7 +220,7 @@ def test_select_equals_pruning(tmp_path, model_dir, family):
         for i, attn in enumerate(attention_modules(model)):
             kept = np.flatnonzero(plan.mixing(i).q.heads.any(axis=1))
             assert len(kept) == 4
-            o = attn.o_proj.weight.view(attn.o_proj.weight.shape[0], 8, 16)
+            o = attn.o_proj.weight.view(attn.o_proj.weight.shape[0], 8, 16)  # noqa: same layout in every family
             for h in range(8):
                 if h not in kept:
                     o[:, h] = 0
@@ -192,7 +239,7 @@ def test_same_seed_same_bytes_other_seed_differs(model_dir, tmp_path):
     assert any(not torch.equal(x, tensors(tmp_path / "c")[k]) for k, x in tensors(tmp_path / "a").items())
 
 
-@pytest.mark.parametrize("family", LLAMA_STYLE)
+@pytest.mark.parametrize("family", ROTARY)
 @pytest.mark.parametrize("method", ["mean", "select", "random", "article"])
 def test_every_method_loads_and_runs(model_dir, tmp_path, family, method):
     src = model_dir(family, "bfloat16")
