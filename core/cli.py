@@ -40,6 +40,18 @@ _positive = _whole_number(1)
 _seed = _whole_number(0)
 
 
+def _target(text: str) -> int | str:
+    """A target flag: a whole number, or a fraction of the model's own value such as 1/2."""
+    from .request import RequestError, check_target
+
+    value: int | str = int(text) if text.strip().isdigit() else text.strip()
+    try:
+        check_target("target", value)
+    except RequestError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive whole number or a fraction such as 1/2") from None
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="headmix",
@@ -55,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shrink", help="export a checkpoint with fewer or smaller attention heads")
     p.add_argument("source", help="a .safetensors file or a model folder")
     p.add_argument("-o", "--output", help="the folder to create (required unless --dry-run)")
-    p.add_argument("--heads", type=_positive, help="query heads per layer")
-    p.add_argument("--kv-heads", type=_positive, help="key/value heads per layer (must divide --heads)")
-    p.add_argument("--head-dim", type=_positive, help="head size")
+    p.add_argument("--heads", type=_target, help="query heads per layer, or a fraction of the model's such as 1/2")
+    p.add_argument("--kv-heads", type=_target, help="key/value heads per layer (must divide --heads), or a fraction")
+    p.add_argument("--head-dim", type=_target, help="head size, or a fraction")
     p.add_argument("--layers", help="layers to shrink, e.g. 0-11,20 (default: all)")
     p.add_argument("--method", choices=[m.value for m in Method],
                    help=f"how new heads are made from old ones (default: {DEFAULT_METHOD.value})")

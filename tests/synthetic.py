@@ -89,3 +89,41 @@ def write(folder: Path, family: str, layers: int, heads: int, kv: int, d: int, d
     (folder / "config.json").write_text(json.dumps(config(family, layers, heads, kv, d, hidden)))
     (folder / "tokenizer.json").write_text("{}")
     return folder
+
+
+def write_llama_70b(folder: Path, shards: int = 30) -> Path:
+    """Llama-70B's shapes (80 layers, 64 heads over 8 kv heads of 128) in sparse BF16 shards.
+
+    The files hold headers and holes: ~140 GB that never touch the disk, for tests and
+    benchmarks of what must work from headers alone.
+    """
+    hidden, heads, kv, d, ff, vocab = 8192, 64, 8, 128, 28672, 128256
+    layers = 80
+    shapes = {"model.embed_tokens.weight": (vocab, hidden), "lm_head.weight": (vocab, hidden), "model.norm.weight": (hidden,)}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        shapes.update({
+            p + "self_attn.q_proj.weight": (heads * d, hidden), p + "self_attn.k_proj.weight": (kv * d, hidden),
+            p + "self_attn.v_proj.weight": (kv * d, hidden), p + "self_attn.o_proj.weight": (hidden, heads * d),
+            p + "mlp.gate_proj.weight": (ff, hidden), p + "mlp.up_proj.weight": (ff, hidden),
+            p + "mlp.down_proj.weight": (hidden, ff), p + "input_layernorm.weight": (hidden,),
+            p + "post_attention_layernorm.weight": (hidden,),
+        })  # fmt: skip
+    names = list(shapes)
+    weight_map = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for s in range(shards):
+        fname = f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+        outs = [OutputTensor(n, "BF16", shapes[n], 2 * int(np.prod(shapes[n]))) for n in names[s::shards]]
+        header = encode_header(outs)
+        with open(folder / fname, "wb") as f:
+            f.write(header)
+            f.truncate(len(header) + sum(o.nbytes for o in outs))  # a sparse hole: no data written
+        weight_map.update({o.name: fname for o in outs})
+    (folder / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    (folder / "config.json").write_text(json.dumps({
+        "model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": hidden,
+        "num_attention_heads": heads, "num_key_value_heads": kv, "num_hidden_layers": layers, "intermediate_size": ff,
+        "vocab_size": vocab, "rope_theta": 500000.0, "max_position_embeddings": 8192,
+    }))  # fmt: skip
+    return folder
