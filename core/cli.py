@@ -45,6 +45,8 @@ def _target(text: str) -> int | str:
     from .request import RequestError, check_target
 
     value: int | str = int(text) if text.strip().isdigit() else text.strip()
+    if isinstance(value, int) and value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
     try:
         check_target("target", value)
     except RequestError:
