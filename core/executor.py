@@ -24,8 +24,9 @@ from .safetensors_file import OutputTensor, encode_header
 
 Progress = Callable[[int, int], None]
 
-#: layers whose attention is computed ahead of the one being written
-LOOKAHEAD = 1
+#: layers whose attention is computed ahead of the layer being written (0: a layer's attention
+#: is mixed while the layer's other tensors are copied, and only one layer is in memory)
+LOOKAHEAD = 0
 _COPY_CHUNK = 1 << 30
 
 
@@ -38,6 +39,7 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
     order = list(dict.fromkeys(job.layer for f in plan.files for job in f.tensors if job.layer is not None))
     futures: dict[int, Future] = {}
     results: dict[int, dict[str, np.ndarray]] = {}
+    written: set[int] = set()  # layers whose attention is out: never computed twice
 
     def compute(index: int) -> dict[str, np.ndarray]:
         layer = plan.layer(index)
@@ -53,20 +55,20 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
         def ensure(index: int) -> None:
             position = order.index(index)
             for i in order[position : position + 1 + LOOKAHEAD]:
-                if i not in futures and i not in results:
+                if i not in futures and i not in results and i not in written:
                     futures[i] = pool.submit(compute, i)
 
         try:
             for output in plan.files:
-                for written in _write_file(plan, output, folder, futures, results, ensure, cancelled):
-                    done += written
+                for nbytes in _write_file(plan, output, folder, futures, results, written, ensure, cancelled):
+                    done += nbytes
                     progress(done, total)
         finally:
             for future in futures.values():
                 future.cancel()
 
 
-def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, ensure, cancelled):
+def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, written, ensure, cancelled):
     header = encode_header([OutputTensor(j.name, j.source.dtype, j.shape, j.nbytes) for j in output.tensors], output.metadata)
     dst = os.open(folder / output.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     src = os.open(output.source, os.O_RDONLY)
@@ -76,6 +78,8 @@ def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, 
         for job in output.tensors:
             if cancelled():
                 raise Cancelled("export cancelled; nothing was left behind")
+            if job.block is not None and job.block in plan.layers:
+                ensure(job.block)  # start mixing this layer's attention while its other tensors are copied
             if job.copied:
                 copy_to(src, dst, job.source.start, job.nbytes, offset, output.source)
             else:
@@ -85,6 +89,7 @@ def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, 
                 data = results[job.layer].pop(job.name)
                 if not results[job.layer]:
                     del results[job.layer]
+                    written.add(job.layer)
                 assert data.shape == job.shape and data.nbytes == job.nbytes, job.name
                 _pwrite(dst, memoryview(np.ascontiguousarray(data).reshape(-1).view(np.uint8)), offset)
                 del data

@@ -29,25 +29,34 @@ class Importance:
 
 
 def _sq(w: np.ndarray, axes) -> np.ndarray:
-    """Sums of squares in float64 without a float64 copy of the weights (einsum accumulates per row)."""
+    """Per-(head, dim) sums of squares, accumulated in float64 without a float64 copy of the weights."""
     w = np.asarray(w, dtype=np.float32)
     return np.einsum("hdx,hdx->hd", w, w, dtype=np.float64).sum(axis=axes)
 
 
 def layer_importance(checkpoint: Checkpoint, layer: Layer) -> Importance:
-    w = read_attention(checkpoint, layer, ("q", "k", "v", "o"))
-    return scores_from_weights(layer, w["q"], w["k"], w["v"], w["o"])
+    """Scores of one layer, reading its projections one at a time (only row and column sums are kept)."""
+    sums = {}
+    for role in ("q", "k", "v", "o"):
+        w = read_attention(checkpoint, layer, (role,))[role]
+        sums[role] = _sq(w, ())  # (heads, dims) sums of squares
+        del w
+    return scores_from_sums(layer, sums["q"], sums["k"], sums["v"], sums["o"])
 
 
 def scores_from_weights(layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, o: np.ndarray) -> Importance:
+    return scores_from_sums(layer, _sq(q, ()), _sq(k, ()), _sq(v, ()), _sq(o, ()))
+
+
+def scores_from_sums(layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, o: np.ndarray) -> Importance:
+    """Scores from each projection's per-(head, dim) sums of squared weights."""
     group = layer.num_heads // layer.num_kv_heads
     kv_of = np.arange(layer.num_heads) // group
-    v_rows, o_rows = _sq(v, ()), _sq(o, ())  # (heads, dims)
-    v_norm, o_norm = np.sqrt(v_rows.sum(axis=1)), np.sqrt(o_rows.sum(axis=1))
+    v_norm, o_norm = np.sqrt(v.sum(axis=1)), np.sqrt(o.sum(axis=1))
     q_heads = v_norm[kv_of] * o_norm
     kv_heads = np.bincount(kv_of, weights=q_heads, minlength=layer.num_kv_heads)
-    v_dims = np.sqrt(v_rows.sum(axis=0)) * np.sqrt(o_rows.sum(axis=0))
-    q_dims, k_dims = _sq(q, 0), _sq(k, 0)
+    v_dims = np.sqrt(v.sum(axis=0)) * np.sqrt(o.sum(axis=0))
+    q_dims, k_dims = q.sum(axis=0), k.sum(axis=0)
     if layer.rotary_pairs:
         half = layer.head_dim // 2
         q_dims = q_dims[:half] + q_dims[half:]

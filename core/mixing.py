@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from .architecture import Layer
-from .dtypes import NUMPY_DTYPES, to_source_dtype
+from .dtypes import to_source_dtype
 from .families import Norm
-from .layout import ATTENTION_WEIGHTS, decode, encode
+from .layout import ATTENTION_WEIGHTS, FUSED, decode, encode
 from .methods import LayerMixing, UnitMap
 
 
@@ -30,10 +30,24 @@ def selection(m: np.ndarray) -> np.ndarray | None:
     return np.argmax(m, axis=0)
 
 
+def _units_last(t: np.ndarray) -> np.ndarray | None:
+    """The ``(x, n, d)`` array that ``t`` is a transposed view of, if it is one (a Linear output projection).
+
+    Mixing such a tensor through its own memory order avoids a transposing copy, which costs
+    more than the mixing itself on a large projection.
+    """
+    base = t.transpose(2, 0, 1)
+    return base if not t.flags.c_contiguous and base.flags.c_contiguous else None
+
+
 def _heads(t: np.ndarray, heads: np.ndarray) -> np.ndarray:
     if is_identity(heads):
         return t
     picked = selection(heads)
+    base = _units_last(t)
+    if base is not None:
+        out = base[:, picked] if picked is not None else np.matmul(heads.T.astype(t.dtype, copy=False), base)
+        return out.transpose(1, 2, 0)
     if picked is not None:
         return t[picked]
     n, d, x = t.shape
@@ -41,14 +55,25 @@ def _heads(t: np.ndarray, heads: np.ndarray) -> np.ndarray:
 
 
 def _dims(t: np.ndarray, dims: np.ndarray) -> np.ndarray:
-    if dims.ndim == 3:  # one matrix per old head: (n, d, d') applied as (n, d', d) @ (n, d, x)
-        return np.matmul(dims.transpose(0, 2, 1).astype(t.dtype, copy=False), t)
-    if is_identity(dims):
+    if dims.ndim == 2 and is_identity(dims):
         return t
-    picked = selection(dims)
+    picked = selection(dims) if dims.ndim == 2 else None
+    dims = dims.astype(t.dtype, copy=False)
+    base = _units_last(t)
+    if base is not None:
+        x, n, d = base.shape
+        if dims.ndim == 3:
+            out = np.einsum("xhd,hde->xhe", base, dims)
+        elif picked is not None:
+            out = base[:, :, picked]
+        else:
+            out = (base.reshape(x * n, d) @ dims).reshape(x, n, -1)
+        return out.transpose(1, 2, 0)
+    if dims.ndim == 3:  # one matrix per old head: (n, d, d') applied as (n, d', d) @ (n, d, x)
+        return np.matmul(dims.transpose(0, 2, 1), t)
     if picked is not None:
         return t[:, picked]
-    return np.matmul(dims.T.astype(t.dtype, copy=False), t)
+    return np.matmul(dims.T, t)
 
 
 def apply_units(t: np.ndarray, m: UnitMap) -> np.ndarray:
@@ -112,18 +137,23 @@ def apply_role(layer: Layer, mixing: LayerMixing, role: str, value: np.ndarray, 
 def mix_tensor(layer: Layer, mixing: LayerMixing, name: str, source: np.ndarray, dtype: str) -> np.ndarray:
     """The exported value of attention tensor ``name`` of ``layer``, in the checkpoint dtype ``dtype``.
 
-    Roles that do not change keep the source's values untouched; the others are computed in
-    the mixing's precision (float32, or float64 for the article) and rounded back once.
+    A tensor none of whose roles change is returned as it is (its bytes stay exactly). Otherwise
+    the whole stored tensor is converted once, contiguously, to the compute precision
+    (float32, or float64 for the article and for F64 checkpoints; converting before any
+    transpose is what keeps BF16 fast), mixed, and rounded back once. Roles of a fused tensor
+    that do not change make that round trip exactly, since BF16/F16 → float32 → BF16/F16 is
+    lossless.
     """
-    compute = np.float64 if mixing.precision == "float64" else np.float32
     (stored_role,) = [r for r in layer.family.attention if layer.names.get(r) == name]
-    src = np.asarray(source, dtype=NUMPY_DTYPES[dtype])
-    old = decode(layer.family, stored_role, src, layer.num_heads, layer.num_kv_heads, layer.head_dim)
-    new = {
-        role: to_source_dtype(apply_role(layer, mixing, role, value, compute), dtype) if _changes(mixing, role) else value
-        for role, value in old.items()
-    }
-    return np.ascontiguousarray(encode(layer.family, stored_role, new))
+    roles = FUSED.get(stored_role, (stored_role,))
+    if not any(_changes(mixing, role) for role in roles):
+        return np.asarray(source)
+    compute = np.float64 if mixing.precision == "float64" or dtype == "F64" else np.float32
+    w = np.asarray(source, dtype=compute)
+    old = decode(layer.family, stored_role, w, layer.num_heads, layer.num_kv_heads, layer.head_dim)
+    new = {role: apply_role(layer, mixing, role, value, compute) if _changes(mixing, role) else value
+           for role, value in old.items()}
+    return to_source_dtype(encode(layer.family, stored_role, new), dtype)
 
 
 def mix_layer(layer: Layer, mixing: LayerMixing, canonical: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -46,6 +46,7 @@ class TensorJob:
     shape: tuple[int, ...]
     nbytes: int
     layer: int | None  # the layer whose job computes it; None: copied byte for byte
+    block: int | None = None  # the layer the tensor belongs to, computed or not (None: outside the layers)
 
     @property
     def copied(self) -> bool:
@@ -119,13 +120,14 @@ class Plan:
         for i in changing:
             shapes.update(expected_shapes(by_index[i], heads, kv, d))
             owner.update({name: i for name in by_index[i].tensor_names()})
+        block = {name: layer.index for layer in arch.layers for name in layer.names.values()}
         files = []
         for header in checkpoint.headers:
             jobs = []
             for name, info in header.tensors.items():
                 size = itemsize(info.dtype)
                 nbytes = info.nbytes if size is None or name not in owner else math.prod(shapes[name]) * size
-                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name)))
+                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name), block.get(name)))
             files.append(OutputFile(header.path.name, header.path, header.metadata, tuple(jobs)))
         plan = cls(checkpoint, arch, resolved, changing, shapes, (), tuple(files))
         plan.layer_jobs = tuple(LayerJob(i, tuple(by_index[i].tensor_names()), plan._how(by_index[i])) for i in changing)

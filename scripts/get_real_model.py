@@ -31,8 +31,8 @@ writes, by default to ~/.cache/headmix/real-model/smollm2-135m-instruct-q4_1:
 
 and prints the folder. A second run with the folder complete does nothing but print it.
 
-What the weights are: exact dequantisations of the Q4_1 / Q8_0 blocks (d * q + m, computed in
-float32), not the original bf16 weights, so quality is a little below upstream's. Every model
+What the weights are: exact dequantisations of the Q4_1 / Q8_0 blocks (d * q + m and d * q,
+computed in float32), not the original bf16 weights, so quality is a little below upstream's. Every model
 built from this folder shares that, so before/after comparisons stay fair. With --dtype bfloat16
 the dequantised values are rounded once more to bf16; float32 keeps them exact.
 
@@ -181,7 +181,14 @@ def build_tokenizer(reader):
     falls back to plain GPT-2 splitting; with this vocabulary, which has only the ten single digits,
     that happens to give the same ids, but the file then does not say what the model was trained with.)
     """
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+    )
 
     tokens = [str(t) for t in field(reader, "tokenizer.ggml.tokens")]
     types = [int(t) for t in field(reader, "tokenizer.ggml.token_type")]
