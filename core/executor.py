@@ -24,9 +24,9 @@ from .safetensors_file import OutputTensor, encode_header
 
 Progress = Callable[[int, int], None]
 
-#: layers whose attention is computed ahead of the layer being written (0: a layer's attention
-#: is mixed while the layer's other tensors are copied, and only one layer is in memory)
-LOOKAHEAD = 0
+#: layers whose attention is computed ahead of the layer being written; a layer's attention is
+#: mixed while its other tensors (the larger part) are copied, and one more layer may be ready
+LOOKAHEAD = 1
 _COPY_CHUNK = 1 << 30
 
 
@@ -35,7 +35,6 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
     total = plan.bytes_after
     done = 0
     progress(0, total)
-    plan.kept_pairs  # noqa: B018 - select's model-wide pair choice reads every layer's scores first
     order = list(dict.fromkeys(job.layer for f in plan.files for job in f.tensors if job.layer is not None))
     futures: dict[int, Future] = {}
     results: dict[int, dict[str, np.ndarray]] = {}
@@ -51,6 +50,9 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
         return out
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="headmix-mix") as pool:
+        # select's model-wide choice of rotary pairs reads every layer's scores before any layer
+        # is mixed; the worker does it while this thread copies the tensors that come first
+        prepared = pool.submit(lambda: plan.kept_pairs)
 
         def ensure(index: int) -> None:
             position = order.index(index)
@@ -59,6 +61,8 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
                     futures[i] = pool.submit(compute, i)
 
         try:
+            if not order:
+                prepared.result()
             for output in plan.files:
                 for nbytes in _write_file(plan, output, folder, futures, results, written, ensure, cancelled):
                     done += nbytes

@@ -29,16 +29,16 @@ class Importance:
 
 
 def _sq(w: np.ndarray, axes) -> np.ndarray:
-    """Per-(head, dim) sums of squares, accumulated in float64 without a float64 copy of the weights."""
+    """Per-(head, dim) sums of squares (numpy's pairwise float32 sums, in the array's own memory order)."""
     w = np.asarray(w, dtype=np.float32)
-    return np.einsum("hdx,hdx->hd", w, w, dtype=np.float64).sum(axis=axes)
+    return np.square(w).sum(axis=2, dtype=np.float32).astype(np.float64).sum(axis=axes)
 
 
 def layer_importance(checkpoint: Checkpoint, layer: Layer) -> Importance:
     """Scores of one layer, reading its projections one at a time (only row and column sums are kept)."""
     sums = {}
     for role in ("q", "k", "v", "o"):
-        w = read_attention(checkpoint, layer, (role,))[role]
+        w = read_attention(checkpoint, layer, (role,), contiguous=False)[role]
         sums[role] = _sq(w, ())  # (heads, dims) sums of squares
         del w
     return scores_from_sums(layer, sums["q"], sums["k"], sums["v"], sums["o"])

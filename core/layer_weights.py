@@ -15,8 +15,12 @@ from .layout import FUSED, decode
 
 
 def read_attention(checkpoint: Checkpoint, layer: Layer, roles: tuple[str, ...] | None = None,
-                   dtype=np.float32) -> dict[str, np.ndarray]:
-    """Canonical attention arrays of ``layer``: every role it has, or only ``roles``."""
+                   dtype=np.float32, contiguous: bool = True) -> dict[str, np.ndarray]:
+    """Canonical attention arrays of ``layer``: every role it has, or only ``roles``.
+
+    With ``contiguous=False`` an array may be a transposed view of the stored tensor (a Linear
+    output projection), which saves a transposing copy for callers that only reduce over it.
+    """
     out: dict[str, np.ndarray] = {}
     for stored_role in layer.attention_roles:
         held = FUSED.get(stored_role, (stored_role,))
@@ -25,7 +29,7 @@ def read_attention(checkpoint: Checkpoint, layer: Layer, roles: tuple[str, ...] 
         stored = checkpoint.read_float(layer.names[stored_role], dtype)
         for role, value in decode(layer.family, stored_role, stored, layer.num_heads, layer.num_kv_heads, layer.head_dim).items():
             if roles is None or role in roles:
-                out[role] = np.ascontiguousarray(value)
+                out[role] = np.ascontiguousarray(value) if contiguous else value
     return out
 
 
