@@ -102,6 +102,9 @@ class Family:
     #: per-layer sliding windows come from ``layer_types`` (Gemma 2/3) or ``use_sliding_window``
     sliding_window: str = "none"  # none | all (Mistral) | layer_types | qwen
     loads: Loads = Loads.ANY_SHAPE
+    #: transformers' config validator insists that the query heads divide hidden_size even
+    #: when head_dim is given (Llama, Gemma 2/3); Mistral, Qwen and Phi-3 do not check
+    heads_divide_hidden: bool = False
     #: rope types stock transformers accepts for this family once the head size changes
     #: (Phi-3's config validator sizes longrope factors by hidden / heads, so only default loads)
     rope_types: tuple[str, ...] = ("default", "linear", "llama3", "longrope")
@@ -181,6 +184,7 @@ LLAMA = Family(
     layer_tensors=_LLAMA_LAYER,
     globals=_LLAMA_GLOBALS,
     default_norm_eps=1e-6,
+    heads_divide_hidden=True,
 )
 MISTRAL = Family(
     name="mistral",
@@ -257,6 +261,7 @@ GEMMA2 = Family(
     embed_scale_sqrt_hidden=True,
     sliding_window="layer_types",
     default_activation="gelu_pytorch_tanh",
+    heads_divide_hidden=True,
 )
 GEMMA3 = Family(
     name="gemma3_text",
@@ -277,6 +282,7 @@ GEMMA3 = Family(
     embed_scale_sqrt_hidden=True,
     sliding_window="layer_types",
     default_activation="gelu_pytorch_tanh",
+    heads_divide_hidden=True,
 )
 GPT2 = Family(
     name="gpt2",

@@ -347,9 +347,14 @@ class Plan:
                 f"will not load: transformers needs the same head counts in every layer, and this plan changes "
                 f"layers {format_layers(self.layers)} only"
             )
+        hidden = self.arch.hidden_size
+        if family.heads_divide_hidden and hidden % self.num_heads:
+            return False, (
+                f"will not load: {family.title}'s config in transformers requires the query heads to divide the "
+                f"hidden size ({hidden}), and {self.num_heads} does not; choose a divisor of {hidden}"
+            )
         if family.loads is Loads.ANY_SHAPE:
             return True, f"loads in transformers ({family.title} reads num_key_value_heads and head_dim from config.json)"
-        hidden = self.arch.hidden_size
         if self.num_heads * self.head_dim != hidden:
             return False, (
                 f"will not load: {family.title} in transformers derives the head size from hidden_size / heads, so "

@@ -246,3 +246,35 @@ def test_every_method_loads_and_runs(model_dir, tmp_path, family, method):
     shrink(src, tmp_path / "out", method, heads=4, kv_heads=2, head_dim=8)
     logits = hf_models.outputs(hf_models.load(family, tmp_path / "out"))
     assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("family", ROTARY)
+def test_the_verdict_matches_what_transformers_does_for_every_head_count(model_dir, family):
+    """For every query-head count the window offers, "loads" is said exactly when transformers builds the model."""
+    import transformers
+
+    from headmix.core.architecture import detect
+    from headmix.core.methods import Method
+    from headmix.core.targets import choices
+
+    checkpoint = open_checkpoint(model_dir(family))
+    arch = detect(checkpoint)
+    layer = arch.layers[0]
+    tried = set()
+    for heads in range(1, 9):
+        offered = choices(layer, Method.MEAN, heads, 1, 16)
+        if heads not in offered["heads"]:
+            continue
+        kv = max(offered["kv_heads"])
+        tried.add(heads)
+        plan = Plan.build(checkpoint, Request(heads, kv, method="mean"))
+        ok, reason = plan.loadability
+        config = plan.new_config()
+        try:
+            cfg = transformers.AutoConfig.for_model(**config)
+            transformers.AutoModelForCausalLM.from_config(cfg)
+            loads = True
+        except Exception:  # noqa: BLE001 - whatever transformers raises, the verdict must have said so
+            loads = False
+        assert ok == loads, (heads, kv, reason)
+    assert {5, 7} <= tried  # head counts that do not divide the hidden size 48
