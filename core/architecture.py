@@ -17,6 +17,7 @@ from .checkpoint import Checkpoint
 from .dtypes import MIXABLE
 from .families import FAMILIES, Family, by_architectures, by_model_type
 from .layout import ATTENTION_WEIGHTS, stored_shape
+from .rope_config import resolved_rope
 
 _EMBEDDING_RE = re.compile(r"embed|(^|\.)wte\.|(^|\.)wpe\.|lm_head|token_type")
 _MLP_RE = re.compile(r"mlp|feed_forward|ffn|intermediate|experts|(^|\.)layer\.\d+\.output\.dense")
@@ -70,6 +71,12 @@ class Layer:
     hidden_size: int
     rope: Rope | None
     layer_type: str = "full_attention"
+    #: logits are divided by sqrt(this): the head size, or a config constant (Gemma's query_pre_attn_scalar)
+    scale_base: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.scale_base:
+            self.scale_base = float(self.head_dim)
 
     @property
     def fused(self) -> bool:
@@ -228,7 +235,9 @@ def detect(checkpoint: Checkpoint) -> Architecture:
             continue
         layer_type = layer_types[index] if layer_types and index < len(layer_types) else "full_attention"
         rope = _rope(config or {}, head_dim, problems, layer_type) if family.rotary else None
-        layer = Layer(index, family, roles, heads or 0, kv_heads or 0, head_dim or 0, hidden or 0, rope, layer_type)
+        scale_base = cfg.float((family.attention_scale_key,), float(head_dim or 0)) if family.attention_scale_key else 0.0
+        layer = Layer(index, family, roles, heads or 0, kv_heads or 0, head_dim or 0, hidden or 0, rope, layer_type,
+                      scale_base)
         if heads and kv_heads and head_dim and hidden:
             problems.extend(_shape_problems(checkpoint, layer))
         layers.append(layer)
@@ -322,26 +331,19 @@ def _derived_head_dim(hidden, heads, hidden_field, heads_field, problems) -> int
 
 
 def rope_block(config: dict, layer_type: str | None = None) -> tuple[dict, str | None]:
-    """The rope parameter dict that applies to a layer, and its per-layer-type key if any.
-
-    transformers 5 writes ``rope_parameters``; older configs write ``rope_scaling`` and a
-    top-level ``rope_theta``. Gemma 3 nests one dict per layer type.
-    """
-    params = config.get("rope_parameters")
-    if params is None:
-        params = config.get("rope_scaling")
-    params = dict(params) if isinstance(params, dict) else {}
-    if params and all(isinstance(v, dict) for v in params.values()):
-        key = layer_type if layer_type in params else next(iter(params))
-        return dict(params[key]), key
-    return params, None
+    """The rope parameter dict that applies to a layer, resolved as transformers does, and its layer-type key."""
+    blocks = resolved_rope(config)
+    if None in blocks:
+        return blocks[None], None
+    key = layer_type if layer_type in blocks else next(iter(blocks))
+    return blocks[key], key
 
 
 def _rope(config: dict, head_dim: int | None, problems: list[Problem], layer_type: str | None = None) -> Rope:
     params, key = rope_block(config, layer_type)
-    rope_type = params.get("rope_type", params.get("type", "default"))
-    theta = params.get("rope_theta", config.get("rope_theta", 10000.0))
-    partial = params.get("partial_rotary_factor", config.get("partial_rotary_factor", 1.0))
+    rope_type = params.get("rope_type", "default")
+    theta = params.get("rope_theta", 10000.0)
+    partial = params.get("partial_rotary_factor", 1.0)
     if not isinstance(theta, (int, float)) or isinstance(theta, bool) or theta <= 1:
         problems.append(Problem(f"config.json field 'rope_theta' is {theta!r}; expected a number above 1", field="rope_theta"))
         theta = 10000.0

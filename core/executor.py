@@ -73,7 +73,7 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
 
 
 def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, written, ensure, cancelled):
-    header = encode_header([OutputTensor(j.name, j.source.dtype, j.shape, j.nbytes) for j in output.tensors], output.metadata)
+    header = encode_header([OutputTensor(j.name, j.dtype, j.shape, j.nbytes) for j in output.tensors], output.metadata)
     dst = os.open(folder / output.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     src = os.open(output.source, os.O_RDONLY)
     try:
@@ -84,7 +84,9 @@ def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, 
                 raise Cancelled("export cancelled; nothing was left behind")
             if job.block is not None and job.block in plan.layers:
                 ensure(job.block)  # start mixing this layer's attention while its other tensors are copied
-            if job.copied:
+            if job.zeros:
+                _pwrite(dst, bytes(job.nbytes), offset)  # a tensor the export adds, e.g. a portable zero bias
+            elif job.copied:
                 copy_to(src, dst, job.source.start, job.nbytes, offset, output.source)
             else:
                 if job.layer not in results:

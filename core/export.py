@@ -134,6 +134,7 @@ def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, can
     if checkpoint.sharded:
         index = dict(checkpoint.index)
         index["metadata"] = {**(index.get("metadata") or {}), "total_size": plan.bytes_after}
+        index["weight_map"] = {**index["weight_map"], **{j.name: f.name for f in plan.files for j in f.tensors if j.zeros}}
         _write_json(folder / INDEX_NAME, index)
     config = plan.new_config()
     if config is not None:

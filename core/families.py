@@ -105,6 +105,10 @@ class Family:
     #: transformers' config validator insists that the query heads divide hidden_size even
     #: when head_dim is given (Llama, Gemma 2/3); Mistral, Qwen and Phi-3 do not check
     heads_divide_hidden: bool = False
+    #: the family a head-shape change is exported as, when that family computes exactly the
+    #: same and more runtimes load it (vLLM, llama.cpp and mlx-lm size Qwen2's attention by
+    #: hidden / heads; Llama with attention_bias and a zero output bias is Qwen2 exactly)
+    portable_as: str | None = None
     #: rope types stock transformers accepts for this family once the head size changes
     #: (Phi-3's config validator sizes longrope factors by hidden / heads, so only default loads)
     rope_types: tuple[str, ...] = ("default", "linear", "llama3", "longrope")
@@ -209,6 +213,7 @@ QWEN2 = Family(
     layer_tensors=_LLAMA_LAYER,
     globals=_LLAMA_GLOBALS,
     sliding_window="qwen",
+    portable_as="llama",
 )
 QWEN3 = Family(
     name="qwen3",

@@ -264,28 +264,32 @@ def pair_matrix(d: int, kept_pairs: np.ndarray) -> np.ndarray:
     return select_matrix(d, np.concatenate([kept_pairs, kept_pairs + half]))
 
 
-def temperature(layer: Layer, new_d: int) -> tuple[float, float]:
+def temperature(layer: Layer, new_d: int, new_scale_base: float | None = None) -> tuple[float, float]:
     """(scale on the query projection, scale on the q_norm weight) that keep the logits' scale (rule 2).
 
-    With dims that carry nothing dropped, ``q·k`` keeps its value; a model that divides the
-    logits by sqrt(head size) now divides by sqrt(d') instead of sqrt(d), so the queries are
-    multiplied by sqrt(d'/d). A qk-norm renormalises over d' dims, which multiplies each of q
-    and k by sqrt(d'/d) and would cancel a scale on the projection, so the whole correction
-    goes into q_norm instead. A family that scales by a config constant (Gemma's
-    query_pre_attn_scalar) has nothing to correct but its norms.
+    With dims that carry nothing dropped, ``q·k`` keeps its value, and the logits are divided
+    by sqrt(scale base): the head size d, now d', or a config constant (Gemma's
+    query_pre_attn_scalar), which the export may rewrite to d' so that runtimes that ignore
+    the constant compute the same (``new_scale_base``). The queries absorb the change. A
+    qk-norm renormalises over d' dims, which multiplies each of q and k by sqrt(d'/d), and
+    would cancel a scale on the projection, so there the whole correction goes into q_norm.
     """
     d = layer.head_dim
-    ratio = new_d / d
-    by_head_dim = layer.family.attention_scale_key is None
-    logits_factor = math.sqrt(1 / ratio) if by_head_dim else 1.0  # how much the new divisor changes the logits
+    old_base = layer.scale_base
+    if new_scale_base is None:
+        new_base = float(new_d) if layer.family.attention_scale_key is None else old_base
+    else:
+        new_base = new_scale_base
+    logits_factor = math.sqrt(old_base / new_base)  # how much the new divisor changes the logits
     if "q_norm" in layer.names:
-        logits_factor *= ratio  # the norm over d' dims multiplies each of q and k by sqrt(d'/d)
+        logits_factor *= new_d / d
         return 1.0, 1.0 / logits_factor
     return 1.0 / logits_factor, 1.0
 
 
 def layer_mixing(method: Method, layer: Layer, new_heads: int, new_kv: int, new_d: int, scores,
-                 rng: np.random.Generator, kept_pairs: np.ndarray | None) -> LayerMixing:
+                 rng: np.random.Generator, kept_pairs: np.ndarray | None,
+                 new_scale_base: float | None = None) -> LayerMixing:
     """Build every matrix and scale for one layer, following the design note's rules."""
     d = layer.head_dim
     if method is Method.ARTICLE:
@@ -301,7 +305,8 @@ def layer_mixing(method: Method, layer: Layer, new_heads: int, new_kv: int, new_
     else:
         qk = dim_matrix(method, d, new_d, None if scores is None else scores.qk_units, rng)
         kept_pairs = None
-    q_scale, q_norm_scale = temperature(layer, new_d) if new_d != d else (1.0, 1.0)
+    changes_scale = new_scale_base is not None and new_scale_base != layer.scale_base
+    q_scale, q_norm_scale = temperature(layer, new_d, new_scale_base) if new_d != d or changes_scale else (1.0, 1.0)
     f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
     return LayerMixing(
         index=layer.index,

@@ -25,7 +25,7 @@ from .architecture import Architecture, Layer, detect, expected_shapes
 from .checkpoint import Checkpoint
 from .dtypes import itemsize
 from .errors import ConfigError, TargetError
-from .families import Loads
+from .families import FAMILIES, Family, Loads
 from .importance import Importance, layer_importance
 from .inspection import human_bytes, human_count
 from .layer_weights import read_attention
@@ -42,15 +42,20 @@ class TensorJob:
     """One output tensor: where it comes from, its new shape and size, and who computes it."""
 
     name: str
-    source: TensorInfo
+    source: TensorInfo | None  # None: a tensor the export adds (zeros), such as a portable output bias
     shape: tuple[int, ...]
     nbytes: int
-    layer: int | None  # the layer whose job computes it; None: copied byte for byte
+    layer: int | None  # the layer whose job computes it; None: copied byte for byte (or zeros)
     block: int | None = None  # the layer the tensor belongs to, computed or not (None: outside the layers)
+    dtype: str = ""
 
     @property
     def copied(self) -> bool:
-        return self.layer is None
+        return self.layer is None and self.source is not None
+
+    @property
+    def zeros(self) -> bool:
+        return self.source is None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class Plan:
     _mixing: dict[int, LayerMixing] = field(default_factory=dict, repr=False)
     _importance: dict[int, Importance] = field(default_factory=dict, repr=False)
     _kept_pairs: np.ndarray | None = field(default=None, repr=False)
+    #: the family the export is written as (a head-shape change of Qwen2 goes out as Llama)
+    exported_family: Family | None = None
 
     # ------------------------------------------------------------------ building
 
@@ -121,15 +128,28 @@ class Plan:
             shapes.update(expected_shapes(by_index[i], heads, kv, d))
             owner.update({name: i for name in by_index[i].tensor_names()})
         block = {name: layer.index for layer in arch.layers for name in layer.names.values()}
+        target = portable_family(arch, heads, kv, d, changing)
+        added = {}  # tensors the portable family needs and the source lacks: zeros after their neighbour
+        if target is not None and target is not arch.family:
+            for i in changing:
+                layer = by_index[i]
+                name = target.layer_name(arch.base, i, target.attention["o_bias"])
+                if name not in checkpoint.tensors:
+                    added[layer.names["o"]] = (name, (layer.hidden_size,), i)
         files = []
         for header in checkpoint.headers:
             jobs = []
             for name, info in header.tensors.items():
                 size = itemsize(info.dtype)
                 nbytes = info.nbytes if size is None or name not in owner else math.prod(shapes[name]) * size
-                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name), block.get(name)))
+                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name), block.get(name), info.dtype))
+                if name in added:
+                    new, shape, i = added[name]
+                    shapes[new] = shape
+                    jobs.append(TensorJob(new, None, shape, math.prod(shape) * (size or 0), None, i, info.dtype))
             files.append(OutputFile(header.path.name, header.path, header.metadata, tuple(jobs)))
         plan = cls(checkpoint, arch, resolved, changing, shapes, (), tuple(files))
+        plan.exported_family = target or arch.family
         plan.layer_jobs = tuple(LayerJob(i, tuple(by_index[i].tensor_names()), plan._how(by_index[i])) for i in changing)
         if importance is not None:
             plan._importance = importance
@@ -161,6 +181,19 @@ class Plan:
     @property
     def head_dim(self) -> int:
         return self.resolved.head_dim
+
+    @property
+    def new_scale_base(self) -> float | None:
+        """The attention scale constant the export writes, when it rewrites one.
+
+        Gemma divides the logits by sqrt(query_pre_attn_scalar), a config constant; llama.cpp and
+        Ollama ignore it and use the head size. A head-size change therefore sets the constant to
+        the new head size and folds the difference into the queries, so every runtime agrees.
+        """
+        family = self.arch.family
+        if family.attention_scale_key is None or self.partial or self.identity or not self.method.compensates:
+            return None
+        return float(self.head_dim) if self.head_dim != self.arch.head_dim else None
 
     @property
     def partial(self) -> bool:
@@ -261,7 +294,7 @@ class Plan:
             scores = self.importance(index) if self.method.needs_scores else None
             self._mixing[index] = layer_mixing(
                 self.method, self.layer(index), self.num_heads, self.num_kv_heads, self.head_dim, scores,
-                self.rng(index), self.kept_pairs,
+                self.rng(index), self.kept_pairs, self.new_scale_base,
             )
         return self._mixing[index]
 
@@ -309,7 +342,7 @@ class Plan:
         return not self.layers
 
     def changed_tensors(self) -> set[str]:
-        return {name for job in self.layer_jobs for name in job.tensors}
+        return {name for job in self.layer_jobs for name in job.tensors} | {j.name for j in self.tensor_jobs() if j.zeros}
 
     def tensor_jobs(self) -> list[TensorJob]:
         return [job for f in self.files for job in f.tensors]
@@ -369,30 +402,10 @@ class Plan:
         return self.method is Method.ARTICLE and not self.identity
 
     def new_config(self) -> dict | None:
-        """config.json for the export: head counts, head size and rope parameters."""
-        config = copy.deepcopy(self.checkpoint.config)
-        if config is None or self.identity or self.partial:
-            return config
-        keys = self.arch.family.keys
-        config[keys.heads[0]] = self.num_heads
-        if keys.kv_heads:
-            config[keys.kv_heads[0]] = self.num_kv_heads
-        if keys.head_dim:
-            config[keys.head_dim[0]] = self.head_dim
-        pairs = self.kept_pairs
-        if pairs is not None:
-            max_positions = next((config[k] for k in keys.max_positions if config.get(k)), 4096)
-            key = "rope_scaling" if "rope_scaling" in config and "rope_parameters" not in config else "rope_parameters"
-            ropes = {layer.rope.layer_type: layer.rope for layer in self.arch.layers if layer.rope is not None}
-            for rope_key, rope in ropes.items():
-                new = rope_parameters_for(rope, self.arch.head_dim, pairs, self.head_dim, max_positions)
-                if new is None:
-                    continue
-                if rope_key is None:
-                    config[key] = new
-                else:
-                    config[key] = {**config[key], rope_key: new}
-        return config
+        """config.json for the export: the new head shape, and every rope key each runtime reads."""
+        from .export_config import export_config
+
+        return export_config(self)
 
     def describe(self) -> str:
         """The dry-run text: everything the plan will do, from headers and the seed alone."""
@@ -452,3 +465,20 @@ class Plan:
             "warnings": list(self.warnings),
             "matrices": "headmix_matrices.npz",
         }
+
+
+def portable_family(arch: Architecture, heads: int, kv: int, d: int, changing: tuple[int, ...]) -> Family | None:
+    """The family an export is written as when not its own: Qwen2 goes out as Llama once its head
+    shape no longer fills the hidden size (vLLM, llama.cpp and mlx-lm size Qwen2's attention by
+    hidden / heads), unless Llama's own config would refuse it or Qwen2's sliding window is in use."""
+    family = arch.family
+    if family.portable_as is None or not changing or len(changing) != arch.num_layers:
+        return None
+    if heads * d == arch.hidden_size:
+        return None
+    target = FAMILIES[family.portable_as]
+    if target.heads_divide_hidden and arch.hidden_size % heads:
+        return None
+    if (arch.config or {}).get("use_sliding_window"):
+        return None
+    return target

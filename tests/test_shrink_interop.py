@@ -75,7 +75,10 @@ def test_identity_targets_give_identical_bytes(model_dir, tmp_path, family, meth
     assert before.keys() == after.keys()
     for name in before:
         assert torch.equal(before[name].view(torch.uint8), after[name].view(torch.uint8)), name
-    assert json.loads((tmp_path / "out" / "config.json").read_text()) == json.loads((src / "config.json").read_text())
+    # the config only gains the legacy rope keys other runtimes read, saying what rope_parameters says
+    portable = {"rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor"}
+    new, old = json.loads((tmp_path / "out" / "config.json").read_text()), json.loads((src / "config.json").read_text())
+    assert {k: v for k, v in new.items() if k not in portable} == {k: v for k, v in old.items() if k not in portable}
 
 
 @pytest.mark.parametrize("family", ROTARY)
@@ -278,3 +281,81 @@ def test_the_verdict_matches_what_transformers_does_for_every_head_count(model_d
             loads = False
         assert ok == loads, (heads, kv, reason)
     assert {5, 7} <= tried  # head counts that do not divide the hidden size 48
+
+
+def _resolved_frequencies(config: dict) -> dict:
+    """What transformers builds from a config: each layer type's inverse frequencies and attention scaling."""
+    import transformers
+
+    model = transformers.AutoModelForCausalLM.from_config(transformers.AutoConfig.for_model(**config))
+    rotary = model.model.rotary_emb
+    rope = model.config.rope_parameters
+    layer_types = list(rope) if all(isinstance(v, dict) for v in rope.values()) else [None]
+    out = {}
+    for layer_type in layer_types:
+        prefix = "" if layer_type is None else f"{layer_type}_"
+        scaling = getattr(rotary, f"{prefix}attention_scaling", getattr(rotary, "attention_scaling", 1.0))
+        out[layer_type] = (getattr(rotary, f"{prefix}inv_freq").double(), float(scaling))
+    return out
+
+
+@pytest.mark.parametrize("family, request_", [
+    ("llama", Request()), ("llama", Request(head_dim=8, method="mean")), ("llama", Request(head_dim=6, method="mean")),
+    ("qwen3", Request(head_dim=8, method="select")), ("gemma3_text", Request(head_dim=8, method="mean")),
+    ("gemma3_text", Request()), ("phi3", Request(head_dim=6, method="mean")), ("mistral", Request(heads=4)),
+])  # fmt: skip
+def test_every_rope_key_alone_resolves_to_the_same_frequencies(model_dir, tmp_path, family, request_):
+    """rope_parameters, the legacy rope_scaling and the top-level rope_theta each say the same thing,
+    so a runtime reading any one of them rotates at the frequencies transformers uses."""
+    plan = Plan.build(open_checkpoint(model_dir(family)), request_)
+    export(plan, tmp_path / "out")
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert "rope_theta" in config
+    full = _resolved_frequencies(config)
+    variants = {"rope_parameters only": {k: v for k, v in config.items() if k not in ("rope_scaling", "rope_theta", "rope_local_base_freq")}}
+    if "rope_scaling" in config:
+        variants["rope_scaling and rope_theta only"] = {k: v for k, v in config.items() if k != "rope_parameters"}
+        assert config["rope_scaling"]["type"] == config["rope_scaling"]["rope_type"]
+    else:  # a default rope: the legacy readers need only the top-level thetas
+        variants["rope_theta only"] = {k: v for k, v in config.items() if k != "rope_parameters"}
+    for label, variant in variants.items():
+        got = _resolved_frequencies(variant)
+        assert got.keys() == full.keys(), label
+        for key, (inv, scaling) in full.items():
+            torch.testing.assert_close(got[key][0], inv, rtol=1e-12, atol=0, msg=label)
+            assert got[key][1] == scaling, label
+
+
+def test_qwen2_with_a_new_head_shape_goes_out_as_the_same_llama(model_dir, tmp_path):
+    """vLLM, llama.cpp and mlx-lm size Qwen2's attention by hidden / heads; Llama with attention
+    biases and a zero output bias computes exactly what the Qwen2 shrink computes, and they load it."""
+    import transformers
+    from safetensors.torch import save_file
+
+    src = model_dir("qwen2")
+    plan = shrink(src, tmp_path / "out", "mean", heads=4, kv_heads=2, head_dim=8)
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["model_type"] == "llama" and config["architectures"] == ["LlamaForCausalLM"]
+    assert config["attention_bias"] is True and "use_sliding_window" not in config
+    weights = tensors(tmp_path / "out")
+    assert all(torch.count_nonzero(weights[f"model.layers.{i}.self_attn.o_proj.bias"]) == 0 for i in range(2))
+    assert plan.exported_family.name == "llama" and plan.params_after == sum(t.numel() for t in weights.values())
+    as_llama = hf_models.outputs(transformers.LlamaForCausalLM.from_pretrained(tmp_path / "out", dtype=torch.float32).eval())
+    # the same weights read as the Qwen2 they were: no output bias, Qwen2's own config
+    qwen = tmp_path / "as-qwen2"
+    qwen.mkdir()
+    save_file({k: v.contiguous() for k, v in weights.items() if not k.endswith("o_proj.bias")}, qwen / "model.safetensors",
+              metadata={"format": "pt"})
+    source_config = json.loads((src / "config.json").read_text())
+    source_config.update(num_attention_heads=4, num_key_value_heads=2, head_dim=8)
+    (qwen / "config.json").write_text(json.dumps(source_config))
+    close(hf_models.outputs(hf_models.load("qwen2", qwen)), as_llama, tol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["gemma2", "gemma3_text"])
+def test_gemma_head_size_changes_rewrite_its_scale_to_the_head_size(model_dir, tmp_path, family):
+    """llama.cpp and Ollama ignore query_pre_attn_scalar and scale by the head size: the export makes the two equal."""
+    plan = shrink(model_dir(family), tmp_path / "out", "mean", head_dim=8)
+    config = json.loads((tmp_path / "out" / "config.json").read_text())
+    assert config["query_pre_attn_scalar"] == config["head_dim"] == 8
+    assert plan.new_scale_base == 8.0

@@ -1,0 +1,67 @@
+"""config.json for an export: the new head shape, and every key each runtime reads, saying the same thing.
+
+The head counts and head size go under the family's own keys. The rotary settings are
+resolved as transformers resolves them, the kept pairs' frequencies replace them where the
+head size shrinks (:func:`rope.rope_parameters_for`), and :func:`rope_config.write_portable`
+writes them under ``rope_parameters``, a top-level ``rope_theta`` and a legacy
+``rope_scaling`` alike, so that mlx-lm, llama.cpp and Ollama read the frequencies
+transformers uses (issue 14). An export that changes family (Qwen2 as Llama) gets that
+family's identity.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING
+
+from .families import Family
+from .rope import rope_parameters_for
+from .rope_config import resolved_rope, write_portable
+
+if TYPE_CHECKING:
+    from .planner import Plan
+
+#: config keys only the source family reads; dropped when the export changes family
+_FAMILY_ONLY = {"qwen2": ("use_sliding_window", "sliding_window", "max_window_layers", "layer_types")}
+
+
+def export_config(plan: Plan) -> dict | None:
+    source = plan.checkpoint.config
+    if source is None:
+        return None
+    config = copy.deepcopy(source)
+    family = plan.arch.family
+    blocks = resolved_rope(config) if family.rotary else None
+    if not plan.identity and not plan.partial:
+        keys = family.keys
+        config[keys.heads[0]] = plan.num_heads
+        if keys.kv_heads:
+            config[keys.kv_heads[0]] = plan.num_kv_heads
+        if keys.head_dim:
+            config[keys.head_dim[0]] = plan.head_dim
+        pairs = plan.kept_pairs
+        if pairs is not None and blocks is not None:
+            max_positions = next((config[k] for k in keys.max_positions if config.get(k)), 4096)
+            ropes = {layer.rope.layer_type: layer.rope for layer in plan.arch.layers if layer.rope is not None}
+            for layer_type, rope in ropes.items():
+                new = rope_parameters_for(rope, plan.arch.head_dim, pairs, plan.head_dim, max_positions)
+                if new is not None:
+                    blocks[layer_type] = new
+        if plan.new_scale_base is not None:
+            config[family.attention_scale_key] = plan.head_dim
+        if plan.exported_family is not None and plan.exported_family is not family:
+            config = as_family(config, family, plan.exported_family)
+    if blocks is not None:
+        config = write_portable(config, blocks)
+    return config
+
+
+def as_family(config: dict, source: Family, target: Family) -> dict:
+    """The config of the same model written as ``target`` (only Qwen2 → Llama is in the table)."""
+    config = {k: v for k, v in config.items() if k not in _FAMILY_ONLY.get(source.name, ())}
+    config["model_type"] = target.model_types[0]
+    heads_model = any(a.endswith("ForCausalLM") for a in config.get("architectures") or [])
+    config["architectures"] = [target.architectures[0] if heads_model else target.architectures[-1]]
+    config["attention_bias"] = True  # Qwen2's q/k/v biases, and a zero output bias beside them
+    config["mlp_bias"] = False
+    return config
