@@ -13,7 +13,6 @@ or the window asks (``select`` reads that layer's weights to score it).
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from .layer_weights import read_attention
 from .methods import LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
 from .mixing import apply_role, mix_tensor
 from .request import Request, Resolved
-from .rope import best_progression, progression, rope_parameters_for, stride_pairs
+from .rope import best_progression, progression, stride_pairs
 from .safetensors_file import TensorInfo
 from .targets import check, format_layers
 
