@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=[m.value for m in Method],
                    help=f"how new heads are made from old ones (default: {DEFAULT_METHOD.value})")
     p.add_argument("--seed", type=_seed, help="seed for the random and article methods")
+    p.add_argument("--rotary-pairs", choices=["progression", "any"],
+                   help="rotary pairs a smaller head size keeps: an arithmetic progression, which every runtime reads "
+                        "as a plain rope (default), or any subset, through longrope factors (transformers and vLLM only)")
     p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")
     p.add_argument("--save-preset", metavar="FILE", help="also save these settings as a preset file")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
@@ -141,7 +144,7 @@ def _shrink(args) -> int:
     preset = presets.find(args.preset) if args.preset else presets.Preset()
     preset = preset.with_overrides(
         heads=args.heads, kv_heads=args.kv_heads, head_dim=args.head_dim, method=args.method, seed=args.seed,
-        layers=args.layers,
+        layers=args.layers, rotary_pairs=args.rotary_pairs,
     )
     plan = Plan.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:

@@ -31,7 +31,8 @@ from .layer_weights import read_attention
 from .methods import LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
 from .mixing import apply_role, mix_tensor
 from .request import Request, Resolved
-from .rope import best_progression, progression, stride_pairs
+from .rope import best_progression, plain_rope_starts, progression, stride_pairs
+from .runtimes import verdicts
 from .safetensors_file import TensorInfo
 from .targets import check, format_layers
 
@@ -268,9 +269,11 @@ class Plan:
         if self._kept_pairs is None:
             half, new_half = self.arch.head_dim // 2, self.head_dim // 2
             allowed = self.arch.family.rope_types
+            any_subset = self.request.rotary_pairs == "any" and "longrope" in allowed
+            from_zero = plain_rope_starts(self.arch.rope, allowed)
             if self.method is not Method.SELECT:
                 pairs = stride_pairs(half, new_half)
-                if "longrope" not in allowed and progression(pairs) is None:
+                if not any_subset and progression(pairs) is None:
                     r = (half - 1) // (new_half - 1) if new_half > 1 else 1
                     pairs = r * np.arange(new_half)  # the widest progression from pair 0
             else:
@@ -278,10 +281,7 @@ class Plan:
                 for i in self.layers:
                     scores = self.importance(i).qk_units
                     total += scores / (scores.sum() or 1.0)
-                if "longrope" in allowed:
-                    pairs = top(total, new_half)
-                else:  # only a plain rope loads: the best progression it can express
-                    pairs = best_progression(total, new_half, start_at_zero="linear" not in allowed)
+                pairs = top(total, new_half) if any_subset else best_progression(total, new_half, start_at_zero=from_zero)
             self._kept_pairs = np.asarray(pairs, dtype=np.int64)
         return self._kept_pairs
 
@@ -423,14 +423,25 @@ class Plan:
         ]
         if self.reduces_rotary_pairs:
             half, new_half = a.head_dim // 2, self.head_dim // 2
+            any_subset = self.request.rotary_pairs == "any" and "longrope" in a.family.rope_types
             if self.method is Method.SELECT:
-                lines.append(f"  rotary pairs keeps {new_half} of {half}: those with the highest scores summed over the "
-                             "layers (scored from the weights when exporting), at their own frequencies")
+                which = ("the highest-scoring pairs, any subset (longrope factors)" if any_subset else
+                         "the arithmetic progression of pairs with the highest scores (a plain rope)")
+                lines.append(f"  rotary pairs keeps {new_half} of {half}: {which}, scores summed over the layers "
+                             "from the weights when exporting; each at its own frequency")
             else:
-                r = half // new_half if half % new_half == 0 else None
-                kind = f"every {r}th pair: the default rope of the new size" if r else "evenly spaced pairs via longrope factors"
+                stride = stride_pairs(half, new_half)
+                if progression(stride) is not None:
+                    kind = f"every {half // new_half}th pair: the default rope of the new size" if half % new_half == 0 \
+                        else "evenly spaced pairs: a plain rope"
+                elif any_subset:
+                    kind = "evenly spaced pairs via longrope factors"
+                else:
+                    kind = "the widest arithmetic progression from pair 0: a plain rope"
                 lines.append(f"  rotary pairs keeps {new_half} of {half} ({kind})")
         lines.append(f"  verdict      {reason}")
+        for v in verdicts(self):
+            lines.append(f"  {v.runtime:<26} {v.status.mark} {v.reason}")
         lines.extend(f"  warning      {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -461,6 +472,7 @@ class Plan:
             "parameters": {"before": self.params_before, "after": self.params_after},
             "loads_in_transformers": ok,
             "verdict": reason,
+            "runtimes": [v.to_json() for v in verdicts(self, exact=True)],
             "warnings": list(self.warnings),
             "matrices": "headmix_matrices.npz",
         }

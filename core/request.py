@@ -20,6 +20,7 @@ from .targets import choices, format_layers, parse_layers
 
 Target = int | str | None
 TARGET_FIELDS = ("heads", "kv_heads", "head_dim")
+ROTARY_PAIRS = ("progression", "any")
 _LAYERS_RE = re.compile(r"all|\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*")
 
 
@@ -39,6 +40,9 @@ class Request:
     method: Method = DEFAULT_METHOD
     seed: int = 0
     layers: str = "all"
+    #: which rotary pairs a smaller head size may keep: an arithmetic progression, which every
+    #: runtime reads as a plain rope, or any subset (longrope factors: transformers and vLLM only)
+    rotary_pairs: str = "progression"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", Method(self.method))
@@ -64,7 +68,10 @@ class Request:
         layers = data.get("layers", "all")
         if not isinstance(layers, str) or not _LAYERS_RE.fullmatch(layers):
             raise RequestError("layers", f"'layers' is {layers!r}; use \"all\" or a list such as \"0-11,20\"")
-        return cls(data.get("heads"), data.get("kv_heads"), data.get("head_dim"), Method(method), seed, layers.strip())
+        pairs = data.get("rotary_pairs", "progression")
+        if pairs not in ROTARY_PAIRS:
+            raise RequestError("rotary_pairs", f"'rotary_pairs' is {pairs!r}; use one of {', '.join(ROTARY_PAIRS)}")
+        return cls(data.get("heads"), data.get("kv_heads"), data.get("head_dim"), Method(method), seed, layers.strip(), pairs)
 
     def with_overrides(self, **values) -> Request:
         """The request with command-line flags on top (None means 'not given')."""
@@ -84,6 +91,8 @@ class Request:
         args += ["--method", self.method.value]
         if self.seed:
             args += ["--seed", str(self.seed)]
+        if self.rotary_pairs != "progression":
+            args += ["--rotary-pairs", self.rotary_pairs]
         return args
 
     # ------------------------------------------------------------------ one model

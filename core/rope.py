@@ -83,6 +83,12 @@ def progressions(num_pairs: int, new_pairs: int) -> list[np.ndarray]:
     return found
 
 
+def plain_rope_starts(rope: Rope, rope_types: tuple[str, ...]) -> bool:
+    """Whether a progression of pairs must start at pair 0 to stay a plain rope: an offset needs a
+    linear factor, which llama3 cannot combine with and some families (Phi-3) cannot load."""
+    return rope.type == "llama3" or "linear" not in rope_types
+
+
 def best_progression(scores: np.ndarray, new_pairs: int, start_at_zero: bool = False) -> np.ndarray:
     """The arithmetic progression of pairs with the highest total score (ties: smaller s, then r)."""
     options = [p for p in progressions(len(scores), new_pairs) if not start_at_zero or p[0] == 0]
@@ -107,6 +113,13 @@ def rope_parameters_for(rope: Rope, head_dim: int, kept_pairs: np.ndarray, new_h
         if np.allclose(same_type, target, rtol=1e-9, atol=0):
             return None
     found = progression(kept_pairs)
+    if found is not None and rope.type == "llama3" and found[0] == 0:
+        # llama3 rescales each frequency by a function of that frequency alone, so pairs r·j keep
+        # their frequencies under the same llama3 parameters with the base θ^(2rk/d)
+        _, r = found
+        params = {key: value for key, value in rope.params.items() if key != "type"}
+        params["rope_theta"] = float(rope.theta ** (2 * r * (new_head_dim // 2) / head_dim))
+        return params
     if found is not None and rope.type in ("default", "linear"):
         s, r = found
         d, k = head_dim, new_head_dim // 2

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.interop
 ROTARY = hf_models.ROTARY
 
 
-def shrink(src, out, method="mean", seed=0, heads=None, kv_heads=None, head_dim=None):
-    plan = Plan.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed))
+def shrink(src, out, method="mean", seed=0, heads=None, kv_heads=None, head_dim=None, rotary_pairs="progression"):
+    plan = Plan.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed, rotary_pairs=rotary_pairs))
     export(plan, out)
     return plan
 
@@ -161,15 +161,25 @@ def _zero_all_but(model, kept):
                     heads_view(t, 4)[:, 8:] = 0  # value dims 8.. carry nothing
 
 
+LLAMA3 = {"rope_parameters": {"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0, "low_freq_factor": 1.0,
+                               "high_freq_factor": 4.0, "original_max_position_embeddings": 16}}
+
+
 @pytest.mark.parametrize(
-    "family, kept, rope_type",
-    [("llama", [1, 3, 5, 7], "linear"), ("qwen2", [2, 3, 4, 5], "linear"), ("phi3", [0, 1, 2, 3], "default"),
-     ("gemma3_text", [1, 3, 5, 7], "linear"), ("gemma2", [0, 1, 2, 3], "default")],
+    "family, kept, rope_type, overrides",
+    [("llama", [1, 3, 5, 7], "linear", {}), ("qwen2", [2, 3, 4, 5], "linear", {}), ("phi3", [0, 1, 2, 3], "default", {}),
+     ("gemma3_text", [1, 3, 5, 7], "linear", {}), ("gemma2", [0, 1, 2, 3], "default", {}),
+     ("llama", [0, 1, 2, 3], "llama3", LLAMA3)],
+    ids=["llama", "qwen2", "phi3", "gemma3", "gemma2", "llama3-rope"],
 )
-def test_a_progression_of_rotary_pairs_exports_as_a_plain_rope(tmp_path, family, kept, rope_type):
+def test_a_progression_of_rotary_pairs_exports_as_a_plain_rope(tmp_path, family, kept, rope_type, overrides):
     """Pairs {s + r·j} rotate exactly under the default rope of the new size with base θ^(2rk/d),
-    linearly scaled by θ^(2s/d) when s > 0: no longrope, so every runtime reads it."""
-    model = hf_models.build(family)
+    linearly scaled by θ^(2s/d) when s > 0: no longrope, so every runtime reads it. A llama3 rope
+    rescales each frequency by itself alone, so pairs r·j keep it with the same parameters."""
+    from headmix.core.architecture import Rope
+    from headmix.core.rope import inverse_frequencies
+
+    model = hf_models.build(family, **overrides)
     _zero_all_but(model, kept)
     expected = hf_models.outputs(model)
     hf_models.save(model, tmp_path / "src")
@@ -180,10 +190,10 @@ def test_a_progression_of_rotary_pairs_exports_as_a_plain_rope(tmp_path, family,
     shrunk = hf_models.load(family, tmp_path / "out")
     for source_rope, new_rope in zip(rope_blocks(json.loads((tmp_path / "src" / "config.json").read_text())),
                                      rope_blocks(config), strict=True):
-        theta = source_rope["rope_theta"]
-        original_inv = 1.0 / theta ** (torch.arange(0, 16, 2, dtype=torch.float64) / 16)
-        inv = 1.0 / new_rope["rope_theta"] ** (torch.arange(0, 8, 2, dtype=torch.float64) / 8) / new_rope.get("factor", 1.0)
-        torch.testing.assert_close(inv, original_inv[kept], rtol=1e-9, atol=0)
+        as_rope = lambda b: Rope(b["rope_type"], b["rope_theta"], 0, 1.0, b)  # noqa: E731
+        original_inv = inverse_frequencies(as_rope(source_rope), 16)
+        torch.testing.assert_close(torch.from_numpy(inverse_frequencies(as_rope(new_rope), 8)),
+                                   torch.from_numpy(original_inv[kept]), rtol=1e-9, atol=0)
     close(expected, hf_models.outputs(shrunk))
 
 
@@ -195,7 +205,7 @@ def test_arbitrary_rotary_pair_subset_through_longrope(tmp_path, family):
     _zero_all_but(model, kept)
     expected = hf_models.outputs(model)
     hf_models.save(model, tmp_path / "src")
-    plan = shrink(tmp_path / "src", tmp_path / "out", "select", head_dim=8)
+    plan = shrink(tmp_path / "src", tmp_path / "out", "select", head_dim=8, rotary_pairs="any")
     assert list(plan.kept_pairs) == kept
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     shrunk = hf_models.load(family, tmp_path / "out")
