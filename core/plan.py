@@ -154,9 +154,15 @@ class Plan:
         unchanged = layer_mixing("mean", layer, layer.num_heads, layer.num_kv_heads, layer.head_dim, None, self.rng(index), None)
         return unchanged.heatmaps()
 
-    def kept_by_select(self, index: int) -> np.ndarray:
-        """Which query heads ``select`` would keep in this layer at these targets (a bool per head)."""
+    def kept_by_select(self, index: int) -> np.ndarray | None:
+        """Which query heads ``select`` would keep in this layer at these targets (a bool per head).
+
+        None when ``select`` cannot build these head counts (it keeps whole kv heads, so each
+        new kv head reaches only its own query heads), as for a mean-pooled MHA → GQA plan.
+        """
         layer = self.layer(index)
+        if self.num_heads // self.num_kv_heads > layer.num_heads // layer.num_kv_heads:
+            return None
         q, _ = head_matrices("select", layer, self.num_heads, self.num_kv_heads, self.importance(index), self.rng(index))
         return q.any(axis=1)
 

@@ -416,9 +416,12 @@ class MainWindow(QMainWindow):
             self.preview.importance.set_scores(None, None, f"layer {i}: computing…" if scores is None else "")
             return
         kept = self.plan.kept_by_select(i)
-        self.preview.importance.set_scores(
-            scores.q_heads, kept, f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
-        )
+        if kept is None:
+            title = (f"layer {i}: select cannot build {self.plan.num_heads} query heads over "
+                     f"{self.plan.num_kv_heads} kv heads")
+        else:
+            title = f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
+        self.preview.importance.set_scores(scores.q_heads, kept, title)
 
     # ------------------------------------------------------------------ tree selection
 
