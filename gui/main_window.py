@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.checkpoint: Checkpoint | None = None
         self.arch: Architecture | None = None
         self.plan: Plan | None = None
+        self._plan_values: dict | None = None
         self.importance: dict = {}
         self.selected_layer = 0
         self.selected_tensor: str | None = None
@@ -342,7 +344,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ planning
 
     def refresh(self) -> None:
-        """Rebuild the plan from the controls; show the summary, reasons and heatmaps."""
+        """Rebuild the plan from the controls, then redraw every view from it.
+
+        The plan is the one Export runs. Each view is drawn by its own step: a step that fails
+        shows its own message and never stops the others, so the summary always describes
+        the plan that Export would write.
+        """
         if self.arch is None or not self.arch.usable:
             return
         layer = self.arch.layers[0]
@@ -360,31 +367,54 @@ class MainWindow(QMainWindow):
             targets = Targets(values["heads"], values["kv_heads"], values["head_dim"], layers)
             self.plan = Plan.build(self.checkpoint, targets, values["method"], values["seed"], arch=self.arch,
                                    importance=self.importance)
-        except TargetError as e:
-            self.plan = None
-            self.panel.show_error(e.field, str(e))
-            self.panel.show_summary("Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [])
-            self.export_action.setEnabled(False)
-            self.panel.export_button.setEnabled(False)
-            self.preview.show_mixing(self.selected_layer, None, "invalid targets")
-            self.plan_changed.emit()
-            return
         except HeadmixError as e:
             self.plan = None
-            self.panel.show_error(None, str(e))
+            self.panel.show_error(e.field if isinstance(e, TargetError) else None, str(e))
+            self._step("summary", lambda: self.panel.show_summary(
+                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, []))
+            self._enable_export()
+            self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self.plan_changed.emit()
             return
-        self.export_action.setEnabled(self.export_worker is None)
-        self.panel.export_button.setEnabled(self.export_worker is None)
+        self._plan_values = values
+        self._step("summary", self._show_summary)
+        self._enable_export()
         self._update_preview()
+        self.plan_changed.emit()
+
+    def current_plan(self) -> Plan | None:
+        """The plan for the controls as they are now (rebuilt if a typed entry is still pending)."""
+        if self.plan is None or self.panel.values() != self._plan_values:
+            self.refresh()
+        return self.plan
+
+    def _step(self, name: str, draw, on_error=None) -> bool:
+        """Run one drawing step; on failure say so in that view's place and carry on."""
+        try:
+            draw()
+            return True
+        except Exception as e:  # noqa: BLE001 - one view failing must never stop the others
+            message = f"cannot show the {name}: {type(e).__name__}: {e}" if not isinstance(e, HeadmixError) else str(e)
+            traceback.print_exc()
+            try:
+                (on_error or (lambda m: self.statusBar().showMessage(m, 10000)))(message)
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+            return False
+
+    def _enable_export(self) -> None:
+        ok = self.plan is not None and self.export_worker is None
+        self.export_action.setEnabled(ok)
+        self.panel.export_button.setEnabled(ok)
+
+    def _show_summary(self) -> None:
         plan = self.plan
         self.panel.show_summary(
             f"{self.arch.family}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
             (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings_all(),
+            plan.warnings_all(), needs_retraining=plan.method == "article" and not plan.identity,
         )
-        self.plan_changed.emit()
 
     def _update_preview(self) -> None:
         plan = self.plan
@@ -392,22 +422,41 @@ class MainWindow(QMainWindow):
             return
         i = self.selected_layer
         changed = i in plan.layers
-        if changed and plan.method == "select" and len(self.importance) < len(self.arch.layers):
+        waiting = changed and plan.method == "select" and len(self.importance) < len(self.arch.layers)
+        if waiting:
             # select needs every layer's scores (rotary pairs are chosen model-wide); computing
             # them here would freeze the window on a large model, so wait for the worker.
-            done = len(self.importance)
-            self.preview.show_mixing(i, None, f"waiting for importance scores ({done}/{len(self.arch.layers)} layers)")
-            self._update_importance_chart()
-            return
-        self.preview.show_mixing(i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)")
+            note = f"waiting for importance scores ({len(self.importance)}/{len(self.arch.layers)} layers)"
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note))
+        else:
+            self._step("matrices", lambda: self.preview.show_mixing(
+                i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)"),
+                on_error=lambda m: self.preview.show_mixing(i, None, m))
         if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()
             name = plan.layer(i).names[role]
-            if changed:
-                self.preview.show_weights(name, *plan.preview(i, role))
+            if waiting:
+                self._step("weights", lambda: self.preview.show_weights(name, None, None, None, note))
             else:
-                self.preview.show_weights(name, None, None)
-        self._update_importance_chart()
+                self._step("weights", lambda: self._draw_weights(i, role),
+                           on_error=lambda m: self.preview.show_weights(name, None, None, None, m))
+        self._step("importance chart", self._update_importance_chart,
+                   on_error=lambda m: self.preview.importance.set_scores(None, None, m))
+
+    def _draw_weights(self, i: int, role: str) -> None:
+        from .alignment import as_units, unit_sources
+
+        plan = self.plan
+        layer = plan.layer(i)
+        name = layer.names[role]
+        if i in plan.layers:
+            before, after = plan.preview(i, role)
+            before, after = as_units(layer, role, before), as_units(layer, role, after)
+            sources = unit_sources(plan.mixing(i), role, before.shape[0])
+            self.preview.show_weights(name, before, after, sources)
+        else:
+            before = as_units(layer, role, self.checkpoint.read_float(name))
+            self.preview.show_weights(name, before, before, None, "layer unchanged by these targets: after = before")
 
     def _update_importance_chart(self) -> None:
         i = self.selected_layer
@@ -421,7 +470,7 @@ class MainWindow(QMainWindow):
                      f"{self.plan.num_kv_heads} kv heads")
         else:
             title = f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
-        self.preview.importance.set_scores(scores.q_heads, kept, title)
+        self.preview.importance.set_scores(scores.q_heads, kept, title, self.plan.layer(i).num_kv_heads)
 
     # ------------------------------------------------------------------ tree selection
 

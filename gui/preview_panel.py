@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QTabWidget, QVBoxLayout,
+    QWidget,
 )  # fmt: skip
 
-from headmix.core.stats import display_matrix
-
-from .plots import HistogramView, ImportanceChart, MatrixView
+from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
 
 HEATMAPS = (
     ("query heads", "Query heads", "head", "head"),
@@ -28,17 +27,11 @@ class PreviewPanel(QTabWidget):
         grid_widget = QWidget()
         grid_widget.setLayout(grid)
 
-        self.before = MatrixView("before", "row", "column", prefixes=False)
-        self.after = MatrixView("after", "row", "column", prefixes=False)
-        pair = QVBoxLayout()  # side by side, two colour bars and titles do not fit a column
-        pair.addWidget(self.before)
-        pair.addWidget(self.after)
-        pair_widget = QWidget()
-        pair_widget.setLayout(pair)
+        self.weights = WeightsPair()
 
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_widget)
-        self.stack.addWidget(pair_widget)
+        self.stack.addWidget(self.weights)
         self.toggle = QCheckBox("Show a weight matrix before → after")
         self.toggle.setToolTip("Swap the mixing matrices for one of this layer's weights, before and after the shrink")
         self.role = QComboBox()
@@ -47,6 +40,8 @@ class PreviewPanel(QTabWidget):
         self.role.setEnabled(False)
         self.layer_label = QLabel()
         self.layer_label.setStyleSheet("font-weight: bold;")
+        # a longer note must never widen the panel (the splitter would move every pane)
+        self.layer_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.layer_label, 1)
         top.addWidget(self.toggle)
@@ -73,18 +68,32 @@ class PreviewPanel(QTabWidget):
 
     def show_mixing(self, layer: int, heatmaps: dict | None, note: str = "") -> None:
         """The selected layer's matrices (None: the layer is not changed by the plan)."""
-        self.layer_label.setText(f"Layer {layer}" + (f" — {note}" if note else ""))
+        text = f"Layer {layer}" + (f" — {note}" if note else "")
+        self.layer_label.setText(text)
+        self.layer_label.setToolTip(text)
         for key, view in self.matrices.items():
             view.set_matrix(None if heatmaps is None else heatmaps[key])
 
-    def show_weights(self, name: str, before, after) -> None:
-        for view, values, label in ((self.before, before, "before"), (self.after, after, "after")):
-            if values is None:
-                view.set_matrix(None, title=f"{label}: {name}")
-                continue
-            shown = display_matrix(values)
-            rows = max(1, -(-values.shape[0] // shown.shape[0])) if values.ndim > 1 else 1
-            cols = max(1, -(-values.shape[-1] // shown.shape[1]))
-            short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
-            view.set_matrix(shown, rows, cols, title=f"{label}: {short} {' × '.join(map(str, values.shape))}")
-            view.setToolTip(f"{name}, {label} the shrink")
+    def show_message(self, note: str) -> None:
+        """A line above the charts, for what the charts cannot show (e.g. a failed step)."""
+        self.layer_label.setText(note)
+        self.layer_label.setToolTip(note)
+
+    def show_weights(self, name: str, before, after, sources, note: str = "") -> None:
+        """``before``/``after``: the weight with its units as rows; ``sources``: the old row of each new one."""
+        from .alignment import aligned_pair
+
+        short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
+        if before is None:
+            self.weights.set_weights(None, None, (f"before: {short}", f"after: {short}"), note=note or "nothing to show")
+            return
+        shown_before, shown_after, row_step, col_step = aligned_pair(before, after, sources)
+        shape = lambda m: " × ".join(map(str, m.shape))  # noqa: E731
+        self.weights.set_weights(shown_before, shown_after, (f"before: {short} {shape(before)}", f"after: {shape(after)}"),
+                                 row_step, col_step, note)
+        self.weights.setToolTip(f"{name}: rows are its units (head · dim); each new row sits beside the old row it "
+                                "comes from, on one colour scale")
+
+    def apply_theme(self, palette=None) -> None:
+        for view in (*self.matrices.values(), self.weights, self.importance, self.histogram):
+            view.apply_theme(palette)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
     QVBoxLayout, QWidget,
@@ -16,6 +16,12 @@ from .spinbox import ChoiceSpinBox
 ERROR_STYLE = "color: #c62828;"
 GOOD_BADGE = "background: #2e7d32; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
 BAD_BADGE = "background: #c62828; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
+AMBER_BADGE = "background: #ef8f00; color: black; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
+
+
+def method_text(name: str) -> str:
+    """A method's sentence for a label: `code` marks become plain words."""
+    return METHODS.get(name, "").replace("`", "")
 
 
 def _error_label() -> QLabel:
@@ -42,10 +48,10 @@ class TargetsPanel(QWidget):
         self.method = QComboBox()
         for i, (name, sentence) in enumerate(METHODS.items()):
             self.method.addItem(name)
-            self.method.setItemData(i, sentence, Qt.ItemDataRole.ToolTipRole)
+            self.method.setItemData(i, sentence.replace("`", ""), Qt.ItemDataRole.ToolTipRole)
         self.method.setCurrentText(DEFAULT_METHOD)
         self.method.setToolTip("How new heads and dims are made from old ones")
-        self.method_help = QLabel(METHODS[DEFAULT_METHOD])
+        self.method_help = QLabel(method_text(DEFAULT_METHOD))
         self.method_help.setWordWrap(True)
         self.method_help.setStyleSheet("color: #555;")
         self.seed = QSpinBox()
@@ -116,11 +122,22 @@ class TargetsPanel(QWidget):
         for spin in (self.heads, self.kv_heads, self.head_dim, self.seed):
             spin.valueChanged.connect(self.changed)
         self.method.currentTextChanged.connect(self._method_changed)
-        self.layers.editingFinished.connect(self.changed)
+        # Layers are checked as they are typed (after a short pause), so a corrected entry
+        # clears its error at once; Return or leaving the box checks immediately.
+        self._layers_timer = QTimer(self)
+        self._layers_timer.setSingleShot(True)
+        self._layers_timer.setInterval(250)
+        self._layers_timer.timeout.connect(self.changed)
+        self.layers.textEdited.connect(self._layers_timer.start)
+        self.layers.editingFinished.connect(self._layers_done)
         self.setEnabled(False)
 
+    def _layers_done(self) -> None:
+        self._layers_timer.stop()
+        self.changed.emit()
+
     def _method_changed(self, name: str) -> None:
-        self.method_help.setText(METHODS.get(name, ""))
+        self.method_help.setText(method_text(name))
         self.changed.emit()
 
     # ------------------------------------------------------------------ values
@@ -141,7 +158,7 @@ class TargetsPanel(QWidget):
         for w in widgets:
             w.blockSignals(True)
         self.method.setCurrentText(method)
-        self.method_help.setText(METHODS.get(method, ""))
+        self.method_help.setText(method_text(method))
         self.seed.setValue(seed)
         self.layers.setText(layers)
         for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim)):
@@ -170,7 +187,7 @@ class TargetsPanel(QWidget):
             label.setText("")
 
     def show_summary(self, source: str, before: tuple[int, int], after: tuple[int, int] | None,
-                     loadable: tuple[bool, str] | None, warnings: list[str]) -> None:
+                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False) -> None:
         self.source_label.setText(source)
         if after is None:
             self.params_label.setText(f"Parameters: {human_count(before[0])}")
@@ -186,8 +203,12 @@ class TargetsPanel(QWidget):
             self.badge.setStyleSheet("")
         else:
             ok, reason = loadable
-            self.badge.setText("✔ loads in transformers" if ok else f"✘ {reason}")
-            self.badge.setStyleSheet(GOOD_BADGE if ok else BAD_BADGE)
+            if ok and needs_retraining:
+                self.badge.setText("⚠ loads in transformers, but the model needs retraining")
+                self.badge.setStyleSheet(AMBER_BADGE)
+            else:
+                self.badge.setText("✔ loads in transformers" if ok else f"✘ {reason}")
+                self.badge.setStyleSheet(GOOD_BADGE if ok else BAD_BADGE)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings_label.setVisible(bool(warnings))
 
