@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
 from headmix.core import presets as preset_store
 from headmix.core.architecture import Architecture, detect
 from headmix.core.checkpoint import Checkpoint, open_checkpoint
-from headmix.core.errors import HeadmixError, TargetError
+from headmix.core.errors import HeadmixError, OutputRefused, TargetError
+from headmix.core.export import inspect_output
 from headmix.core.inspection import human_bytes, human_count
 from headmix.core.plan import Plan
 from headmix.core.stats import tensor_stats
 from headmix.core.targets import Targets, choices, format_layers, parse_layers
 
+from .export_dialog import ExportDialog, suggested_folder
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
@@ -58,6 +60,9 @@ class MainWindow(QMainWindow):
         self.importance_worker: ImportanceWorker | None = None
         self.last_message: tuple[str, str] | None = None
         self._export_started = 0.0
+        self.export_plan: Plan | None = None
+        self.export_dialog: ExportDialog | None = None
+        self.replace_question: QMessageBox | None = None
 
         self.setWindowTitle("headmix")
         self.setAcceptDrops(True)
@@ -503,25 +508,51 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ export
 
     def choose_export_folder(self) -> None:
-        if self.plan is None or self.export_worker is not None:
+        """Ask where to export (a new folder next to the source is suggested), then export."""
+        if self.export_worker is not None:
             return
-        start = str(Path(self.settings.value("last_export_folder", str(Path.home()))))
-        folder = QFileDialog.getExistingDirectory(self, "Export into folder (a new or empty one)", start)
-        if not folder:
+        plan = self.current_plan()
+        if plan is None:
             return
-        force = False
-        out = Path(folder)
-        if out.is_dir() and any(out.iterdir()):
-            answer = QMessageBox.question(self, "Replace folder?", f"{out} is not empty. Replace its contents with the export?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-            force = True
-        self.settings.setValue("last_export_folder", str(out.parent))
-        self.start_export(out, force)
+        fallback = Path(self.settings.value("last_export_folder", str(Path.home())))
+        dialog = ExportDialog(plan, suggested_folder(plan, fallback if fallback.is_dir() else Path.home()), self)
+        dialog.accepted.connect(lambda: self._export_folder_chosen(dialog.output()))
+        self.export_dialog = dialog
+        dialog.open()
 
-    def start_export(self, out: str | Path, force: bool = False) -> None:
+    def _export_folder_chosen(self, out: Path) -> None:
         if self.plan is None:
             return
+        try:
+            out, replaces = inspect_output(self.plan, out)  # every refusal before any question
+        except OutputRefused as e:
+            self.show_message("Cannot export there", str(e))
+            return
+        self.settings.setValue("last_export_folder", str(out.parent))
+        if replaces:
+            self.ask_replace(out, replaces)
+        else:
+            self.start_export(out)
+
+    def ask_replace(self, out: Path, replaces: list[str]) -> QMessageBox:
+        """The one destructive question: it lists what goes, and its default answer is Cancel."""
+        shown = replaces[:12] + ([f"… and {len(replaces) - 12} more"] if len(replaces) > 12 else [])
+        box = QMessageBox(QMessageBox.Icon.Warning, "Replace the earlier export?",
+                          f"{out} holds an earlier headmix export. Replace it with this one?", parent=self)
+        box.setInformativeText("These go to the trash:\n" + "\n".join(shown))
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.finished.connect(lambda _: box.clickedButton() is replace and self.start_export(out, force=True))
+        self.replace_question = box
+        box.open()
+        return box
+
+    def start_export(self, out: str | Path, force: bool = False) -> None:
+        if self.export_worker is not None or self.current_plan() is None:
+            return
+        self.export_plan = self.plan
         worker = ExportWorker(self.plan, Path(out), force)
         worker.progress.connect(self._export_progress)
         worker.finished.connect(self._export_done)
@@ -556,7 +587,7 @@ class MainWindow(QMainWindow):
 
     def _export_done(self, out) -> None:
         self._export_ended()
-        ok, reason = self.plan.loadability if self.plan else (True, "")
+        ok, reason = self.export_plan.loadability
         self.show_message("Export finished", f"Wrote {out}\n{'Loads in transformers.' if ok else reason}",
                           QMessageBox.Icon.Information, open_folder=str(out))
         self.export_finished.emit(str(out))

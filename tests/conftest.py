@@ -10,7 +10,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+# Replaced exports go to the trash (send2trash reads XDG_DATA_HOME when it is imported): give
+# the tests a trash of their own, never the user's.
+_DATA_HOME = tempfile.mkdtemp(prefix="headmix-test-data-")
+os.environ["XDG_DATA_HOME"] = _DATA_HOME
+atexit.register(shutil.rmtree, _DATA_HOME, True)
 
 import pytest  # noqa: E402
 
