@@ -6,10 +6,10 @@ import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
@@ -37,6 +37,30 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+class ShortcutGuard(QObject):
+    """Keeps the window's own shortcuts working while a text box has the focus.
+
+    Before a shortcut fires, Qt asks the focus widget whether it wants the key itself
+    (ShortcutOverride). On X11 every QLineEdit claims Ctrl+E ("move to end of line"), so
+    Export's shortcut did nothing while the filter box had the focus. Installed on the
+    window's text boxes, this answers "no" for the given keys.
+    """
+
+    def __init__(self, window: QMainWindow, sequences: list[QKeySequence]):
+        super().__init__(window)
+        self.window = window
+        self.sequences = sequences
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(obj, QWidget) or obj.window() is not self.window:
+            return False
+        pressed = QKeySequence(event.keyCombination())
+        if any(pressed.matches(s) == QKeySequence.SequenceMatch.ExactMatch for s in self.sequences):
+            event.ignore()
+            return True  # the focus widget never hears of it, so the shortcut runs
+        return False
+
+
 class MainWindow(QMainWindow):
     checkpoint_opened = Signal(str)
     plan_changed = Signal()
@@ -45,6 +69,7 @@ class MainWindow(QMainWindow):
     export_failed = Signal(str)
     export_cancelled = Signal()
     message_shown = Signal(str, str)
+    closed = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
@@ -63,6 +88,8 @@ class MainWindow(QMainWindow):
         self.export_plan: Plan | None = None
         self.export_dialog: ExportDialog | None = None
         self.replace_question: QMessageBox | None = None
+        self.quit_question: QMessageBox | None = None
+        self._quit_after_export = False
 
         self.setWindowTitle("headmix")
         self.setAcceptDrops(True)
@@ -140,6 +167,13 @@ class MainWindow(QMainWindow):
         self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
         self.export_action.setEnabled(False)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        self.cancel_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel_export)
+        self.cancel_shortcut.setEnabled(False)  # only while an export runs
+        # Text boxes take some of these keys for themselves on X11 (Ctrl+E is "end of line"
+        # in every QLineEdit there, and the filter box has the focus at start-up).
+        self._shortcut_guard = ShortcutGuard(self, [QKeySequence("Ctrl+E"), QKeySequence(Qt.Key.Key_Escape)])
+        for box in self.findChildren(QLineEdit) + self.findChildren(QAbstractSpinBox):
+            box.installEventFilter(self._shortcut_guard)
         for action in (self.open_action, self.open_folder_action):
             file_menu.addAction(action)
         file_menu.insertMenu(None, self.recent_menu)
@@ -178,14 +212,43 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([left, width - right - left, right])
 
     def closeEvent(self, event) -> None:
-        for worker in (self.export_worker, self.importance_worker):
-            if worker is not None:
-                worker.cancel()
-                worker.wait()
+        if self.export_worker is not None:
+            event.ignore()
+            if self._quit_after_export:
+                self.hide()  # already agreed: the window goes now, the process when the worker stops
+            else:
+                self.ask_quit_during_export()
+            return
+        self._stop_importance()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
         super().closeEvent(event)
+        self.closed.emit()
+
+    def ask_quit_during_export(self) -> QMessageBox:
+        """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
+        if self.quit_question is not None and self.quit_question.isVisible():
+            return self.quit_question
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit headmix?",
+                          "An export is running. Cancel the export and quit?", parent=self)
+        box.setInformativeText("Nothing of the unfinished export is left behind.")
+        quit_button = box.addButton("Cancel export and quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep exporting", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.finished.connect(lambda _: box.clickedButton() is quit_button and self._quit_during_export())
+        self.quit_question = box
+        box.open()
+        return box
+
+    def _quit_during_export(self) -> None:
+        self._quit_after_export = True
+        self.cancel_export()
+        if self.export_worker is None:
+            self.close()
+        else:
+            self.hide()  # closes for good when the worker reports that it stopped
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
@@ -560,11 +623,12 @@ class MainWindow(QMainWindow):
         worker.cancelled.connect(self._export_cancelled)
         self.panel.set_exporting(True)
         self.export_action.setEnabled(False)
+        self.cancel_shortcut.setEnabled(True)
         self._export_started = time.monotonic()
         self.export_worker = worker.start()
 
     def cancel_export(self) -> None:
-        if self.export_worker is not None:
+        if self.export_worker is not None and not self.export_worker.is_cancelled():
             self.export_worker.cancel()
             self.panel.progress_label.setText("cancelling…")
 
@@ -581,9 +645,11 @@ class MainWindow(QMainWindow):
 
     def _export_ended(self) -> None:
         self.export_worker = None
+        self.cancel_shortcut.setEnabled(False)
         self.panel.set_exporting(False)
-        self.export_action.setEnabled(self.plan is not None)
-        self.panel.export_button.setEnabled(self.plan is not None)
+        self._enable_export()
+        if self._quit_after_export:
+            self.close()
 
     def _export_done(self, out) -> None:
         self._export_ended()
