@@ -138,12 +138,28 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there, so a summary that grows (warnings, a longer verdict) never narrows the
+        # panel and reflows everything in it.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.right_scroll = scroll
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(scroll, 1)
+        right_layout.addWidget(self.panel.export_box)  # never scrolled out of view
+        right.setMinimumWidth(300)
+        left.setMinimumWidth(220)
+        self.preview.setMinimumWidth(160)
 
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.preview)
-        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        for i in range(3):
+            splitter.setCollapsible(i, False)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 5)
         splitter.setStretchFactor(2, 2)
@@ -206,10 +222,10 @@ class MainWindow(QMainWindow):
         self._sized = True
         state = self.settings.value("window/splitter")
         if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
-            width = max(self.width(), 900)
-            right = 350
-            left = int(0.5 * (width - right))
-            self.splitter.setSizes([left, width - right - left, right])
+            width = self.width()
+            right = 350 if width >= 1100 else 310
+            left = max(230, int(0.5 * (width - right))) if width >= 1100 else max(230, int(0.3 * width))
+            self.splitter.setSizes([left, max(160, width - right - left), right])
 
     def closeEvent(self, event) -> None:
         if self.export_worker is not None:

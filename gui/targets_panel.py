@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
+    QSpinBox, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.inspection import human_bytes, human_count
@@ -32,6 +32,37 @@ def _error_label() -> QLabel:
     return label
 
 
+class ReservedLabel(QLabel):
+    """A word-wrapped label as tall as the tallest of the texts it can show, so switching from
+    one to another never moves what is below it."""
+
+    def __init__(self, texts: list[str], parent=None):
+        super().__init__(parent)
+        self.texts = texts
+        self.setWordWrap(True)
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        margins = self.contentsMargins()
+        inner = max(1, width - margins.left() - margins.right() - 2 * max(self.margin(), 0))
+        metrics = self.fontMetrics()
+        tallest = max(metrics.boundingRect(QRect(0, 0, inner, 1_000_000), Qt.TextFlag.TextWordWrap, t).height()
+                      for t in self.texts + [self.text()])
+        return tallest + margins.top() + margins.bottom() + 2 * max(self.margin(), 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the height it needs depends on the width it got
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
+
+
 class TargetsPanel(QWidget):
     changed = Signal()
     export_requested = Signal()
@@ -51,8 +82,8 @@ class TargetsPanel(QWidget):
             self.method.setItemData(i, sentence.replace("`", ""), Qt.ItemDataRole.ToolTipRole)
         self.method.setCurrentText(DEFAULT_METHOD)
         self.method.setToolTip("How new heads and dims are made from old ones")
-        self.method_help = QLabel(method_text(DEFAULT_METHOD))
-        self.method_help.setWordWrap(True)
+        self.method_help = ReservedLabel([method_text(name) for name in METHODS])
+        self.method_help.setText(method_text(DEFAULT_METHOD))
         self.method_help.setStyleSheet("color: #555;")
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
@@ -94,6 +125,7 @@ class TargetsPanel(QWidget):
         summary_box.setLayout(summary)
 
         self.export_button = QPushButton("Export…")
+        self.export_button.setDefault(False)
         self.export_button.setToolTip("Write the smaller checkpoint into a new folder (Ctrl+E)")
         self.export_button.clicked.connect(self.export_requested)
         self.progress = QProgressBar()
@@ -103,6 +135,7 @@ class TargetsPanel(QWidget):
         self.cancel_button.setToolTip("Stop the export; nothing is left behind")
         self.cancel_button.clicked.connect(self.cancel_requested)
         progress_row = QHBoxLayout()
+        progress_row.setContentsMargins(0, 0, 0, 0)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.cancel_button)
         self.progress_box = QWidget()
@@ -110,13 +143,23 @@ class TargetsPanel(QWidget):
         box_layout.setContentsMargins(0, 0, 0, 0)
         box_layout.addLayout(progress_row)
         box_layout.addWidget(self.progress_label)
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Export and its progress live outside the scrolling part of the panel, one above the
+        # other with the progress's space always kept, so an export never changes the layout
+        # and neither a scroll bar nor a small window can hide Export, Cancel or the time left.
+        self.export_box = QWidget()
+        export_layout = QVBoxLayout(self.export_box)
+        export_layout.setContentsMargins(9, 4, 9, 6)
+        export_layout.addWidget(self.export_button)
+        export_layout.addWidget(self.progress_box)
+        keep = self.progress_box.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.progress_box.setSizePolicy(keep)
         self.progress_box.hide()
 
         layout = QVBoxLayout(self)
         layout.addWidget(targets_box)
         layout.addWidget(summary_box)
-        layout.addWidget(self.export_button)
-        layout.addWidget(self.progress_box)
         layout.addStretch(1)
 
         for spin in (self.heads, self.kv_heads, self.head_dim, self.seed):
