@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
@@ -21,7 +21,7 @@ from headmix.core.export import inspect_output
 from headmix.core.inspection import human_bytes, human_count
 from headmix.core.plan import Plan
 from headmix.core.stats import tensor_stats
-from headmix.core.targets import Targets, choices, format_layers, parse_layers
+from headmix.core.targets import Targets, choices, format_layers, layer_example, layer_range, parse_layers
 
 from .export_dialog import ExportDialog, suggested_folder
 from .preview_panel import PreviewPanel
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: ExportDialog | None = None
         self.replace_question: QMessageBox | None = None
         self.quit_question: QMessageBox | None = None
+        self.preset_question: QMessageBox | None = None
         self._quit_after_export = False
 
         self.setWindowTitle("headmix")
@@ -180,6 +181,7 @@ class MainWindow(QMainWindow):
         self.open_folder_action = QAction("Open &folder…", self, shortcut="Ctrl+Shift+O", triggered=self.choose_folder)
         self.open_folder_action.setToolTip("Open a model folder (config.json with single or sharded safetensors)")
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
         self.export_action.setEnabled(False)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
@@ -279,8 +281,12 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
 
     def _fill_recent_menu(self) -> None:
+        """Recent checkpoints that still exist; deleted ones are forgotten."""
         self.recent_menu.clear()
-        recent = self.recent_files()
+        listed = self.recent_files()
+        recent = [p for p in listed if Path(p).exists()]
+        if recent != listed:
+            self.settings.setValue("recent", recent)
         for path in recent:
             self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
         self.recent_menu.setEnabled(bool(recent))
@@ -293,11 +299,21 @@ class MainWindow(QMainWindow):
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
         if open_folder:
             button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
-            button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(open_folder)))
+            button.setToolTip("Show the folder in the file manager")
+            button.clicked.connect(lambda: self.open_in_file_manager(open_folder))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.message_shown.emit(title, text)
         return box
+
+    def open_in_file_manager(self, folder: str) -> bool:
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            return True
+        QApplication.clipboard().setText(folder)
+        self.show_message("Cannot open the folder",
+                          f"No file manager could be started to show {folder}.\n"
+                          "The export is there; its path is now on the clipboard.")
+        return False
 
     def _about(self) -> None:
         from headmix.core import __version__
@@ -355,14 +371,15 @@ class MainWindow(QMainWindow):
         self._remember(Path(checkpoint.path).resolve())
         self.panel.setEnabled(arch.usable)
         self.export_action.setEnabled(arch.usable)
+        self.filter.clear()  # a filter typed for the last model would hide this one's tensors
+        n = arch.num_layers
+        self.panel.layers.setToolTip(f"Layers to shrink: 'all', or numbers and ranges such as {layer_example(n)}; "
+                                     f"this model has layers {layer_range(n)}")
+        self.panel.layers.setPlaceholderText(f"all, or e.g. {layer_example(n)}")
         if arch.usable:
+            # A new model opens at its own shape; the last preset is applied again only when
+            # asked (Presets → Apply last preset), never by itself.
             self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, self.panel.method.currentText(), self.panel.seed.value(), "all")
-            last = self.settings.value("last_preset")
-            if isinstance(last, str) and last:
-                try:
-                    self.apply_preset(preset_store.find(last), remember=False)
-                except HeadmixError:
-                    self.settings.remove("last_preset")
             self._start_importance()
         else:
             self.plan = None
@@ -689,6 +706,12 @@ class MainWindow(QMainWindow):
     def _fill_presets_menu(self) -> None:
         menu = self.presets_menu
         menu.clear()
+        last = self.last_preset()
+        self.apply_last_action = menu.addAction(
+            f"Apply last preset again ({last.name})" if last else "Apply last preset again",
+            lambda: self.apply_last_preset())
+        self.apply_last_action.setEnabled(last is not None)
+        self.apply_last_action.setToolTip("The preset applied last time, to this model (never applied by itself)")
         menu.addSection("Built-in")
         for preset in preset_store.builtin().values():
             action = menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
@@ -730,6 +753,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
         return True
 
+    def last_preset(self) -> preset_store.Preset | None:
+        key = self.settings.value("last_preset")
+        if not (isinstance(key, str) and key):
+            return None
+        try:
+            return preset_store.find(key)
+        except HeadmixError:
+            return None
+
+    def apply_last_preset(self) -> bool:
+        preset = self.last_preset()
+        return preset is not None and self.apply_preset(preset)
+
     @staticmethod
     def _preset_key(preset: preset_store.Preset) -> str:
         """What find() needs to get this preset back next time: its file, or its built-in name."""
@@ -755,7 +791,28 @@ class MainWindow(QMainWindow):
         if ok and name.strip():
             self.save_preset(name.strip())
 
-    def save_preset(self, name: str) -> Path | None:
+    def _question(self, title: str, text: str, informative: str, action: str, on_yes) -> QMessageBox:
+        """A non-blocking question whose default (and Escape) answer is Cancel."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        if informative:
+            box.setInformativeText(informative)
+        yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.finished.connect(lambda _: box.clickedButton() is yes and on_yes())
+        self.preset_question = box
+        box.open()
+        return box
+
+    def save_preset(self, name: str, replace: bool = False) -> Path | None:
+        """Save the current settings as a user preset; a preset of the same name is replaced
+        only after a question (whose default is Cancel)."""
+        path = preset_store.user_file(name)
+        if path.exists() and not replace:
+            self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
+                           str(path), "Replace", lambda: self.save_preset(name, replace=True))
+            return None
         try:
             path = preset_store.save_user(self.current_preset(name))
         except HeadmixError as e:
@@ -765,7 +822,14 @@ class MainWindow(QMainWindow):
         self._fill_presets_menu()
         return path
 
-    def delete_preset(self, name: str) -> None:
+    def delete_preset(self, name: str) -> QMessageBox:
+        """Ask before deleting a user preset (by file stem); Cancel is the default answer."""
+        preset = preset_store.user_presets().get(name)
+        label = preset.name if preset else name
+        return self._question("Delete preset?", f"Delete your preset “{label}”?",
+                              str(preset_store.user_dir() / f"{name}.json"), "Delete", lambda: self._delete_preset_now(name))
+
+    def _delete_preset_now(self, name: str) -> None:
         try:
             preset_store.delete_user(name)
         except HeadmixError as e:

@@ -162,7 +162,11 @@ def test_presets_round_trip(qtbot, window, tmp_path):
     builtin = next(a for a in window.presets_menu.actions() if a.text() == "Halve query heads")
     builtin.trigger()
     assert window.panel.values()["heads"] == 4 and window.panel.values()["method"] == "mean"
-    window.delete_preset(path.stem)
+    question = window.delete_preset(path.stem)
+    qtbot.keyClick(question, Qt.Key.Key_Return)  # the default answer keeps it
+    assert path.exists()
+    question = window.delete_preset(path.stem)
+    next(b for b in question.buttons() if b.text() == "Delete").click()
     assert not path.exists()
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": 1, "sparkle": true}')
