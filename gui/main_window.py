@@ -7,7 +7,7 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
@@ -61,6 +61,44 @@ class ShortcutGuard(QObject):
         return False
 
 
+_FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
+                "seed": "seed", "layers": "layers"}
+
+
+class TargetsChange(QUndoCommand):
+    """One change of the targets panel, undone by setting the controls back."""
+
+    def __init__(self, window: MainWindow, before: dict, after: dict):
+        changed = [k for k in _FIELD_NAMES if before.get(k) != after.get(k)]
+        if len(changed) == 1:
+            text = f"{_FIELD_NAMES[changed[0]]} {before[changed[0]]} → {after[changed[0]]}"
+        else:
+            text = "targets " + ", ".join(_FIELD_NAMES[k] for k in changed)
+        super().__init__(text)
+        self.window, self.before, self.after = window, before, after
+        self.changed = changed
+        self._done = True  # pushed after the change already happened
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return 1 if self.changed == ["layers"] else -1  # typing in Layers is one step
+
+    def mergeWith(self, other) -> bool:  # noqa: N802
+        if other.id() != self.id() or self.id() == -1:
+            return False
+        self.after = other.after
+        self.setText(f"layers {self.before['layers']} → {self.after['layers']}")
+        return True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.window.apply_values(self.after)
+
+    def undo(self) -> None:
+        self.window.apply_values(self.before)
+
+
 class MainWindow(QMainWindow):
     checkpoint_opened = Signal(str)
     plan_changed = Signal()
@@ -84,6 +122,7 @@ class MainWindow(QMainWindow):
         self.export_worker: ExportWorker | None = None
         self.importance_worker: ImportanceWorker | None = None
         self.last_message: tuple[str, str] | None = None
+        self.last_export: Path | None = None
         self._export_started = 0.0
         self.export_plan: Plan | None = None
         self.export_dialog: ExportDialog | None = None
@@ -168,6 +207,13 @@ class MainWindow(QMainWindow):
         self._sized = False
         self.setCentralWidget(splitter)
 
+        self.plan_status = QLabel("No model open")
+        self.plan_status.setToolTip("The open model and what Export would do with it")
+        self.statusBar().addPermanentWidget(self.plan_status)
+        self.undo_stack = QUndoStack(self)
+        self._committed_values: dict | None = None
+        self._restoring = False
+
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(220)
         self.busy.setToolTip("Importance scores being computed in the background")
@@ -189,20 +235,51 @@ class MainWindow(QMainWindow):
         self.cancel_shortcut.setEnabled(False)  # only while an export runs
         # Text boxes take some of these keys for themselves on X11 (Ctrl+E is "end of line"
         # in every QLineEdit there, and the filter box has the focus at start-up).
-        self._shortcut_guard = ShortcutGuard(self, [QKeySequence("Ctrl+E"), QKeySequence(Qt.Key.Key_Escape)])
-        for box in self.findChildren(QLineEdit) + self.findChildren(QAbstractSpinBox):
-            box.installEventFilter(self._shortcut_guard)
+        own = [QKeySequence("Ctrl+E"), QKeySequence(Qt.Key.Key_Escape)]
+        self._shortcut_guard = ShortcutGuard(self, own)
+        # a spin box's own undo would only undo its text; the window's undoes the targets
+        self._spin_guard = ShortcutGuard(self, own + [QKeySequence(k) for k in ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y")])
+        spins = self.findChildren(QAbstractSpinBox)
+        for box in spins:
+            box.installEventFilter(self._spin_guard)
+        for box in self.findChildren(QLineEdit):
+            if not any(box.parent() is spin for spin in spins):
+                box.installEventFilter(self._shortcut_guard)
         for action in (self.open_action, self.open_folder_action):
             file_menu.addAction(action)
         file_menu.insertMenu(None, self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        self.open_export_action = QAction("Open the last e&xport", self, triggered=lambda: self.open_path(self.last_export))
+        self.open_export_action.setToolTip("Open the model this window exported last")
+        self.open_export_action.setEnabled(False)
+        file_menu.addAction(self.open_export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
+        self.reset_action.setToolTip("Query heads, kv heads and head size back to the model's own; all layers")
+        self.reset_action.setEnabled(False)
+        self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
+        self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
+        self.copy_command_action.setEnabled(False)
+        for action in (self.undo_action, self.redo_action, None, self.reset_action, None, self.copy_command_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         self.presets_menu = self.menuBar().addMenu("&Presets")
         self.presets_menu.aboutToShow.connect(self._fill_presets_menu)
         help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence.StandardKey.HelpContents,
+                                        triggered=self.show_shortcuts)
+        self.readme_action = QAction("headmix &README", self, triggered=self.show_readme)
+        for action in (self.shortcuts_action, self.readme_action):
+            help_menu.addAction(action)
+        help_menu.addSeparator()
         help_menu.addAction(QAction("&About headmix", self, triggered=self._about))
         self._fill_presets_menu()
         self._fill_recent_menu()
@@ -293,10 +370,15 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ messages
 
-    def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None) -> QMessageBox:
+    def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None,
+                     open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
         self.last_message = (title, text)
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        if open_model:
+            button = box.addButton("Open the exported model", QMessageBox.ButtonRole.ActionRole)
+            button.setToolTip("Open the smaller checkpoint in this window")
+            button.clicked.connect(lambda: self.open_path(open_model))
         if open_folder:
             button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Show the folder in the file manager")
@@ -314,6 +396,61 @@ class MainWindow(QMainWindow):
                           f"No file manager could be started to show {folder}.\n"
                           "The export is there; its path is now on the clipboard.")
         return False
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every action with a shortcut, as the menus show them."""
+        rows = []
+        for action in (self.open_action, self.open_folder_action, self.export_action, self.quit_action, self.undo_action,
+                       self.redo_action, self.reset_action, self.copy_command_action, self.shortcuts_action):
+            keys = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys:
+                rows.append((keys, action.text().replace("&", "").rstrip("…")))
+        rows.append((QKeySequence(Qt.Key.Key_Escape).toString(QKeySequence.SequenceFormat.NativeText),
+                     "Cancel the running export"))
+        return rows
+
+    def show_shortcuts(self) -> QMessageBox:
+        table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in self.shortcuts())
+        box = self.show_message("Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Icon.Information)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        return box
+
+    def show_readme(self) -> QWidget:
+        """The README in a window of its own: the repository's file, or the installed package's copy."""
+        from PySide6.QtWidgets import QDialog, QTextBrowser
+
+        readme = Path(__file__).resolve().parent.parent / "README.md"
+        if readme.is_file():
+            text, base = readme.read_text(encoding="utf-8"), readme.parent
+        else:
+            from importlib.metadata import PackageNotFoundError, metadata
+
+            try:
+                text = metadata("headmix").get_payload() or ""
+            except PackageNotFoundError:
+                text = ""
+            text, base = text or "The README is not installed with this copy of headmix.", None
+        dialog = QDialog(self)
+        dialog.setWindowTitle("headmix README")
+        dialog.resize(820, 640)
+        browser = QTextBrowser()
+        browser.setOpenExternalLinks(True)
+        if base is not None:
+            browser.setSearchPaths([str(base)])
+        browser.setMarkdown(text)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.readme_window = dialog
+        self.readme_browser = browser
+        dialog.show()
+        return dialog
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        """Plots follow the application palette, dark or light, also when it changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "preview"):
+            self.preview.apply_theme(QApplication.palette())
 
     def _about(self) -> None:
         from headmix.core import __version__
@@ -376,6 +513,9 @@ class MainWindow(QMainWindow):
         self.panel.layers.setToolTip(f"Layers to shrink: 'all', or numbers and ranges such as {layer_example(n)}; "
                                      f"this model has layers {layer_range(n)}")
         self.panel.layers.setPlaceholderText(f"all, or e.g. {layer_example(n)}")
+        self.undo_stack.clear()
+        self._committed_values = None  # the first settled values are the starting point, not a change
+        self.reset_action.setEnabled(arch.usable)
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
@@ -386,6 +526,8 @@ class MainWindow(QMainWindow):
             reason = arch.description if not arch.recognised else "; ".join(arch.problems)
             self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [])
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
+            self.copy_command_action.setEnabled(False)
+            self._update_status()
         self.checkpoint_opened.emit(str(checkpoint.path))
         return True
 
@@ -475,13 +617,83 @@ class MainWindow(QMainWindow):
                 "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, []))
             self._enable_export()
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
-            self.plan_changed.emit()
+            self._refreshed(values)
             return
         self._plan_values = values
         self._step("summary", self._show_summary)
         self._enable_export()
         self._update_preview()
+        self._refreshed(values)
+
+    def _refreshed(self, values: dict) -> None:
+        self._record(values)
+        self._step("status bar", self._update_status)
+        self.copy_command_action.setEnabled(self.plan is not None)
         self.plan_changed.emit()
+
+    # ------------------------------------------------------------------ undo, reset, command, status
+
+    def _record(self, values: dict) -> None:
+        """Make a change of the controls undoable (changes made by undo/redo themselves are not)."""
+        before, self._committed_values = self._committed_values, dict(values)
+        if self._restoring or before is None or before == values:
+            return
+        self.undo_stack.push(TargetsChange(self, before, dict(values)))
+
+    def apply_values(self, values: dict) -> None:
+        """Set the controls to ``values`` as undo/redo does: without recording a new change."""
+        self._restoring = True
+        try:
+            self.panel.set_values(values["heads"], values["kv_heads"], values["head_dim"], values["method"],
+                                  values["seed"], values["layers"])
+        finally:
+            self._restoring = False
+
+    def reset_targets(self) -> None:
+        """Query heads, kv heads and head size back to the model's own, on all layers (undoable)."""
+        a = self.arch
+        if a is None or not a.usable:
+            return
+        v = self.panel.values()
+        self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all")
+
+    def command_line(self) -> str | None:
+        """The ``headmix shrink …`` line that exports what the controls say."""
+        from headmix.core.command import shrink_command
+
+        plan = self.current_plan()
+        if plan is None:
+            return None
+        v = self.panel.values()
+        out = suggested_folder(plan, Path.home())
+        return shrink_command(self.checkpoint.path, plan.num_heads, plan.num_kv_heads, plan.head_dim, v["method"],
+                              v["seed"], v["layers"], output=out)
+
+    def copy_command(self) -> None:
+        line = self.command_line()
+        if line is None:
+            self.statusBar().showMessage("Fix the highlighted target first: there is no command for it", 8000)
+            return
+        QApplication.clipboard().setText(line)
+        self.statusBar().showMessage(f"Copied: {line}", 10000)
+
+    def _update_status(self) -> None:
+        c, a, plan = self.checkpoint, self.arch, self.plan
+        if c is None:
+            text = "No model open"
+        elif not a.usable:
+            text = f"{c.path.name} · {a.family if a.recognised else 'attention not recognised'} · read-only"
+        elif plan is None:
+            text = f"{c.path.name} · {a.family} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
+        else:
+            saved = 100 * (1 - plan.params_after / max(plan.params_before, 1))
+            layers = "all layers" if plan.targets.layers is None else f"layers {format_layers(plan.targets.layers)}"
+            text = (f"{c.path.name} · {a.family} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
+                    f"{plan.num_heads}×{plan.head_dim}, kv {plan.num_kv_heads} · {plan.method} · {layers} · "
+                    f"{saved:.1f}% smaller")
+            if self.export_worker is not None:
+                text += " · exporting"
+        self.plan_status.setText(text)
 
     def current_plan(self) -> Plan | None:
         """The plan for the controls as they are now (rebuilt if a typed entry is still pending)."""
@@ -688,7 +900,9 @@ class MainWindow(QMainWindow):
         self._export_ended()
         ok, reason = self.export_plan.loadability
         self.show_message("Export finished", f"Wrote {out}\n{'Loads in transformers.' if ok else reason}",
-                          QMessageBox.Icon.Information, open_folder=str(out))
+                          QMessageBox.Icon.Information, open_folder=str(out), open_model=str(out))
+        self.last_export = Path(out)
+        self.open_export_action.setEnabled(True)
         self.export_finished.emit(str(out))
 
     def _export_failed(self, message: str) -> None:

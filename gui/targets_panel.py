@@ -84,7 +84,7 @@ class TargetsPanel(QWidget):
         self.method.setToolTip("How new heads and dims are made from old ones")
         self.method_help = ReservedLabel([method_text(name) for name in METHODS])
         self.method_help.setText(method_text(DEFAULT_METHOD))
-        self.method_help.setStyleSheet("color: #555;")
+        self.method_help.setStyleSheet("color: palette(placeholder-text);")  # greyed, in light and dark palettes
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed for the random and article methods: the same seed gives the same bytes")
