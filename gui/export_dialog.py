@@ -76,7 +76,8 @@ class ExportDialog(QDialog):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.setMinimumWidth(460)
+        self.status.setMinimumWidth(520)
+        self.status.setMinimumHeight(4 * self.status.fontMetrics().lineSpacing())
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setToolTip("Write the smaller checkpoint into this folder")
@@ -125,6 +126,11 @@ class ExportDialog(QDialog):
             self.status.setStyleSheet(OK_STYLE)
         self.export_button.setEnabled(self.refusal is None)
         self.export_button.setDefault(True)
+        needed = self.status.heightForWidth(max(self.status.width(), self.status.minimumWidth()))
+        if needed > self.status.minimumHeight():
+            self.status.setMinimumHeight(needed)  # grows for a long message, never shrinks back
+            if self.isVisible():
+                self.adjustSize()
 
     def _accept(self) -> None:
         self.check()

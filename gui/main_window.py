@@ -883,10 +883,12 @@ class MainWindow(QMainWindow):
         self.panel.progress.setMaximum(1000)
         elapsed = time.monotonic() - self._export_started
         remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
-        self.panel.progress_label.setText(
-            f"{human_bytes(done)} of {human_bytes(total)} · elapsed {format_duration(elapsed)}"
-            + (f" · remaining {format_duration(remaining)}" if remaining is not None else "")
-        )
+        text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
+                + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
+        self.panel.progress_label.setText(text)
+        self.panel.progress_label.setToolTip(
+            f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
+            + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
 
     def _export_ended(self) -> None:
         self.export_worker = None

@@ -134,10 +134,8 @@ class MatrixView(QWidget):
         self.bar.setLevels((-limit, limit))
         self.plot.autoRange(padding=0)
         rows_text, cols_text = (f"{self.matrix.shape[0] * row_step}", f"{self.matrix.shape[1] * col_step}")
-        if self.prefixes[0]:
-            self.readout.setText(f"{rows_text} old × {cols_text} new — hover for values")
-        else:
-            self.readout.setText(f"{rows_text} × {cols_text} — hover for values")
+        self.readout.setText(f"{rows_text} old × {cols_text} new" if self.prefixes[0] else f"{rows_text} × {cols_text}")
+        self.readout.setToolTip("Hover over the matrix for the weight under the mouse: old unit → new unit")
 
     def value_at(self, row: int, col: int) -> float | None:
         if self.matrix is None or not (0 <= row < self.matrix.shape[0] and 0 <= col < self.matrix.shape[1]):

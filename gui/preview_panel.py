@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QTabWidget, QVBoxLayout,
-    QWidget,
+    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedWidget, QTabWidget,
+    QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
@@ -17,22 +18,71 @@ HEATMAPS = (
 )
 
 
+class HeatmapGrid(QWidget):
+    """The four heatmaps two by two, or one under another when two side by side would not fit
+    (a narrow pane scrolls instead of clipping plots and colour bars)."""
+
+    CELL_HEIGHT = 200
+
+    def __init__(self, views: list[QWidget], parent=None):
+        super().__init__(parent)
+        self.views = views
+        self.layout_ = QGridLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.columns = 0
+        self._arrange(2)
+
+    def cell_width(self) -> int:
+        """The narrowest a heatmap is drawn: plot, axes, colour bar and title. It follows the font
+        (and so the scale factor), never the data, so the grid never reflows on its own."""
+        return 18 * self.fontMetrics().height()
+
+    def _fit(self, width: int) -> None:
+        cell = self.cell_width()
+        for view in self.views:
+            view.setMinimumSize(cell, self.CELL_HEIGHT)
+        self._arrange(2 if width >= 2 * cell + self.layout_.spacing() else 1)
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for view in self.views:
+            self.layout_.removeWidget(view)
+        for i, view in enumerate(self.views):
+            self.layout_.addWidget(view, i // columns, i % columns)
+        for row in range(4):
+            self.layout_.setRowStretch(row, 1 if row < -(-len(self.views) // columns) else 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit(event.size().width())
+
+    def minimumSizeHint(self):  # noqa: N802
+        from PySide6.QtCore import QSize
+
+        rows = -(-len(self.views) // max(self.columns, 1))
+        return QSize(self.cell_width(), rows * self.CELL_HEIGHT + (rows - 1) * self.layout_.spacing())
+
+
 class PreviewPanel(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.matrices = {key: MatrixView(title, old, new) for key, title, old, new in HEATMAPS}
-        grid = QGridLayout()
-        for i, view in enumerate(self.matrices.values()):
-            grid.addWidget(view, i // 2, i % 2)
-        grid_widget = QWidget()
-        grid_widget.setLayout(grid)
+        self.grid = HeatmapGrid(list(self.matrices.values()))
+        grid_scroll = QScrollArea()
+        grid_scroll.setWidget(self.grid)
+        grid_scroll.setWidgetResizable(True)
+        grid_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        grid_widget = grid_scroll
 
         self.weights = WeightsPair()
 
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_widget)
         self.stack.addWidget(self.weights)
-        self.toggle = QCheckBox("Show a weight matrix before → after")
+        self.toggle = QCheckBox("Weights before → after")
         self.toggle.setToolTip("Swap the mixing matrices for one of this layer's weights, before and after the shrink")
         self.role = QComboBox()
         self.role.addItems(["q", "k", "v", "o"])

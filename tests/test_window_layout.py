@@ -77,6 +77,9 @@ def test_export_shows_progress_and_cancel_without_a_scroll_bar(qtbot, window, tm
         assert window.right_scroll.widget().height() == panel_height
         for widget in (window.panel.cancel_button, window.panel.progress, window.panel.progress_label):
             assert visible_in(widget, window), widget
+        window._export_progress(123_456, 1_310_720)  # a realistic line: "120.56 KB / 1.25 MB · 0:00 · 0:02 left"
+        label = window.panel.progress_label
+        assert "left" in label.text() and label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
         after = geometry(window)
         assert {k: v for k, v in moved(before, after).items() if k != "export"} == {}
         window.cancel_export()
@@ -93,3 +96,6 @@ def test_a_small_window_keeps_the_tree_usable_and_export_visible(qtbot, window, 
     assert window.tree.height() >= 200
     assert visible_in(window.panel.export_button, window)
     assert window.preview.width() >= 160
+    for view in window.preview.matrices.values():  # heatmaps reflow or scroll, never clip
+        drawn = view.graphics.centralWidget.size().width()
+        assert drawn <= view.graphics.viewport().width() + 1 and view.width() <= window.preview.grid.width()
