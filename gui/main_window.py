@@ -451,6 +451,9 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "preview"):
             self.preview.apply_theme(QApplication.palette())
+            for label in self.findChildren(QLabel):  # a style sheet keeps the palette it was polished with
+                if label.styleSheet():
+                    label.setStyleSheet(label.styleSheet())
 
     def _about(self) -> None:
         from headmix.core import __version__
