@@ -467,16 +467,31 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ opening
 
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self.settings.value("last_folder", ""),
-                                              "Checkpoints (*.safetensors *.json);;All files (*)")
-        if path:
-            self.open_path(path)
+    def _file_dialog(self, title: str, folder: str, on_chosen, name_filter: str | None = None,
+                     directory: bool = False) -> QFileDialog:
+        """Qt's own (non-native) file dialog, opened without blocking, so it looks the same
+        everywhere and tests can answer it."""
+        dialog = QFileDialog(self, title, folder)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        if directory:
+            dialog.setFileMode(QFileDialog.FileMode.Directory)
+            dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            if name_filter:
+                dialog.setNameFilter(name_filter)
+        dialog.fileSelected.connect(lambda path: path and on_chosen(path))
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
 
-    def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open model folder", self.settings.value("last_folder", ""))
-        if path:
-            self.open_path(path)
+    def choose_file(self) -> QFileDialog:
+        return self._file_dialog("Open checkpoint", self.settings.value("last_folder", ""), self.open_path,
+                                 "Checkpoints (*.safetensors *.json);;All files (*)")
+
+    def choose_folder(self) -> QFileDialog:
+        return self._file_dialog("Open model folder", self.settings.value("last_folder", ""), self.open_path,
+                                 directory=True)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -992,10 +1007,8 @@ class MainWindow(QMainWindow):
             return str(preset.path)
         return preset.path.stem if preset.path is not None else preset.name
 
-    def choose_preset_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load preset", str(preset_store.user_dir()), "Presets (*.json)")
-        if path:
-            self.load_preset_file(path)
+    def choose_preset_file(self) -> QFileDialog:
+        return self._file_dialog("Load preset", str(preset_store.user_dir()), self.load_preset_file, "Presets (*.json)")
 
     def load_preset_file(self, path: str | Path) -> bool:
         try:
@@ -1005,10 +1018,14 @@ class MainWindow(QMainWindow):
             return False
         return self.apply_preset(preset)
 
-    def ask_save_preset(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save preset", "Name:")
-        if ok and name.strip():
-            self.save_preset(name.strip())
+    def ask_save_preset(self) -> QInputDialog:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Save preset")
+        dialog.setLabelText("Name:")
+        dialog.textValueSelected.connect(lambda name: name.strip() and self.save_preset(name.strip()))
+        self.name_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _question(self, title: str, text: str, informative: str, action: str, on_yes) -> QMessageBox:
         """A non-blocking question whose default (and Escape) answer is Cancel."""

@@ -52,7 +52,8 @@ class Worker(QObject):
             # End the thread from the thread itself. Connecting the result signals to
             # thread.quit would queue the quit to the GUI thread, so a GUI thread blocked in
             # wait() (closing the window) would wait for a quit that can never run.
-            QThread.currentThread().quit()
+            if self.thread is not None:
+                self.thread.quit()  # QThread.quit is thread-safe
 
     def start(self) -> Worker:
         """Run on a new thread that ends when the work does.

@@ -105,3 +105,16 @@ def test_layers_errors_suggest_the_models_own_range(qtbot, window):
         parse_layers("0-11", 4)
     open_demo(qtbot, window)
     assert "0-11" not in window.panel.layers.toolTip() and "0-3" in window.panel.layers.toolTip()
+
+
+def test_open_and_save_dialogs_are_qts_own_and_answered_with_the_keyboard(qtbot, window):
+    from PySide6.QtWidgets import QFileDialog, QLineEdit
+
+    files = window.choose_folder()
+    assert files.testOption(QFileDialog.Option.DontUseNativeDialog) and files.isVisible()
+    files.reject()
+    open_demo(qtbot, window)
+    dialog = window.ask_save_preset()
+    qtbot.keyClicks(dialog.findChild(QLineEdit), "from keys")
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert "from keys" in [p.name for p in presets.user_presets().values()]
