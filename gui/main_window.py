@@ -918,6 +918,9 @@ class MainWindow(QMainWindow):
 
     def _export_done(self, out) -> None:
         self._export_ended()
+        if self._quit_after_export:  # it finished before it could stop: the window is gone already
+            self.export_finished.emit(str(out))
+            return
         ok, reason = self.export_plan.loadability
         self.show_message("Export finished", f"Wrote {out}\n{'Loads in transformers.' if ok else reason}",
                           QMessageBox.Icon.Information, open_folder=str(out), open_model=str(out))
@@ -927,7 +930,8 @@ class MainWindow(QMainWindow):
 
     def _export_failed(self, message: str) -> None:
         self._export_ended()
-        self.show_message("Export failed", message, QMessageBox.Icon.Critical)
+        if not self._quit_after_export:
+            self.show_message("Export failed", message, QMessageBox.Icon.Critical)
         self.export_failed.emit(message)
 
     def _export_cancelled(self) -> None:
