@@ -90,6 +90,13 @@ class Layer:
         """The attention tensors, each once (a fused tensor holds several roles)."""
         return list(dict.fromkeys(self.names[r] for r in self.attention_roles))
 
+    def tensor_for(self, role: str) -> str:
+        """The stored tensor that holds ``role`` (a fused ``qkv`` holds q, k and v)."""
+        if role in self.names:
+            return self.names[role]
+        fused = {"q": "qkv", "k": "qkv", "v": "qkv", "q_bias": "qkv_bias", "k_bias": "qkv_bias", "v_bias": "qkv_bias"}
+        return self.names[fused[role]]
+
     def roles_of(self, name: str) -> list[str]:
         return [r for r in self.attention_roles if self.names[r] == name]
 

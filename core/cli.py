@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "as a plain rope (default), or any subset, through longrope factors (transformers and vLLM only)")
     p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")
     p.add_argument("--save-preset", metavar="FILE", help="also save these settings as a preset file")
-    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier headmix export (a folder holding headmix.json); it goes to the trash. "
+                        "Any other non-empty folder is always refused")
     p.add_argument("--dry-run", action="store_true", help="print the plan and the loadability verdict, write nothing")
 
     sub.add_parser("presets", help="list the built-in presets")

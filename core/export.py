@@ -13,6 +13,7 @@ import errno
 import io
 import json
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -35,28 +36,103 @@ DISK_MARGIN = 16 * 1024 * 1024
 _SKIPPED_SUFFIXES = PICKLE_SUFFIXES + (".safetensors", ".h5", ".msgpack", ".gguf", ".onnx")
 
 
-def check_output(plan: Plan, out: Path, force: bool) -> Path:
-    """Refuse outputs that would touch the source or silently replace a user's files."""
+#: hidden work folders beside an output: ``.<name>.headmix-partial-<pid>`` while writing
+_PARTIAL_RE = re.compile(r"^\..+\.headmix-partial-(\d+)$")
+
+
+def describe_contents(folder: Path, limit: int = 6) -> str:
+    """What a folder holds, for a message: ``other-model/, notes.txt and 3 more``."""
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir())
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def is_headmix_export(folder: Path) -> bool:
+    """An earlier headmix export: a folder holding headmix.json."""
+    return (folder / PROVENANCE_NAME).is_file()
+
+
+def inspect_output(plan: Plan, out: str | os.PathLike) -> tuple[Path, list[str]]:
+    """Every refusal, checked before anything is asked or written.
+
+    Returns the resolved output folder and, when it is an earlier headmix export that the
+    export would replace, the names of what it holds (an empty list: nothing is replaced).
+    Raises :class:`OutputRefused` for the source, anything inside it or containing it, the
+    home folder, a filesystem root, the current folder or one of its parents, a file, an
+    unwritable place, and any other non-empty folder: headmix only ever replaces an empty
+    folder or one of its own exports.
+    """
     out = Path(out).expanduser().resolve()
     source = plan.checkpoint.folder.resolve()
     if out == source or source in out.parents:
         raise OutputRefused(f"{out}: the output must not be inside the source folder {source}")
     if out in source.parents:
         raise OutputRefused(f"{out}: the output folder contains the source {source}; choose another folder")
-    if out.exists():
-        if not out.is_dir():
-            raise OutputRefused(f"{out}: exists and is not a folder")
-        if any(out.iterdir()) and not force:
-            raise OutputRefused(f"{out}: the folder is not empty; choose another or replace it (--force)")
-        # --force replaces a folder; never one whose loss would be a disaster rather than a choice.
-        if out == Path.home().resolve() or out.parent == out or out == Path.cwd().resolve() or out in Path.cwd().resolve().parents:
-            raise OutputRefused(f"{out}: refusing to replace the home folder, a filesystem root or the current folder")
+    cwd = Path.cwd().resolve()
+    if out == Path.home().resolve() or out.parent == out or out == cwd or out in cwd.parents:
+        raise OutputRefused(f"{out}: refusing to write into the home folder, a filesystem root or the current folder")
     parent = out.parent
     if not parent.is_dir():
         raise OutputRefused(f"{parent}: the folder to export into does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputRefused(f"{parent}: no permission to write there")
+    if not out.exists():
+        return out, []
+    if not out.is_dir():
+        raise OutputRefused(f"{out}: exists and is not a folder")
+    try:
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
+    except OSError as e:
+        raise OutputRefused(f"{out}: cannot be read ({e.strerror or e})") from None
+    if not entries:
+        return out, []
+    if not is_headmix_export(out):
+        raise OutputRefused(
+            f"{out}: the folder is not empty and is not an earlier headmix export (it holds "
+            f"{describe_contents(out)}); headmix only replaces an empty folder or its own export "
+            "(one holding headmix.json). Choose a new folder name."
+        )
+    return out, entries
+
+
+def check_output(plan: Plan, out: Path, force: bool) -> Path:
+    """Refuse outputs that would touch the source or replace anything but an earlier export."""
+    out, replaced = inspect_output(plan, out)
+    if replaced and not force:
+        raise OutputRefused(
+            f"{out}: holds an earlier headmix export ({describe_contents(out)}); replace it with --force "
+            "or choose another folder"
+        )
     return out
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. EPERM: it exists, and belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_partials(parent: Path) -> list[Path]:
+    """Remove ``.<name>.headmix-partial-<pid>`` folders left in ``parent`` by an export whose
+    process no longer exists (a crash or a kill; a normal failure removes its own)."""
+    removed = []
+    try:
+        candidates = list(parent.iterdir())
+    except OSError:
+        return removed
+    for path in candidates:
+        m = _PARTIAL_RE.match(path.name)
+        if m and path.is_dir() and not path.is_symlink() and not _pid_alive(int(m[1])):
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                removed.append(path)
+    return removed
 
 
 def _other_files(plan: Plan) -> list[Path]:
@@ -101,6 +177,7 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
             f"{out.parent}: not enough free disk space: the export needs {human_bytes(need)}, "
             f"and {human_bytes(free)} is free"
         )
+    remove_stale_partials(out.parent)
     partial = out.parent / f".{out.name}.headmix-partial-{os.getpid()}"
     if partial.exists():
         shutil.rmtree(partial)
@@ -119,13 +196,25 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
 
 
 def _replace(partial: Path, out: Path) -> None:
-    if out.exists():
-        old = out.parent / f".{out.name}.headmix-old-{os.getpid()}"
-        out.rename(old)
-        partial.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        partial.rename(out)
+    """Put the finished export in place. An earlier export there (the only non-empty folder
+    :func:`inspect_output` lets through) goes to the trash where the system has one, so even
+    a replace the user agreed to can be undone; without a trash it is deleted."""
+    if out.exists() and any(out.iterdir()):
+        if not is_headmix_export(out):  # checked before the export began; checked again now
+            raise OutputRefused(f"{out}: changed during the export and is no longer an earlier headmix export")
+        try:
+            from send2trash import send2trash
+
+            send2trash(out)
+        except Exception:  # noqa: BLE001 - no trash here (or no send2trash): delete, as agreed
+            old = out.parent / f".{out.name}.headmix-old-{os.getpid()}"
+            out.rename(old)
+            partial.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+            return
+    elif out.exists():
+        out.rmdir()
+    partial.rename(out)
 
 
 def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool]) -> None:

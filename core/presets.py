@@ -7,9 +7,11 @@ preset such as "halve query heads" adapts to whatever model is open.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -98,10 +100,22 @@ def user_presets() -> dict[str, Preset]:
     return found
 
 
+def user_file(name: str) -> Path:
+    """The file a user preset of this name lives in: readable, safe on every file system, and
+    distinct for distinct names. The name is kept (letters of any script) where the file
+    system allows; whenever anything had to change, or case could clash on a case-insensitive
+    disk, a short hash of the exact name follows, so "My test 1" and "My test ü/1" never share
+    a file (both used to become My-test-1.json)."""
+    exact = unicodedata.normalize("NFC", name.strip())
+    stem = re.sub(r"[^\w.-]+", "-", exact).strip("-.")[:60] or "preset"
+    if stem != exact or stem != stem.lower():
+        stem += "-" + hashlib.sha256(exact.encode("utf-8")).hexdigest()[:8]
+    return user_dir() / f"{stem}.json"
+
+
 def save_user(preset: Preset) -> Path:
-    """Save into the user folder under a file name made from the preset's name."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", preset.name).strip("-.") or "preset"
-    return save(preset, user_dir() / f"{stem}.json")
+    """Save into the user folder under a file name made from the preset's name (see user_file)."""
+    return save(preset, user_file(preset.name))
 
 
 def delete_user(name: str) -> None:

@@ -9,7 +9,9 @@ only place that does so.
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 
@@ -86,14 +88,19 @@ class Request:
             value = getattr(self, key)
             if value is not None:
                 args += [flag, str(value)]
-        if self.layers != "all":
-            args += ["--layers", self.layers]
+        if self.layers.strip().lower() != "all":
+            args += ["--layers", self.layers.replace(" ", "")]
         args += ["--method", self.method.value]
         if self.seed:
             args += ["--seed", str(self.seed)]
         if self.rotary_pairs != "progression":
             args += ["--rotary-pairs", self.rotary_pairs]
         return args
+
+    def command_line(self, source: str | os.PathLike, output: str | os.PathLike | None = None) -> str:
+        """The ``headmix shrink`` line for this request, quoted so a POSIX shell reads it back unchanged."""
+        args = ["headmix", "shrink", str(source)] + (["-o", str(output)] if output is not None else []) + self.cli_args()
+        return shlex.join(args)
 
     # ------------------------------------------------------------------ one model
 

@@ -58,6 +58,15 @@ def _fail(path: Path, problem: str) -> CheckpointError:
     return CheckpointError(f"{path}: {problem}")
 
 
+def _begins_with(head: bytes) -> str:
+    """``" (it begins with the text 'Hello wo')"`` when the first bytes are text, else ``""``."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return f" (it begins with the text {text!r})" if text.isprintable() or text.strip().isprintable() else ""
+
+
 def read_header(path: str | os.PathLike) -> SafetensorsHeader:
     """Parse and validate a header without touching the tensor data.
 
@@ -73,6 +82,11 @@ def read_header(path: str | os.PathLike) -> SafetensorsHeader:
             if len(head) < 8:
                 raise _fail(path, f"truncated: the file is {size} bytes, too short for the 8-byte header length")
             (n,) = struct.unpack("<Q", head)
+            if (n > size - 8 or n > MAX_HEADER_BYTES) and f.read(1) != b"{":
+                # No plausible length and no JSON object where the header must begin: this is
+                # some other file with the extension (a text file, an HTML error page...).
+                raise _fail(path, "not a safetensors file: it does not begin with an 8-byte header length "
+                                  f"followed by a JSON header{_begins_with(head)}")
             if n > size - 8:
                 raise _fail(path, f"header length {n} is larger than the file ({size} bytes): the file is truncated or not safetensors")
             if n > MAX_HEADER_BYTES:

@@ -24,14 +24,28 @@ def parse_layers(spec: str | None, num_layers: int) -> tuple[int, ...] | None:
         part = part.strip()
         m = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
         if not m:
-            raise TargetError(f"layers: '{part}' is not a layer number or a range such as 0-11", field="layers")
+            raise TargetError(
+                f"layers: '{part}' is not a layer number or a range; this model has layers "
+                f"{layer_range(num_layers)}, e.g. '{layer_example(num_layers)}' or 'all'",
+                field="layers",
+            )
         lo, hi = int(m[1]), int(m[2] or m[1])
         if lo > hi:
             raise TargetError(f"layers: range '{part}' runs backwards", field="layers")
         if hi >= num_layers:
-            raise TargetError(f"layers: the model has layers 0-{num_layers - 1}; '{part}' is outside", field="layers")
+            raise TargetError(f"layers: the model has layers {layer_range(num_layers)}; '{part}' is outside", field="layers")
         layers.update(range(lo, hi + 1))
     return tuple(sorted(layers))
+
+
+def layer_range(num_layers: int) -> str:
+    """The model's own layer numbers, as a user would type them: ``0-3`` (or ``0``)."""
+    return "0" if num_layers <= 1 else f"0-{num_layers - 1}"
+
+
+def layer_example(num_layers: int) -> str:
+    """An example entry that fits this model: its first half, e.g. ``0-1`` for four layers."""
+    return "0" if num_layers <= 2 else f"0-{num_layers // 2 - 1}"
 
 
 def format_layers(layers: tuple[int, ...] | None) -> str:

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import time
+import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core import presets as preset_store
 from headmix.core.architecture import Architecture, detect
 from headmix.core.checkpoint import Checkpoint, open_checkpoint
-from headmix.core.errors import HeadmixError, TargetError
+from headmix.core.errors import HeadmixError, OutputRefused, TargetError
+from headmix.core.export import inspect_output
 from headmix.core.inspection import human_bytes, human_count
 from headmix.core.planner import Plan
 from headmix.core.request import Request
 from headmix.core.stats import tensor_stats
 from headmix.core.methods import Method
-from headmix.core.targets import choices
+from headmix.core.targets import choices, layer_example, layer_range
 
+from .export_dialog import ExportDialog, suggested_folder
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
@@ -36,6 +39,68 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+class ShortcutGuard(QObject):
+    """Keeps the window's own shortcuts working while a text box has the focus.
+
+    Before a shortcut fires, Qt asks the focus widget whether it wants the key itself
+    (ShortcutOverride). On X11 every QLineEdit claims Ctrl+E ("move to end of line"), so
+    Export's shortcut did nothing while the filter box had the focus. Installed on the
+    window's text boxes, this answers "no" for the given keys.
+    """
+
+    def __init__(self, window: QMainWindow, sequences: list[QKeySequence]):
+        super().__init__(window)
+        self.window = window
+        self.sequences = sequences
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(obj, QWidget) or obj.window() is not self.window:
+            return False
+        pressed = QKeySequence(event.keyCombination())
+        if any(pressed.matches(s) == QKeySequence.SequenceMatch.ExactMatch for s in self.sequences):
+            event.ignore()
+            return True  # the focus widget never hears of it, so the shortcut runs
+        return False
+
+
+_FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
+                "seed": "seed", "layers": "layers"}
+
+
+class TargetsChange(QUndoCommand):
+    """One change of the targets panel, undone by setting the controls back."""
+
+    def __init__(self, window: MainWindow, before: dict, after: dict):
+        changed = [k for k in _FIELD_NAMES if before.get(k) != after.get(k)]
+        if len(changed) == 1:
+            text = f"{_FIELD_NAMES[changed[0]]} {before[changed[0]]} → {after[changed[0]]}"
+        else:
+            text = "targets " + ", ".join(_FIELD_NAMES[k] for k in changed)
+        super().__init__(text)
+        self.window, self.before, self.after = window, before, after
+        self.changed = changed
+        self._done = True  # pushed after the change already happened
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return 1 if self.changed == ["layers"] else -1  # typing in Layers is one step
+
+    def mergeWith(self, other) -> bool:  # noqa: N802
+        if other.id() != self.id() or self.id() == -1:
+            return False
+        self.after = other.after
+        self.setText(f"layers {self.before['layers']} → {self.after['layers']}")
+        return True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self.window.apply_values(self.after)
+
+    def undo(self) -> None:
+        self.window.apply_values(self.before)
+
+
 class MainWindow(QMainWindow):
     checkpoint_opened = Signal(str)
     plan_changed = Signal()
@@ -44,6 +109,7 @@ class MainWindow(QMainWindow):
     export_failed = Signal(str)
     export_cancelled = Signal()
     message_shown = Signal(str, str)
+    closed = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
@@ -51,13 +117,21 @@ class MainWindow(QMainWindow):
         self.checkpoint: Checkpoint | None = None
         self.arch: Architecture | None = None
         self.plan: Plan | None = None
+        self._plan_values: dict | None = None
         self.importance: dict = {}
         self.selected_layer = 0
         self.selected_tensor: str | None = None
         self.export_worker: ExportWorker | None = None
         self.importance_worker: ImportanceWorker | None = None
         self.last_message: tuple[str, str] | None = None
+        self.last_export: Path | None = None
         self._export_started = 0.0
+        self.export_plan: Plan | None = None
+        self.export_dialog: ExportDialog | None = None
+        self.replace_question: QMessageBox | None = None
+        self.quit_question: QMessageBox | None = None
+        self.preset_question: QMessageBox | None = None
+        self._quit_after_export = False
 
         self.setWindowTitle("headmix")
         self.setAcceptDrops(True)
@@ -106,18 +180,41 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there, so a summary that grows (warnings, a longer verdict) never narrows the
+        # panel and reflows everything in it.
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.right_scroll = scroll
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(scroll, 1)
+        right_layout.addWidget(self.panel.export_box)  # never scrolled out of view
+        right.setMinimumWidth(300)
+        left.setMinimumWidth(220)
+        self.preview.setMinimumWidth(160)
 
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.preview)
-        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        for i in range(3):
+            splitter.setCollapsible(i, False)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 5)
         splitter.setStretchFactor(2, 2)
         self.splitter = splitter
         self._sized = False
         self.setCentralWidget(splitter)
+
+        self.plan_status = QLabel("No model open")
+        self.plan_status.setToolTip("The open model and what Export would do with it")
+        self.statusBar().addPermanentWidget(self.plan_status)
+        self.undo_stack = QUndoStack(self)
+        self._committed_values: dict | None = None
+        self._restoring = False
 
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(220)
@@ -132,20 +229,59 @@ class MainWindow(QMainWindow):
         self.open_folder_action = QAction("Open &folder…", self, shortcut="Ctrl+Shift+O", triggered=self.choose_folder)
         self.open_folder_action.setToolTip("Open a model folder (config.json with single or sharded safetensors)")
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
         self.export_action.setEnabled(False)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        self.cancel_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel_export)
+        self.cancel_shortcut.setEnabled(False)  # only while an export runs
+        # Text boxes take some of these keys for themselves on X11 (Ctrl+E is "end of line"
+        # in every QLineEdit there, and the filter box has the focus at start-up).
+        own = [QKeySequence("Ctrl+E"), QKeySequence(Qt.Key.Key_Escape)]
+        self._shortcut_guard = ShortcutGuard(self, own)
+        # a spin box's own undo would only undo its text; the window's undoes the targets
+        self._spin_guard = ShortcutGuard(self, own + [QKeySequence(k) for k in ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y")])
+        spins = self.findChildren(QAbstractSpinBox)
+        for box in spins:
+            box.installEventFilter(self._spin_guard)
+        for box in self.findChildren(QLineEdit):
+            if not any(box.parent() is spin for spin in spins):
+                box.installEventFilter(self._shortcut_guard)
         for action in (self.open_action, self.open_folder_action):
             file_menu.addAction(action)
         file_menu.insertMenu(None, self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        self.open_export_action = QAction("Open the last e&xport", self, triggered=lambda: self.open_path(self.last_export))
+        self.open_export_action.setToolTip("Open the model this window exported last")
+        self.open_export_action.setEnabled(False)
+        file_menu.addAction(self.open_export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
+        self.reset_action.setToolTip("Query heads, kv heads and head size back to the model's own; all layers")
+        self.reset_action.setEnabled(False)
+        self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
+        self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
+        self.copy_command_action.setEnabled(False)
+        for action in (self.undo_action, self.redo_action, None, self.reset_action, None, self.copy_command_action):
+            edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
         self.presets_menu = self.menuBar().addMenu("&Presets")
         self.presets_menu.aboutToShow.connect(self._fill_presets_menu)
         help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence.StandardKey.HelpContents,
+                                        triggered=self.show_shortcuts)
+        self.readme_action = QAction("headmix &README", self, triggered=self.show_readme)
+        for action in (self.shortcuts_action, self.readme_action):
+            help_menu.addAction(action)
+        help_menu.addSeparator()
         help_menu.addAction(QAction("&About headmix", self, triggered=self._about))
         self._fill_presets_menu()
         self._fill_recent_menu()
@@ -167,20 +303,49 @@ class MainWindow(QMainWindow):
         self._sized = True
         state = self.settings.value("window/splitter")
         if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
-            width = max(self.width(), 900)
-            right = 350
-            left = int(0.5 * (width - right))
-            self.splitter.setSizes([left, width - right - left, right])
+            width = self.width()
+            right = 350 if width >= 1100 else 310
+            left = max(230, int(0.5 * (width - right))) if width >= 1100 else max(230, int(0.3 * width))
+            self.splitter.setSizes([left, max(160, width - right - left), right])
 
     def closeEvent(self, event) -> None:
-        for worker in (self.export_worker, self.importance_worker):
-            if worker is not None:
-                worker.cancel()
-                worker.wait()
+        if self.export_worker is not None:
+            event.ignore()
+            if self._quit_after_export:
+                self.hide()  # already agreed: the window goes now, the process when the worker stops
+            else:
+                self.ask_quit_during_export()
+            return
+        self._stop_importance()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
         super().closeEvent(event)
+        self.closed.emit()
+
+    def ask_quit_during_export(self) -> QMessageBox:
+        """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
+        if self.quit_question is not None and self.quit_question.isVisible():
+            return self.quit_question
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit headmix?",
+                          "An export is running. Cancel the export and quit?", parent=self)
+        box.setInformativeText("Nothing of the unfinished export is left behind.")
+        quit_button = box.addButton("Cancel export and quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep exporting", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.finished.connect(lambda _: box.clickedButton() is quit_button and self._quit_during_export())
+        self.quit_question = box
+        box.open()
+        return box
+
+    def _quit_during_export(self) -> None:
+        self._quit_after_export = True
+        self.cancel_export()
+        if self.export_worker is None:
+            self.close()
+        else:
+            self.hide()  # closes for good when the worker reports that it stopped
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent", [])
@@ -195,25 +360,102 @@ class MainWindow(QMainWindow):
         self._fill_recent_menu()
 
     def _fill_recent_menu(self) -> None:
+        """Recent checkpoints that still exist; deleted ones are forgotten."""
         self.recent_menu.clear()
-        recent = self.recent_files()
+        listed = self.recent_files()
+        recent = [p for p in listed if Path(p).exists()]
+        if recent != listed:
+            self.settings.setValue("recent", recent)
         for path in recent:
             self.recent_menu.addAction(path, lambda p=path: self.open_path(p))
         self.recent_menu.setEnabled(bool(recent))
 
     # ------------------------------------------------------------------ messages
 
-    def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None) -> QMessageBox:
+    def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None,
+                     open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
         self.last_message = (title, text)
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        if open_model:
+            button = box.addButton("Open the exported model", QMessageBox.ButtonRole.ActionRole)
+            button.setToolTip("Open the smaller checkpoint in this window")
+            button.clicked.connect(lambda: self.open_path(open_model))
         if open_folder:
             button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
-            button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(open_folder)))
+            button.setToolTip("Show the folder in the file manager")
+            button.clicked.connect(lambda: self.open_in_file_manager(open_folder))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         self.message_shown.emit(title, text)
         return box
+
+    def open_in_file_manager(self, folder: str) -> bool:
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            return True
+        QApplication.clipboard().setText(folder)
+        self.show_message("Cannot open the folder",
+                          f"No file manager could be started to show {folder}.\n"
+                          "The export is there; its path is now on the clipboard.")
+        return False
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every action with a shortcut, as the menus show them."""
+        rows = []
+        for action in (self.open_action, self.open_folder_action, self.export_action, self.quit_action, self.undo_action,
+                       self.redo_action, self.reset_action, self.copy_command_action, self.shortcuts_action):
+            keys = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            if keys:
+                rows.append((keys, action.text().replace("&", "").rstrip("…")))
+        rows.append((QKeySequence(Qt.Key.Key_Escape).toString(QKeySequence.SequenceFormat.NativeText),
+                     "Cancel the running export"))
+        return rows
+
+    def show_shortcuts(self) -> QMessageBox:
+        table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in self.shortcuts())
+        box = self.show_message("Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Icon.Information)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        return box
+
+    def show_readme(self) -> QWidget:
+        """The README in a window of its own: the repository's file, or the installed package's copy."""
+        from PySide6.QtWidgets import QDialog, QTextBrowser
+
+        readme = Path(__file__).resolve().parent.parent / "README.md"
+        if readme.is_file():
+            text, base = readme.read_text(encoding="utf-8"), readme.parent
+        else:
+            from importlib.metadata import PackageNotFoundError, metadata
+
+            try:
+                text = metadata("headmix").get_payload() or ""
+            except PackageNotFoundError:
+                text = ""
+            text, base = text or "The README is not installed with this copy of headmix.", None
+        dialog = QDialog(self)
+        dialog.setWindowTitle("headmix README")
+        dialog.resize(820, 640)
+        browser = QTextBrowser()
+        browser.setOpenExternalLinks(True)
+        if base is not None:
+            browser.setSearchPaths([str(base)])
+        browser.setMarkdown(text)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(browser)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.readme_window = dialog
+        self.readme_browser = browser
+        dialog.show()
+        return dialog
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        """Plots follow the application palette, dark or light, also when it changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and hasattr(self, "preview"):
+            self.preview.apply_theme(QApplication.palette())
+            for label in self.findChildren(QLabel):  # a style sheet keeps the palette it was polished with
+                if label.styleSheet():
+                    label.setStyleSheet(label.styleSheet())
 
     def _about(self) -> None:
         from headmix.core import __version__
@@ -227,16 +469,31 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ opening
 
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self.settings.value("last_folder", ""),
-                                              "Checkpoints (*.safetensors *.json);;All files (*)")
-        if path:
-            self.open_path(path)
+    def _file_dialog(self, title: str, folder: str, on_chosen, name_filter: str | None = None,
+                     directory: bool = False) -> QFileDialog:
+        """Qt's own (non-native) file dialog, opened without blocking, so it looks the same
+        everywhere and tests can answer it."""
+        dialog = QFileDialog(self, title, folder)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        if directory:
+            dialog.setFileMode(QFileDialog.FileMode.Directory)
+            dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            if name_filter:
+                dialog.setNameFilter(name_filter)
+        dialog.fileSelected.connect(lambda path: path and on_chosen(path))
+        self.file_dialog = dialog
+        dialog.open()
+        return dialog
 
-    def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open model folder", self.settings.value("last_folder", ""))
-        if path:
-            self.open_path(path)
+    def choose_file(self) -> QFileDialog:
+        return self._file_dialog("Open checkpoint", self.settings.value("last_folder", ""), self.open_path,
+                                 "Checkpoints (*.safetensors *.json);;All files (*)")
+
+    def choose_folder(self) -> QFileDialog:
+        return self._file_dialog("Open model folder", self.settings.value("last_folder", ""), self.open_path,
+                                 directory=True)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -271,20 +528,26 @@ class MainWindow(QMainWindow):
         self._remember(Path(checkpoint.path).resolve())
         self.panel.setEnabled(arch.usable)
         self.export_action.setEnabled(arch.usable)
+        self.filter.clear()  # a filter typed for the last model would hide this one's tensors
+        n = arch.num_layers
+        self.panel.layers.setToolTip(f"Layers to shrink: 'all', or numbers and ranges such as {layer_example(n)}; "
+                                     f"this model has layers {layer_range(n)}")
+        self.panel.layers.setPlaceholderText(f"all, or e.g. {layer_example(n)}")
+        self.undo_stack.clear()
+        self._committed_values = None  # the first settled values are the starting point, not a change
+        self.reset_action.setEnabled(arch.usable)
         if arch.usable:
+            # A new model opens at its own shape; the last preset is applied again only when
+            # asked (Presets → Apply last preset), never by itself.
             self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, self.panel.method.currentText(), self.panel.seed.value(), "all")
-            last = self.settings.value("last_preset")
-            if isinstance(last, str) and last:
-                try:
-                    self.apply_preset(preset_store.find(last), remember=False)
-                except HeadmixError:
-                    self.settings.remove("last_preset")
             self._start_importance()
         else:
             self.plan = None
             reason = arch.description if not arch.recognised else "; ".join(arch.problems)
             self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [])
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
+            self.copy_command_action.setEnabled(False)
+            self._update_status()
         self.checkpoint_opened.emit(str(checkpoint.path))
         return True
 
@@ -344,7 +607,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ planning
 
     def refresh(self) -> None:
-        """Rebuild the plan from the controls; show the summary, reasons and heatmaps."""
+        """Rebuild the plan from the controls, then redraw every view from it.
+
+        The plan is the one Export runs. Each view is drawn by its own step: a step that fails
+        shows its own message and never stops the others, so the summary always describes
+        the plan that Export would write.
+        """
         if self.arch is None or not self.arch.usable:
             return
         layer = self.arch.layers[0]
@@ -359,31 +627,119 @@ class MainWindow(QMainWindow):
         self.panel.clear_errors()
         try:
             self.plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
-        except TargetError as e:
-            self.plan = None
-            self.panel.show_error(e.field, str(e))
-            self.panel.show_summary("Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [])
-            self.export_action.setEnabled(False)
-            self.panel.export_button.setEnabled(False)
-            self.preview.show_mixing(self.selected_layer, None, "invalid targets")
-            self.plan_changed.emit()
-            return
         except HeadmixError as e:
             self.plan = None
-            self.panel.show_error(None, str(e))
-            self.plan_changed.emit()
+            self.panel.show_error(e.field if isinstance(e, TargetError) else None, str(e))
+            self._step("summary", lambda: self.panel.show_summary(
+                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, []))
+            self._enable_export()
+            self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
+            self._refreshed(values)
             return
-        self.export_action.setEnabled(self.export_worker is None)
-        self.panel.export_button.setEnabled(self.export_worker is None)
+        self._plan_values = values
+        self._step("summary", self._show_summary)
+        self._enable_export()
         self._update_preview()
+        self._refreshed(values)
+
+    def _refreshed(self, values: dict) -> None:
+        self._record(values)
+        self._step("status bar", self._update_status)
+        self.copy_command_action.setEnabled(self.plan is not None)
+        self.plan_changed.emit()
+
+    # ------------------------------------------------------------------ undo, reset, command, status
+
+    def _record(self, values: dict) -> None:
+        """Make a change of the controls undoable (changes made by undo/redo themselves are not)."""
+        before, self._committed_values = self._committed_values, dict(values)
+        if self._restoring or before is None or before == values:
+            return
+        self.undo_stack.push(TargetsChange(self, before, dict(values)))
+
+    def apply_values(self, values: dict) -> None:
+        """Set the controls to ``values`` as undo/redo does: without recording a new change."""
+        self._restoring = True
+        try:
+            self.panel.set_values(values["heads"], values["kv_heads"], values["head_dim"], values["method"],
+                                  values["seed"], values["layers"])
+        finally:
+            self._restoring = False
+
+    def reset_targets(self) -> None:
+        """Query heads, kv heads and head size back to the model's own, on all layers (undoable)."""
+        a = self.arch
+        if a is None or not a.usable:
+            return
+        v = self.panel.values()
+        self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all")
+
+    def command_line(self) -> str | None:
+        """The ``headmix shrink …`` line that exports what the controls say."""
+        plan = self.current_plan()
+        if plan is None:
+            return None
+        return plan.request.command_line(self.checkpoint.path, suggested_folder(plan, Path.home()))
+
+    def copy_command(self) -> None:
+        line = self.command_line()
+        if line is None:
+            self.statusBar().showMessage("Fix the highlighted target first: there is no command for it", 8000)
+            return
+        QApplication.clipboard().setText(line)
+        self.statusBar().showMessage(f"Copied: {line}", 10000)
+
+    def _update_status(self) -> None:
+        c, a, plan = self.checkpoint, self.arch, self.plan
+        if c is None:
+            text = "No model open"
+        elif not a.usable:
+            text = f"{c.path.name} · {a.name if a.recognised else 'attention not recognised'} · read-only"
+        elif plan is None:
+            text = f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
+        else:
+            saved = 100 * (1 - plan.params_after / max(plan.params_before, 1))
+            layers = "all layers" if plan.resolved.layers is None else f"layers {plan.resolved.layers_text}"
+            text = (f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
+                    f"{plan.num_heads}×{plan.head_dim}, kv {plan.num_kv_heads} · {plan.method} · {layers} · "
+                    f"{saved:.1f}% smaller")
+            if self.export_worker is not None:
+                text += " · exporting"
+        self.plan_status.setText(text)
+
+    def current_plan(self) -> Plan | None:
+        """The plan for the controls as they are now (rebuilt if a typed entry is still pending)."""
+        if self.plan is None or self.panel.values() != self._plan_values:
+            self.refresh()
+        return self.plan
+
+    def _step(self, name: str, draw, on_error=None) -> bool:
+        """Run one drawing step; on failure say so in that view's place and carry on."""
+        try:
+            draw()
+            return True
+        except Exception as e:  # noqa: BLE001 - one view failing must never stop the others
+            message = f"cannot show the {name}: {type(e).__name__}: {e}" if not isinstance(e, HeadmixError) else str(e)
+            traceback.print_exc()
+            try:
+                (on_error or (lambda m: self.statusBar().showMessage(m, 10000)))(message)
+            except Exception:  # noqa: BLE001
+                traceback.print_exc()
+            return False
+
+    def _enable_export(self) -> None:
+        ok = self.plan is not None and self.export_worker is None
+        self.export_action.setEnabled(ok)
+        self.panel.export_button.setEnabled(ok)
+
+    def _show_summary(self) -> None:
         plan = self.plan
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
             (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings,
+            plan.warnings, needs_retraining=plan.needs_retraining,
         )
-        self.plan_changed.emit()
 
     def _update_preview(self) -> None:
         plan = self.plan
@@ -391,22 +747,43 @@ class MainWindow(QMainWindow):
             return
         i = self.selected_layer
         changed = i in plan.layers
-        if changed and plan.method == "select" and len(self.importance) < len(self.arch.layers):
+        waiting = changed and plan.method.needs_scores and len(self.importance) < len(self.arch.layers)
+        if waiting:
             # select needs every layer's scores (rotary pairs are chosen model-wide); computing
             # them here would freeze the window on a large model, so wait for the worker.
-            done = len(self.importance)
-            self.preview.show_mixing(i, None, f"waiting for importance scores ({done}/{len(self.arch.layers)} layers)")
-            self._update_importance_chart()
-            return
-        self.preview.show_mixing(i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)")
+            note = f"waiting for importance scores ({len(self.importance)}/{len(self.arch.layers)} layers)"
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note))
+        else:
+            self._step("matrices", lambda: self.preview.show_mixing(
+                i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)"),
+                on_error=lambda m: self.preview.show_mixing(i, None, m))
         if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()
-            name = plan.layer(i).names[role]
-            if changed:
-                self.preview.show_weights(name, *plan.preview(i, role))
+            name = plan.layer(i).tensor_for(role)
+            if waiting:
+                self._step("weights", lambda: self.preview.show_weights(name, None, None, None, note))
             else:
-                self.preview.show_weights(name, None, None)
-        self._update_importance_chart()
+                self._step("weights", lambda: self._draw_weights(i, role),
+                           on_error=lambda m: self.preview.show_weights(name, None, None, None, m))
+        self._step("importance chart", self._update_importance_chart,
+                   on_error=lambda m: self.preview.importance.set_scores(None, None, m))
+
+    def _draw_weights(self, i: int, role: str) -> None:
+        from headmix.core.layer_weights import read_attention
+
+        from .alignment import unit_sources
+
+        plan = self.plan
+        layer = plan.layer(i)
+        name = layer.tensor_for(role)
+        if i in plan.layers:
+            before, after = plan.canonical_preview(i, role)
+            sources = unit_sources(plan.mixing(i), role, before.shape[0])
+            self.preview.show_weights(name, before, after, sources)
+        else:
+            before = read_attention(self.checkpoint, layer, (role,))[role]
+            before = before.reshape(-1, before.shape[-1])
+            self.preview.show_weights(name, before, before, None, "layer unchanged by these targets: after = before")
 
     def _update_importance_chart(self) -> None:
         i = self.selected_layer
@@ -415,9 +792,12 @@ class MainWindow(QMainWindow):
             self.preview.importance.set_scores(None, None, f"layer {i}: computing…" if scores is None else "")
             return
         kept = self.plan.kept_by_select(i)
-        self.preview.importance.set_scores(
-            scores.q_heads, kept, f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
-        )
+        if kept is None:
+            title = (f"layer {i}: select cannot build {self.plan.num_heads} query heads over "
+                     f"{self.plan.num_kv_heads} kv heads")
+        else:
+            title = f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
+        self.preview.importance.set_scores(scores.q_heads, kept, title, self.plan.layer(i).num_kv_heads)
 
     # ------------------------------------------------------------------ tree selection
 
@@ -450,25 +830,51 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ export
 
     def choose_export_folder(self) -> None:
-        if self.plan is None or self.export_worker is not None:
+        """Ask where to export (a new folder next to the source is suggested), then export."""
+        if self.export_worker is not None:
             return
-        start = str(Path(self.settings.value("last_export_folder", str(Path.home()))))
-        folder = QFileDialog.getExistingDirectory(self, "Export into folder (a new or empty one)", start)
-        if not folder:
+        plan = self.current_plan()
+        if plan is None:
             return
-        force = False
-        out = Path(folder)
-        if out.is_dir() and any(out.iterdir()):
-            answer = QMessageBox.question(self, "Replace folder?", f"{out} is not empty. Replace its contents with the export?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-            force = True
-        self.settings.setValue("last_export_folder", str(out.parent))
-        self.start_export(out, force)
+        fallback = Path(self.settings.value("last_export_folder", str(Path.home())))
+        dialog = ExportDialog(plan, suggested_folder(plan, fallback if fallback.is_dir() else Path.home()), self)
+        dialog.accepted.connect(lambda: self._export_folder_chosen(dialog.output()))
+        self.export_dialog = dialog
+        dialog.open()
 
-    def start_export(self, out: str | Path, force: bool = False) -> None:
+    def _export_folder_chosen(self, out: Path) -> None:
         if self.plan is None:
             return
+        try:
+            out, replaces = inspect_output(self.plan, out)  # every refusal before any question
+        except OutputRefused as e:
+            self.show_message("Cannot export there", str(e))
+            return
+        self.settings.setValue("last_export_folder", str(out.parent))
+        if replaces:
+            self.ask_replace(out, replaces)
+        else:
+            self.start_export(out)
+
+    def ask_replace(self, out: Path, replaces: list[str]) -> QMessageBox:
+        """The one destructive question: it lists what goes, and its default answer is Cancel."""
+        shown = replaces[:12] + ([f"… and {len(replaces) - 12} more"] if len(replaces) > 12 else [])
+        box = QMessageBox(QMessageBox.Icon.Warning, "Replace the earlier export?",
+                          f"{out} holds an earlier headmix export. Replace it with this one?", parent=self)
+        box.setInformativeText("These go to the trash:\n" + "\n".join(shown))
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.finished.connect(lambda _: box.clickedButton() is replace and self.start_export(out, force=True))
+        self.replace_question = box
+        box.open()
+        return box
+
+    def start_export(self, out: str | Path, force: bool = False) -> None:
+        if self.export_worker is not None or self.current_plan() is None:
+            return
+        self.export_plan = self.plan
         worker = ExportWorker(self.plan, Path(out), force)
         worker.progress.connect(self._export_progress)
         worker.finished.connect(self._export_done)
@@ -476,11 +882,12 @@ class MainWindow(QMainWindow):
         worker.cancelled.connect(self._export_cancelled)
         self.panel.set_exporting(True)
         self.export_action.setEnabled(False)
+        self.cancel_shortcut.setEnabled(True)
         self._export_started = time.monotonic()
         self.export_worker = worker.start()
 
     def cancel_export(self) -> None:
-        if self.export_worker is not None:
+        if self.export_worker is not None and not self.export_worker.is_cancelled():
             self.export_worker.cancel()
             self.panel.progress_label.setText("cancelling…")
 
@@ -490,27 +897,37 @@ class MainWindow(QMainWindow):
         self.panel.progress.setMaximum(1000)
         elapsed = time.monotonic() - self._export_started
         remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
-        self.panel.progress_label.setText(
-            f"{human_bytes(done)} of {human_bytes(total)} · elapsed {format_duration(elapsed)}"
-            + (f" · remaining {format_duration(remaining)}" if remaining is not None else "")
-        )
+        text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
+                + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
+        self.panel.progress_label.setText(text)
+        self.panel.progress_label.setToolTip(
+            f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
+            + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
 
     def _export_ended(self) -> None:
         self.export_worker = None
+        self.cancel_shortcut.setEnabled(False)
         self.panel.set_exporting(False)
-        self.export_action.setEnabled(self.plan is not None)
-        self.panel.export_button.setEnabled(self.plan is not None)
+        self._enable_export()
+        if self._quit_after_export:
+            self.close()
 
     def _export_done(self, out) -> None:
         self._export_ended()
-        ok, reason = self.plan.loadability if self.plan else (True, "")
+        if self._quit_after_export:  # it finished before it could stop: the window is gone already
+            self.export_finished.emit(str(out))
+            return
+        ok, reason = self.export_plan.loadability
         self.show_message("Export finished", f"Wrote {out}\n{'Loads in transformers.' if ok else reason}",
-                          QMessageBox.Icon.Information, open_folder=str(out))
+                          QMessageBox.Icon.Information, open_folder=str(out), open_model=str(out))
+        self.last_export = Path(out)
+        self.open_export_action.setEnabled(True)
         self.export_finished.emit(str(out))
 
     def _export_failed(self, message: str) -> None:
         self._export_ended()
-        self.show_message("Export failed", message, QMessageBox.Icon.Critical)
+        if not self._quit_after_export:
+            self.show_message("Export failed", message, QMessageBox.Icon.Critical)
         self.export_failed.emit(message)
 
     def _export_cancelled(self) -> None:
@@ -523,6 +940,12 @@ class MainWindow(QMainWindow):
     def _fill_presets_menu(self) -> None:
         menu = self.presets_menu
         menu.clear()
+        last = self.last_preset()
+        self.apply_last_action = menu.addAction(
+            f"Apply last preset again ({last.name})" if last else "Apply last preset again",
+            lambda: self.apply_last_preset())
+        self.apply_last_action.setEnabled(last is not None)
+        self.apply_last_action.setToolTip("The preset applied last time, to this model (never applied by itself)")
         menu.addSection("Built-in")
         for preset in preset_store.builtin().values():
             action = menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
@@ -564,6 +987,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
         return True
 
+    def last_preset(self) -> preset_store.Preset | None:
+        key = self.settings.value("last_preset")
+        if not (isinstance(key, str) and key):
+            return None
+        try:
+            return preset_store.find(key)
+        except HeadmixError:
+            return None
+
+    def apply_last_preset(self) -> bool:
+        preset = self.last_preset()
+        return preset is not None and self.apply_preset(preset)
+
     @staticmethod
     def _preset_key(preset: preset_store.Preset) -> str:
         """What find() needs to get this preset back next time: its file, or its built-in name."""
@@ -571,10 +1007,8 @@ class MainWindow(QMainWindow):
             return str(preset.path)
         return preset.path.stem if preset.path is not None else preset.name
 
-    def choose_preset_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load preset", str(preset_store.user_dir()), "Presets (*.json)")
-        if path:
-            self.load_preset_file(path)
+    def choose_preset_file(self) -> QFileDialog:
+        return self._file_dialog("Load preset", str(preset_store.user_dir()), self.load_preset_file, "Presets (*.json)")
 
     def load_preset_file(self, path: str | Path) -> bool:
         try:
@@ -584,12 +1018,37 @@ class MainWindow(QMainWindow):
             return False
         return self.apply_preset(preset)
 
-    def ask_save_preset(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save preset", "Name:")
-        if ok and name.strip():
-            self.save_preset(name.strip())
+    def ask_save_preset(self) -> QInputDialog:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Save preset")
+        dialog.setLabelText("Name:")
+        dialog.textValueSelected.connect(lambda name: name.strip() and self.save_preset(name.strip()))
+        self.name_dialog = dialog
+        dialog.open()
+        return dialog
 
-    def save_preset(self, name: str) -> Path | None:
+    def _question(self, title: str, text: str, informative: str, action: str, on_yes) -> QMessageBox:
+        """A non-blocking question whose default (and Escape) answer is Cancel."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        if informative:
+            box.setInformativeText(informative)
+        yes = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.finished.connect(lambda _: box.clickedButton() is yes and on_yes())
+        self.preset_question = box
+        box.open()
+        return box
+
+    def save_preset(self, name: str, replace: bool = False) -> Path | None:
+        """Save the current settings as a user preset; a preset of the same name is replaced
+        only after a question (whose default is Cancel)."""
+        path = preset_store.user_file(name)
+        if path.exists() and not replace:
+            self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
+                           str(path), "Replace", lambda: self.save_preset(name, replace=True))
+            return None
         try:
             path = preset_store.save_user(self.current_preset(name))
         except HeadmixError as e:
@@ -599,7 +1058,14 @@ class MainWindow(QMainWindow):
         self._fill_presets_menu()
         return path
 
-    def delete_preset(self, name: str) -> None:
+    def delete_preset(self, name: str) -> QMessageBox:
+        """Ask before deleting a user preset (by file stem); Cancel is the default answer."""
+        preset = preset_store.user_presets().get(name)
+        label = preset.name if preset else name
+        return self._question("Delete preset?", f"Delete your preset “{label}”?",
+                              str(preset_store.user_dir() / f"{name}.json"), "Delete", lambda: self._delete_preset_now(name))
+
+    def _delete_preset_now(self, name: str) -> None:
         try:
             preset_store.delete_user(name)
         except HeadmixError as e:

@@ -2,41 +2,85 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedWidget, QTabWidget,
+    QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.methods import HEATMAPS, MATRIX_TITLES
-from headmix.core.stats import display_matrix
 
-from .plots import HistogramView, ImportanceChart, MatrixView
+from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
 
 #: the core's heatmap keys, with the axis labels each one's rows and columns get
 AXES = {"q_heads": "head", "kv_heads": "kv head", "qk_dims": "dim", "v_dims": "dim"}
+
+
+class HeatmapGrid(QWidget):
+    """The four heatmaps two by two, or one under another when two side by side would not fit
+    (a narrow pane scrolls instead of clipping plots and colour bars)."""
+
+    CELL_HEIGHT = 200
+
+    def __init__(self, views: list[QWidget], parent=None):
+        super().__init__(parent)
+        self.views = views
+        self.layout_ = QGridLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.columns = 0
+        self._arrange(2)
+
+    def cell_width(self) -> int:
+        """The narrowest a heatmap is drawn: plot, axes, colour bar and title. It follows the font
+        (and so the scale factor), never the data, so the grid never reflows on its own."""
+        return 18 * self.fontMetrics().height()
+
+    def _fit(self, width: int) -> None:
+        cell = self.cell_width()
+        for view in self.views:
+            view.setMinimumSize(cell, self.CELL_HEIGHT)
+        self._arrange(2 if width >= 2 * cell + self.layout_.spacing() else 1)
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for view in self.views:
+            self.layout_.removeWidget(view)
+        for i, view in enumerate(self.views):
+            self.layout_.addWidget(view, i // columns, i % columns)
+        for row in range(4):
+            self.layout_.setRowStretch(row, 1 if row < -(-len(self.views) // columns) else 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit(event.size().width())
+
+    def minimumSizeHint(self):  # noqa: N802
+        from PySide6.QtCore import QSize
+
+        rows = -(-len(self.views) // max(self.columns, 1))
+        return QSize(self.cell_width(), rows * self.CELL_HEIGHT + (rows - 1) * self.layout_.spacing())
 
 
 class PreviewPanel(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.matrices = {key: MatrixView(MATRIX_TITLES[key], AXES[key], AXES[key]) for key in HEATMAPS}
-        grid = QGridLayout()
-        for i, view in enumerate(self.matrices.values()):
-            grid.addWidget(view, i // 2, i % 2)
-        grid_widget = QWidget()
-        grid_widget.setLayout(grid)
+        self.grid = HeatmapGrid(list(self.matrices.values()))
+        grid_scroll = QScrollArea()
+        grid_scroll.setWidget(self.grid)
+        grid_scroll.setWidgetResizable(True)
+        grid_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        grid_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        grid_widget = grid_scroll
 
-        self.before = MatrixView("before", "row", "column", prefixes=False)
-        self.after = MatrixView("after", "row", "column", prefixes=False)
-        pair = QVBoxLayout()  # side by side, two colour bars and titles do not fit a column
-        pair.addWidget(self.before)
-        pair.addWidget(self.after)
-        pair_widget = QWidget()
-        pair_widget.setLayout(pair)
+        self.weights = WeightsPair()
 
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_widget)
-        self.stack.addWidget(pair_widget)
-        self.toggle = QCheckBox("Show a weight matrix before → after")
+        self.stack.addWidget(self.weights)
+        self.toggle = QCheckBox("Weights before → after")
         self.toggle.setToolTip("Swap the mixing matrices for one of this layer's weights, before and after the shrink")
         self.role = QComboBox()
         self.role.addItems(["q", "k", "v", "o"])
@@ -44,6 +88,8 @@ class PreviewPanel(QTabWidget):
         self.role.setEnabled(False)
         self.layer_label = QLabel()
         self.layer_label.setStyleSheet("font-weight: bold;")
+        # a longer note must never widen the panel (the splitter would move every pane)
+        self.layer_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.layer_label, 1)
         top.addWidget(self.toggle)
@@ -70,18 +116,32 @@ class PreviewPanel(QTabWidget):
 
     def show_mixing(self, layer: int, heatmaps: dict | None, note: str = "") -> None:
         """The selected layer's matrices (None: the layer is not changed by the plan)."""
-        self.layer_label.setText(f"Layer {layer}" + (f" — {note}" if note else ""))
+        text = f"Layer {layer}" + (f" — {note}" if note else "")
+        self.layer_label.setText(text)
+        self.layer_label.setToolTip(text)
         for key, view in self.matrices.items():
             view.set_matrix(None if heatmaps is None else heatmaps[key])
 
-    def show_weights(self, name: str, before, after) -> None:
-        for view, values, label in ((self.before, before, "before"), (self.after, after, "after")):
-            if values is None:
-                view.set_matrix(None, title=f"{label}: {name}")
-                continue
-            shown = display_matrix(values)
-            rows = max(1, -(-values.shape[0] // shown.shape[0])) if values.ndim > 1 else 1
-            cols = max(1, -(-values.shape[-1] // shown.shape[1]))
-            short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
-            view.set_matrix(shown, rows, cols, title=f"{label}: {short} {' × '.join(map(str, values.shape))}")
-            view.setToolTip(f"{name}, {label} the shrink")
+    def show_message(self, note: str) -> None:
+        """A line above the charts, for what the charts cannot show (e.g. a failed step)."""
+        self.layer_label.setText(note)
+        self.layer_label.setToolTip(note)
+
+    def show_weights(self, name: str, before, after, sources, note: str = "") -> None:
+        """``before``/``after``: the weight with its units as rows; ``sources``: the old row of each new one."""
+        from .alignment import aligned_pair
+
+        short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
+        if before is None:
+            self.weights.set_weights(None, None, (f"before: {short}", f"after: {short}"), note=note or "nothing to show")
+            return
+        shown_before, shown_after, row_step, col_step = aligned_pair(before, after, sources)
+        shape = lambda m: " × ".join(map(str, m.shape))  # noqa: E731
+        self.weights.set_weights(shown_before, shown_after, (f"before: {short} {shape(before)}", f"after: {shape(after)}"),
+                                 row_step, col_step, note)
+        self.weights.setToolTip(f"{name}: rows are its units (head · dim); each new row sits beside the old row it "
+                                "comes from, on one colour scale")
+
+    def apply_theme(self, palette=None) -> None:
+        for view in (*self.matrices.values(), self.weights, self.importance, self.histogram):
+            view.apply_theme(palette)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
+    QSpinBox, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.inspection import human_bytes, human_count
@@ -16,6 +16,12 @@ from .spinbox import ChoiceSpinBox
 ERROR_STYLE = "color: #c62828;"
 GOOD_BADGE = "background: #2e7d32; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
 BAD_BADGE = "background: #c62828; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
+AMBER_BADGE = "background: #ef8f00; color: black; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
+
+
+def method_text(name: str) -> str:
+    """A method's sentence for a label: `code` marks become plain words."""
+    return METHODS.get(name, "").replace("`", "")
 
 
 def _error_label() -> QLabel:
@@ -24,6 +30,37 @@ def _error_label() -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
+
+
+class ReservedLabel(QLabel):
+    """A word-wrapped label as tall as the tallest of the texts it can show, so switching from
+    one to another never moves what is below it."""
+
+    def __init__(self, texts: list[str], parent=None):
+        super().__init__(parent)
+        self.texts = texts
+        self.setWordWrap(True)
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        margins = self.contentsMargins()
+        inner = max(1, width - margins.left() - margins.right() - 2 * max(self.margin(), 0))
+        metrics = self.fontMetrics()
+        tallest = max(metrics.boundingRect(QRect(0, 0, inner, 1_000_000), Qt.TextFlag.TextWordWrap, t).height()
+                      for t in self.texts + [self.text()])
+        return tallest + margins.top() + margins.bottom() + 2 * max(self.margin(), 0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()  # the height it needs depends on the width it got
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
 
 
 class TargetsPanel(QWidget):
@@ -42,12 +79,12 @@ class TargetsPanel(QWidget):
         self.method = QComboBox()
         for i, (name, sentence) in enumerate(METHODS.items()):
             self.method.addItem(name)
-            self.method.setItemData(i, sentence, Qt.ItemDataRole.ToolTipRole)
+            self.method.setItemData(i, sentence.replace("`", ""), Qt.ItemDataRole.ToolTipRole)
         self.method.setCurrentText(DEFAULT_METHOD)
         self.method.setToolTip("How new heads and dims are made from old ones")
-        self.method_help = QLabel(METHODS[DEFAULT_METHOD])
-        self.method_help.setWordWrap(True)
-        self.method_help.setStyleSheet("color: #555;")
+        self.method_help = ReservedLabel([method_text(name) for name in METHODS])
+        self.method_help.setText(method_text(DEFAULT_METHOD))
+        self.method_help.setStyleSheet("color: palette(placeholder-text);")  # greyed, in light and dark palettes
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed for the random and article methods: the same seed gives the same bytes")
@@ -88,6 +125,7 @@ class TargetsPanel(QWidget):
         summary_box.setLayout(summary)
 
         self.export_button = QPushButton("Export…")
+        self.export_button.setDefault(False)
         self.export_button.setToolTip("Write the smaller checkpoint into a new folder (Ctrl+E)")
         self.export_button.clicked.connect(self.export_requested)
         self.progress = QProgressBar()
@@ -97,6 +135,7 @@ class TargetsPanel(QWidget):
         self.cancel_button.setToolTip("Stop the export; nothing is left behind")
         self.cancel_button.clicked.connect(self.cancel_requested)
         progress_row = QHBoxLayout()
+        progress_row.setContentsMargins(0, 0, 0, 0)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.cancel_button)
         self.progress_box = QWidget()
@@ -104,23 +143,44 @@ class TargetsPanel(QWidget):
         box_layout.setContentsMargins(0, 0, 0, 0)
         box_layout.addLayout(progress_row)
         box_layout.addWidget(self.progress_label)
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Export and its progress live outside the scrolling part of the panel, one above the
+        # other with the progress's space always kept, so an export never changes the layout
+        # and neither a scroll bar nor a small window can hide Export, Cancel or the time left.
+        self.export_box = QWidget()
+        export_layout = QVBoxLayout(self.export_box)
+        export_layout.setContentsMargins(9, 4, 9, 6)
+        export_layout.addWidget(self.export_button)
+        export_layout.addWidget(self.progress_box)
+        keep = self.progress_box.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.progress_box.setSizePolicy(keep)
         self.progress_box.hide()
 
         layout = QVBoxLayout(self)
         layout.addWidget(targets_box)
         layout.addWidget(summary_box)
-        layout.addWidget(self.export_button)
-        layout.addWidget(self.progress_box)
         layout.addStretch(1)
 
         for spin in (self.heads, self.kv_heads, self.head_dim, self.seed):
             spin.valueChanged.connect(self.changed)
         self.method.currentTextChanged.connect(self._method_changed)
-        self.layers.editingFinished.connect(self.changed)
+        # Layers are checked as they are typed (after a short pause), so a corrected entry
+        # clears its error at once; Return or leaving the box checks immediately.
+        self._layers_timer = QTimer(self)
+        self._layers_timer.setSingleShot(True)
+        self._layers_timer.setInterval(250)
+        self._layers_timer.timeout.connect(self.changed)
+        self.layers.textEdited.connect(self._layers_timer.start)
+        self.layers.editingFinished.connect(self._layers_done)
         self.setEnabled(False)
 
+    def _layers_done(self) -> None:
+        self._layers_timer.stop()
+        self.changed.emit()
+
     def _method_changed(self, name: str) -> None:
-        self.method_help.setText(METHODS.get(name, ""))
+        self.method_help.setText(method_text(name))
         self.changed.emit()
 
     # ------------------------------------------------------------------ values
@@ -141,7 +201,7 @@ class TargetsPanel(QWidget):
         for w in widgets:
             w.blockSignals(True)
         self.method.setCurrentText(method)
-        self.method_help.setText(METHODS.get(method, ""))
+        self.method_help.setText(method_text(method))
         self.seed.setValue(seed)
         self.layers.setText(layers)
         for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim)):
@@ -170,7 +230,7 @@ class TargetsPanel(QWidget):
             label.setText("")
 
     def show_summary(self, source: str, before: tuple[int, int], after: tuple[int, int] | None,
-                     loadable: tuple[bool, str] | None, warnings: list[str]) -> None:
+                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False) -> None:
         self.source_label.setText(source)
         if after is None:
             self.params_label.setText(f"Parameters: {human_count(before[0])}")
@@ -186,8 +246,12 @@ class TargetsPanel(QWidget):
             self.badge.setStyleSheet("")
         else:
             ok, reason = loadable
-            self.badge.setText("✔ loads in transformers" if ok else f"✘ {reason}")
-            self.badge.setStyleSheet(GOOD_BADGE if ok else BAD_BADGE)
+            if ok and needs_retraining:
+                self.badge.setText("⚠ loads in transformers, but the model needs retraining")
+                self.badge.setStyleSheet(AMBER_BADGE)
+            else:
+                self.badge.setText("✔ loads in transformers" if ok else f"✘ {reason}")
+                self.badge.setStyleSheet(GOOD_BADGE if ok else BAD_BADGE)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings_label.setVisible(bool(warnings))
 

@@ -48,6 +48,12 @@ class Worker(QObject):
             self.failed.emit(f"internal error: {type(e).__name__}: {e}")
         else:
             self.finished.emit(result)
+        finally:
+            # End the thread from the thread itself. Connecting the result signals to
+            # thread.quit would queue the quit to the GUI thread, so a GUI thread blocked in
+            # wait() (closing the window) would wait for a quit that can never run.
+            if self.thread is not None:
+                self.thread.quit()  # QThread.quit is thread-safe
 
     def start(self) -> Worker:
         """Run on a new thread that ends when the work does.
@@ -60,15 +66,14 @@ class Worker(QObject):
         self.thread = thread
         self.moveToThread(thread)
         thread.started.connect(self.run)
-        for signal in (self.finished, self.failed, self.cancelled):
-            signal.connect(thread.quit)
         _RUNNING.add(self)
         thread.finished.connect(lambda: _RUNNING.discard(self))
         thread.start()
         return self
 
-    def wait(self, msecs: int = 30000) -> bool:
-        """Block until the thread has finished (used when the window closes)."""
+    def wait(self, msecs: int = 5000) -> bool:
+        """Block until the thread has finished (used when the window closes); the work polls
+        its cancel flag between tensors or layers, so after cancel() this is short."""
         return self.thread.wait(msecs) if self.thread is not None else True
 
 

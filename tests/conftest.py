@@ -10,7 +10,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+# Replaced exports go to the trash (send2trash reads XDG_DATA_HOME when it is imported): give
+# the tests a trash of their own, never the user's.
+_DATA_HOME = tempfile.mkdtemp(prefix="headmix-test-data-")
+os.environ["XDG_DATA_HOME"] = _DATA_HOME
+atexit.register(shutil.rmtree, _DATA_HOME, True)
 
 import pytest  # noqa: E402
 
@@ -36,6 +45,35 @@ def model_dir(tmp_path_factory):
     return get
 
 
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, settings):
+    """The main window, shown offscreen, with its own settings file and presets folder."""
+    from headmix.gui.app import make_app
+    from headmix.gui.main_window import MainWindow
+
+    monkeypatch.setenv("HEADMIX_PRESETS_DIR", str(tmp_path / "presets"))
+    make_app()
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def open_demo(qtbot, window, path=DEMO):
+    """Open a checkpoint in the window and wait until its importance scores are in."""
+    with qtbot.waitSignal(window.importance_ready, timeout=20000):
+        with qtbot.waitSignal(window.checkpoint_opened):
+            assert window.open_path(path)
+
+
 _interop = {"ran": 0, "skipped": 0}
 
 
@@ -55,9 +93,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 # Property tests: a quick profile for CI (the whole fuzz module stays well under two minutes)
 # and a deep one for local runs: HEADMIX_FUZZ=deep python -m pytest tests/test_fuzz.py
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 _fuzz_common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], derandomize=False)
-settings.register_profile("ci", max_examples=60, **_fuzz_common)
-settings.register_profile("deep", max_examples=3000, **_fuzz_common)
-settings.load_profile(os.environ.get("HEADMIX_FUZZ", "ci"))
+hypothesis_settings.register_profile("ci", max_examples=60, **_fuzz_common)
+hypothesis_settings.register_profile("deep", max_examples=3000, **_fuzz_common)
+hypothesis_settings.load_profile(os.environ.get("HEADMIX_FUZZ", "ci"))

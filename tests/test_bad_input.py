@@ -76,6 +76,15 @@ CASES = {
         lambda t: with_header(t / "z.safetensors", {"a": {"dtype": "F32", "shape": [5], "data_offsets": [0, 16]}}),
         "needs 20 bytes, but its data offsets span 16",
     ),
+    "a text file named .safetensors": (
+        lambda t: put(t / "notes.safetensors", b"These are my notes, not weights.\n" * 3),
+        "not a safetensors file: it does not begin with an 8-byte header length followed by a JSON header "
+        "(it begins with the text 'These ar')",
+    ),
+    "an HTML page saved as .safetensors": (
+        lambda t: put(t / "model.safetensors", b"<!DOCTYPE html><html><body>404</body></html>"),
+        "not a safetensors file",
+    ),
     "pickle .bin": (lambda t: put(t / "pytorch_model.bin", b"\x80\x02}q\x00."), "headmix never unpickles"),
     "folder with only a .pt": (
         lambda t: put(t / "pt" / "model.pt", b"\x80\x02.").parent,

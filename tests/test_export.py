@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,17 +142,81 @@ def test_refuses_to_overwrite_and_to_write_into_the_source(tmp_path, capsys):
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     code, _, err = cli(capsys, "shrink", src, "-o", out, "--heads", "4")
-    assert code == 2 and "not empty" in err and "--force" in err
+    assert code == 2 and "not empty" in err and "keep.txt" in err
     assert (out / "keep.txt").read_text() == "mine"
     for bad in (src, src / "inside", tmp_path):
         code, _, err = cli(capsys, "shrink", src, "-o", bad, "--heads", "4", "--force")
         assert code == 2 and ("inside the source" in err or "contains the source" in err), err
     assert digest(src) == before
     code, _, err = cli(capsys, "shrink", src, "-o", out, "--heads", "4", "--force")
-    assert code == 0, err
-    assert not (out / "keep.txt").exists() and (out / "model.safetensors").exists()
+    assert code == 2 and "keep.txt" in err  # --force never replaces what headmix did not write
+    assert (out / "keep.txt").read_text() == "mine"
     assert digest(src) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_force_replaces_only_an_earlier_export_and_it_goes_to_the_trash(tmp_path, capsys):
+    from conftest import DEMO
+
+    out = tmp_path / "small"
+    code, _, err = cli(capsys, "shrink", DEMO, "-o", out, "--heads", "4")
+    assert code == 0, err
+    (out / "my notes.txt").write_text("written after the export")
+    code, _, err = cli(capsys, "shrink", DEMO, "-o", out, "--heads", "2")
+    assert code == 2 and "earlier headmix export" in err and "--force" in err
+    code, _, err = cli(capsys, "shrink", DEMO, "-o", out, "--heads", "2", "--force")
+    assert code == 0, err
+    assert json.loads((out / "headmix.json").read_text())["targets"]["num_heads"] == 2
+    assert not (out / "my notes.txt").exists()
+    trash = Path(os.environ["XDG_DATA_HOME"]) / "Trash" / "files"
+    trashed = [p for p in trash.iterdir() if p.name.startswith("small")]
+    assert any((p / "my notes.txt").read_text() == "written after the export" for p in trashed)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_folder_that_is_not_an_export_is_refused_with_what_it_holds(tmp_path, capsys):
+    """The reported loss: Enter, Enter replaced a folder holding other-model/ and notes.txt."""
+    from conftest import DEMO
+
+    from headmix.core.export import inspect_output
+
+    out = tmp_path / "models"
+    (out / "other-model").mkdir(parents=True)
+    (out / "other-model" / "model.safetensors").write_bytes(b"precious")
+    (out / "notes.txt").write_text("precious")
+    plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
+    for force in (False, True):
+        with pytest.raises(OutputRefused, match=r"not an earlier headmix export \(it holds notes.txt, other-model/\)"):
+            export(plan, out, force=force)
+    with pytest.raises(OutputRefused, match="other-model/"):
+        inspect_output(plan, out)
+    assert (out / "notes.txt").read_text() == "precious"
+    assert (out / "other-model" / "model.safetensors").read_bytes() == b"precious"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert inspect_output(plan, empty) == (empty.resolve(), [])
+    assert export(plan, empty) == empty.resolve() and (empty / "headmix.json").exists()
+    assert inspect_output(plan, empty)[1] == sorted(p.name for p in empty.iterdir())
+
+
+def test_a_stale_partial_folder_of_a_dead_export_is_removed_by_the_next_export(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import DEMO
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".small.headmix-partial-{dead.pid}"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "model.safetensors").write_bytes(b"\0" * 1000)
+    alive = tmp_path / ".other.headmix-partial-1"  # pid 1 exists: its export may still be running
+    alive.mkdir()
+    lookalike = tmp_path / ".notes.headmix-partial-x"
+    lookalike.mkdir()
+    export(Plan.build(open_checkpoint(DEMO), Request(heads=4)), tmp_path / "another")
+    assert not stale.exists()
+    assert alive.exists() and lookalike.exists()
 
 
 def test_loader_files_are_copied_and_weights_are_not(tmp_path):
@@ -201,7 +267,7 @@ def test_force_never_replaces_home_root_or_current_folder(tmp_path, monkeypatch)
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "notes.txt").write_text("precious")
     for out in (work / "sub", work, tmp_path / "home"):
-        with pytest.raises(OutputRefused, match="refusing to replace"):
+        with pytest.raises(OutputRefused, match="refusing to write into"):
             export(plan, out, force=True)
     assert (tmp_path / "home" / "notes.txt").read_text() == "precious"
 

@@ -4,36 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from conftest import DEMO
+from conftest import DEMO, open_demo
 from headmix.core.checkpoint import open_checkpoint
-from headmix.gui.app import make_app
 from headmix.gui.main_window import MainWindow
 from headmix.gui.tree_model import CheckpointTreeModel
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, settings):
-    monkeypatch.setenv("HEADMIX_PRESETS_DIR", str(tmp_path / "presets"))
-    make_app()
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.close()
-
-
-def open_demo(qtbot, window, path=DEMO):
-    with qtbot.waitSignal(window.importance_ready, timeout=20000):
-        with qtbot.waitSignal(window.checkpoint_opened):
-            assert window.open_path(path)
 
 
 def nodes(window, kind):
@@ -103,7 +80,9 @@ def test_targets_update_summary_and_heatmaps(qtbot, window):
     assert window.panel.heads.value() in window.panel.heads.choices()
     # the weight before/after toggle
     window.preview.toggle.setChecked(True)
-    assert window.preview.before.matrix.shape == (256, 128) and window.preview.after.matrix.shape[0] < 256
+    before, after = window.preview.weights.matrices
+    assert before.shape == (256, 128) and after.shape == (256, 128)  # rows aligned: blank rows between kept ones
+    assert 0 < np.isfinite(after[:, 0]).sum() < 256
     # selecting another layer in the tree selects it for the heatmaps
     layer2 = next(n for n in nodes(window, "layer") if n.layer == 2)
     window.select_layer(layer2.layer)
@@ -183,7 +162,11 @@ def test_presets_round_trip(qtbot, window, tmp_path):
     builtin = next(a for a in window.presets_menu.actions() if a.text() == "Halve query heads")
     builtin.trigger()
     assert window.panel.values()["heads"] == 4 and window.panel.values()["method"] == "mean"
-    window.delete_preset(path.stem)
+    question = window.delete_preset(path.stem)
+    qtbot.keyClick(question, Qt.Key.Key_Return)  # the default answer keeps it
+    assert path.exists()
+    question = window.delete_preset(path.stem)
+    next(b for b in question.buttons() if b.text() == "Delete").click()
     assert not path.exists()
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": 1, "sparkle": true}')
