@@ -43,6 +43,8 @@ CHUNK_TOKENS = 2048
 SCORE_BYTES = 64 << 20
 #: bytes of output-head rows converted to float32 at once (and of one block of logits)
 HEAD_BLOCK_BYTES = 64 << 20
+#: causal query rows per block: keys past a block's last row are never computed
+QUERY_BLOCK = 128
 
 
 class ForwardUnavailable(HeadmixError):
@@ -76,7 +78,10 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
 
 
 def _silu(x: np.ndarray) -> np.ndarray:
-    return x / (np.float32(1.0) + np.exp(-x))
+    t = np.negative(x)
+    np.exp(t, out=t)
+    t += np.float32(1.0)
+    return np.divide(x, t, out=t)
 
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -365,6 +370,13 @@ def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rotary_dim: int) ->
     x[..., :half] = new_first
 
 
+def _exp_normalised(scores: np.ndarray) -> np.ndarray:
+    """``exp(s - max)`` in place over the last axis of ``scores``; returns the row sums (keepdims)."""
+    scores -= scores.max(axis=-1, keepdims=True)
+    np.exp(scores, out=scores)
+    return scores.sum(axis=-1, keepdims=True)
+
+
 def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """One layer's attention output (after the output projection and its bias) for ``x (b, T, hidden)``.
 
@@ -399,9 +411,11 @@ def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> n
     if spec.softcap is None:
         q *= np.float32(spec.scale)  # folded into the queries: one multiply per query, not per score
     q = q.reshape(b, nkv, g, T, d)
-    kt = k.transpose(0, 1, 3, 2)  # (b, nkv, d, T)
+    kt = np.ascontiguousarray(k.transpose(0, 1, 3, 2))  # (b, nkv, d, T): plain BLAS operands
     out = np.empty((b, nkv, g, T, d), dtype=np.float32)
     rows = max(1, min(T, SCORE_BYTES // max(1, 4 * b * nq * T)))
+    if spec.causal:
+        rows = min(rows, QUERY_BLOCK)  # smaller blocks skip more of the masked upper triangle
     positions = np.arange(T)
     for start in range(0, T, rows):
         stop = min(T, start + rows)
@@ -410,27 +424,26 @@ def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> n
             k_hi = stop
             if spec.window is not None:
                 k_lo = max(0, start - spec.window + 1)
-        qb = q[:, :, :, start:stop].reshape(b, nkv, g * (stop - start), d)
-        scores = (qb @ kt[..., k_lo:k_hi]).reshape(b, nkv, g, stop - start, k_hi - k_lo)
+        n = stop - start
+        qb = q[:, :, :, start:stop].reshape(b, nkv, g * n, d)
+        scores = (qb @ kt[..., k_lo:k_hi]).reshape(b, nkv, g, n, k_hi - k_lo)
         if spec.softcap is not None:
             scores *= np.float32(spec.scale / spec.softcap)
             np.tanh(scores, out=scores)
             scores *= np.float32(spec.softcap)
         if spec.causal:
-            qpos = positions[start:stop, None]
-            kpos = positions[None, k_lo:k_hi]
-            blocked = kpos > qpos
+            blocked = positions[None, k_lo:k_hi] > positions[start:stop, None]
             if spec.window is not None:
-                blocked |= kpos <= qpos - spec.window
-            if blocked.any():
-                scores += np.where(blocked, np.float32(-np.inf), np.float32(0.0))
-        scores -= scores.max(axis=-1, keepdims=True)
-        np.exp(scores, out=scores)
-        total = scores.sum(axis=-1, keepdims=True)
+                blocked |= positions[None, k_lo:k_hi] <= positions[start:stop, None] - spec.window
+            columns = np.flatnonzero(blocked.any(axis=0))
+            if columns.size:  # add the mask only where it blocks something
+                lo, hi = int(columns[0]), int(columns[-1]) + 1
+                scores[..., lo:hi] += np.where(blocked[:, lo:hi], np.float32(-np.inf), np.float32(0.0))
+        total = _exp_normalised(scores.reshape(b * nkv, g * n, k_hi - k_lo))
         # normalise after the product: (rows, d) divisions instead of (rows, keys)
-        values = scores.reshape(b, nkv, g * (stop - start), k_hi - k_lo) @ v[:, :, k_lo:k_hi]
-        values /= total.reshape(b, nkv, g * (stop - start), 1)
-        out[:, :, :, start:stop] = values.reshape(b, nkv, g, stop - start, d)
+        values = scores.reshape(b, nkv, g * n, k_hi - k_lo) @ v[:, :, k_lo:k_hi]
+        values /= total.reshape(b, nkv, g * n, 1)
+        out[:, :, :, start:stop] = values.reshape(b, nkv, g, n, d)
     heads = out.reshape(b, nq, T, d).transpose(0, 2, 1, 3).reshape(b * T, nq * d)
     result = heads @ w["o"].reshape(nq * d, hidden)
     if "o_bias" in w:
@@ -450,6 +463,11 @@ def attention_input(spec: ModelSpec, other: dict[str, np.ndarray], h: np.ndarray
 
 
 def mlp(spec: ModelSpec, other: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-x) overflowing to inf gives silu/sigmoid their exact limit 0
+        return _mlp(spec, other, x)
+
+
+def _mlp(spec: ModelSpec, other: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     family, act = spec.family, ACTIVATIONS[spec.activation]
     layout = family.layout
     if family.mlp is Mlp.GATED:
