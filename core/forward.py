@@ -45,6 +45,8 @@ SCORE_BYTES = 64 << 20
 HEAD_BLOCK_BYTES = 64 << 20
 #: causal query rows per block: keys past a block's last row are never computed
 QUERY_BLOCK = 128
+#: scores up to this go into exp directly (float32 exp overflows past 88.7)
+EXP_SAFE = 80.0
 
 
 class ForwardUnavailable(HeadmixError):
@@ -370,13 +372,6 @@ def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rotary_dim: int) ->
     x[..., :half] = new_first
 
 
-def _exp_normalised(scores: np.ndarray) -> np.ndarray:
-    """``exp(s - max)`` in place over the last axis of ``scores``; returns the row sums (keepdims)."""
-    scores -= scores.max(axis=-1, keepdims=True)
-    np.exp(scores, out=scores)
-    return scores.sum(axis=-1, keepdims=True)
-
-
 def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     """One layer's attention output (after the output projection and its bias) for ``x (b, T, hidden)``.
 
@@ -412,38 +407,48 @@ def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> n
         q *= np.float32(spec.scale)  # folded into the queries: one multiply per query, not per score
     q = q.reshape(b, nkv, g, T, d)
     kt = np.ascontiguousarray(k.transpose(0, 1, 3, 2))  # (b, nkv, d, T): plain BLAS operands
+    # |q·k| <= |q| max|k|: where that bound keeps every score under EXP_SAFE, exp needs no
+    # max subtracted first (two passes saved, and no subnormal exp(s - max) either)
+    bound = np.sqrt(np.einsum("bhgtd,bhgtd->bhgt", q, q)) * np.sqrt(np.einsum("bhdt,bhdt->bht", kt, kt).max(axis=-1))[..., None, None]
+    if spec.softcap is not None:
+        bound = np.minimum(bound * np.float32(spec.scale), np.float32(spec.softcap))
     out = np.empty((b, nkv, g, T, d), dtype=np.float32)
-    rows = max(1, min(T, SCORE_BYTES // max(1, 4 * b * nq * T)))
+    rows = max(1, min(T, SCORE_BYTES // max(1, 4 * nq * T)))
     if spec.causal:
         rows = min(rows, QUERY_BLOCK)  # smaller blocks skip more of the masked upper triangle
     positions = np.arange(T)
-    for start in range(0, T, rows):
-        stop = min(T, start + rows)
-        k_lo, k_hi = 0, T
-        if spec.causal:
-            k_hi = stop
-            if spec.window is not None:
-                k_lo = max(0, start - spec.window + 1)
-        n = stop - start
-        qb = q[:, :, :, start:stop].reshape(b, nkv, g * n, d)
-        scores = (qb @ kt[..., k_lo:k_hi]).reshape(b, nkv, g, n, k_hi - k_lo)
-        if spec.softcap is not None:
-            scores *= np.float32(spec.scale / spec.softcap)
-            np.tanh(scores, out=scores)
-            scores *= np.float32(spec.softcap)
-        if spec.causal:
-            blocked = positions[None, k_lo:k_hi] > positions[start:stop, None]
-            if spec.window is not None:
-                blocked |= positions[None, k_lo:k_hi] <= positions[start:stop, None] - spec.window
-            columns = np.flatnonzero(blocked.any(axis=0))
-            if columns.size:  # add the mask only where it blocks something
-                lo, hi = int(columns[0]), int(columns[-1]) + 1
-                scores[..., lo:hi] += np.where(blocked[:, lo:hi], np.float32(-np.inf), np.float32(0.0))
-        total = _exp_normalised(scores.reshape(b * nkv, g * n, k_hi - k_lo))
-        # normalise after the product: (rows, d) divisions instead of (rows, keys)
-        values = scores.reshape(b, nkv, g * n, k_hi - k_lo) @ v[:, :, k_lo:k_hi]
-        values /= total.reshape(b, nkv, g * n, 1)
-        out[:, :, :, start:stop] = values.reshape(b, nkv, g, n, d)
+    for window in range(b):  # one window at a time keeps its scores in cache through softmax and product
+        for start in range(0, T, rows):
+            stop = min(T, start + rows)
+            k_lo, k_hi = 0, T
+            if spec.causal:
+                k_hi = stop
+                if spec.window is not None:
+                    k_lo = max(0, start - spec.window + 1)
+            n, keys = stop - start, k_hi - k_lo
+            qb = q[window, :, :, start:stop].reshape(nkv, g * n, d)
+            scores = qb @ kt[window, :, :, k_lo:k_hi]  # (nkv, g·n, keys)
+            if spec.softcap is not None:
+                scores *= np.float32(spec.scale / spec.softcap)
+                np.tanh(scores, out=scores)
+                scores *= np.float32(spec.softcap)
+            if spec.causal:
+                blocked = positions[None, k_lo:k_hi] > positions[start:stop, None]
+                if spec.window is not None:
+                    blocked |= positions[None, k_lo:k_hi] <= positions[start:stop, None] - spec.window
+                columns = np.flatnonzero(blocked.any(axis=0))
+                if columns.size:  # add the mask only where it blocks something
+                    lo, hi = int(columns[0]), int(columns[-1]) + 1
+                    view = scores.reshape(nkv, g, n, keys)[..., lo:hi]
+                    view += np.where(blocked[:, lo:hi], np.float32(-np.inf), np.float32(0.0))
+            if float(bound[window, :, :, start:stop].max()) > EXP_SAFE:
+                scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            total = scores.sum(axis=-1, keepdims=True)
+            # normalise after the product: (rows, d) divisions instead of (rows, keys)
+            values = scores @ v[window, :, k_lo:k_hi]
+            values /= total
+            out[window, :, :, start:stop] = values.reshape(nkv, g, n, d)
     heads = out.reshape(b, nq, T, d).transpose(0, 2, 1, 3).reshape(b * T, nq * d)
     result = heads @ w["o"].reshape(nq * d, hidden)
     if "o_bias" in w:

@@ -249,3 +249,25 @@ def test_refusals_name_the_problem(tmp_path, model_dir):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(HeadmixError, match="'hidden_act' is 'swiglu_of_the_future'"):
         forward.run(open_checkpoint(folder), np.zeros((1, 4), dtype=np.int64))
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma2"])
+def test_large_attention_scores_take_the_max_subtracting_softmax(tmp_path, family):
+    """Queries scaled up 40x push the score bound |q|·max|k| past EXP_SAFE: Llama must take the stable
+    (max-subtracting) softmax; Gemma 2's soft cap (50) bounds its scores, so it may skip it."""
+    model = hf_models.build(family)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.q_proj.weight *= 40
+    hf_models.save(model, tmp_path)
+    checkpoint = open_checkpoint(tmp_path)
+    arch, spec = forward.prepare(checkpoint)
+    from headmix.core.pipeline import read_layer
+
+    weights = read_layer(checkpoint, arch.layers[0])
+    x = forward.attention_input(spec, weights.other, forward.embed(checkpoint, arch, spec, hf_models.tokens(length=20).numpy()))
+    q = np.einsum("bth,ndh->bntd", x, weights.attention["q"])
+    k = np.einsum("bth,ndh->bntd", x, weights.attention["k"])
+    bound = np.linalg.norm(q, axis=-1).max() * np.linalg.norm(k, axis=-1).max() * forward.attention_spec(arch, arch.layers[0]).scale
+    assert bound > 2 * forward.EXP_SAFE
+    compare(tmp_path, model, tol=1e-4)
