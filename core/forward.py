@@ -25,7 +25,9 @@ that :mod:`quality` can walk an original and a shrunk model side by side in one 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +45,8 @@ CHUNK_TOKENS = 2048
 SCORE_BYTES = 64 << 20
 #: bytes of output-head rows converted to float32 at once (and of one block of logits)
 HEAD_BLOCK_BYTES = 64 << 20
+#: threads that run independent windows (and output-head token rows) side by side
+WORKERS = max(1, min(8, os.cpu_count() or 1))
 #: causal query rows per block: keys past a block's last row are never computed
 QUERY_BLOCK = 128
 #: scores up to this go into exp directly (float32 exp overflows past 88.7)
@@ -509,12 +513,47 @@ def window_chunks(windows: int, length: int, chunk_tokens: int = CHUNK_TOKENS) -
         yield slice(start, min(windows, start + step))
 
 
+def parallel_chunks(windows: int, length: int) -> list[slice]:
+    """Window slices for :func:`each`: about :data:`CHUNK_TOKENS` tokens in flight in all, in at
+    least :data:`WORKERS` pieces when there are that many windows."""
+    total = windows * length
+    per_piece = min(CHUNK_TOKENS // WORKERS, -(-total // WORKERS)) if WORKERS > 1 else CHUNK_TOKENS
+    return list(window_chunks(windows, length, max(1, per_piece)))
+
+
+_pool: ThreadPoolExecutor | None = None
+_blas = None
+
+
+def each(parts: list, work: Callable) -> list:
+    """``[work(part) for part in parts]``, the parts on :data:`WORKERS` threads when there are several.
+
+    numpy's element-wise loops use one core, and OpenBLAS threads that wait for work spin; so
+    rather than many small multi-threaded BLAS calls followed by single-threaded softmax,
+    norms and activations, independent windows run on their own threads with BLAS held to one
+    thread each, which keeps every core busy on everything (numpy releases the GIL in both).
+    """
+    global _pool, _blas
+    if WORKERS < 2 or len(parts) < 2:
+        return [work(part) for part in parts]
+    if _pool is None:
+        from threadpoolctl import ThreadpoolController
+
+        _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="headmix-forward")
+        _blas = ThreadpoolController()
+    with _blas.limit(limits=1, user_api="blas"):
+        return list(_pool.map(work, parts))
+
+
 def run_layer(spec: ModelSpec, aspec: AttentionSpec, attention_weights: dict[str, np.ndarray],
               other: dict[str, np.ndarray], h: np.ndarray) -> None:
     """Replace ``h (windows, T, hidden)`` by the layer's output, a chunk of windows at a time."""
-    for part in window_chunks(h.shape[0], h.shape[1]):
+
+    def one(part: slice) -> None:
         x = h[part]
         h[part] = finish_layer(spec, other, x, attention(aspec, attention_weights, attention_input(spec, other, x)))
+
+    each(parallel_chunks(h.shape[0], h.shape[1]), one)
 
 
 # --------------------------------------------------------------------------- outside the layers
@@ -614,28 +653,34 @@ class OutputHead:
 
     def nll(self, streams: list[np.ndarray], targets: np.ndarray) -> list[np.ndarray]:
         """Negative log-likelihood of ``targets`` (int, shape ``(n,)``) under each stream's ``(n, hidden)``
-        hidden states, float64 ``(n,)`` each, by an online log-sum-exp over the vocabulary blocks."""
+        hidden states, float64 ``(n,)`` each, by an online log-sum-exp over the vocabulary blocks
+        (each block converted once; its tokens split over :func:`each`'s threads)."""
         n = targets.shape[0]
         maxima = [np.full(n, -np.inf) for _ in streams]
         sums = [np.zeros(n) for _ in streams]
         picked = [np.zeros(n) for _ in streams]
+        step = max(1, -(-n // WORKERS))
+        pieces = [slice(a, min(n, a + step)) for a in range(0, n, step)]
+        cap = self.spec.final_softcap
         for start, stop, rows in self.blocks(n):
-            inside = (targets >= start) & (targets < stop)
-            where = np.flatnonzero(inside)
-            for s, x in enumerate(streams):
-                logits = self._logits(x, rows)
-                block_max = logits.max(axis=1).astype(np.float64)
-                new_max = np.maximum(maxima[s], block_max)
-                logits -= new_max.astype(np.float32)[:, None]
-                np.exp(logits, out=logits)
-                sums[s] = sums[s] * np.exp(maxima[s] - new_max) + logits.sum(axis=1, dtype=np.float64)
-                maxima[s] = new_max
-                if where.size:
-                    # the target's logit, recomputed exactly (the block above was overwritten)
-                    picked[s][where] = np.einsum("ij,ij->i", x[where], rows[targets[where] - start], dtype=np.float64)
-                    if self.spec.final_softcap is not None:
-                        cap = self.spec.final_softcap
-                        picked[s][where] = cap * np.tanh(picked[s][where] / cap)
+
+            def update(piece: slice) -> None:
+                t = targets[piece]
+                where = np.flatnonzero((t >= start) & (t < stop))
+                for s, x in enumerate(streams):
+                    xs = x[piece]
+                    logits = self._logits(xs, rows)
+                    new_max = np.maximum(maxima[s][piece], logits.max(axis=1))
+                    logits -= new_max.astype(np.float32)[:, None]
+                    np.exp(logits, out=logits)
+                    sums[s][piece] = sums[s][piece] * np.exp(maxima[s][piece] - new_max) + logits.sum(axis=1, dtype=np.float64)
+                    maxima[s][piece] = new_max
+                    if where.size:
+                        # the target's logit, recomputed (the block above was overwritten)
+                        value = np.einsum("ij,ij->i", xs[where], rows[t[where] - start], dtype=np.float64)
+                        picked[s][piece][where] = value if cap is None else cap * np.tanh(value / cap)
+
+            each(pieces, update)
         return [maxima[s] + np.log(sums[s]) - picked[s] for s in range(len(streams))]
 
 

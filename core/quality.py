@@ -48,8 +48,8 @@ import numpy as np
 from . import __version__
 from .checkpoint import Checkpoint
 from .forward import (
-    OutputHead, attention, attention_input, attention_spec, check_length, embed, final_hidden, finish_layer, model_spec,
-    prepare, run_layer, window_chunks,
+    OutputHead, attention, attention_input, attention_spec, check_length, each, embed, final_hidden, finish_layer,
+    model_spec, parallel_chunks, prepare, run_layer, window_chunks,
 )  # fmt: skip
 from .layout import FUSED
 from .mixing import mix_layer
@@ -281,20 +281,23 @@ def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
             hs = h.copy()
         mixed = mix_layer(plan.layer(i), plan.mixing(i), weights.attention, _dtypes(checkpoint, plan.layer(i))) \
             if i in changed else weights.attention
-        own = shrunk.get(i, original[i])
-        diff = ref = 0.0
-        for part in window_chunks(h.shape[0], h.shape[1]):
-            other = weights.other
+        own, other = shrunk.get(i, original[i]), weights.other
+
+        def both(part: slice, i: int = i, own=own, mixed=mixed, weights=weights, other=other) -> tuple[float, float]:
             x = h[part]
             h[part] = finish_layer(spec, other, x, attention(original[i], weights.attention, attention_input(spec, other, x)))
             xs = hs[part]
             inputs = attention_input(spec, other, xs)
             out = attention(own, mixed, inputs)
+            diff = ref = 0.0
             if i in changed:
                 expected = attention(original[i], weights.attention, inputs)
-                diff += _squares(out - expected)
-                ref += _squares(expected)
+                diff, ref = _squares(out - expected), _squares(expected)
             hs[part] = finish_layer(spec, other, xs, out)
+            return diff, ref
+
+        sums = each(parallel_chunks(h.shape[0], h.shape[1]), both)
+        diff, ref = sum(d for d, _ in sums), sum(r for _, r in sums)
         errors.append(LayerError(i, i in changed, _relative(diff, ref), _relative(_difference_squares(hs, h), _squares(h))))
 
     final = final_hidden(checkpoint, arch, spec, h)
