@@ -162,7 +162,6 @@ class ModelSpec:
 
     family: Family
     hidden: int
-    vocab: int
     norm_eps: float
     activation: str
     embed_scale: float | None  # Gemma: sqrt(hidden) in float32
@@ -219,7 +218,6 @@ def model_spec(arch: Architecture) -> ModelSpec:
     return ModelSpec(
         family=family,
         hidden=arch.hidden_size,
-        vocab=0,  # filled in by the checkpoint reader (the embedding's rows)
         norm_eps=eps,
         activation=activation,
         embed_scale=float(np.float32(math.sqrt(arch.hidden_size))) if family.embed_scale_sqrt_hidden else None,

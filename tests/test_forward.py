@@ -271,3 +271,15 @@ def test_large_attention_scores_take_the_max_subtracting_softmax(tmp_path, famil
     bound = np.linalg.norm(q, axis=-1).max() * np.linalg.norm(k, axis=-1).max() * forward.attention_spec(arch, arch.layers[0]).scale
     assert bound > 2 * forward.EXP_SAFE
     compare(tmp_path, model, tol=1e-4)
+
+
+def test_gemma3_config_from_before_per_layer_type_rope(tmp_path):
+    """An older Gemma 3 config.json: rope_theta for global layers, rope_local_base_freq for local ones."""
+    hf_models.save(hf_models.build("gemma3_text"), tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    ropes = config.pop("rope_parameters")
+    config["rope_theta"] = ropes["full_attention"]["rope_theta"]
+    config["rope_local_base_freq"] = ropes["sliding_attention"]["rope_theta"]
+    assert config["rope_theta"] != config["rope_local_base_freq"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    compare(tmp_path, hf_models.load("gemma3_text", tmp_path))
