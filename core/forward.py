@@ -662,7 +662,7 @@ class OutputHead:
         cap = self.spec.final_softcap
         for start, stop, rows in self.blocks(n):
 
-            def update(piece: slice) -> None:
+            def update(piece: slice, start: int = start, stop: int = stop, rows: np.ndarray = rows) -> None:
                 t = targets[piece]
                 where = np.flatnonzero((t >= start) & (t < stop))
                 for s, x in enumerate(streams):

@@ -283,7 +283,7 @@ def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
             if i in changed else weights.attention
         own, other = shrunk.get(i, original[i]), weights.other
 
-        def both(part: slice, i: int = i, own=own, mixed=mixed, weights=weights, other=other) -> tuple[float, float]:
+        def both(part: slice, i: int = i, own=own, mixed=mixed, weights=weights, other=other, hs=hs) -> tuple[float, float]:
             x = h[part]
             h[part] = finish_layer(spec, other, x, attention(original[i], weights.attention, attention_input(spec, other, x)))
             xs = hs[part]
