@@ -167,7 +167,8 @@ def _shrink(args) -> int:
 
         # tokenise first: a missing tokenizer or a bad text fails before anything runs or is written
         sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
-        print(plan.describe(), file=sys.stderr)
+        if not args.dry_run:
+            print(plan.describe(), file=sys.stderr)
         evaluation = evaluate_plan(plan, sample, progress=_steps_bar("evaluate"))
     if args.dry_run:
         print(plan.describe())
