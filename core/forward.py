@@ -164,7 +164,10 @@ class ModelSpec:
     hidden: int
     norm_eps: float
     activation: str
-    embed_scale: float | None  # Gemma: sqrt(hidden) in float32
+    #: Gemma: sqrt(hidden). transformers rounds it to the dtype the weights are computed in, so
+    #: float32 here, as in its float32 forward of any checkpoint (a BF16 forward would use
+    #: bfloat16(sqrt(hidden)), e.g. 6.9375 for 6.928; tests/test_forward.py checks the float32 one)
+    embed_scale: float | None
     final_softcap: float | None
     head_role: str  # "lm_head" or "embed" (tied)
     max_positions: int | None
