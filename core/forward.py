@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -524,6 +525,7 @@ def parallel_chunks(windows: int, length: int) -> list[slice]:
 
 _pool: ThreadPoolExecutor | None = None
 _blas = None
+_each_lock = threading.Lock()
 
 
 def each(parts: list, work: Callable) -> list:
@@ -537,13 +539,16 @@ def each(parts: list, work: Callable) -> list:
     global _pool, _blas
     if WORKERS < 2 or len(parts) < 2:
         return [work(part) for part in parts]
-    if _pool is None:
-        from threadpoolctl import ThreadpoolController
+    # one caller at a time: the BLAS thread limit is process-wide, and two overlapping limits
+    # could restore each other's setting in the wrong order
+    with _each_lock:
+        if _pool is None:
+            from threadpoolctl import ThreadpoolController
 
-        _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="headmix-forward")
-        _blas = ThreadpoolController()
-    with _blas.limit(limits=1, user_api="blas"):
-        return list(_pool.map(work, parts))
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="headmix-forward")
+            _blas = ThreadpoolController()
+        with _blas.limit(limits=1, user_api="blas"):
+            return list(_pool.map(work, parts))
 
 
 def run_layer(spec: ModelSpec, aspec: AttentionSpec, attention_weights: dict[str, np.ndarray],

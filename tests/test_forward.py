@@ -283,3 +283,20 @@ def test_gemma3_config_from_before_per_layer_type_rope(tmp_path):
     assert config["rope_theta"] != config["rope_local_base_freq"]
     (tmp_path / "config.json").write_text(json.dumps(config))
     compare(tmp_path, hf_models.load("gemma3_text", tmp_path))
+
+
+def test_two_evaluations_at_once_agree_and_leave_blas_threads_as_they_were(model_dir):
+    """A window's worker and a CLI may run forward passes on two threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    before = [info["num_threads"] for info in threadpool_info()]
+    checkpoint = open_checkpoint(model_dir("qwen2"))
+    ids = np.random.default_rng(3).integers(0, 96, (4, 24))
+    expected = forward.logits(checkpoint, ids)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: forward.logits(checkpoint, ids), range(4)))
+    for got in results:
+        np.testing.assert_array_equal(got, expected)
+    assert [info["num_threads"] for info in threadpool_info()] == before
