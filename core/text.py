@@ -10,11 +10,13 @@ the first token of a window is never scored unless something stands before it. h
 prepends the beginning-of-sequence token to every window exactly when the tokenizer itself
 adds one to a text (``tokenizer_config.json``'s ``add_bos_token`` when it says, otherwise
 what ``tokenizer.json``'s post-processor does): Llama-style tokenizers do, so a window of W
-text tokens becomes ``[BOS] + W`` tokens and all W are scored, starting from the context the
-model saw at the start of every training document; GPT-2-style tokenizers do not, so a
-window is its W tokens and W − 1 are scored (the first has no context). Either way the
-model sees windows as it sees any text tokenised by its own tokenizer. An end-of-sequence
-token is never added: a window is cut out of running text, not the end of a document.
+positions is ``[BOS]`` and W − 1 text tokens, all of them scored, starting from the context
+the model saw at the start of every training document; GPT-2-style tokenizers do not, so a
+window is W text tokens and W − 1 are scored (the first has no context). Either way a
+window is exactly W positions (so the default 512 fits BERT's and GPT-2's learned positions)
+with W − 1 scored tokens, and the model sees it as it sees any text tokenised by its own
+tokenizer. An end-of-sequence token is never added: a window is cut out of running text, not
+the end of a document.
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ class Windows:
     """Token ids cut into evaluation windows, ``ids (windows, length)``, BOS first when used."""
 
     ids: np.ndarray
-    window: int  # text tokens per window
+    window: int  # positions per window (BOS included)
     text_tokens: int  # tokens in the whole text
     bos_id: int | None
 
@@ -167,22 +169,24 @@ class Windows:
 
     @property
     def predicted(self) -> int:
-        """Tokens whose probability is scored (each window's first text token only after a BOS)."""
+        """Tokens whose probability is scored: every position's next token, W − 1 per window."""
         return self.count * (self.ids.shape[1] - 1)
 
 
 def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | None, source: str = "the text") -> Windows:
-    """Non-overlapping windows of ``window`` tokens over the first ``max_tokens`` (whole windows only)."""
+    """Non-overlapping windows of ``window`` positions over the first ``max_tokens`` text tokens
+    (whole windows only); with a BOS, each holds it and ``window - 1`` text tokens."""
     if window < 2:
         raise TextError(f"a window of {window} tokens is too short; use at least 2")
-    usable = min(len(tokens), max_tokens) // window
+    text_per_window = window - (bos_id is not None)
+    usable = min(len(tokens), max_tokens) // text_per_window
     if usable == 0:
         limit = "" if len(tokens) <= max_tokens else f" (--max-tokens {max_tokens})"
         raise TextError(
             f"{source}: {min(len(tokens), max_tokens)} tokens{limit} is shorter than one window of {window} tokens; "
             "give a longer text or a smaller --window"
         )
-    ids = np.asarray(tokens[: usable * window], dtype=np.int64).reshape(usable, window)
+    ids = np.asarray(tokens[: usable * text_per_window], dtype=np.int64).reshape(usable, text_per_window)
     if bos_id is not None:
         ids = np.concatenate([np.full((usable, 1), bos_id, dtype=np.int64), ids], axis=1)
     return Windows(ids, window, int(len(tokens)), bos_id)

@@ -46,7 +46,8 @@ def test_eval_json_matches_the_core(folders, capsys):
     checkpoint = open_checkpoint(folders["llama"])
     expected = evaluate_model(checkpoint, prepare_text(checkpoint, read_text(folders["text"]), Settings(16, 160)))
     assert data["perplexity"]["perplexity"] == pytest.approx(expected.perplexity.perplexity, rel=1e-9)
-    assert data["text"]["windows"] == 10 and data["text"]["bos"] == "<s>" and data["text"]["scored_tokens"] == 160
+    # BOS + 15 text tokens a window: 10 windows over the first 160 tokens, 15 scored in each
+    assert data["text"]["windows"] == 10 and data["text"]["bos"] == "<s>" and data["text"]["scored_tokens"] == 150
 
 
 def test_eval_text_output(folders, capsys):
@@ -113,6 +114,10 @@ def test_shrink_eval_dry_run_writes_nothing(folders, capsys, tmp_path):
     assert code == 0, err
     assert "embedding cos" in out and "perplexity " not in out
     assert not any(tmp_path.iterdir())
+    # a window as long as BERT's 64 learned positions fits, [CLS] included
+    code, out, err = run(capsys, "shrink", folders["bert"], "--heads", 3, "--eval", "--dry-run", "--text", folders["text"],
+                         "--window", 64)
+    assert code == 0, err
 
 
 def test_shrink_eval_fails_before_writing(folders, capsys, tmp_path):

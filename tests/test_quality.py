@@ -53,7 +53,7 @@ def test_perplexity_equals_transformers(tmp_path, family, bos):
     folder, model = model_folder(tmp_path, family, add_bos=bos)
     sample = prepare_text(open_checkpoint(folder), text(), SETTINGS)
     ids = sample.windows.ids
-    assert ids.shape == (200 // 16, 16 + bos)
+    assert ids.shape == (200 // (16 - bos), 16)
     assert (ids[:, 0] == 1).all() == bos
     assert sample.info.scored_tokens == ids.shape[0] * (ids.shape[1] - 1)
     result = evaluate_model(open_checkpoint(folder), sample)
@@ -266,6 +266,11 @@ def test_text_problems_are_named(tmp_path):
         cut_windows(np.arange(10), 16, 100, None, "short.txt")
     with pytest.raises(TextError, match=r"12 tokens \(--max-tokens 12\) is shorter"):
         cut_windows(np.arange(40), 16, 12, None)
-    windows = cut_windows(np.arange(50), 16, 100, 7)
-    assert windows.ids.shape == (3, 17) and (windows.ids[:, 0] == 7).all() and windows.ids[1, 1] == 16
-    assert windows.predicted == 48
+    windows = cut_windows(np.arange(50), 16, 100, 7)  # BOS + 15 text tokens a window
+    assert windows.ids.shape == (3, 16) and (windows.ids[:, 0] == 7).all() and windows.ids[1, 1] == 15
+    assert windows.predicted == 45
+    windows = cut_windows(np.arange(50), 16, 100, None)
+    assert windows.ids.shape == (3, 16) and windows.ids[1, 0] == 16 and windows.predicted == 45
+    with pytest.raises(TextError, match="15 tokens is shorter than one window of 16"):
+        cut_windows(np.arange(15), 16, 100, None)
+    assert cut_windows(np.arange(15), 16, 100, 7).count == 1
