@@ -315,9 +315,13 @@ def rotary(arch: Architecture, rope: Rope, head_dim: int, kept_pairs: np.ndarray
 
 
 def attention_spec(arch: Architecture, layer: Layer, num_heads: int | None = None, num_kv_heads: int | None = None,
-                   head_dim: int | None = None, kept_pairs: np.ndarray | None = None) -> AttentionSpec:
-    """How one layer attends; the optional shape describes the layer after a shrink."""
-    family, config = arch.family, arch.config or {}
+                   head_dim: int | None = None, kept_pairs: np.ndarray | None = None,
+                   config: dict | None = None) -> AttentionSpec:
+    """How one layer attends; the optional shape describes the layer after a shrink, and
+    ``config`` (the config.json the export writes) the scalars it is run with (attention
+    scale, soft-caps, windows) when they differ from the source's."""
+    family = arch.family
+    config = config if config is not None else (arch.config or {})
     nq = num_heads or layer.num_heads
     nkv = num_kv_heads or layer.num_kv_heads
     d = head_dim or layer.head_dim

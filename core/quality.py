@@ -176,8 +176,11 @@ def evaluation_key(checkpoint: Checkpoint, info: TextInfo, plan: Plan | None = N
     resolved = None
     if plan is not None:
         r = plan.resolved
+        # the targets as resolved (so "1/2" and 4 agree), and every other setting of the request
+        # (method, seed, and whatever a newer Request adds) as given
+        others = {k: v for k, v in plan.request.to_json().items() if k not in ("heads", "kv_heads", "head_dim", "layers")}
         resolved = {"num_heads": r.num_heads, "num_kv_heads": r.num_kv_heads, "head_dim": r.head_dim,
-                    "layers": list(plan.layers), "method": r.method.value, "seed": r.seed}
+                    "layers": list(plan.layers), **others}
     payload = {
         "headmix": __version__,
         "source": checkpoint.header_digest(),
@@ -264,7 +267,10 @@ def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
     changed = set(plan.layers)
     kept = plan.kept_pairs  # select's model-wide pair choice reads every changed layer's scores first
     original = {layer.index: attention_spec(arch, layer) for layer in arch.layers}
-    shrunk = {i: attention_spec(arch, plan.layer(i), plan.num_heads, plan.num_kv_heads, plan.head_dim, kept)
+    # the shrunk layers run with the config the export writes (a core may, say, rewrite Gemma's
+    # query_pre_attn_scalar for the new head size and fold the difference into the queries)
+    written = plan.new_config() if changed else None
+    shrunk = {i: attention_spec(arch, plan.layer(i), plan.num_heads, plan.num_kv_heads, plan.head_dim, kept, written)
               for i in changed}
 
     h = embed(checkpoint, arch, spec, ids)
