@@ -128,29 +128,21 @@ def measure(contenders: dict[str, tuple[list[str], Path]], repeat: int) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="where to write the synthetic checkpoints (~2.5 GB and ~2.2 GB)")
+    parser.add_argument("--workdir", type=Path, help="where to write the ~2.5 GB checkpoint and its copies")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the synthetic checkpoints")
+    parser.add_argument("--keep", action="store_true", help="keep the synthetic checkpoint")
     parser.add_argument("--only", choices=["export", "forward", "memory"], help="run one part (default: all)")
     parser.add_argument("--real-model", type=Path, default=REAL_MODEL,
                         help=f"a real small model folder for the forward comparison (default: {REAL_MODEL})")
     parser.add_argument("--text", type=Path, help="text for the forward comparison (default: headmix's default text)")
     args = parser.parse_args()
+    if args.only in (None, "forward"):
+        forward_speed(args.real_model, args.text, args.repeat)
+    if args.only in (None, "memory"):
+        evaluation_memory(args.workdir, args.keep, args.repeat)
+    if args.only not in (None, "export"):
+        return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-"))
-    try:
-        if args.only in (None, "forward"):
-            forward_speed(args.real_model, args.text, args.repeat)
-        if args.only in (None, "memory"):
-            evaluation_memory(work, args.repeat)
-        if args.only in (None, "export"):
-            export_speed(work, args.repeat)
-    finally:
-        if not args.keep and not args.workdir:
-            shutil.rmtree(work, ignore_errors=True)
-
-
-def export_speed(work: Path, repeat: int) -> None:
-    args = argparse.Namespace(repeat=repeat)
     src = work / "llama-1b"
     if not (src / "model.safetensors").exists():
         print(f"writing a synthetic Llama-1B-shaped BF16 checkpoint to {src} ...", flush=True)
@@ -180,6 +172,9 @@ def export_speed(work: Path, repeat: int) -> None:
     print(f"\ntargets: identity <= 1.3 x cp (medians) -> {'met' if identity <= 1.3 else 'NOT met'} ({identity:.2f}x); "
           f"peak RSS <= 2 x largest + 300 MB = {budget / 1e6:.0f} MB -> {'met' if peak <= budget else 'NOT met'} "
           f"(max {peak / 1e6:.0f} MB)")
+    if not args.keep and not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
+
 
 
 # --------------------------------------------------------------------------- the quality check
@@ -280,10 +275,18 @@ def make_small_model(folder: Path) -> Path:
     return folder / "text.txt"
 
 
-def evaluation_memory(work: Path, repeat: int) -> None:
+def evaluation_memory(workdir: Path | None, keep: bool, repeat: int) -> None:
     """Peak RSS of `headmix eval` and of `headmix shrink --eval --dry-run` (two models in one walk) on 1.1B BF16."""
     print("\n== quality check memory: a synthetic 1.1B BF16 checkpoint")
-    folder = work / "llama-1.1b"
+    work = workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-"))
+    try:
+        _evaluation_memory(work / "llama-1.1b", repeat)
+    finally:
+        if not keep and not workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _evaluation_memory(folder: Path, repeat: int) -> None:
     text = make_small_model(folder)
     size = (folder / "model.safetensors").stat().st_size
     run(["cat", str(folder / "model.safetensors")])
