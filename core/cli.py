@@ -85,12 +85,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace an earlier headmix export (a folder holding headmix.json); it goes to the trash. "
                         "Any other non-empty folder is always refused")
     p.add_argument("--dry-run", action="store_true", help="print the plan and the loadability verdict, write nothing")
+    p.add_argument("--eval", action="store_true",
+                   help="measure perplexity before and after (and the output error) on a text, without exporting first; "
+                        "the result goes into headmix.json")
+    _text_arguments(p)
+
+    p = sub.add_parser("eval", help="measure a model's perplexity on a text (default: the text that ships with headmix)")
+    p.add_argument("model", help="a model folder with tokenizer.json")
+    _text_arguments(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     sub.add_parser("presets", help="list the built-in presets")
 
     p = sub.add_parser("gui", help="open the window")
     p.add_argument("path", nargs="?", help="a checkpoint to open")
     return parser
+
+
+def _text_arguments(p: argparse.ArgumentParser) -> None:
+    from .text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
+
+    p.add_argument("--text", metavar="FILE", help="a UTF-8 text file (default: the English prose that ships with headmix)")
+    p.add_argument("--max-tokens", type=_positive, default=DEFAULT_MAX_TOKENS, metavar="N",
+                   help=f"score at most the first N tokens of the text (default: {DEFAULT_MAX_TOKENS})")
+    p.add_argument("--window", type=_whole_number(2), default=DEFAULT_WINDOW, metavar="W",
+                   help=f"tokens per window; windows do not overlap and each starts afresh (default: {DEFAULT_WINDOW})")
 
 
 def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
@@ -101,6 +120,8 @@ def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None 
             return _inspect(args)
         if args.command == "shrink":
             return _shrink(args)
+        if args.command == "eval":
+            return _eval(args)
         if args.command == "presets":
             return _presets()
         if gui is None:
@@ -152,17 +173,71 @@ def _shrink(args) -> int:
     if args.save_preset:
         saved = presets.save(preset, args.save_preset)
         print(f"saved preset {saved}", file=sys.stderr)
-    if args.dry_run:
-        print(plan.describe())
-        return 0
-    if not args.output:
+    if not args.dry_run and not args.output:
         print("headmix: shrink needs -o OUTPUT (or --dry-run)", file=sys.stderr)
         return 2
-    print(plan.describe(), file=sys.stderr)
-    out = export(plan, args.output, force=args.force, progress=_progress_bar())
+    if args.text and not args.eval:
+        print("headmix: --text is the text for --eval; add --eval to measure the shrink", file=sys.stderr)
+        return 2
+    evaluation = None
+    if args.eval:
+        from .quality import Settings, evaluate_plan, prepare_text
+        from .text import read_text
+
+        # tokenise first: a missing tokenizer or a bad text fails before anything runs or is written
+        sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
+        if not args.dry_run:
+            print(plan.describe(), file=sys.stderr)
+        evaluation = evaluate_plan(plan, sample, progress=_steps_bar("evaluate"))
+    if args.dry_run:
+        print(plan.describe())
+        if evaluation is not None:
+            print(_format_plan_quality(evaluation))
+        return 0
+    if evaluation is None:
+        print(plan.describe(), file=sys.stderr)
+    out = export(plan, args.output, force=args.force, progress=_progress_bar(),
+                 evaluation=None if evaluation is None else evaluation.to_json())
     ok, reason = plan.loadability
     print(f"wrote {out} ({'loads in transformers' if ok else reason})")
+    if evaluation is not None:
+        print(_format_plan_quality(evaluation))
     return 0
+
+
+def _eval(args) -> int:
+    from .checkpoint import open_checkpoint
+    from .quality import Settings, evaluate_model, prepare_text
+    from .text import read_text
+
+    checkpoint = open_checkpoint(args.model)
+    sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
+    result = evaluate_model(checkpoint, sample, progress=_steps_bar("evaluate"))
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print(f"perplexity {result.perplexity.perplexity:.4g} ({_describe_sample(result.text)}; {result.seconds:.1f} s)")
+    return 0
+
+
+def _describe_sample(text) -> str:
+    start = f"each after {text.bos}" if text.bos else "no token before each"
+    return (f"{text.scored_tokens:,} tokens scored in {text.windows} windows of {text.window} from {text.source} "
+            f"({text.text_tokens:,} tokens); {start}")
+
+
+def _format_plan_quality(q) -> str:
+    lines = [f"evaluation on {_describe_sample(q.text)}"]
+    if q.before is not None:
+        lines.append(f"  perplexity      {q.before.perplexity:.4g} -> {q.after.perplexity:.4g}")
+    if q.embedding_cosine is not None:
+        lines.append(f"  embedding cos   {q.embedding_cosine:.4f} (mean-pooled, against the original)")
+    lines.append(f"  output error    {q.hidden_error:.4g} (relative error of the final hidden states)")
+    worst = sorted((e for e in q.layers if e.changed), key=lambda e: -e.attention_error)[:3]
+    if worst:
+        lines.append("  worst layers    " + ", ".join(f"{e.layer} ({e.attention_error:.3g})" for e in worst)
+                     + " (relative error of the attention output)")
+    return "\n".join(lines)
 
 
 def _progress_bar():
@@ -177,6 +252,25 @@ def _progress_bar():
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="export", file=sys.stderr)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def _steps_bar(what: str):
+    """A tqdm bar over layers on a terminal; silence in scripts and logs."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="layer", desc=what, file=sys.stderr)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

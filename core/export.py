@@ -161,12 +161,13 @@ def needed_bytes(plan: Plan, others: list[Path]) -> int:
 
 
 def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Progress | None = None,
-           cancelled: Callable[[], bool] | None = None) -> Path:
+           cancelled: Callable[[], bool] | None = None, evaluation: dict | None = None) -> Path:
     """Write the shrunk checkpoint to ``out`` and return its path.
 
     ``progress(done, total)`` is called in bytes after every tensor; ``cancelled()`` is
     polled between tensors and, when true, stops the export with :class:`Cancelled` after
-    removing everything written so far.
+    removing everything written so far. ``evaluation`` (a measured quality, as JSON) is
+    stored in headmix.json under ``evaluation``.
     """
     out = check_output(plan, Path(out), force)
     others = _other_files(plan)
@@ -183,7 +184,7 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
         shutil.rmtree(partial)
     try:
         partial.mkdir()
-        _write(plan, partial, others, progress or (lambda done, total: None), cancelled or (lambda: False))
+        _write(plan, partial, others, progress or (lambda done, total: None), cancelled or (lambda: False), evaluation)
         _replace(partial, out)
     except BaseException as e:
         shutil.rmtree(partial, ignore_errors=True)
@@ -217,7 +218,8 @@ def _replace(partial: Path, out: Path) -> None:
     partial.rename(out)
 
 
-def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool]) -> None:
+def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool],
+           evaluation: dict | None = None) -> None:
     execute(plan, folder, progress, cancelled)
     checkpoint = plan.checkpoint
     if checkpoint.sharded:
@@ -232,7 +234,10 @@ def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, can
         target = folder / path.relative_to(plan.checkpoint.folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    _write_json(folder / PROVENANCE_NAME, plan.provenance())
+    provenance = plan.provenance()
+    if evaluation is not None:
+        provenance["evaluation"] = evaluation
+    _write_json(folder / PROVENANCE_NAME, provenance)
     _write_matrices(plan, folder / MATRICES_NAME)
 
 

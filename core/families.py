@@ -282,7 +282,9 @@ GEMMA3 = Family(
     norm=Norm.RMS_PLUS_ONE,
     blocks=Blocks.SANDWICH,
     attention_scale_key="query_pre_attn_scalar",
-    attn_softcap_key="attn_logit_softcapping",
+    # transformers' Gemma 3 attention never applies attn_logit_softcapping (its config keeps
+    # the key, default null), so the forward pass must not either
+    attn_softcap_key=None,
     final_softcap_key="final_logit_softcapping",
     embed_scale_sqrt_hidden=True,
     sliding_window="layer_types",

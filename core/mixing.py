@@ -156,7 +156,20 @@ def mix_tensor(layer: Layer, mixing: LayerMixing, name: str, source: np.ndarray,
     return to_source_dtype(encode(layer.family, stored_role, new), dtype)
 
 
-def mix_layer(layer: Layer, mixing: LayerMixing, canonical: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every canonical attention array of a layer after mixing, in float32 (for the forward pass)."""
-    return {role: apply_role(layer, mixing, role, value) if _changes(mixing, role) else value
-            for role, value in canonical.items()}
+def mix_layer(layer: Layer, mixing: LayerMixing, canonical: dict[str, np.ndarray],
+              dtypes: dict[str, str] | None = None) -> dict[str, np.ndarray]:
+    """Every canonical attention array of a layer after mixing, in float32 (for the forward pass).
+
+    With ``dtypes`` (canonical role -> the checkpoint dtype of the tensor holding it), each
+    changed role is computed in the mixing's precision and rounded to that dtype, exactly as
+    :func:`mix_tensor` writes it, so a forward pass over the result runs the exported model.
+    """
+    if dtypes is None:
+        return {role: apply_role(layer, mixing, role, value) if _changes(mixing, role) else value
+                for role, value in canonical.items()}
+    compute = np.float64 if mixing.precision == "float64" else np.float32
+    return {
+        role: to_source_dtype(apply_role(layer, mixing, role, value, compute), dtypes[role]).astype(np.float32)
+        if _changes(mixing, role) else value
+        for role, value in canonical.items()
+    }

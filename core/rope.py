@@ -28,16 +28,25 @@ from .architecture import Rope
 SUPPORTED_TYPES = ("default", "linear", "llama3")
 
 
-def inverse_frequencies(rope: Rope, rotary_dim: int) -> np.ndarray:
+def inverse_frequencies(rope: Rope, rotary_dim: int, seq_len: int | None = None, config: dict | None = None) -> np.ndarray:
     """The inverse frequency of each pair for a head with ``rotary_dim`` rotating dims.
 
-    Mirrors transformers' ``_compute_default_rope_parameters`` and its linear and llama3
-    variants, in float64.
+    Mirrors transformers' ``_compute_default_rope_parameters`` and its linear, llama3 and
+    longrope variants, in float64. ``seq_len`` matters for longrope alone: like transformers,
+    a sequence longer than ``original_max_position_embeddings`` uses ``long_factor``, any
+    other (or None) ``short_factor``; see :func:`longrope_original_max`.
     """
     base = rope.theta
     inv = 1.0 / base ** (np.arange(0, rotary_dim, 2, dtype=np.float64) / rotary_dim)
     params = rope.params
-    if rope.type == "linear":
+    if rope.type == "longrope":
+        long = seq_len is not None and seq_len > longrope_original_max(rope, config)
+        key = "long_factor" if long else "short_factor"
+        factors = np.asarray(params[key], dtype=np.float64)
+        if factors.shape != inv.shape:
+            raise ValueError(f"rope parameter '{key}' has {factors.size} factors; the rotary dims need {inv.size}")
+        inv = inv / factors
+    elif rope.type == "linear":
         inv = inv / float(params.get("factor", 1.0))
     elif rope.type == "llama3":
         factor = float(params["factor"])
@@ -53,6 +62,41 @@ def inverse_frequencies(rope: Rope, rotary_dim: int) -> np.ndarray:
     elif rope.type != "default":
         raise ValueError(f"rope type {rope.type!r} is not one headmix can recompute")
     return inv
+
+
+def longrope_original_max(rope: Rope, config: dict | None = None) -> int:
+    """The length past which longrope switches to its long factors.
+
+    transformers gives a top-level ``original_max_position_embeddings`` in config.json
+    priority (Phi-3 keeps the pretraining length there), then the rope parameters' own,
+    then ``max_position_embeddings``. :class:`Rope` keeps the parameters only, so a caller
+    with the config passes it; without it the parameters decide.
+    """
+    config = config or {}
+    for value in (config.get("original_max_position_embeddings"), rope.params.get("original_max_position_embeddings"),
+                  config.get("max_position_embeddings")):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    raise ValueError("longrope needs 'original_max_position_embeddings' in its rope parameters")
+
+
+def attention_factor(rope: Rope, config: dict | None = None) -> float:
+    """The factor transformers multiplies cos and sin by (1.0 for every rope type but longrope).
+
+    For longrope: ``attention_factor`` when given, else ``sqrt(1 + ln(factor) / ln(original))``
+    for a ``factor`` above 1 (``factor`` defaulting to ``max_position_embeddings / original``).
+    """
+    if rope.type != "longrope":
+        return 1.0
+    given = rope.params.get("attention_factor")
+    if given is not None:
+        return float(given)
+    original = longrope_original_max(rope, config)
+    factor = rope.params.get("factor")
+    if factor is None:
+        factor = float((config or {}).get("max_position_embeddings", original)) / original
+    factor = float(factor)
+    return 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
 
 
 def stride_pairs(num_pairs: int, new_pairs: int) -> np.ndarray:

@@ -1,21 +1,29 @@
-"""Speed and memory of the export, against `cp`, on a synthetic ~1B-parameter Llama in BF16.
+"""Speed and memory of the export and of the quality check, on synthetic and real checkpoints.
 
-Targets (issue: "Export: streaming, safe, loadable"):
+Export (issue "Export: streaming, safe, loadable"), on a synthetic ~1.5B Llama in BF16:
   identity export wall time <= 1.3 x cp of the same files
   peak RSS <= 2 x the largest tensor + 300 MB
 
-    python scripts/benchmark.py [--workdir DIR] [--keep]
+Quality check (issue 11):
+  forward: headmix's numpy pass over 2,048 tokens (4 windows x 512) of a real 135M model, against
+           transformers' float32 CPU forward over the same tokens, in the same run: <= 1.3 x
+  memory:  evaluating a synthetic 1.1B BF16 checkpoint (TinyLlama shapes, 2.2 GB): peak RSS <= 1 GB
 
-Each run is a separate process running the real `headmix shrink` command, timed with its
-own wall clock; best of --repeat runs. Peak RSS is the process's own VmHWM, read from
-/proc/self/status as it exits: ru_maxrss from wait4 would include the memory of the Python
-process that forked it (Linux keeps the high-water mark across exec).
+    python scripts/benchmark.py [--only export|forward|memory] [--workdir DIR] [--keep]
+                                [--real-model PATH] [--text FILE]
+
+Each export and memory run is a separate process running the real `headmix` command, timed
+with its own wall clock. Peak RSS is the process's own VmHWM, read from /proc/self/status as
+it exits: ru_maxrss from wait4 would include the memory of the Python process that forked it
+(Linux keeps the high-water mark across exec). The forward comparison runs both in this
+process, interleaved, and reports min and median (this machine's timings are noisy).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -38,8 +46,8 @@ CONFIG = {
 }  # fmt: skip
 
 
-def shapes() -> dict[str, tuple[int, ...]]:
-    c = CONFIG
+def shapes(config: dict | None = None) -> dict[str, tuple[int, ...]]:
+    c = config or CONFIG
     h, ff, nq, nkv, d = c["hidden_size"], c["intermediate_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"]
     out = {"model.embed_tokens.weight": (c["vocab_size"], h)}
     for i in range(c["num_hidden_layers"]):
@@ -55,12 +63,13 @@ def shapes() -> dict[str, tuple[int, ...]]:
     return out
 
 
-def make_checkpoint(folder: Path) -> tuple[int, int]:
+def make_checkpoint(folder: Path, config: dict | None = None) -> tuple[int, int]:
     """Write the checkpoint with real (random) BF16 bytes; returns (parameters, largest tensor bytes)."""
     from core.safetensors_file import OutputTensor, encode_header
 
     folder.mkdir(parents=True, exist_ok=True)
-    tensors = [OutputTensor(n, "BF16", s, 2 * int(np.prod(s))) for n, s in shapes().items()]
+    config = config or CONFIG
+    tensors = [OutputTensor(n, "BF16", s, 2 * int(np.prod(s))) for n, s in shapes(config).items()]
     rng = np.random.default_rng(0)
     # Random BF16 values around N(0, 0.02): a 32 MB block, varied per tensor by a rolling offset.
     block = (rng.normal(0, 0.02, 16 << 20).astype(np.float32).view(np.uint32) >> 16).astype(np.uint16).tobytes()
@@ -73,7 +82,7 @@ def make_checkpoint(folder: Path) -> tuple[int, int]:
                 f.write(chunk)
                 left -= len(chunk)
                 offset = 0
-    (folder / "config.json").write_text(json.dumps(CONFIG, indent=2))
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
     return sum(int(np.prod(t.shape)) for t in tensors), max(t.nbytes for t in tensors)
 
 
@@ -133,7 +142,17 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where to write the ~2.5 GB checkpoint and its copies")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the synthetic checkpoint")
+    parser.add_argument("--only", choices=["export", "forward", "memory"], help="run one part (default: all)")
+    parser.add_argument("--real-model", type=Path, default=REAL_MODEL,
+                        help=f"a real small model folder for the forward comparison (default: {REAL_MODEL})")
+    parser.add_argument("--text", type=Path, help="text for the forward comparison (default: headmix's default text)")
     args = parser.parse_args()
+    if args.only in (None, "forward"):
+        forward_speed(args.real_model, args.text, args.repeat)
+    if args.only in (None, "memory"):
+        evaluation_memory(args.workdir, args.keep, args.repeat)
+    if args.only not in (None, "export"):
+        return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-"))
     src = work / "llama-1b"
     if not (src / "model.safetensors").exists():
@@ -165,6 +184,137 @@ def main() -> None:
           "'synced s' includes the sync that puts them on disk.")
     if not args.keep and not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
+
+
+
+# --------------------------------------------------------------------------- the quality check
+
+REAL_MODEL = Path.home() / ".cache" / "headmix" / "real-model" / "smollm2-135m-instruct-q4_1"
+FORWARD_TOKENS = 2048
+FORWARD_WINDOW = 512
+
+
+def forward_speed(folder: Path, text_path: Path | None, repeat: int) -> None:
+    """headmix's numpy perplexity pass against transformers' float32 forward + loss, same tokens, same run.
+
+    Both score the same 4 windows of 512 tokens. headmix's time includes reading and converting
+    every weight from the checkpoint (it streams); transformers' model is loaded beforehand, so
+    the comparison is conservative for headmix.
+    """
+    print("\n== forward pass: numpy vs transformers (float32, CPU)")
+    if not (folder / "config.json").is_file():
+        print(f"skipped: no real model at {folder} (give --real-model PATH; scripts/get_real_model.py makes one)")
+        return
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM
+    except ImportError:
+        print("skipped: needs torch and transformers (pip install -e '.[test]')")
+        return
+    from core.checkpoint import open_checkpoint
+    from core.quality import Settings, evaluate_model, prepare_text
+    from core.text import read_text
+
+    checkpoint = open_checkpoint(folder)
+    sample = prepare_text(checkpoint, read_text(text_path), Settings(FORWARD_WINDOW, FORWARD_TOKENS))
+    ids = sample.windows.ids
+    if ids.shape[0] * FORWARD_WINDOW < FORWARD_TOKENS:
+        raise SystemExit(f"the text gives only {ids.shape[0]} windows of {FORWARD_WINDOW}; give a longer --text")
+    torch.set_num_threads(os.cpu_count() or 1)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+
+    @torch.no_grad()
+    def reference() -> float:
+        batch = torch.tensor(ids)
+        logits = model(input_ids=batch).logits
+        logp = torch.log_softmax(logits[:, :-1], dim=-1)
+        return float(torch.exp(-logp.gather(-1, batch[:, 1:, None]).mean()))
+
+    evaluate_model(checkpoint, sample)  # warm the page cache and BLAS for both alike
+    reference()
+    ours, theirs = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        mine = evaluate_model(checkpoint, sample).perplexity.perplexity
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ref = reference()
+        theirs.append(time.perf_counter() - start)
+    print(f"model        {folder.name}: {checkpoint.num_parameters / 1e6:.0f}M parameters, {checkpoint.dtype}")
+    print(f"tokens       {ids.shape[0]} windows x {ids.shape[1]} from {sample.info.source}; "
+          f"{repeat} runs each, interleaved, torch threads {torch.get_num_threads()}")
+    print(f"perplexity   headmix {mine:.4f}, transformers {ref:.4f} (relative difference {abs(mine - ref) / ref:.1e})")
+    print(f"{'':12} {'min s':>7} {'median s':>9}")
+    print(f"{'headmix':<12} {min(ours):>7.2f} {statistics.median(ours):>9.2f}")
+    print(f"{'transformers':<12} {min(theirs):>7.2f} {statistics.median(theirs):>9.2f}")
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    print(f"target: <= 1.3 x transformers (medians) -> {'met' if ratio <= 1.3 else 'NOT met'} ({ratio:.2f}x; "
+          f"best against best {min(ours) / min(theirs):.2f}x)")
+
+
+# TinyLlama-1.1B's shapes: 1.10B parameters, 2.2 GB in BF16, untied lm_head.
+SMALL_CONFIG = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 32000, "hidden_size": 2048,
+    "intermediate_size": 5632, "num_hidden_layers": 22, "num_attention_heads": 32, "num_key_value_heads": 4,
+    "head_dim": 64, "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "tie_word_embeddings": False,
+    "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0}, "dtype": "bfloat16",
+}  # fmt: skip
+MEMORY_BUDGET = 1 << 30
+
+
+def _synthetic_text(words: int = 6000) -> str:
+    rng = np.random.default_rng(0)
+    vocabulary = [f"w{i}" for i in range(2000)]
+    return " ".join(vocabulary[int(i)] for i in rng.zipf(1.3, words) % len(vocabulary)) + "\n"
+
+
+def make_small_model(folder: Path) -> Path:
+    """The 1.1B checkpoint (random BF16 weights), a word-level tokenizer.json and a text it covers."""
+    if not (folder / "model.safetensors").exists():
+        print(f"writing a synthetic TinyLlama-shaped BF16 checkpoint to {folder} ...", flush=True)
+        make_checkpoint(folder, SMALL_CONFIG)
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    text = _synthetic_text()
+    tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.train_from_iterator([text], trainers.WordLevelTrainer(vocab_size=32000, special_tokens=["<unk>", "<s>"]))
+    tokenizer.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<s>", "add_bos_token": True}))
+    (folder / "text.txt").write_text(text)
+    return folder / "text.txt"
+
+
+def evaluation_memory(workdir: Path | None, keep: bool, repeat: int) -> None:
+    """Peak RSS of `headmix eval` and of `headmix shrink --eval --dry-run` (two models in one walk) on 1.1B BF16."""
+    print("\n== quality check memory: a synthetic 1.1B BF16 checkpoint")
+    work = workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-"))
+    try:
+        _evaluation_memory(work / "llama-1.1b", repeat)
+    finally:
+        if not keep and not workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _evaluation_memory(folder: Path, repeat: int) -> None:
+    text = make_small_model(folder)
+    size = (folder / "model.safetensors").stat().st_size
+    run(["cat", str(folder / "model.safetensors")])
+    headmix = [sys.executable, "-c", HWM_REPORTER]
+    runs = {
+        "headmix eval (4,096 tokens)": headmix + ["eval", str(folder), "--text", str(text)],
+        "headmix shrink --eval --dry-run, heads/2": headmix + ["shrink", str(folder), "--heads", "16", "--eval",
+                                                              "--dry-run", "--text", str(text)],
+    }  # fmt: skip
+    print(f"checkpoint   {size / 1e9:.2f} GB BF16; runs: {max(1, repeat // 2)} of each")
+    print(f"{'run':<44} {'median s':>9} {'peak RSS MB':>12}")
+    peak = 0
+    for label, argv in runs.items():
+        results = [run(argv) for _ in range(max(1, repeat // 2))]
+        rss = max(r[1] for r in results if r[1] is not None)
+        peak = max(peak, rss)
+        print(f"{label:<44} {statistics.median(r[0] for r in results):>9.1f} {rss / 1e6:>12.0f}")
+    print(f"target: peak RSS <= 1 GB -> {'met' if peak <= MEMORY_BUDGET else 'NOT met'} (max {peak / 1e6:.0f} MB)")
 
 
 if __name__ == "__main__":
