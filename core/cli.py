@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from . import __version__
 from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
-from .methods import DEFAULT_METHOD, Method
+from .methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
 
 
 def _whole_number(minimum: int):
@@ -74,11 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--head-dim", type=_target, help="head size, or a fraction")
     p.add_argument("--layers", help="layers to shrink, e.g. 0-11,20 (default: all)")
     p.add_argument("--method", choices=[m.value for m in Method],
-                   help=f"how new heads are made from old ones (default: {DEFAULT_METHOD.value})")
+                   help=f"how new heads are made from old ones (default: {DEFAULT_METHOD.value} where the model has a "
+                        f"tokenizer.json, else {DATA_FREE_DEFAULT.value})")
     p.add_argument("--seed", type=_seed, help="seed for the random and article methods")
     p.add_argument("--rotary-pairs", choices=["progression", "any"],
                    help="rotary pairs a smaller head size keeps: an arithmetic progression, which every runtime reads "
                         "as a plain rope (default), or any subset, through longrope factors (transformers and vLLM only)")
+    p.add_argument("--calib-text", metavar="FILE",
+                   help="calibration text for the calibrated method (UTF-8; default: headmix's own English text)")
+    p.add_argument("--calib-tokens", type=_whole_number(64), metavar="N",
+                   help="calibration tokens the calibrated method reads (default 4096)")
     p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")
     p.add_argument("--save-preset", metavar="FILE", help="also save these settings as a preset file")
     p.add_argument("--force", action="store_true",
@@ -167,7 +172,7 @@ def _shrink(args) -> int:
     preset = presets.find(args.preset) if args.preset else presets.Preset()
     preset = preset.with_overrides(
         heads=args.heads, kv_heads=args.kv_heads, head_dim=args.head_dim, method=args.method, seed=args.seed,
-        layers=args.layers, rotary_pairs=args.rotary_pairs,
+        layers=args.layers, rotary_pairs=args.rotary_pairs, calib_text=args.calib_text, calib_tokens=args.calib_tokens,
     )
     plan = Plan.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:

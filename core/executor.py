@@ -32,6 +32,8 @@ _COPY_CHUNK = 1 << 30
 
 def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
     """Write every output file of ``plan`` into ``folder`` (which must exist and be empty)."""
+    if plan.method.sequential:
+        return execute_in_layer_order(plan, folder, progress, cancelled)
     total = plan.bytes_after
     done = 0
     progress(0, total)
@@ -137,3 +139,56 @@ def copy_to(src: int, dst: int, start: int, length: int, offset: int, name: Path
             raise CheckpointError(f"{name}: ended early while copying")
         _pwrite(dst, block, offset + copied)
         copied += len(block)
+
+
+def execute_in_layer_order(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+    """The layer pipeline's export: a calibrated layer's matrices depend on the shrunk layers before it.
+
+    Every header goes first, then the tensors outside the layers, then layer after layer in
+    the model's order: the layer is calibrated, its attention mixed and written at its planned
+    offsets with the layer's other tensors, and its refitted arrays are dropped. One layer's
+    weights and the calibration activations are in memory at a time.
+    """
+    total = plan.bytes_after
+    done = 0
+    progress(0, total)
+    plan.calibration_cancelled = cancelled
+    fds, srcs, where = [], [], {}
+    try:
+        for output in plan.files:
+            header = encode_header([OutputTensor(j.name, j.dtype, j.shape, j.nbytes) for j in output.tensors], output.metadata)
+            dst = os.open(folder / output.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            fds.append(dst)
+            srcs.append(os.open(output.source, os.O_RDONLY))
+            _pwrite(dst, header, 0)
+            offset = len(header)
+            for job in output.tensors:
+                where[job.name] = (len(fds) - 1, offset, job)
+                offset += job.nbytes
+        blocks: dict[int | None, list[str]] = {}
+        for name, (_, _, job) in where.items():
+            blocks.setdefault(job.block, []).append(name)
+        for block in [None] + [layer.index for layer in plan.arch.layers]:
+            if cancelled():
+                raise Cancelled("export cancelled; nothing was left behind")
+            names = blocks.get(block, [])
+            mixing = plan.mixing(block) if block in plan.layers else None
+            layer = plan.layer(block) if mixing is not None else None
+            for name in names:
+                index, offset, job = where[name]
+                if job.zeros:
+                    _pwrite(fds[index], bytes(job.nbytes), offset)
+                elif job.copied:
+                    copy_to(srcs[index], fds[index], job.source.start, job.nbytes, offset, plan.files[index].source)
+                else:
+                    data = mix_tensor(layer, mixing, name, plan.checkpoint.read(name), job.source.dtype)
+                    assert data.shape == job.shape and data.nbytes == job.nbytes, name
+                    _pwrite(fds[index], memoryview(np.ascontiguousarray(data).reshape(-1).view(np.uint8)), offset)
+                    del data
+                done += job.nbytes
+                progress(done, total)
+            if mixing is not None:
+                plan.release(block)
+    finally:
+        for fd in fds + srcs:
+            os.close(fd)

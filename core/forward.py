@@ -382,33 +382,39 @@ def _rotate(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, rotary_dim: int) ->
     x[..., :half] = new_first
 
 
-def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    """One layer's attention output (after the output projection and its bias) for ``x (b, T, hidden)``.
-
-    ``w`` holds the canonical arrays of :mod:`layout`. The query/key/value projections are one
-    matrix product each over all tokens; attention is batched over windows and kv heads, the
-    query heads that share a kv head stacked as extra rows of one product (no loop per head
-    or token). Query rows go in blocks that keep the scores under :data:`SCORE_BYTES`; a
-    causal block reads only the keys up to its last row (and from its first row's window).
-    """
+def project(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queries, keys and values of ``x (b, T, hidden)``, each ``(b, heads, T, d)``: after the projection,
+    its bias and a qk-norm, before any rotation (what calibration measures)."""
     b, T, hidden = x.shape
-    nq, nkv, d = spec.num_heads, spec.num_kv_heads, spec.head_dim
-    g = nq // nkv
+    d = spec.head_dim
     flat = x.reshape(b * T, hidden)
 
-    def project(role: str, heads: int) -> np.ndarray:
+    def one(role: str, heads: int) -> np.ndarray:
         weight = w[role].reshape(heads * d, hidden)
         out = flat @ weight.T
         if f"{role}_bias" in w:
             out += w[f"{role}_bias"].reshape(-1)
-        return out.reshape(b, T, heads, d).transpose(0, 2, 1, 3)  # (b, heads, T, d)
+        return np.ascontiguousarray(out.reshape(b, T, heads, d).transpose(0, 2, 1, 3))  # (b, heads, T, d)
 
-    q = np.ascontiguousarray(project("q", nq))
-    k = np.ascontiguousarray(project("k", nkv))
-    v = np.ascontiguousarray(project("v", nkv))
+    q, k, v = one("q", spec.num_heads), one("k", spec.num_kv_heads), one("v", spec.num_kv_heads)
     if "q_norm" in w:
         q = norm(Norm.RMS_PLUS_ONE if spec.qk_norm_offset else Norm.RMS, q, w["q_norm"], None, spec.norm_eps)
         k = norm(Norm.RMS_PLUS_ONE if spec.qk_norm_offset else Norm.RMS, k, w["k_norm"], None, spec.norm_eps)
+    return q, k, v
+
+
+def attend(spec: AttentionSpec, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Every query head's output before the output projection, ``(b, T, heads·d)``.
+
+    Rotates ``q`` and ``k`` in place (pass copies to keep them). Attention is batched over
+    windows and kv heads, the query heads that share a kv head stacked as extra rows of one
+    product (no loop per head or token). Query rows go in blocks that keep the scores under
+    :data:`SCORE_BYTES`; a causal block reads only the keys up to its last row (and from its
+    first row's window).
+    """
+    b, nq, T, d = q.shape
+    nkv = spec.num_kv_heads
+    g = nq // nkv
     if spec.rotary is not None:
         cos, sin = spec.rotary.cos_sin(T)
         _rotate(q, cos, sin, spec.rotary.rotary_dim)
@@ -459,11 +465,24 @@ def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> n
             values = scores @ v[window, :, k_lo:k_hi]
             values /= total
             out[window, :, :, start:stop] = values.reshape(nkv, g, n, d)
-    heads = out.reshape(b, nq, T, d).transpose(0, 2, 1, 3).reshape(b * T, nq * d)
-    result = heads @ w["o"].reshape(nq * d, hidden)
+    return out.reshape(b, nq, T, d).transpose(0, 2, 1, 3).reshape(b, T, nq * d)
+
+
+def output(w: dict[str, np.ndarray], heads: np.ndarray) -> np.ndarray:
+    """The output projection (and its bias) of the heads' outputs ``(b, T, heads·d)``."""
+    b, T, units = heads.shape
+    result = heads.reshape(b * T, units) @ w["o"].reshape(units, -1)
     if "o_bias" in w:
         result += w["o_bias"]
-    return result.reshape(b, T, hidden)
+    return result.reshape(b, T, -1)
+
+
+def attention(spec: AttentionSpec, w: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """One layer's attention output (after the output projection and its bias) for ``x (b, T, hidden)``.
+
+    ``w`` holds the canonical arrays of :mod:`layout`.
+    """
+    return output(w, attend(spec, *project(spec, w, x)))
 
 
 def _norm_of(family: Family, other: dict[str, np.ndarray], role: str, x: np.ndarray, eps: float) -> np.ndarray:

@@ -21,6 +21,7 @@ from .architecture import Layer
 class Method(str, Enum):
     """How new heads and dims are made from old ones. A ``str``, so JSON and the CLI read it as its name."""
 
+    CALIBRATED = "calibrated"
     SELECT = "select"
     MEAN = "mean"
     RANDOM = "random"
@@ -43,9 +44,21 @@ class Method(str, Enum):
         """Whether the output side is compensated (every method except the article's)."""
         return self is not Method.ARTICLE
 
+    @property
+    def sequential(self) -> bool:
+        """Whether layer l's matrices depend on the shrunk layers before it (calibration runs the model)."""
+        return self is Method.CALIBRATED
+
+    def selects_kv(self, layer) -> bool:
+        """Whether new kv heads are kept old ones (so each reaches only its own query heads), not merged groups."""
+        return self is Method.SELECT or (self is Method.CALIBRATED and "k_norm" in layer.names)
+
 
 #: one sentence each, shown in the window, the CLI's help and the README.
 _SENTENCES = {
+    Method.CALIBRATED: "Run a calibration text through the model layer by layer: keep the heads that write the most, "
+    "merge key/value heads RoPE-aware and values by their principal directions, and refit the output projection "
+    "by least squares.",
     Method.SELECT: "Keep the heads and dims with the highest weight-norm importance scores and drop the rest.",
     Method.MEAN: "Average contiguous groups of heads and dims (for key/value heads this is the GQA paper's mean pooling).",
     Method.RANDOM: "Replace each group that mean would average by a seeded random weighted average "
@@ -54,7 +67,10 @@ _SENTENCES = {
     "and o, with no output compensation.",
 }
 METHODS = {m.value: m.sentence for m in Method}
-DEFAULT_METHOD = Method.SELECT
+#: the default where the model has a tokenizer; without one, the best data-free method on a
+#: real decoder (README: "Choosing the default by measurement")
+DEFAULT_METHOD = Method.CALIBRATED
+DATA_FREE_DEFAULT = Method.MEAN
 
 #: An article column whose raw sum is below this fraction of sqrt(n) (the typical size of a
 #: sum of n standard normals) blows its weights up by the inverse; we warn about it.

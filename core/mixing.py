@@ -95,8 +95,10 @@ def _norm_weight(w: np.ndarray, dims: np.ndarray, scale: float, offset: float) -
     The compensating methods only ever select dims here (targets.check refuses the rest); the
     article mixes the norm weights with the same matrix as everything else.
     """
-    if dims.ndim != 2:
-        raise ValueError("qk-norm weights cannot follow per-head dim matrices")
+    if dims.ndim == 3:  # one matrix per head: a norm shared by all heads follows them only where they agree
+        if not all(np.array_equal(dims[0], m) for m in dims[1:]):
+            raise ValueError("qk-norm weights cannot follow dim matrices that differ between heads")
+        dims = dims[0]
     picked = selection(dims)
     w = w[picked] if picked is not None else w @ dims.astype(w.dtype, copy=False)
     if scale != 1.0:

@@ -92,6 +92,11 @@ class Plan:
     _kept_pairs: np.ndarray | None = field(default=None, repr=False)
     #: the family the export is written as (a head-shape change of Qwen2 goes out as Llama)
     exported_family: Family | None = None
+    _calibrator: object | None = field(default=None, repr=False)
+    #: where a calibration reports progress and asks whether to stop (set by whoever runs it)
+    calibration_progress: object | None = field(default=None, repr=False)
+    calibration_cancelled: object | None = field(default=None, repr=False)
+    calibration_options: object | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ building
 
@@ -110,7 +115,14 @@ class Plan:
             raise ConfigError(f"{checkpoint.path}: {arch.description}")
         if arch.problems:
             raise ConfigError(f"{checkpoint.path}: cannot shrink: " + "; ".join(arch.problems))
-        resolved = request if isinstance(request, Resolved) else request.resolve(arch)
+        from .text import has_tokenizer as tokenizer_loads
+
+        has_tokenizer = (checkpoint.folder / "config.json").is_file() and tokenizer_loads(checkpoint.folder)
+        resolved = request if isinstance(request, Resolved) else request.resolve(arch, has_tokenizer)
+        if resolved.method.sequential and not has_tokenizer:
+            raise TargetError(
+                f"method: calibrated needs the model's tokenizer.json to read its calibration text, and "
+                f"{checkpoint.folder} has none that loads; choose mean, select or random", field="method")
         heads, kv, d = resolved.num_heads, resolved.num_kv_heads, resolved.head_dim
         chosen = resolved.layers if resolved.layers is not None else tuple(layer.index for layer in arch.layers)
         by_index = {layer.index: layer for layer in arch.layers}
@@ -212,6 +224,8 @@ class Plan:
         parts = []
         if (self.num_heads, self.num_kv_heads) != (layer.num_heads, layer.num_kv_heads):
             parts.append({
+                Method.CALIBRATED: "keeps the query heads that write the most on the calibration text and merges "
+                                   "kv heads RoPE-aware; the output projection is refitted by least squares",
                 Method.SELECT: "keeps the query and kv heads with the highest weight-norm scores",
                 Method.MEAN: "averages contiguous groups of heads",
                 Method.RANDOM: "takes seeded random weighted averages of contiguous groups of heads",
@@ -219,9 +233,10 @@ class Plan:
             }[m])  # fmt: skip
         if self.head_dim != layer.head_dim:
             if self.reduces_rotary_pairs:
-                pairs = "the highest-scoring rotary pairs" if m is Method.SELECT else "evenly spaced rotary pairs"
+                pairs = "the highest-scoring rotary pairs" if m in (Method.SELECT, Method.CALIBRATED) else "evenly spaced rotary pairs"
                 values = {Method.SELECT: "the highest-scoring value dims", Method.MEAN: "averages of value dims",
-                          Method.RANDOM: "random weighted averages of value dims"}[m]  # fmt: skip
+                          Method.RANDOM: "random weighted averages of value dims",
+                          Method.CALIBRATED: "the principal directions of the values"}[m]  # fmt: skip
                 parts.append(f"keeps {pairs} at their own frequencies and {values}")
             else:
                 parts.append(f"reduces the head size by {m.value}")
@@ -253,6 +268,31 @@ class Plan:
             self._importance[index] = layer_importance(self.checkpoint, self.layer(index))
         return self._importance[index]
 
+    @property
+    def calibrator(self):
+        """The calibrated method's sequential walk over its text (built on first use; reads the tokenizer)."""
+        if self._calibrator is None:
+            from .calibration import CalibrationOptions, Calibrator
+            from .quality import Settings, prepare_text
+            from .text import read_text
+
+            request = self.request
+            config = self.arch.config or {}
+            positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
+            window = min(512, request.calib_tokens, positions)
+            sample = prepare_text(self.checkpoint, read_text(request.calib_text),
+                                  Settings(window=window, max_tokens=request.calib_tokens))
+            self._calibrator = Calibrator(self, sample, self.calibration_options or CalibrationOptions(),
+                                          progress=self.calibration_progress, cancelled=self.calibration_cancelled)
+            self._mixing = self._calibrator.mixings
+        return self._calibrator
+
+    def release(self, index: int) -> None:
+        """Drop a layer's computed arrays once they are written (a calibrated layer's refitted projection is large)."""
+        mixing = self._mixing.get(index)
+        if mixing is not None:
+            mixing.replace.clear()
+
     def rng(self, index: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, index])
 
@@ -271,16 +311,19 @@ class Plan:
             allowed = self.arch.family.rope_types
             any_subset = self.request.rotary_pairs == "any" and "longrope" in allowed
             from_zero = plain_rope_starts(self.arch.rope, allowed)
-            if self.method is not Method.SELECT:
+            if self.method not in (Method.SELECT, Method.CALIBRATED):
                 pairs = stride_pairs(half, new_half)
                 if not any_subset and progression(pairs) is None:
                     r = (half - 1) // (new_half - 1) if new_half > 1 else 1
                     pairs = r * np.arange(new_half)  # the widest progression from pair 0
             else:
-                total = np.zeros(half)
-                for i in self.layers:
-                    scores = self.importance(i).qk_units
-                    total += scores / (scores.sum() or 1.0)
+                if self.method is Method.CALIBRATED:
+                    total = self.calibrator.pair_scores()
+                else:
+                    total = np.zeros(half)
+                    for i in self.layers:
+                        scores = self.importance(i).qk_units
+                        total += scores / (scores.sum() or 1.0)
                 pairs = top(total, new_half) if any_subset else best_progression(total, new_half, start_at_zero=from_zero)
             self._kept_pairs = np.asarray(pairs, dtype=np.int64)
         return self._kept_pairs
@@ -289,6 +332,8 @@ class Plan:
         """The matrices and scales for one changed layer, built once."""
         if index not in self.layers:
             raise KeyError(f"layer {index} is not changed by this plan")
+        if index not in self._mixing and self.method.sequential:
+            return self.calibrator.mixing(index)
         if index not in self._mixing:
             scores = self.importance(index) if self.method.needs_scores else None
             self._mixing[index] = layer_mixing(
@@ -424,11 +469,12 @@ class Plan:
         if self.reduces_rotary_pairs:
             half, new_half = a.head_dim // 2, self.head_dim // 2
             any_subset = self.request.rotary_pairs == "any" and "longrope" in a.family.rope_types
-            if self.method is Method.SELECT:
+            if self.method in (Method.SELECT, Method.CALIBRATED):
                 which = ("the highest-scoring pairs, any subset (longrope factors)" if any_subset else
                          "the arithmetic progression of pairs with the highest scores (a plain rope)")
+                source = "the calibration text's activations" if self.method is Method.CALIBRATED else "the weights"
                 lines.append(f"  rotary pairs keeps {new_half} of {half}: {which}, scores summed over the layers "
-                             "from the weights when exporting; each at its own frequency")
+                             f"from {source} when exporting; each at its own frequency")
             else:
                 stride = stride_pairs(half, new_half)
                 if progression(stride) is not None:
@@ -439,6 +485,11 @@ class Plan:
                 else:
                     kind = "the widest arithmetic progression from pair 0: a plain rope"
                 lines.append(f"  rotary pairs keeps {new_half} of {half} ({kind})")
+        if self.method is Method.CALIBRATED and self.layers:
+            request = self.request
+            text = request.calib_text or "headmix's default text"
+            lines.append(f"  calibration  up to {request.calib_tokens:,} tokens of {text}, layer by layer on the shrunk "
+                         "model's own activations")
         lines.append(f"  verdict      {reason}")
         for v in verdicts(self):
             lines.append(f"  {v.runtime:<26} {v.status.mark} {v.reason}")
@@ -475,6 +526,7 @@ class Plan:
             "runtimes": [v.to_json() for v in verdicts(self, exact=True)],
             "warnings": list(self.warnings),
             "matrices": "headmix_matrices.npz",
+            **({"calibration": self._calibrator.report().to_json()} if self._calibrator is not None else {}),
         }
 
 

@@ -17,7 +17,7 @@ from fractions import Fraction
 
 from .architecture import Architecture
 from .errors import TargetError
-from .methods import DEFAULT_METHOD, Method
+from .methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
 from .targets import choices, format_layers, parse_layers
 
 Target = int | str | None
@@ -39,21 +39,26 @@ class Request:
     heads: Target = None
     kv_heads: Target = None
     head_dim: Target = None
-    method: Method = DEFAULT_METHOD
+    #: None: the default for the model (calibrated where it has a tokenizer, else the best data-free method)
+    method: Method | None = None
     seed: int = 0
     layers: str = "all"
     #: which rotary pairs a smaller head size may keep: an arithmetic progression, which every
     #: runtime reads as a plain rope, or any subset (longrope factors: transformers and vLLM only)
     rotary_pairs: str = "progression"
+    #: the calibrated method's text (a UTF-8 file; None: headmix's default text) and how many tokens it uses
+    calib_text: str | None = None
+    calib_tokens: int = 4096
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "method", Method(self.method))
+        if self.method is not None:
+            object.__setattr__(self, "method", Method(self.method))
 
     # ------------------------------------------------------------------ JSON
 
     def to_json(self) -> dict:
         data = asdict(self)
-        data["method"] = self.method.value
+        data["method"] = None if self.method is None else self.method.value
         return data
 
     @classmethod
@@ -61,8 +66,8 @@ class Request:
         """Validate and build; :class:`RequestError` names the bad key. Missing keys take defaults."""
         for key in TARGET_FIELDS:
             check_target(key, data.get(key))
-        method = data.get("method", DEFAULT_METHOD.value)
-        if method not in {m.value for m in Method}:
+        method = data.get("method")
+        if method is not None and method not in {m.value for m in Method}:
             raise RequestError("method", f"'method' is {method!r}; use one of {', '.join(m.value for m in Method)}")
         seed = data.get("seed", 0)
         if type(seed) is not int or not 0 <= seed < 2**63:
@@ -73,7 +78,14 @@ class Request:
         pairs = data.get("rotary_pairs", "progression")
         if pairs not in ROTARY_PAIRS:
             raise RequestError("rotary_pairs", f"'rotary_pairs' is {pairs!r}; use one of {', '.join(ROTARY_PAIRS)}")
-        return cls(data.get("heads"), data.get("kv_heads"), data.get("head_dim"), Method(method), seed, layers.strip(), pairs)
+        calib_text = data.get("calib_text")
+        if calib_text is not None and (not isinstance(calib_text, str) or not calib_text.strip()):
+            raise RequestError("calib_text", f"'calib_text' is {calib_text!r}; use a path to a UTF-8 text file, or null")
+        calib_tokens = data.get("calib_tokens", 4096)
+        if type(calib_tokens) is not int or not 64 <= calib_tokens <= 1 << 22:
+            raise RequestError("calib_tokens", f"'calib_tokens' is {calib_tokens!r}; use a whole number from 64 to {1 << 22}")
+        return cls(data.get("heads"), data.get("kv_heads"), data.get("head_dim"), None if method is None else Method(method),
+                   seed, layers.strip(), pairs, calib_text, calib_tokens)
 
     def with_overrides(self, **values) -> Request:
         """The request with command-line flags on top (None means 'not given')."""
@@ -90,11 +102,16 @@ class Request:
                 args += [flag, str(value)]
         if self.layers.strip().lower() != "all":
             args += ["--layers", self.layers.replace(" ", "")]
-        args += ["--method", self.method.value]
+        if self.method is not None:
+            args += ["--method", self.method.value]
         if self.seed:
             args += ["--seed", str(self.seed)]
         if self.rotary_pairs != "progression":
             args += ["--rotary-pairs", self.rotary_pairs]
+        if self.calib_text is not None:
+            args += ["--calib-text", self.calib_text]
+        if self.calib_tokens != 4096:
+            args += ["--calib-tokens", str(self.calib_tokens)]
         return args
 
     def command_line(self, source: str | os.PathLike, output: str | os.PathLike | None = None) -> str:
@@ -104,7 +121,13 @@ class Request:
 
     # ------------------------------------------------------------------ one model
 
-    def resolve(self, arch: Architecture) -> Resolved:
+    def method_for(self, has_tokenizer: bool) -> Method:
+        """The concrete method: the one asked for, or the default for a model with (or without) a tokenizer."""
+        if self.method is not None:
+            return self.method
+        return DEFAULT_METHOD if has_tokenizer else DATA_FREE_DEFAULT
+
+    def resolve(self, arch: Architecture, has_tokenizer: bool = True) -> Resolved:
         """Concrete targets for this model; :class:`TargetError` names the control for impossible ones.
 
         Whole numbers are taken as given (and checked by the planner); fractions are applied
@@ -116,6 +139,7 @@ class Request:
             raise TargetError("the model has no layers headmix can shrink")
         layer = arch.layers[0]
         nq, nkv, hd = layer.num_heads, layer.num_kv_heads, layer.head_dim
+        method = self.method_for(has_tokenizer)
         heads = _apply(self.heads, nq)
         mha = nkv == nq
 
@@ -123,20 +147,20 @@ class Request:
             return (h if mha else nkv) if self.kv_heads is None else _apply(self.kv_heads, nkv)
 
         if isinstance(self.heads, str):
-            heads = _snap(heads, choices(layer, self.method, heads, kv_for(heads), hd)["heads"])
+            heads = _snap(heads, choices(layer, method, heads, kv_for(heads), hd)["heads"])
         kv = kv_for(heads)
         if isinstance(self.kv_heads, str):
-            kv = _snap(kv, choices(layer, self.method, heads, kv, hd)["kv_heads"], below=True)
+            kv = _snap(kv, choices(layer, method, heads, kv, hd)["kv_heads"], below=True)
         d = _apply(self.head_dim, hd)
         if isinstance(self.head_dim, str):
-            d = _snap(d, choices(layer, self.method, heads, kv, d)["head_dim"], below=True)
-        return Resolved(heads, kv, d, parse_layers(self.layers, arch.num_layers), self.method, self.seed, self)
+            d = _snap(d, choices(layer, method, heads, kv, d)["head_dim"], below=True)
+        return Resolved(heads, kv, d, parse_layers(self.layers, arch.num_layers), method, self.seed, self)
 
     def describe_targets(self) -> str:
         """For menus and messages: "heads 1/2, kv kept, head size 16"."""
         parts = [f"{label} {'kept' if value is None else value}"
                  for label, value in (("heads", self.heads), ("kv", self.kv_heads), ("head size", self.head_dim))]
-        return ", ".join(parts) + f", {self.method.value}"
+        return ", ".join(parts) + f", {self.method.value if self.method else 'default method'}"
 
 
 @dataclass(frozen=True)

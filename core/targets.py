@@ -83,7 +83,7 @@ def check(layer: Layer, heads: int, kv: int, d: int, method: Method) -> None:
         raise TargetError(f"key/value heads: {kv} does not divide the {heads} query heads", field="kv_heads")
     # Every new kv head is built from a group of old ones (or one kept head); its new query
     # heads can only come from the query heads reading that group (design note, rule 4).
-    smallest_group = (nkv // kv) * (nq // nkv) if method is not Method.SELECT else nq // nkv
+    smallest_group = nq // nkv if method.selects_kv(layer) else (nkv // kv) * (nq // nkv)
     if heads // kv > smallest_group:
         raise TargetError(
             f"query heads: {heads} query heads over {kv} key/value heads needs {heads // kv} per kv head, "
@@ -91,8 +91,15 @@ def check(layer: Layer, heads: int, kv: int, d: int, method: Method) -> None:
             f"or raise the kv heads",
             field="heads",
         )
+    partial_rotary = layer.rope is not None and 0 < layer.rope.rotary_dim < hd
+    if partial_rotary and method is Method.CALIBRATED and kv != nkv:
+        raise TargetError(
+            f"key/value heads: this model rotates only {layer.rope.rotary_dim} of {hd} dims (partial_rotary_factor); "
+            "the calibrated merge handles fully rotary heads only, so use mean or select here",
+            field="kv_heads",
+        )
     if d != hd and layer.rope is not None:
-        if 0 < layer.rope.rotary_dim < hd:
+        if partial_rotary:
             raise TargetError(
                 f"head size: this model rotates only {layer.rope.rotary_dim} of {hd} dims "
                 "(partial_rotary_factor); headmix cannot yet reduce its head size",
@@ -106,7 +113,7 @@ def check(layer: Layer, heads: int, kv: int, d: int, method: Method) -> None:
                 f"reproduce (it handles {', '.join(SUPPORTED_TYPES)})",
                 field="head_dim",
             )
-    if d != hd and "q_norm" in layer.names and not layer.rotary_pairs and method is not Method.SELECT:
+    if d != hd and "q_norm" in layer.names and not layer.rotary_pairs and method not in (Method.SELECT, Method.CALIBRATED):
         raise TargetError("head size: qk-norm weights can follow kept dims only; use the select method", field="head_dim")
 
 

@@ -114,6 +114,26 @@ def load_tokenizer(folder: str | Path) -> TextTokenizer:
     return TextTokenizer(path, tokenizer, bos_id, bos_token, reason)
 
 
+_USABLE: dict[tuple[str, float, int], bool] = {}
+
+
+def has_tokenizer(folder: str | Path) -> bool:
+    """Whether the folder's tokenizer.json loads (remembered per file and modification time)."""
+    path = Path(folder) / TOKENIZER_NAME
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    key = (str(path), stat.st_mtime, stat.st_size)
+    if key not in _USABLE:
+        try:
+            load_tokenizer(folder)
+            _USABLE[key] = True
+        except QualityUnavailable:
+            _USABLE[key] = False
+    return _USABLE[key]
+
+
 def _token_text(value) -> str | None:
     if isinstance(value, str):
         return value

@@ -29,7 +29,7 @@ from .export_dialog import ExportDialog, suggested_folder
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
-from .workers import ExportWorker, ImportanceWorker
+from .workers import CalibrationWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
 
@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
     checkpoint_opened = Signal(str)
     plan_changed = Signal()
     importance_ready = Signal()
+    calibration_ready = Signal()
     export_finished = Signal(str)
     export_failed = Signal(str)
     export_cancelled = Signal()
@@ -123,6 +124,9 @@ class MainWindow(QMainWindow):
         self.selected_tensor: str | None = None
         self.export_worker: ExportWorker | None = None
         self.importance_worker: ImportanceWorker | None = None
+        self.calibration_worker: CalibrationWorker | None = None
+        self._calibration_note = ""
+        self.has_tokenizer = False
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
         self._export_started = 0.0
@@ -317,6 +321,7 @@ class MainWindow(QMainWindow):
                 self.ask_quit_during_export()
             return
         self._stop_importance()
+        self._stop_calibration()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
@@ -539,7 +544,13 @@ class MainWindow(QMainWindow):
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
-            self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, self.panel.method.currentText(), self.panel.seed.value(), "all")
+            from headmix.core.text import has_tokenizer
+
+            self.has_tokenizer = (checkpoint.folder / "config.json").is_file() and has_tokenizer(checkpoint.folder)
+            self.panel.set_method_available(
+                "calibrated", self.has_tokenizer, "this model has no tokenizer.json to read a calibration text with")
+            method = Request().method_for(self.has_tokenizer).value
+            self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, method, self.panel.seed.value(), "all")
             self._start_importance()
         else:
             self.plan = None
@@ -627,6 +638,8 @@ class MainWindow(QMainWindow):
         self.panel.clear_errors()
         try:
             self.plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
+            if self.calibration_worker is not None and self.calibration_worker.plan is not self.plan:
+                self._stop_calibration()  # its plan is gone
         except HeadmixError as e:
             self.plan = None
             self.panel.show_error(e.field if isinstance(e, TargetError) else None, str(e))
@@ -748,7 +761,14 @@ class MainWindow(QMainWindow):
         i = self.selected_layer
         changed = i in plan.layers
         waiting = changed and plan.method.needs_scores and len(self.importance) < len(self.arch.layers)
-        if waiting:
+        calibrating = changed and plan.method.sequential and not (plan._calibrator is not None and plan._calibrator.ready(i))
+        if calibrating:
+            # a calibrated layer is fitted after every layer before it: run the walk in the background
+            note = self._calibration_note or "calibrating: running the calibration text through the model…"
+            self._start_calibration(plan, i)
+            waiting = True
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note))
+        elif waiting:
             # select needs every layer's scores (rotary pairs are chosen model-wide); computing
             # them here would freeze the window on a large model, so wait for the worker.
             note = f"waiting for importance scores ({len(self.importance)}/{len(self.arch.layers)} layers)"
@@ -767,6 +787,52 @@ class MainWindow(QMainWindow):
                            on_error=lambda m: self.preview.show_weights(name, None, None, None, m))
         self._step("importance chart", self._update_importance_chart,
                    on_error=lambda m: self.preview.importance.set_scores(None, None, m))
+
+    def _start_calibration(self, plan: Plan, index: int) -> None:
+        """Calibrate up to layer ``index`` in the background (one walk at a time, for the current plan only)."""
+        worker = self.calibration_worker
+        if worker is not None and worker.plan is plan and worker.index >= index:
+            return
+        self._stop_calibration()
+        worker = CalibrationWorker(plan, index)
+        worker.progress.connect(self._calibration_progress)
+        worker.finished.connect(self._calibration_done)
+        worker.failed.connect(self._calibration_failed)
+        worker.cancelled.connect(self._calibration_stopped)
+        self.calibration_worker = worker.start()
+
+    def _stop_calibration(self) -> None:
+        if self.calibration_worker is not None:
+            self.calibration_worker.cancel()
+            self.calibration_worker = None
+        self._calibration_note = ""
+
+    def _calibration_progress(self, done, total) -> None:
+        if self.sender() is not self.calibration_worker:
+            return
+        self._calibration_note = f"calibrating: layer {int(done)} of {int(total)} of the calibration walk…"
+        self.preview.show_mixing(self.selected_layer, None, self._calibration_note)
+
+    def _calibration_done(self, _index) -> None:
+        worker = self.sender()
+        if worker is not self.calibration_worker:
+            return
+        self.calibration_worker = None
+        self._calibration_note = ""
+        if worker.plan is self.plan:
+            self._update_preview()
+        self.calibration_ready.emit()
+
+    def _calibration_failed(self, message: str) -> None:
+        if self.sender() is not self.calibration_worker:
+            return
+        self.calibration_worker = None
+        self._calibration_note = ""
+        self.preview.show_mixing(self.selected_layer, None, f"calibration failed: {message}")
+
+    def _calibration_stopped(self) -> None:
+        if self.sender() is self.calibration_worker:
+            self.calibration_worker = None
 
     def _draw_weights(self, i: int, role: str) -> None:
         from headmix.core.layer_weights import read_attention

@@ -179,6 +179,17 @@ class TargetsPanel(QWidget):
         self._layers_timer.stop()
         self.changed.emit()
 
+    def set_method_available(self, name: str, available: bool, reason: str = "") -> None:
+        """Offer a method or grey it out with the reason (the calibrated method needs the model's tokenizer)."""
+        index = self.method.findText(name)
+        item = self.method.model().item(index) if index >= 0 else None
+        if item is None:
+            return
+        item.setEnabled(available)
+        sentence = METHODS.get(name, "").replace("`", "")
+        self.method.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}",
+                                Qt.ItemDataRole.ToolTipRole)
+
     def _method_changed(self, name: str) -> None:
         self.method_help.setText(method_text(name))
         self.changed.emit()

@@ -110,3 +110,25 @@ class ImportanceWorker(Worker):
             self.layer_done.emit(layer.index, layer_importance(self.checkpoint, layer))
             self.progress.emit(n + 1, total)
         return total
+
+
+class CalibrationWorker(Worker):
+    """Runs a calibrated plan's layer-by-layer walk up to one layer, so its matrices can be drawn.
+
+    The plan's calibrator keeps what it computed, so the export and the quality check reuse it;
+    progress is (layer, layers) of the walk.
+    """
+
+    def __init__(self, plan, index: int):
+        super().__init__()
+        self.plan, self.index = plan, index
+
+    def work(self):
+        self.plan.calibration_progress = self.progress.emit
+        self.plan.calibration_cancelled = self.is_cancelled
+        try:
+            self.plan.mixing(self.index)
+        finally:
+            self.plan.calibration_progress = None
+            self.plan.calibration_cancelled = None
+        return self.index

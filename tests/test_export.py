@@ -54,7 +54,7 @@ def test_cli_round_trip_loads_and_runs(tmp_path, capsys, model_dir, family):
     model = hf_models.load(family, tmp_path / "out")
     assert torch.isfinite(hf_models.outputs(model)).all()
     provenance = json.loads((tmp_path / "out" / "headmix.json").read_text())
-    assert provenance["method"] == "select" and provenance["source_header_sha256"] == open_checkpoint(src).header_digest()
+    assert provenance["method"] == "mean" and provenance["source_header_sha256"] == open_checkpoint(src).header_digest()
     assert (tmp_path / "out" / "generation_config.json").exists() == (src / "generation_config.json").exists()
 
 

@@ -63,7 +63,9 @@ def test_filter_narrows_the_tree(qtbot, window):
 def test_targets_update_summary_and_heatmaps(qtbot, window):
     open_demo(qtbot, window)
     assert window.panel.badge.text() == "✔ loads in transformers"
-    assert window.panel.method.currentText() == "select"  # the default
+    assert window.panel.method.currentText() == "mean"  # the default without a tokenizer: calibrated is greyed out
+    calibrated = window.panel.method.model().item(window.panel.method.findText("calibrated"))
+    assert not calibrated.isEnabled() and "tokenizer" in calibrated.toolTip()
     window.panel.set_values(8, 2, 32, "mean", 0, "all")
     with qtbot.waitSignal(window.plan_changed):
         window.panel.heads.setValue(4)

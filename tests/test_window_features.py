@@ -18,7 +18,7 @@ def test_undo_and_redo_target_changes_and_reset_to_the_models_shape(qtbot, windo
     start = window.panel.values()
     assert not window.undo_stack.canUndo()
     window.panel.heads.setValue(4)
-    window.panel.method.setCurrentText("mean")
+    window.panel.method.setCurrentText("random")
     window.panel.layers.setText("0-1")
     window.panel.layers.editingFinished.emit()
     after = window.panel.values()
