@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rotary-pairs", choices=["progression", "any"],
                    help="rotary pairs a smaller head size keeps: an arithmetic progression, which every runtime reads "
                         "as a plain rope (default), or any subset, through longrope factors (transformers and vLLM only)")
+    p.add_argument("--num-layers", type=_target, metavar="N",
+                   help="decoder layers to keep, or a fraction such as 4/5 (default: all)")
+    p.add_argument("--layer-method", choices=["drop", "merge", "fit"],
+                   help="how layers go: drop the least influential, merge each into the kept layer before it, or "
+                        "drop and refit the MLP output before each removed run (default: drop)")
     p.add_argument("--calib-text", metavar="FILE",
                    help="calibration text for the calibrated method (UTF-8; default: headmix's own English text)")
     p.add_argument("--calib-tokens", type=_whole_number(64), metavar="N",
@@ -173,6 +178,7 @@ def _shrink(args) -> int:
     preset = preset.with_overrides(
         heads=args.heads, kv_heads=args.kv_heads, head_dim=args.head_dim, method=args.method, seed=args.seed,
         layers=args.layers, rotary_pairs=args.rotary_pairs, calib_text=args.calib_text, calib_tokens=args.calib_tokens,
+        num_layers=args.num_layers, layer_method=args.layer_method,
     )
     plan = Plan.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:

@@ -90,6 +90,8 @@ def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, 
                 _pwrite(dst, bytes(job.nbytes), offset)  # a tensor the export adds, e.g. a portable zero bias
             elif job.copied:
                 copy_to(src, dst, job.source.start, job.nbytes, offset, output.source)
+            elif job.layer is None:  # computed by the checkpoint's view (a merged or refitted layer)
+                _pwrite(dst, memoryview(np.ascontiguousarray(plan.checkpoint.read(job.name)).reshape(-1).view(np.uint8)), offset)
             else:
                 if job.layer not in results:
                     ensure(job.layer)
@@ -180,6 +182,9 @@ def execute_in_layer_order(plan: Plan, folder: Path, progress: Progress, cancell
                     _pwrite(fds[index], bytes(job.nbytes), offset)
                 elif job.copied:
                     copy_to(srcs[index], fds[index], job.source.start, job.nbytes, offset, plan.files[index].source)
+                elif mixing is None or job.layer is None:  # computed by the checkpoint's view
+                    data = np.ascontiguousarray(plan.checkpoint.read(name))
+                    _pwrite(fds[index], memoryview(data.reshape(-1).view(np.uint8)), offset)
                 else:
                     data = mix_tensor(layer, mixing, name, plan.checkpoint.read(name), job.source.dtype)
                     assert data.shape == job.shape and data.nbytes == job.nbytes, name

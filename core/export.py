@@ -184,6 +184,7 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
         shutil.rmtree(partial)
     try:
         partial.mkdir()
+        plan = plan.final(cancelled=cancelled)  # fewer layers: choose them now, from the calibration text
         _write(plan, partial, others, progress or (lambda done, total: None), cancelled or (lambda: False), evaluation)
         _replace(partial, out)
     except BaseException as e:

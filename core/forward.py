@@ -496,6 +496,11 @@ def attention_input(spec: ModelSpec, other: dict[str, np.ndarray], h: np.ndarray
     return _norm_of(spec.family, other, "attn_norm", h, spec.norm_eps)
 
 
+def mlp_input(spec: ModelSpec, other: dict[str, np.ndarray], h: np.ndarray) -> np.ndarray:
+    """What a pre-norm layer's MLP reads: the normed residual stream after attention."""
+    return _norm_of(spec.family, other, "mlp_norm", h, spec.norm_eps)
+
+
 def mlp(spec: ModelSpec, other: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):  # exp(-x) overflowing to inf gives silu/sigmoid their exact limit 0
         return _mlp(spec, other, x)

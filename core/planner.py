@@ -48,10 +48,11 @@ class TensorJob:
     layer: int | None  # the layer whose job computes it; None: copied byte for byte (or zeros)
     block: int | None = None  # the layer the tensor belongs to, computed or not (None: outside the layers)
     dtype: str = ""
+    computed: bool = False  # its bytes come from the checkpoint's view (an averaged or refitted layer), not the file
 
     @property
     def copied(self) -> bool:
-        return self.layer is None and self.source is not None
+        return self.layer is None and self.source is not None and not self.computed
 
     @property
     def zeros(self) -> bool:
@@ -97,6 +98,9 @@ class Plan:
     calibration_progress: object | None = field(default=None, repr=False)
     calibration_cancelled: object | None = field(default=None, repr=False)
     calibration_options: object | None = field(default=None, repr=False)
+    #: fewer layers: the reduction, and the plan on the layers it keeps once chosen
+    reduction: object | None = field(default=None, repr=False)
+    _final: Plan | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ building
 
@@ -119,6 +123,8 @@ class Plan:
 
         has_tokenizer = (checkpoint.folder / "config.json").is_file() and tokenizer_loads(checkpoint.folder)
         resolved = request if isinstance(request, Resolved) else request.resolve(arch, has_tokenizer)
+        if resolved.num_layers and resolved.num_layers != arch.num_layers:
+            return cls._with_fewer_layers(checkpoint, arch, resolved, has_tokenizer)
         if resolved.method.sequential and not has_tokenizer:
             raise TargetError(
                 f"method: calibrated needs the model's tokenizer.json to read its calibration text, and "
@@ -140,6 +146,7 @@ class Plan:
             shapes.update(expected_shapes(by_index[i], heads, kv, d))
             owner.update({name: i for name in by_index[i].tensor_names()})
         block = {name: layer.index for layer in arch.layers for name in layer.names.values()}
+        computed = getattr(checkpoint, "computed", {})
         target = portable_family(arch, heads, kv, d, changing)
         added = {}  # tensors the portable family needs and the source lacks: zeros after their neighbour
         if target is not None and target is not arch.family:
@@ -154,7 +161,8 @@ class Plan:
             for name, info in header.tensors.items():
                 size = itemsize(info.dtype)
                 nbytes = info.nbytes if size is None or name not in owner else math.prod(shapes[name]) * size
-                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name), block.get(name), info.dtype))
+                jobs.append(TensorJob(name, info, shapes[name], nbytes, owner.get(name), block.get(name), info.dtype,
+                                      name in computed))
                 if name in added:
                     new, shape, i = added[name]
                     shapes[new] = shape
@@ -167,6 +175,45 @@ class Plan:
             plan._importance = importance
         plan.warnings = plan._warnings()
         return plan
+
+    @classmethod
+    def _with_fewer_layers(cls, checkpoint: Checkpoint, arch: Architecture, resolved: Resolved, has_tokenizer: bool) -> Plan:
+        """A plan on the smaller model: described at once on a stand-in (every layer has the same
+        shapes), made on the chosen layers by :meth:`final` when something needs the weights."""
+        from dataclasses import replace as with_fields
+
+        from .layer_removal import LayerMethod, LayerReduction, ReducedCheckpoint, check_method
+
+        method = LayerMethod(resolved.request.layer_method or LayerMethod.DROP.value)
+        check_method(arch, method)
+        request = resolved.request
+        reduction = LayerReduction(checkpoint, arch, resolved.num_layers, method, request.calib_text, request.calib_tokens,
+                                   has_tokenizer)
+        stand_in = ReducedCheckpoint(checkpoint, arch, reduction.provisional())
+        inner = with_fields(resolved, num_layers=resolved.num_layers, layers=None)
+        plan = cls.build(stand_in, inner)
+        plan.reduction = reduction
+        return plan
+
+    def final(self, progress=None, cancelled=None) -> Plan:
+        """The plan on the layers actually kept (the same plan when no layers go); chooses them on first call."""
+        if self.reduction is None or self._final is self:
+            return self
+        if self._final is None:
+            from .layer_removal import ReducedCheckpoint
+
+            choice = self.reduction.choice(progress, cancelled)
+            final = Plan.build(ReducedCheckpoint(self.reduction.checkpoint, self.reduction.arch, choice), self.resolved)
+            final.reduction = self.reduction
+            final._final = final
+            final.calibration_options = self.calibration_options
+            self._final = final
+        return self._final
+
+    @property
+    def source_checkpoint(self) -> Checkpoint:
+        """The checkpoint the user opened (the plan's own is the smaller model's view when layers go)."""
+        return self.reduction.checkpoint if self.reduction is not None else self.checkpoint
 
     # ------------------------------------------------------------------ the request, resolved
 
@@ -383,7 +430,7 @@ class Plan:
 
     @property
     def identity(self) -> bool:
-        return not self.layers
+        return not self.layers and self.reduction is None
 
     def changed_tensors(self) -> set[str]:
         return {name for job in self.layer_jobs for name in job.tensors} | {j.name for j in self.tensor_jobs() if j.zeros}
@@ -393,7 +440,7 @@ class Plan:
 
     @property
     def params_before(self) -> int:
-        return self.checkpoint.num_parameters
+        return self.source_checkpoint.num_parameters
 
     @property
     def params_after(self) -> int:
@@ -401,7 +448,7 @@ class Plan:
 
     @property
     def bytes_before(self) -> int:
-        return sum(t.nbytes for t in self.checkpoint.tensors.values())
+        return sum(t.nbytes for t in self.source_checkpoint.tensors.values())
 
     def output_nbytes(self, name: str) -> int:
         """Bytes of one exported tensor (dtypes headmix cannot read keep their size: they pass through)."""
@@ -463,6 +510,7 @@ class Plan:
             f"  kv heads     {a.num_kv_heads} -> {self.num_kv_heads}",
             f"  head size    {a.head_dim} -> {self.head_dim}",
             f"  layers       {format_layers(self.layers) if self.layers else 'none change'} of {a.num_layers}",
+            *([f"  decoder layers {self.reduction.describe()}"] if self.reduction is not None else []),
             f"  parameters   {human_count(self.params_before)} -> {human_count(self.params_after)} ({100 * saved:.1f}% saved)",
             f"  size         {human_bytes(self.bytes_before)} -> {human_bytes(self.bytes_after)}",
         ]
@@ -501,8 +549,10 @@ class Plan:
         ok, reason = self.loadability
         return {
             "headmix_version": __version__,
-            "source": str(self.checkpoint.path.resolve()),
-            "source_header_sha256": self.checkpoint.header_digest(),
+            "source": str(self.source_checkpoint.path.resolve()),
+            "source_header_sha256": self.source_checkpoint.header_digest(),
+            **({"layer_reduction": self.reduction._choice.to_json()}
+               if self.reduction is not None and self.reduction._choice is not None else {}),
             "architecture": self.arch.name,
             "method": self.method.value,
             "seed": self.seed,

@@ -244,6 +244,13 @@ def evaluate_model(checkpoint: Checkpoint, sample: Sample, progress: Progress | 
                         Perplexity.from_nll(nll), time.perf_counter() - started)
 
 
+def _without_reduction(plan: Plan) -> Plan:
+    """The final plan seen on its own (its checkpoint is already the smaller model)."""
+    from dataclasses import replace
+
+    return replace(plan, reduction=None, _final=None)
+
+
 def _dtypes(checkpoint: Checkpoint, layer) -> dict[str, str]:
     """Canonical attention role -> dtype of the stored tensor holding it."""
     out = {}
@@ -256,7 +263,19 @@ def _dtypes(checkpoint: Checkpoint, layer) -> dict[str, str]:
 
 def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
                   cancelled: Callable[[], bool] | None = None) -> PlanQuality:
-    """The original and the plan's shrunk model side by side, in one walk over the source's layers."""
+    """The original and the plan's shrunk model side by side, in one walk over the source's layers.
+
+    With fewer layers the two no longer walk the same layers: the smaller model (and its head
+    shrink) is measured side by side with itself unshrunk, for the per-layer errors, and the
+    original model's perplexity is measured on its own for "before".
+    """
+    if plan.reduction is not None:
+        final = plan.final(cancelled=cancelled)
+        result = evaluate_plan(_without_reduction(final), sample, progress, cancelled)
+        original = evaluate_model(plan.source_checkpoint, sample, None, cancelled)
+        result.before = original.perplexity
+        result.key = evaluation_key(plan.checkpoint, sample.info, plan)  # what a caller holding this plan computes
+        return result
     started = time.perf_counter()
     checkpoint, arch = plan.checkpoint, plan.arch
     spec = model_spec(arch)

@@ -18,10 +18,11 @@ from fractions import Fraction
 from .architecture import Architecture
 from .errors import TargetError
 from .methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
+from .layer_removal import LAYER_METHODS
 from .targets import choices, format_layers, parse_layers
 
 Target = int | str | None
-TARGET_FIELDS = ("heads", "kv_heads", "head_dim")
+TARGET_FIELDS = ("heads", "kv_heads", "head_dim", "num_layers")
 ROTARY_PAIRS = ("progression", "any")
 _LAYERS_RE = re.compile(r"all|\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*")
 
@@ -49,6 +50,9 @@ class Request:
     #: the calibrated method's text (a UTF-8 file; None: headmix's default text) and how many tokens it uses
     calib_text: str | None = None
     calib_tokens: int = 4096
+    #: fewer decoder layers (a number, a fraction, or None to keep them all), and how they go
+    num_layers: Target = None
+    layer_method: str | None = None  # drop | merge | fit; None: drop
 
     def __post_init__(self) -> None:
         if self.method is not None:
@@ -84,8 +88,12 @@ class Request:
         calib_tokens = data.get("calib_tokens", 4096)
         if type(calib_tokens) is not int or not 64 <= calib_tokens <= 1 << 22:
             raise RequestError("calib_tokens", f"'calib_tokens' is {calib_tokens!r}; use a whole number from 64 to {1 << 22}")
+        check_target("num_layers", data.get("num_layers"))
+        layer_method = data.get("layer_method")
+        if layer_method is not None and layer_method not in LAYER_METHODS:
+            raise RequestError("layer_method", f"'layer_method' is {layer_method!r}; use one of {', '.join(LAYER_METHODS)}")
         return cls(data.get("heads"), data.get("kv_heads"), data.get("head_dim"), None if method is None else Method(method),
-                   seed, layers.strip(), pairs, calib_text, calib_tokens)
+                   seed, layers.strip(), pairs, calib_text, calib_tokens, data.get("num_layers"), layer_method)
 
     def with_overrides(self, **values) -> Request:
         """The request with command-line flags on top (None means 'not given')."""
@@ -112,6 +120,10 @@ class Request:
             args += ["--calib-text", self.calib_text]
         if self.calib_tokens != 4096:
             args += ["--calib-tokens", str(self.calib_tokens)]
+        if self.num_layers is not None:
+            args += ["--num-layers", str(self.num_layers)]
+        if self.layer_method is not None:
+            args += ["--layer-method", self.layer_method]
         return args
 
     def command_line(self, source: str | os.PathLike, output: str | os.PathLike | None = None) -> str:
@@ -154,7 +166,13 @@ class Request:
         d = _apply(self.head_dim, hd)
         if isinstance(self.head_dim, str):
             d = _snap(d, choices(layer, method, heads, kv, d)["head_dim"], below=True)
-        return Resolved(heads, kv, d, parse_layers(self.layers, arch.num_layers), method, self.seed, self)
+        num_layers = _apply(self.num_layers, arch.num_layers)
+        if not 1 <= num_layers <= arch.num_layers:
+            raise TargetError(f"layers: {num_layers} is not between 1 and the model's {arch.num_layers} layers", field="num_layers")
+        if num_layers != arch.num_layers and self.layers.strip().lower() != "all":
+            raise TargetError("layers: choose either fewer layers or head targets for some layers, not both "
+                              "(the layer numbers would change under the list)", field="num_layers")
+        return Resolved(heads, kv, d, parse_layers(self.layers, arch.num_layers), method, self.seed, self, num_layers)
 
     def describe_targets(self) -> str:
         """For menus and messages: "heads 1/2, kv kept, head size 16"."""
@@ -174,6 +192,7 @@ class Resolved:
     method: Method
     seed: int
     request: Request
+    num_layers: int = 0  # decoder layers after the shrink
 
     @property
     def layers_text(self) -> str:

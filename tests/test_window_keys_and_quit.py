@@ -89,7 +89,7 @@ def test_escape_cancels_a_running_export(qtbot, window, tmp_path, monkeypatch):
 def test_quitting_during_an_export_asks_and_is_quick(qtbot, window, tmp_path, monkeypatch):
     open_demo(qtbot, window)
     window.panel.set_values(4, 2, 32, "mean", 0, "all")
-    gate = gate_export(monkeypatch, per_tensor=0.1)  # about 4 s for the demo's tensors
+    gate_export(monkeypatch, per_tensor=0.1)  # about 4 s for the demo's tensors
     window.start_export(tmp_path / "out")
     window.close()
     question = window.quit_question

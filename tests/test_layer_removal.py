@@ -1,0 +1,160 @@
+"""Fewer layers: exact where a layer changes nothing, consistent configs, loadable exports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import hf_models
+import tiny_text
+from headmix.core.architecture import detect
+from headmix.core.checkpoint import open_checkpoint
+from headmix.core.errors import TargetError
+from headmix.core.export import export
+from headmix.core.layer_removal import LayerChoice, LayerMethod, ReducedCheckpoint, block_influence
+from headmix.core.planner import Plan
+from headmix.core.request import Request
+
+pytestmark = pytest.mark.interop
+CALIB = dict(calib_tokens=256)
+
+
+def four_layers(family: str, seed: int = 0):
+    extra = {"n_layer": 4} if family == "gpt2" else {"num_hidden_layers": 4}
+    if family.startswith("gemma"):
+        extra["layer_types"] = ["sliding_attention", "full_attention", "sliding_attention", "full_attention"]
+    return hf_models.build(family, seed=seed, **extra)
+
+
+def blocks(model):
+    return model.transformer.h if hasattr(model, "transformer") else model.model.layers
+
+
+def silence(block) -> None:
+    """Make a decoder layer change nothing: its attention and MLP write zeros to the residual stream."""
+    with torch.no_grad():
+        for name, p in block.named_parameters():
+            if any(k in name for k in ("o_proj", "down_proj", "attn.c_proj", "mlp.c_proj")):
+                p.zero_()
+
+
+def save(model, folder):
+    hf_models.save(model, folder)
+    tiny_text.save_tokenizer(folder)
+    return folder
+
+
+def close(a, b, tol=2e-4):
+    assert (a - b).abs().max().item() <= tol * max(a.abs().max().item(), 1.0), (a - b).abs().max().item()
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma2", "gpt2"])
+def test_dropping_a_layer_that_changes_nothing_keeps_the_logits(tmp_path, family):
+    model = four_layers(family)
+    silence(blocks(model)[2])
+    expected = hf_models.outputs(model)
+    src = save(model, tmp_path / "src")
+    plan = Plan.build(open_checkpoint(src), Request(num_layers=3, **CALIB))
+    assert "4 -> 3" in plan.describe()
+    out = export(plan, tmp_path / "out")
+    record = json.loads((out / "headmix.json").read_text())["layer_reduction"]
+    assert record["removed"] == [2] and record["layers"] == {"0": [0], "1": [1], "2": [3]}
+    assert record["scores"][2] == pytest.approx(0.0, abs=1e-6)  # block influence of a layer that changes nothing
+    shrunk = hf_models.load(family, out)
+    assert len(blocks(shrunk)) == 3
+    close(expected, hf_models.outputs(shrunk))
+
+
+def test_merging_two_identical_layers_equals_dropping_one_of_them(tmp_path):
+    """Averaging a layer with a copy of itself gives it back: the merged model is the original
+    minus one copy. That equals the original (the layer applied twice) only where applying it
+    twice equals applying it once, as for a layer that changes nothing; otherwise it does not."""
+    model = four_layers("llama")
+    with torch.no_grad():
+        blocks(model)[2].load_state_dict(blocks(model)[1].state_dict())
+    src = save(model, tmp_path / "src")
+    checkpoint = open_checkpoint(src)
+    arch = detect(checkpoint)
+    merged = ReducedCheckpoint(checkpoint, arch, LayerChoice((0, 1, 3), {1: (2,)}, method=LayerMethod.MERGE))
+    dropped = ReducedCheckpoint(checkpoint, arch, LayerChoice((0, 1, 3)))
+    for name in merged.tensors:
+        np.testing.assert_array_equal(np.asarray(merged.read(name)), np.asarray(dropped.read(name)), err_msg=name)
+    assert set(merged.computed) and all(".layers.1." in n for n in merged.computed)
+    # the layer applied twice is not the layer applied once here (it changes the stream)...
+    export(Plan.build(merged, Request()), tmp_path / "merged")
+    assert (hf_models.outputs(model) - hf_models.outputs(hf_models.load("llama", tmp_path / "merged"))).abs().max() > 1e-3
+    # ...and is, once the duplicated layer changes nothing
+    silence(blocks(model)[1])
+    silence(blocks(model)[2])
+    src2 = save(model, tmp_path / "src2")
+    c2 = open_checkpoint(src2)
+    export(Plan.build(ReducedCheckpoint(c2, detect(c2), LayerChoice((0, 1, 3), {1: (2,)}, method=LayerMethod.MERGE)),
+                      Request()), tmp_path / "merged2")
+    close(hf_models.outputs(model), hf_models.outputs(hf_models.load("llama", tmp_path / "merged2")))
+
+
+def test_per_layer_config_lists_follow_the_kept_layers(tmp_path):
+    model = four_layers("gemma3_text")  # sliding, full, sliding, full: every second layer global
+    silence(blocks(model)[1])
+    src = save(model, tmp_path / "src")
+    config = json.loads((src / "config.json").read_text())
+    config["sliding_window_pattern"] = 2  # true of the source, no longer of the kept layers
+    (src / "config.json").write_text(json.dumps(config))
+    out = export(Plan.build(open_checkpoint(src), Request(num_layers=3, **CALIB)), tmp_path / "out")
+    new = json.loads((out / "config.json").read_text())
+    assert new["num_hidden_layers"] == 3
+    assert new["layer_types"] == ["sliding_attention", "sliding_attention", "full_attention"]
+    assert "sliding_window_pattern" not in new
+    shrunk = hf_models.load("gemma3_text", out)
+    assert shrunk.config.layer_types == new["layer_types"]
+
+
+def test_fit_reproduces_the_removed_layer_better_than_dropping_it(tmp_path):
+    model = four_layers("llama", seed=2)
+    src = save(model, tmp_path / "src")
+    results = {}
+    for method in ("drop", "fit"):
+        plan = Plan.build(open_checkpoint(src), Request(num_layers=3, layer_method=method, **CALIB))
+        out = export(plan.final(), tmp_path / method)
+        ids = torch.tensor(plan.reduction.choice is not None and _calibration_ids(plan))
+        results[method] = (hf_models.outputs(model, ids) - hf_models.outputs(hf_models.load("llama", out), ids)).norm().item()
+    assert results["fit"] < results["drop"]
+
+
+def _calibration_ids(plan):
+    from headmix.core.quality import Settings, prepare_text
+
+    return prepare_text(plan.source_checkpoint, None, Settings(64, 256)).windows.ids
+
+
+def test_layer_targets_combine_with_head_targets_and_the_cli(tmp_path, capsys):
+    from headmix.core.cli import main
+
+    src = save(four_layers("llama"), tmp_path / "src")
+    code = main(["shrink", str(src), "-o", str(tmp_path / "out"), "--num-layers", "3", "--layer-method", "merge",
+                 "--heads", "4", "--kv-heads", "2", "--calib-tokens", "256"])
+    assert code == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "out" / "headmix.json").read_text())
+    assert record["request"]["num_layers"] == 3 and record["layer_reduction"]["method"] == "merge"
+    shrunk = hf_models.load("llama", tmp_path / "out")
+    assert len(shrunk.model.layers) == 3 and shrunk.config.num_attention_heads == 4
+    assert torch.isfinite(hf_models.outputs(shrunk)).all()
+
+
+def test_fit_is_refused_where_the_mlp_output_is_normalised_and_layers_with_some_layers_too(tmp_path):
+    src = save(four_layers("gemma2"), tmp_path / "src")
+    with pytest.raises(TargetError, match="normalise"):
+        Plan.build(open_checkpoint(src), Request(num_layers=3, layer_method="fit"))
+    with pytest.raises(TargetError, match="either fewer layers"):
+        Plan.build(open_checkpoint(src), Request(num_layers=3, heads=4, layers="0-1"))
+
+
+def test_block_influence_is_zero_exactly_for_a_layer_that_changes_nothing(tmp_path):
+    model = four_layers("llama")
+    silence(blocks(model)[3])
+    checkpoint = open_checkpoint(save(model, tmp_path / "src"))
+    scores = block_influence(checkpoint, detect(checkpoint), np.arange(32).reshape(2, 16) % 96)
+    assert scores[3] == pytest.approx(0.0, abs=1e-6) and (scores[:3] > 1e-4).all()
