@@ -481,7 +481,7 @@ class PairChart(QWidget):
         metrics = QFontMetrics(self.labels[0].textItem.font())
         right = high
         for value, text in zip(self.values, self.texts, strict=True):
-            needed = metrics.horizontalAdvance(text) + 12 if text else 0
+            needed = metrics.horizontalAdvance(text) + 2 * metrics.height() if text else 0  # the item's margins too
             if width > needed + 24:
                 right = max(right, low + (max(value, 0.0) - low) * width / (width - needed))
             else:

@@ -666,7 +666,7 @@ class QualityView(QWidget):
             log = not (1 / LOG_RATIO <= ratio <= LOG_RATIO)
             values = ((q.before.mean_nll / math.log(10), q.after.mean_nll / math.log(10)) if log
                       else (q.before.perplexity, q.after.perplexity))
-            self.pair.set_pair(values, (before, f"{after} ({format_ratio(ratio)})"),
+            self.pair.set_pair(values, (before, after),
                                f"perplexity on {q.text.scored_tokens:,} tokens (lower is better)", log=log,
                                axis_label="perplexity, log scale" if log else "perplexity")
         else:

@@ -101,7 +101,7 @@ def test_not_measured_at_first_then_the_numbers_evaluate_plan_gives(qtbot, windo
     assert quality.output_error.text() == f"Relative error of the final hidden states: {format_error(expected.hidden_error)}"
     worst = max(expected.layers, key=lambda e: e.attention_error)
     assert quality.worst.text().startswith(f"Worst layers: {worst.layer} ({format_error(worst.attention_error)})")
-    assert quality.pair.texts[0] == before and quality.pair.texts[1] == f"{after} ({ratio})"
+    assert quality.pair.texts == (before, after)
     assert quality.layers_chart.layers == result.layers
     assert window.statusBar().currentMessage() == f"Quality measured: {quality.summary.text().lower()}"
     # progress went layer by layer, then through the output head
