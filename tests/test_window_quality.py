@@ -169,6 +169,25 @@ def test_cancel_stops_a_measurement(qtbot, window, demo_folder, monkeypatch):
     qtbot.waitUntil(lambda: not quality.busy(), timeout=5000)
 
 
+def test_a_failed_measurement_says_why_in_the_tab(qtbot, window, demo_folder, monkeypatch):
+    import headmix.core.quality as quality_module
+    from headmix.core.errors import HeadmixError
+
+    def refuse(*args, **kwargs):
+        raise HeadmixError("model.layers.1.self_attn.q_proj.weight: the file ends before this tensor")
+
+    quality = open_model(qtbot, window, demo_folder)
+    window.panel.set_values(4, 2, 16, "mean", 0, "all")
+    monkeypatch.setattr(quality_module, "mix_layer", refuse)
+    with qtbot.waitSignal(quality.measurement_failed, timeout=10000):
+        assert window.measure_quality()
+    assert quality.state == "failed" and quality.headline.text() == "Measurement failed"
+    assert quality.message.text() == "model.layers.1.self_attn.q_proj.weight: the file ends before this tensor"
+    assert quality.measure_button.isEnabled() and window.last_message is None  # try again; no dialog
+    window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    assert quality.state == "not measured"  # the failure belongs to the targets that failed
+
+
 def test_closing_the_window_during_a_measurement_is_quick(qtbot, window, demo_folder, monkeypatch):
     quality = open_model(qtbot, window, demo_folder)
     window.panel.set_values(4, 2, 16, "mean", 0, "all")
