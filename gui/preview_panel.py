@@ -121,9 +121,11 @@ class PreviewPanel(QTabWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        metrics = self.tabBar().fontMetrics()
-        padding = 4 * metrics.height()  # a tab's margins and frame, roughly, at any scale
-        full = sum(metrics.horizontalAdvance(long) + padding for long, _ in self.TAB_NAMES)
+        bar = self.tabBar()
+        metrics = bar.fontMetrics()
+        # each tab's width for its long name: the style's margins around the text it has now, plus the long text
+        full = sum(bar.tabSizeHint(i).width() - metrics.horizontalAdvance(bar.tabText(i)) + metrics.horizontalAdvance(long)
+                   for i, (long, _) in enumerate(self.TAB_NAMES))
         short = full > event.size().width()
         for i, names in enumerate(self.TAB_NAMES):
             self.setTabText(i, names[short])
