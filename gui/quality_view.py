@@ -447,10 +447,12 @@ class QualityView(QWidget):
         self.text_ready.emit()
 
     def _update_key(self) -> None:
-        if self.plan is None or self.sample is None or self.checkpoint is None:
-            self.key = None
-            return
-        self.key = evaluation_key(self.checkpoint, self.sample.info, self.plan)
+        key = None
+        if self.plan is not None and self.sample is not None and self.checkpoint is not None:
+            key = evaluation_key(self.checkpoint, self.sample.info, self.plan)
+        if key != self.key:
+            self.note = ""  # "cancelled" was about the targets and text before
+        self.key = key
 
     # ------------------------------------------------------------------ measuring
 
@@ -473,7 +475,7 @@ class QualityView(QWidget):
         self.failures.pop(self.key, None)
         self._measuring_targets = describe_targets(plan_targets(plan), len(self.arch.layers))
         self.progress.setRange(0, len(self.arch.layers) + 1)
-        self._progress(0, len(self.arch.layers) + 1)
+        self._show_progress(0, len(self.arch.layers) + 1)
         self._start(worker)
         self._render()
         self.measurement_started.emit()
@@ -512,6 +514,10 @@ class QualityView(QWidget):
             self.idle.emit()
 
     def _progress(self, done, total) -> None:
+        if self.sender() is self.worker:  # not a measurement of the model opened before
+            self._show_progress(done, total)
+
+    def _show_progress(self, done: int, total: int) -> None:
         layers = total - 1
         if done < layers:
             step = f"layer {done + 1} of {layers}"

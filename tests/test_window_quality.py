@@ -60,9 +60,11 @@ def gate_layers(monkeypatch, per_layer: float):
     import headmix.core.quality as quality_module
 
     gate = threading.Event()
+    gate.entered = threading.Event()  # a layer is being computed
     real = quality_module.mix_layer
 
     def slow(*args, **kwargs):
+        gate.entered.set()
         gate.wait(per_layer)
         return real(*args, **kwargs)
 
@@ -160,6 +162,7 @@ def test_cancel_stops_a_measurement(qtbot, window, demo_folder, monkeypatch):
         # the window stays usable while it runs
         window.select_layer(2)
         assert window.preview.layer_label.text().startswith("Layer 2")
+        qtbot.waitUntil(gate.entered.is_set, timeout=5000)  # inside its first layer
         qtbot.mouseClick(quality.cancel_button, Qt.MouseButton.LeftButton)
         assert quality.state == "cancelling" and not quality.cancel_button.isEnabled()
         gate.set()
@@ -188,11 +191,25 @@ def test_a_failed_measurement_says_why_in_the_tab(qtbot, window, demo_folder, mo
     assert quality.state == "not measured"  # the failure belongs to the targets that failed
 
 
+def test_opening_another_model_stops_the_measurement(qtbot, window, demo_folder, monkeypatch):
+    quality = open_model(qtbot, window, demo_folder)
+    window.panel.set_values(4, 2, 16, "mean", 0, "all")
+    gate = gate_layers(monkeypatch, 10.0)
+    assert window.measure_quality()
+    with qtbot.waitSignals([window.importance_ready, quality.text_ready], timeout=20000):
+        window.open_path(DEMO)
+    assert quality.state == "unavailable" and quality.worker is None and not quality.progress.isVisible()
+    gate.set()
+    qtbot.waitUntil(lambda: not quality.busy(), timeout=10000)  # the old measurement has stopped
+    assert quality.state == "unavailable" and quality.worker is None  # and what it said was not taken for this model
+
+
 def test_closing_the_window_during_a_measurement_is_quick(qtbot, window, demo_folder, monkeypatch):
     quality = open_model(qtbot, window, demo_folder)
     window.panel.set_values(4, 2, 16, "mean", 0, "all")
-    gate_layers(monkeypatch, 0.3)  # 4 changed layers: at least 1.2 s if it ran to the end
+    gate = gate_layers(monkeypatch, 0.3)  # 4 changed layers: at least 1.2 s if it ran to the end
     assert window.measure_quality()
+    qtbot.waitUntil(gate.entered.is_set, timeout=5000)  # inside its first layer
     started = time.monotonic()
     with qtbot.waitSignal(window.closed, timeout=5000):
         window.close()
