@@ -515,7 +515,7 @@ class LayerErrorChart(QWidget):
         self.plot.setLabel("bottom", "layer")
         self.plot.setLabel("left", "relative error")
         # made once and updated in place (see ImportanceChart)
-        self.unchanged = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(*DROPPED, 70), pen=None)
+        self.unchanged = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(*DROPPED, 110), pen=None)
         self.selected = pg.BarGraphItem(x=[], height=[], width=0.96, brush=pg.mkBrush(0, 0, 0, 0), pen=None)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*SHRUNK), pen=None)
         for item in (self.unchanged, self.bars, self.selected):
