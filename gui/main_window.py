@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         self.quit_question: QMessageBox | None = None
         self.preset_question: QMessageBox | None = None
         self._quit_after_export = False
+        self._quit_after_measurement = False
 
         self.setWindowTitle("headmix")
         self.setAcceptDrops(True)
@@ -177,6 +178,12 @@ class MainWindow(QMainWindow):
         self.preview = PreviewPanel()
         self.preview.toggle.toggled.connect(lambda _: self._update_preview())
         self.preview.role.currentTextChanged.connect(lambda _: self._update_preview())
+        self.quality = self.preview.quality
+        self.quality.measure_requested.connect(self.measure_quality)
+        self.quality.choose_text_requested.connect(self.choose_quality_text)
+        self.quality.layer_clicked.connect(self.select_layer_everywhere)
+        self.quality.measurement_finished.connect(self._quality_measured)
+        self.quality.idle.connect(self._quality_idle)
         self.panel = TargetsPanel()
         self.panel.changed.connect(self.refresh)
         self.panel.export_requested.connect(self.choose_export_folder)
@@ -320,8 +327,17 @@ class MainWindow(QMainWindow):
             else:
                 self.ask_quit_during_export()
             return
+        if self.quality.busy():
+            # Nothing to ask: a measurement keeps nothing. The window goes now; it closes for
+            # good once the measurement has stopped (after the layer it is computing).
+            event.ignore()
+            self._quit_after_measurement = True
+            self.quality.cancel()
+            self.hide()
+            return
         self._stop_importance()
         self._stop_calibration()
+        self.quality.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
@@ -520,9 +536,11 @@ class MainWindow(QMainWindow):
             return False
         self._stop_importance()
         self.checkpoint, self.arch = checkpoint, arch
+        self.quality.set_model(checkpoint, arch)
         self.importance = {}
         self.selected_layer = arch.layers[0].index if arch.layers else 0
         self.selected_tensor = None
+        self.quality.set_selected_layer(self.selected_layer)
         self.tree_model.set_checkpoint(checkpoint, arch)
         self.tree.expand(self.proxy.index(0, 0))
         self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
@@ -657,6 +675,8 @@ class MainWindow(QMainWindow):
 
     def _refreshed(self, values: dict) -> None:
         self._record(values)
+        self._step("quality", lambda: self.quality.set_plan(self.plan),
+                   on_error=lambda m: self.quality.show_problem(m))
         self._step("status bar", self._update_status)
         self.copy_command_action.setEnabled(self.plan is not None)
         self.plan_changed.emit()
@@ -881,7 +901,20 @@ class MainWindow(QMainWindow):
 
     def select_layer(self, index: int) -> None:
         self.selected_layer = index
+        self.quality.set_selected_layer(index)
         self._update_preview()
+
+    def select_layer_everywhere(self, index: int) -> None:
+        """Select a layer as if picked in the tree (the tree follows when the layer is shown there)."""
+        for node in self.tree_model.iter_nodes():
+            if node.kind == "layer" and node.layer == index:
+                proxy_index = self.proxy.mapFromSource(self.tree_model.createIndex(node.row(), 0, node))
+                if proxy_index.isValid():
+                    self.tree.setCurrentIndex(proxy_index)
+                    self.tree.scrollTo(proxy_index)
+                break
+        if self.selected_layer != index:
+            self.select_layer(index)
 
     def show_tensor(self, name: str) -> None:
         """Histogram and statistics of one tensor, read on demand."""
@@ -892,6 +925,30 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 10000)
             return
         self.preview.histogram.set_stats(name, stats)
+
+    # ------------------------------------------------------------------ quality
+
+    def measure_quality(self) -> bool:
+        """Measure the current plan on the Quality tab's text (in the background)."""
+        plan = self.current_plan()
+        return plan is not None and self.quality.measure(plan)
+
+    def choose_quality_text(self) -> QFileDialog:
+        folder = self.settings.value("quality/text_folder", "") or str(Path.home())
+        return self._file_dialog("Choose a text to measure on", folder, self._quality_text_chosen,
+                                 "Text files (*.txt *.md *.rst);;All files (*)")
+
+    def _quality_text_chosen(self, path: str) -> None:
+        self.settings.setValue("quality/text_folder", str(Path(path).parent))
+        self.quality.use_text_file(path)
+
+    def _quality_measured(self, result) -> None:
+        if self.quality.shown is result:
+            self.statusBar().showMessage(f"Quality measured: {self.quality.summary.text().lower()}", 10000)
+
+    def _quality_idle(self) -> None:
+        if self._quit_after_measurement:
+            self.close()
 
     # ------------------------------------------------------------------ export
 

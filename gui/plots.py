@@ -10,9 +10,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .formatting import SUPERSCRIPT, format_error
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
 
@@ -372,3 +374,260 @@ class HistogramView(QWidget):
             f"mean |x| {stats['abs_mean']:.4g} · zeros {100 * stats['zeros']:.2f}%"
             + (f" · <span style='color:#c62828'>{stats['non_finite']} non-finite</span>" if stats["non_finite"] else "")
         )
+
+
+#: the original model and the shrunk one, in every quality chart
+ORIGINAL = (66, 133, 244)
+SHRUNK = (239, 108, 0)
+
+
+def power_of_ten(exponent: float) -> str:
+    """A tick label for ``10 ** exponent`` (whole exponents): plain near 1, a power beyond."""
+    e = int(round(exponent))
+    if -2 <= e <= 3:
+        return f"{10.0 ** e:,g}"
+    return f"10{str(e).translate(SUPERSCRIPT)}"
+
+
+class ValueAxis(pg.AxisItem):
+    """A value axis that can label log10 data: with ``log`` set, the plotted numbers are
+    exponents and the ticks say the values (1, 10, 100, 10⁴), one per whole decade or more.
+    (pyqtgraph's own log mode would also transform the data items, and bars cannot be.)"""
+
+    def __init__(self, orientation: str, **kwargs):
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+        self.log = False
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph's name
+        if not self.log:
+            return super().tickSpacing(minVal, maxVal, size)
+        span = maxVal - minVal
+        if not (span > 0 and size > 0 and math.isfinite(span)):
+            return [(1.0, 0.0)]
+        metrics = QFontMetrics(self.style.get("tickFont") or QApplication.font())
+        extent = metrics.horizontalAdvance("10⁻⁰⁰  ") if self.orientation in ("bottom", "top") else metrics.height() + 4
+        fits = max(1.0, size / extent)
+        return [(float(max(1, math.ceil(span / fits))), 0.0)]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802
+        if self.log:
+            return [power_of_ten(v) for v in values]
+        return super().tickStrings(values, scale, spacing)
+
+
+class PairChart(QWidget):
+    """Two horizontal bars, the original model's value above the shrunk model's, each with its
+    number at its end; on a log axis when the two are far apart (the caller decides and passes
+    log10 values then)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.axis = ValueAxis("bottom")
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": self.axis})
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.getViewBox().setDefaultPadding(0)
+        self.bars = [pg.BarGraphItem(x0=[0.0], y=[1 - i], height=0.62, width=[0.0], brush=pg.mkBrush(*colour), pen=None)
+                     for i, colour in enumerate((ORIGINAL, SHRUNK))]
+        self.labels = [pg.TextItem(anchor=(0.0, 0.5)) for _ in range(2)]
+        for item in (*self.bars, *self.labels):
+            self.plot.addItem(item)
+        self.plot.getAxis("left").setTicks([[(1.0, "original"), (0.0, "shrunk")]])
+        self.values = (0.0, 0.0)
+        self.texts = ("", "")
+        self._title = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+        self.plot.getViewBox().sigResized.connect(lambda *_: self._fit())
+        self.set_pair(None)
+        self.apply_theme()
+
+    def apply_theme(self, palette: QPalette | None = None) -> None:
+        background, foreground = theme_colours(palette)
+        self.plot_widget.setBackground(background)
+        _style_plot(self.plot, foreground, self._title)
+        for label in self.labels:
+            label.setColor(foreground)
+
+    def set_pair(self, values: tuple[float, float] | None, texts: tuple[str, str] = ("", ""), title: str = "",
+                 log: bool = False, axis_label: str = "") -> None:
+        """``values``: what each bar's length is (log10 of the value when ``log``); ``texts`` at the bar ends."""
+        self._title = title
+        self.plot.setTitle(title, color=theme_colours()[1])
+        self.axis.log = log
+        self.plot.setLabel("bottom", axis_label)
+        self.values = (0.0, 0.0) if values is None else (float(values[0]), float(values[1]))
+        self.texts = texts if values is not None else ("", "")
+        for bar, label, value, text in zip(self.bars, self.labels, self.values, self.texts, strict=True):
+            bar.setOpts(width=[value])
+            label.setText(text)
+            label.setPos(max(value, 0.0), bar.opts["y"][0])
+        self.plot.setYRange(-0.55, 1.55, padding=0)
+        self._fit()
+        self.axis.picture = None
+        self.axis.update()
+
+    def _fit(self) -> None:
+        """The value range, with room after each bar for its number, at the plot's width in pixels."""
+        low = min(0.0, *self.values)
+        high = max(self.values)
+        if high <= low:
+            high = low + 1.0
+        width = self.plot.getViewBox().width()
+        metrics = QFontMetrics(self.labels[0].textItem.font())
+        right = high
+        for value, text in zip(self.values, self.texts, strict=True):
+            needed = metrics.horizontalAdvance(text) + 2 * metrics.height() if text else 0  # the item's margins too
+            if width > needed + 24:
+                right = max(right, low + (max(value, 0.0) - low) * width / (width - needed))
+            else:
+                right = max(right, low + 2 * (high - low))
+        self.plot.setXRange(low, right, padding=0)
+
+
+class _ModestPlot(pg.PlotWidget):
+    """A plot that asks for no more than its minimum height: it grows by stretch, so a scroll
+    area around it never scrolls just because pyqtgraph prefers 480 pixels."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(super().sizeHint().width(), max(self.minimumHeight(), 100))
+
+
+class LayerErrorChart(QWidget):
+    """Per layer: the relative error of the shrunk attention output (bars; layers the plan does
+    not change are greyed), the selected layer outlined. Hover reads out a layer's numbers,
+    the accumulated error of the residual stream too; a click emits ``layer_clicked``."""
+
+    layer_clicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.axis = ValueAxis("left")
+        self.plot_widget = _ModestPlot(axisItems={"left": self.axis, "bottom": UnitAxis("bottom")})
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", "layer")
+        self.plot.setLabel("left", "relative error")
+        # made once and updated in place (see ImportanceChart)
+        self.unchanged = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(*DROPPED, 110), pen=None)
+        self.selected = pg.BarGraphItem(x=[], height=[], width=0.96, brush=pg.mkBrush(0, 0, 0, 0), pen=None)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*SHRUNK), pen=None)
+        for item in (self.unchanged, self.bars, self.selected):
+            self.plot.addItem(item)
+        self.readout = QLabel(" ")
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setToolTip("A layer's numbers, under the mouse; click a layer to select it in the window")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        square = "<span style='color:rgb{}'>■</span>"
+        self.legend.setText(
+            f"{square.format(SHRUNK)} relative error of the layer's attention output, shrunk against original on "
+            f"the same input &nbsp; {square.format(DROPPED)} layer unchanged by the targets")
+        self.legend.setToolTip("What the shrink does to each layer on its own, undiluted by earlier layers; "
+                               "hover for how far the whole model has drifted after the layer")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.readout)
+        layout.addWidget(self.legend)
+        self.layers: list = []
+        self.selected_layer: int | None = None
+        self.log = False
+        self.top, self.base = 1.0, 0.0
+        self._title = ""
+        self.plot_widget.scene().sigMouseMoved.connect(self._hover)
+        self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
+        self.apply_theme()
+
+    def apply_theme(self, palette: QPalette | None = None) -> None:
+        background, foreground = theme_colours(palette)
+        self.plot_widget.setBackground(background)
+        _style_plot(self.plot, foreground, self._title)
+        self._mark_pen = pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine)
+        self._draw_selection()
+
+    def _height(self, value: float) -> float:
+        """Where a value sits on the axis (its log10 in log mode; NaN for nothing to draw)."""
+        if self.log:
+            return math.log10(value) if value > 0 and math.isfinite(value) else math.nan
+        return value if math.isfinite(value) else math.nan
+
+    def set_layers(self, layers: list | None, title: str = "", selected: int | None = None) -> None:
+        """``layers``: the core's LayerError records (None: nothing measured)."""
+        self.layers = list(layers or [])
+        self._title = title
+        self.plot.setTitle(title, color=theme_colours()[1])
+        changed = [e for e in self.layers if e.changed]
+        errors = [e.attention_error for e in changed if e.attention_error > 0 and math.isfinite(e.attention_error)]
+        # log when the errors span more than three decades (the article's blow-ups next to ordinary layers)
+        self.log = bool(errors) and max(errors) / min(errors) > 1000
+        self.axis.log = self.log
+        self.plot.setLabel("left", "relative error (log)" if self.log else "relative error")
+        base = math.floor(math.log10(min(errors))) if self.log else 0.0
+        x = np.array([e.layer for e in changed], dtype=float)
+        tops = np.array([self._height(e.attention_error) for e in changed], dtype=float)
+        finite = np.isfinite(tops)
+        self.bars.setOpts(x=x[finite], y0=base, height=tops[finite] - base)
+        heights = [h for h in map(self._height, errors) if math.isfinite(h)]
+        self.top = max(heights) if heights else 1.0
+        self.base = base
+        grey = np.array([e.layer for e in self.layers if not e.changed], dtype=float)
+        self.unchanged.setOpts(x=grey, y0=base, height=np.full(len(grey), self._band_top() - base))
+        if self.layers:
+            first, last = self.layers[0].layer, self.layers[-1].layer
+            self.plot.setXRange(first - 0.6, last + 0.6, padding=0)
+            self.plot.setYRange(base, self._band_top() + 0.02 * ((self.top - base) or 1.0), padding=0)
+        self.axis.picture = None
+        self.axis.update()
+        self.readout.setText("hover over a layer for its numbers; click to select it" if self.layers else " ")
+        self.set_selected(selected)
+
+    def set_selected(self, layer: int | None) -> None:
+        self.selected_layer = layer
+        self._draw_selection()
+
+    def _draw_selection(self) -> None:
+        shown = self.selected_layer is not None and any(e.layer == self.selected_layer for e in self.layers)
+        if not shown:
+            self.selected.setOpts(x=[], height=[])
+            return
+        self.selected.setOpts(x=[float(self.selected_layer)], y0=self.base, height=[self._band_top() - self.base],
+                              pen=self._mark_pen)
+
+    def _band_top(self) -> float:
+        return self.top + 0.08 * ((self.top - self.base) or 1.0)
+
+    def layer_at(self, scene_pos) -> int | None:
+        if not self.layers or not self.plot.getViewBox().sceneBoundingRect().contains(scene_pos):
+            return None
+        x = self.plot.getViewBox().mapSceneToView(scene_pos).x()
+        nearest = min(self.layers, key=lambda e: abs(e.layer - x))
+        return nearest.layer if abs(nearest.layer - x) <= 0.5 else None
+
+    def describe(self, layer: int) -> str:
+        e = next(e for e in self.layers if e.layer == layer)
+        drift = f"residual stream error after it {format_error(e.hidden_error)}"
+        if not e.changed:
+            return f"layer {layer}: unchanged by the targets · {drift}"
+        return f"layer {layer}: attention output error {format_error(e.attention_error)} · {drift}"
+
+    def _hover(self, pos) -> None:
+        layer = self.layer_at(pos)
+        if layer is not None:
+            self.readout.setText(self.describe(layer))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        layer = self.layer_at(event.scenePos())
+        if layer is not None:
+            self.layer_clicked.emit(layer)

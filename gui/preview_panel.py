@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 from headmix.core.methods import HEATMAPS, MATRIX_TITLES
 
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
+from .quality_view import QualityView
 
 #: the core's heatmap keys, with the axis labels each one's rows and columns get
 AXES = {"q_heads": "head", "kv_heads": "kv head", "qk_dims": "dim", "v_dims": "dim"}
@@ -107,8 +108,27 @@ class PreviewPanel(QTabWidget):
         self.histogram = HistogramView()
         self.addTab(self.histogram, "Tensor values")
         self.setTabToolTip(2, "Histogram and statistics of the tensor picked in the tree")
+        self.quality = QualityView()
+        self.addTab(self.quality, "Quality")
+        self.setTabToolTip(3, "What the current targets do to the model on a text: perplexity before → after and "
+                              "the error layer by layer, measured without exporting")
 
         self.toggle.toggled.connect(self._toggled)
+
+    #: the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs)
+    TAB_NAMES = (("Mixing matrices", "Mixing"), ("Head importance", "Importance"), ("Tensor values", "Values"),
+                 ("Quality", "Quality"))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        bar = self.tabBar()
+        metrics = bar.fontMetrics()
+        # each tab's width for its long name: the style's margins around the text it has now, plus the long text
+        full = sum(bar.tabSizeHint(i).width() - metrics.horizontalAdvance(bar.tabText(i)) + metrics.horizontalAdvance(long)
+                   for i, (long, _) in enumerate(self.TAB_NAMES))
+        short = full > event.size().width()
+        for i, names in enumerate(self.TAB_NAMES):
+            self.setTabText(i, names[short])
 
     def _toggled(self, on: bool) -> None:
         self.stack.setCurrentIndex(1 if on else 0)
@@ -143,5 +163,5 @@ class PreviewPanel(QTabWidget):
                                 "comes from, on one colour scale")
 
     def apply_theme(self, palette=None) -> None:
-        for view in (*self.matrices.values(), self.weights, self.importance, self.histogram):
+        for view in (*self.matrices.values(), self.weights, self.importance, self.histogram, self.quality):
             view.apply_theme(palette)

@@ -132,3 +132,48 @@ class CalibrationWorker(Worker):
             self.plan.calibration_progress = None
             self.plan.calibration_cancelled = None
         return self.index
+
+
+class SampleWorker(Worker):
+    """Reads a text (None: headmix's default text) and tokenises it with the model's tokenizer.
+
+    Finishes with a ``Sample``; a model without a tokenizer is not a failure but ``unavailable``
+    (the quality check simply does not apply to it), reported with the core's message.
+    """
+
+    unavailable = Signal(str)
+
+    def __init__(self, checkpoint, path, settings):
+        super().__init__()
+        self.checkpoint, self.path, self.settings = checkpoint, path, settings
+
+    def work(self):
+        from headmix.core.quality import prepare_text
+        from headmix.core.text import QualityUnavailable, TextError, load_tokenizer, read_text
+
+        try:
+            try:
+                text = read_text(self.path) if self.path is not None else None
+            except TextError:
+                load_tokenizer(self.checkpoint.folder)  # a model without a tokenizer says that first
+                raise
+            return prepare_text(self.checkpoint, text, self.settings)
+        except QualityUnavailable as e:
+            self.unavailable.emit(str(e))
+            return None
+
+
+class QualityWorker(Worker):
+    """Runs the original and the plan's shrunk model side by side on a sample (core.quality.evaluate_plan).
+
+    ``progress(done, total)``: ``done`` layers of ``total - 1`` are through, then the output head.
+    """
+
+    def __init__(self, plan, sample, key: str):
+        super().__init__()
+        self.plan, self.sample, self.key = plan, sample, key
+
+    def work(self):
+        from headmix.core.quality import evaluate_plan
+
+        return evaluate_plan(self.plan, self.sample, progress=self.progress.emit, cancelled=self.is_cancelled)

@@ -1,0 +1,64 @@
+"""Numbers as the quality view says them: perplexities, ratios and relative errors."""
+
+from __future__ import annotations
+
+import math
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def scientific(value: float, digits: int = 3) -> str:
+    """``6.60 × 10⁸``."""
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
+def format_number(value: float, digits: int = 4) -> str:
+    """Plain with thousands separators up to a million (``27.33``, ``1,240``, ``109,000``), scientific beyond."""
+    if math.isnan(value):
+        return "not a number"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    size = abs(value)
+    if size >= 1e6 or (0 < size < 1e-3):
+        return scientific(value, 3)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def format_perplexity(perplexity: float, mean_nll: float) -> str:
+    """A perplexity; one too large for a float says its loss instead."""
+    if math.isinf(perplexity):
+        return f"e^{mean_nll:,.0f} (mean loss {mean_nll:,.1f} nats)"
+    return format_number(perplexity)
+
+
+def format_ratio(ratio: float) -> str:
+    """How many times larger: ``×1.03``, ``×3.2``, ``×45``, ``×4.5 × 10⁴``."""
+    if not math.isfinite(ratio):
+        return "×∞"
+    if ratio < 2:
+        return f"×{ratio:.2f}"
+    if ratio < 10:
+        return f"×{ratio:.1f}"
+    if ratio < 1e4:
+        return f"×{ratio:,.0f}"
+    return "×" + scientific(ratio, 2)
+
+
+def format_error(value: float) -> str:
+    """A relative error: three significant digits (``0.94`` → ``0.940``), scientific when huge or tiny."""
+    if not math.isfinite(value):
+        return format_number(value)
+    if value == 0:
+        return "0"
+    if value >= 1e4 or value < 1e-3:
+        return scientific(value, 2)
+    return f"{value:.3g}"
+
+
+def ratio_of(before_nll: float, after_nll: float) -> float:
+    """Perplexity after ÷ before, from the mean losses (finite even when a perplexity overflows)."""
+    difference = after_nll - before_nll
+    return math.exp(difference) if difference < 700 else math.inf

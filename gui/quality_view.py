@@ -1,0 +1,685 @@
+"""The Quality tab: what the current plan does to the model on a text, measured when asked.
+
+The core does the work (``core.quality``): :func:`prepare_text` reads and tokenises the text
+with the model's own tokenizer, :func:`evaluate_plan` runs the original and the shrunk model
+side by side without exporting. Both run on worker threads; the tab only shows their state.
+
+Results are cached by :func:`evaluation_key` (source headers, resolved targets, text, windows),
+so going back to targets measured before shows their numbers at once, and numbers are only
+ever shown for the targets and text they were measured with.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
+    QStackedWidget, QVBoxLayout, QWidget,
+)  # fmt: skip
+
+from headmix.core.errors import HeadmixError
+from headmix.core.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
+
+from .formatting import format_error, format_perplexity, format_ratio, ratio_of
+from .plots import LayerErrorChart, PairChart
+from .targets_panel import ERROR_STYLE
+from .workers import QualityWorker, SampleWorker
+
+#: what the first entry of the text list is
+DEFAULT_TEXT_ITEM = "Default text"
+#: perplexities further apart than this factor are drawn on a log axis
+LOG_RATIO = 10.0
+GREY_STYLE = "color: palette(placeholder-text);"
+
+
+def describe_targets(targets: dict, num_layers: int | None = None) -> str:
+    """``4×16, kv 2, select, all layers`` from a PlanQuality's ``targets`` (or the same keys of a plan)."""
+    layers = targets["layers"]
+    if num_layers is not None and len(layers) == num_layers:
+        where = "all layers"
+    elif not layers:
+        where = "no layer changed"
+    else:
+        where = "layers " + _ranges(layers)
+    return f"{targets['num_heads']}×{targets['head_dim']}, kv {targets['num_kv_heads']}, {targets['method']}, {where}"
+
+
+def plan_targets(plan) -> dict:
+    return {"num_heads": plan.num_heads, "num_kv_heads": plan.num_kv_heads, "head_dim": plan.head_dim,
+            "layers": list(plan.layers), "method": plan.method.value, "seed": plan.seed}
+
+
+def _ranges(values: list[int]) -> str:
+    values = sorted(values)
+    parts, start = [], values[0]
+    for previous, current in zip(values, values[1:] + [None], strict=True):
+        if current is None or current != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+            start = current
+    return ",".join(parts)
+
+
+def _default_words() -> int | None:
+    from headmix.core.text import read_text
+
+    try:
+        return len(read_text(None).content.split())
+    except HeadmixError:
+        return None
+
+
+def headline_numbers(q: PlanQuality) -> str:
+    """The result in one line of plain text (the summary, the status bar, the stale note)."""
+    if q.before is not None:
+        ratio = ratio_of(q.before.mean_nll, q.after.mean_nll)
+        main = (f"perplexity {format_perplexity(q.before.perplexity, q.before.mean_nll)} → "
+                f"{format_perplexity(q.after.perplexity, q.after.mean_nll)} ({format_ratio(ratio)})")
+    else:
+        main = f"embedding cosine {q.embedding_cosine:.3f}"
+    return f"{main}, final hidden-state error {format_error(q.hidden_error)}"
+
+
+class LineLabel(QWidget):
+    """One line of plain text that never wraps and never widens its pane: too long, it is
+    elided (at the end, or in the middle for paths) and the tooltip holds all of it."""
+
+    def __init__(self, bold: bool = False, grey: bool = False, middle: bool = False, parent=None):
+        super().__init__(parent)
+        self._text = ""
+        self.middle = middle
+        self.grey = grey
+        if bold:
+            font = self.font()
+            font.setBold(True)
+            self.setFont(font)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name
+        self._text = text
+        self.setToolTip(text)
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(self.fontMetrics().horizontalAdvance(self._text), self.fontMetrics().height() + 2)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, self.fontMetrics().height() + 2)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        role = QPalette.ColorRole.PlaceholderText if self.grey else QPalette.ColorRole.WindowText
+        painter.setPen(self.palette().color(role))
+        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), self.shown_text())
+
+    def shown_text(self) -> str:
+        """What fits on screen (the whole text when it fits)."""
+        mode = Qt.TextElideMode.ElideMiddle if self.middle else Qt.TextElideMode.ElideRight
+        return self.fontMetrics().elidedText(self._text, mode, self.width())
+
+
+class QualityView(QWidget):
+    """Text, settings, Measure/Cancel with progress, and the result for the current plan."""
+
+    measure_requested = Signal()  # the window answers with measure(its current plan)
+    choose_text_requested = Signal()  # the window answers with a file dialog, then use_text_file(path)
+    layer_clicked = Signal(int)
+    text_ready = Signal()  # a text was read and tokenised, or could not be (see ``state``)
+    measurement_started = Signal()
+    measurement_finished = Signal(object)  # PlanQuality
+    measurement_failed = Signal(str)
+    measurement_cancelled = Signal()
+    idle = Signal()  # no thread started by this view is running any more
+    state_changed = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.checkpoint = None
+        self.arch = None
+        self.plan = None
+        self.text_path: Path | None = None  # None: the default text
+        self.sample: Sample | None = None
+        self.text_problem: str | None = None
+        self.unavailable: str | None = None
+        self.cache: dict[str, PlanQuality] = {}
+        self.key: str | None = None
+        self.shown: PlanQuality | None = None  # the result on screen (always for the current key)
+        self.last: PlanQuality | None = None  # the last result for this model and text, whatever its targets
+        self.worker: QualityWorker | None = None
+        self.sample_worker: SampleWorker | None = None
+        self.failures: dict[str, str] = {}  # key -> why its measurement failed
+        self.note = ""
+        self.selected_layer: int | None = None
+        self.state = "no model"
+        self.decoder = True
+        self._measuring_targets = ""
+        self._running: set = set()
+        self._default_words = _default_words()
+        self._build()
+        self._render()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build(self) -> None:
+        self.text_choice = QComboBox()
+        self.text_choice.addItem(DEFAULT_TEXT_ITEM, None)
+        self.text_choice.setToolTip("The text both models read: headmix's own, or a UTF-8 file of yours")
+        self.text_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.text_choice.setMinimumContentsLength(12)
+        self.text_choice.currentIndexChanged.connect(self._text_chosen)
+        self.choose_button = QPushButton("Choose file…")
+        self.choose_button.setToolTip("Measure on a UTF-8 text file of your own")
+        self.choose_button.clicked.connect(self.choose_text_requested)
+        self.text_label = LineLabel(grey=True, middle=True)  # what the text is
+        self.windows_label = LineLabel(grey=True)  # how it is cut
+
+        self.window_spin = QSpinBox()
+        self.window_spin.setRange(2, 65_536)
+        self.window_spin.setValue(DEFAULT_WINDOW)
+        self.window_spin.setSingleStep(128)
+        self.window_spin.setToolTip(f"Tokens per window; each window is scored on its own, from a fresh context "
+                                    f"(default {DEFAULT_WINDOW})")
+        self.max_tokens_spin = QSpinBox()
+        self.max_tokens_spin.setRange(2, 10_000_000)
+        self.max_tokens_spin.setValue(DEFAULT_MAX_TOKENS)
+        self.max_tokens_spin.setSingleStep(1024)
+        self.max_tokens_spin.setGroupSeparatorShown(True)
+        self.max_tokens_spin.setToolTip(f"Measure at most the text's first this many tokens, in whole windows "
+                                        f"(default {DEFAULT_MAX_TOKENS:,})")
+        self._settings_timer = QTimer(self)
+        self._settings_timer.setSingleShot(True)
+        self._settings_timer.setInterval(200)
+        self._settings_timer.timeout.connect(self._prepare)
+        self._window_wanted = DEFAULT_WINDOW  # the user's window, shown capped for a model with fewer positions
+        self.window_spin.valueChanged.connect(self._window_changed)
+        for spin in (self.window_spin, self.max_tokens_spin):
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(self._settings_timer.start)
+
+        self.measure_button = QPushButton("&Measure")
+        self.measure_button.setToolTip("Run the original and the shrunk model side by side on the text, "
+                                       "without exporting")
+        self.measure_button.clicked.connect(self.measure_requested)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop measuring (after the layer being computed)")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setToolTip("Layers of the model, then its output head")
+        keep = self.progress.sizePolicy()
+        keep.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(keep)
+        self.progress.hide()
+
+        controls = QVBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        text_row = QHBoxLayout()
+        text_row.addWidget(self.text_choice, 1)
+        text_row.addWidget(self.choose_button)
+        controls.addLayout(text_row)
+        text_lines = QVBoxLayout()
+        text_lines.setSpacing(0)
+        text_lines.setContentsMargins(4, 0, 0, 0)
+        text_lines.addWidget(self.text_label)
+        text_lines.addWidget(self.windows_label)
+        controls.addLayout(text_lines)
+        settings_row = QHBoxLayout()
+        for text, spin in (("&Window", self.window_spin), ("Max &tokens", self.max_tokens_spin)):
+            label = QLabel(text)
+            label.setBuddy(spin)
+            settings_row.addWidget(label)
+            settings_row.addWidget(spin)
+        settings_row.addStretch(1)
+        controls.addLayout(settings_row)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.measure_button)
+        run_row.addWidget(self.cancel_button)
+        run_row.addWidget(self.progress, 1)
+        controls.addLayout(run_row)
+
+        self.headline = LineLabel(bold=True)
+
+        # the message page: everything but a result
+        self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.previous = QLabel()
+        self.previous.setTextFormat(Qt.TextFormat.PlainText)
+        self.previous.setWordWrap(True)
+        self.previous.setStyleSheet(GREY_STYLE)
+        self.previous.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.previous.setToolTip("Numbers measured for other targets: not for the current ones")
+        message_page = QWidget()
+        message_layout = QVBoxLayout(message_page)
+        message_layout.setContentsMargins(0, 0, 0, 0)
+        message_layout.addWidget(self.message)
+        message_layout.addSpacing(8)
+        message_layout.addWidget(self.previous)
+        message_layout.addStretch(1)
+
+        # the results page
+        # the result in three lines that never wrap, so every result puts the charts at the same place
+        self.summary = LineLabel(bold=True)
+        font = self.summary.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.summary.setFont(font)
+        self.output_error = LineLabel()
+        self.worst = LineLabel()
+        self.pair = PairChart()
+        self.layers_chart = LayerErrorChart()
+        self.layers_chart.layer_clicked.connect(self.layer_clicked)
+        results_page = QWidget()
+        results_layout = QVBoxLayout(results_page)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        for label in (self.summary, self.output_error, self.worst):
+            results_layout.addWidget(label)
+        results_layout.addWidget(self.pair)
+        results_layout.addWidget(self.layers_chart, 1)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(message_page)
+        self.stack.addWidget(results_page)
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addLayout(controls)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.stack, 1)
+        self.content = content
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll = scroll  # scrolls only when the pane is dragged narrower or lower than the tab needs
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Heights that follow the font (and so the scale factor), never the data."""
+        line = self.fontMetrics().height()
+        self.pair.setFixedHeight(7 * line)
+        self.layers_chart.plot_widget.setMinimumHeight(9 * line)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
+
+    def apply_theme(self, palette=None) -> None:
+        self.pair.apply_theme(palette)
+        self.layers_chart.apply_theme(palette)
+
+    # ------------------------------------------------------------------ inputs from the window
+
+    def set_model(self, checkpoint, arch) -> None:
+        """A model was opened: forget its predecessor's text and measurement (not the cache)."""
+        self.cancel()
+        self.worker = self.sample_worker = None  # what they still report is about the last model
+        self.checkpoint, self.arch, self.plan = checkpoint, arch, None
+        self.sample = self.text_problem = self.unavailable = None
+        self.shown = self.last = None
+        self.key = None
+        self.note = ""
+        self._limit_window()
+        if arch is not None and arch.usable:
+            self._prepare()
+        self._render()
+
+    def set_plan(self, plan) -> None:
+        """The window's plan changed (None: invalid targets)."""
+        self.plan = plan
+        self._update_key()
+        self._render()
+
+    def set_selected_layer(self, layer: int | None) -> None:
+        self.selected_layer = layer
+        self.layers_chart.set_selected(layer)
+
+    def use_text_file(self, path: str | Path) -> None:
+        """Measure on this file from now on (it becomes the current entry of the text list)."""
+        path = Path(path)
+        index = self.text_choice.findData(str(path))
+        if index < 0:
+            self.text_choice.addItem(path.name, str(path))
+            index = self.text_choice.count() - 1
+            self.text_choice.setItemData(index, str(path), Qt.ItemDataRole.ToolTipRole)
+        if index == self.text_choice.currentIndex():
+            self._text_chosen(index)  # chosen again: read it again (it may have been fixed)
+        else:
+            self.text_choice.setCurrentIndex(index)
+
+    def use_default_text(self) -> None:
+        self.text_choice.setCurrentIndex(0)
+
+    def set_settings(self, window: int, max_tokens: int) -> None:
+        """Set both settings at once (the text is tokenised again once)."""
+        for spin, value in ((self.window_spin, window), (self.max_tokens_spin, max_tokens)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        self._window_wanted = self.window_spin.value()
+        self._prepare()
+
+    def _window_changed(self, value: int) -> None:
+        self._window_wanted = value
+
+    def settings(self) -> Settings:
+        return Settings(self.window_spin.value(), self.max_tokens_spin.value())
+
+    # ------------------------------------------------------------------ the text
+
+    def _limit_window(self) -> None:
+        """Learned positions (GPT-2, BERT) cap the window; rotary models take any length."""
+        from headmix.core.forward import model_spec
+
+        limit, self.decoder = None, True
+        if self.arch is not None and self.arch.usable:
+            try:
+                spec = model_spec(self.arch)
+            except HeadmixError:  # the measurement itself will say why it cannot run
+                spec = None
+            if spec is not None:
+                limit = spec.max_positions if not spec.family.rotary else None
+                self.decoder = spec.decoder
+        self.window_spin.blockSignals(True)
+        self.window_spin.setMaximum(limit or 65_536)
+        self.window_spin.setValue(min(self._window_wanted, limit or self._window_wanted))
+        self.window_spin.blockSignals(False)
+        base = f"Tokens per window; each window is scored on its own, from a fresh context (default {DEFAULT_WINDOW})"
+        self.window_spin.setToolTip(base + (f"; this model has {limit} learned positions" if limit else ""))
+
+    def _text_chosen(self, _index: int) -> None:
+        data = self.text_choice.currentData()
+        self.text_path = None if data is None else Path(data)
+        self.text_choice.setToolTip(str(self.text_path) if self.text_path else "headmix's default text")
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """Read and tokenise the text for the open model, off the GUI thread."""
+        self._settings_timer.stop()
+        if self.checkpoint is None or self.arch is None or not self.arch.usable:
+            return
+        self.sample = self.text_problem = self.unavailable = None
+        self.key = None
+        self.last = None  # numbers measured on another text or window are never offered as "last measured"
+        worker = SampleWorker(self.checkpoint, self.text_path, self.settings())
+        worker.finished.connect(self._sample_ready)
+        worker.failed.connect(self._sample_failed)
+        worker.unavailable.connect(self._sample_unavailable)
+        self.sample_worker = worker
+        self._start(worker)
+        self._render()
+
+    def _sample_ready(self, sample) -> None:
+        if self.sender() is not self.sample_worker or sample is None:
+            return
+        self.sample_worker = None
+        self.sample = sample
+        self._update_key()
+        self._render()
+        self.text_ready.emit()
+
+    def _sample_failed(self, message: str) -> None:
+        if self.sender() is not self.sample_worker:
+            return
+        self.sample_worker = None
+        self.text_problem = message
+        self._render()
+        self.text_ready.emit()
+
+    def _sample_unavailable(self, message: str) -> None:
+        if self.sender() is not self.sample_worker:
+            return
+        self.sample_worker = None
+        self.unavailable = message
+        self._render()
+        self.text_ready.emit()
+
+    def _update_key(self) -> None:
+        key = None
+        if self.plan is not None and self.sample is not None and self.checkpoint is not None:
+            key = evaluation_key(self.checkpoint, self.sample.info, self.plan)
+        if key != self.key:
+            self.note = ""  # "cancelled" was about the targets and text before
+        self.key = key
+
+    # ------------------------------------------------------------------ measuring
+
+    def can_measure(self) -> bool:
+        return (self.worker is None and self.plan is not None and self.key is not None and self.key not in self.cache)
+
+    def measure(self, plan) -> bool:
+        """Measure ``plan`` (the window's current plan) in the background; False when it cannot start."""
+        if plan is not self.plan:
+            self.set_plan(plan)
+        if not self.can_measure():
+            return False
+        worker = QualityWorker(plan, self.sample, self.key)
+        worker.progress.connect(self._progress)
+        worker.finished.connect(self._measured)
+        worker.failed.connect(self._measure_failed)
+        worker.cancelled.connect(self._measure_cancelled)
+        self.worker = worker
+        self.note = ""
+        self.failures.pop(self.key, None)
+        self._measuring_targets = describe_targets(plan_targets(plan), len(self.arch.layers))
+        self.progress.setRange(0, len(self.arch.layers) + 1)
+        self._show_progress(0, len(self.arch.layers) + 1)
+        self._start(worker)
+        self._render()
+        self.measurement_started.emit()
+        return True
+
+    def cancel(self) -> None:
+        if self.worker is not None and not self.worker.is_cancelled():
+            self.worker.cancel()
+            self.progress.setFormat("cancelling…")
+            self._render()
+
+    def busy(self) -> bool:
+        """A thread of this view is still running (closing the window waits for ``idle``)."""
+        return bool(self._running)
+
+    def shutdown(self, msecs: int = 5000) -> None:
+        """Cancel and wait for every thread this view started (the window is closing)."""
+        self.cancel()
+        for worker in list(self._running):
+            worker.wait(msecs)
+
+    def _start(self, worker) -> None:
+        # connected after the result handlers, so those run first; exactly one of these ends a run
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(self._ended)
+        self._running.add(worker)
+        worker.start()
+
+    def _ended(self, *_) -> None:
+        worker = self.sender()
+        if worker not in self._running:
+            return
+        self._running.discard(worker)
+        worker.wait(1000)  # it has emitted its last signal; its thread is ending now
+        if not self._running:
+            self.idle.emit()
+
+    def _progress(self, done, total) -> None:
+        if self.sender() is self.worker:  # not a measurement of the model opened before
+            self._show_progress(done, total)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        layers = total - 1
+        if done < layers:
+            step = f"layer {done + 1} of {layers}"
+        elif done == layers:
+            step = "output head" if self.decoder else "pooled embeddings"
+        else:
+            step = "done"
+        if not (self.worker is not None and self.worker.is_cancelled()):
+            self.progress.setFormat(step)
+        self.progress.setValue(int(done))
+
+    def _measured(self, result: PlanQuality) -> None:
+        worker = self.sender()
+        self.cache[worker.key] = result
+        if worker is self.worker:
+            self.worker = None
+        if worker.sample is self.sample:
+            self.last = result
+        self._render()
+        self.measurement_finished.emit(result)
+
+    def _measure_failed(self, message: str) -> None:
+        worker = self.sender()
+        self.failures[worker.key] = message
+        if worker is self.worker:
+            self.worker = None
+        self._render()
+        self.measurement_failed.emit(message)
+
+    def _measure_cancelled(self) -> None:
+        if self.sender() is self.worker:
+            self.worker = None
+            self.note = "Measurement cancelled."
+        self._render()
+        self.measurement_cancelled.emit()
+
+    def show_problem(self, message: str) -> None:
+        """A step of the window failed to update this tab: say so in its place."""
+        self.shown = None
+        self._set_state("failed", "Cannot show the quality check", message, error=True)
+
+    # ------------------------------------------------------------------ what the tab shows
+
+    def _set_state(self, state: str, headline: str, message: str = "", error: bool = False, previous: str = "") -> None:
+        self.state = state
+        self.headline.setText(headline)
+        self.message.setText(message)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        self.previous.setText(previous)
+        self.previous.setVisible(bool(previous))
+        self.stack.setCurrentIndex(0)
+
+    def _render(self) -> None:
+        measuring = self.worker is not None
+        self.measure_button.setEnabled(self.can_measure())
+        self.cancel_button.setEnabled(measuring and not self.worker.is_cancelled())
+        self.progress.setVisible(measuring)
+        usable = self.arch is not None and self.arch.usable
+        for w in (self.text_choice, self.choose_button, self.window_spin, self.max_tokens_spin):
+            # the text stays as it is while it is being measured on
+            w.setEnabled(usable and self.unavailable is None and not measuring)
+        self._render_text()
+        self.measure_button.setToolTip(
+            "Already measured for these targets on this text" if self.key in self.cache else
+            "Run the original and the shrunk model side by side on the text, without exporting")
+        old_state = self.state
+        self._render_state()
+        if self.state != old_state:
+            self.state_changed.emit(self.state)
+
+    def _render_text(self) -> None:
+        default = self.text_path is None
+        self.text_label.middle = not default  # a path keeps its file name in view
+        what = "original English prose shipped with headmix" if default else str(self.text_path)
+        if self.sample is not None:
+            info = self.sample.info
+            self.text_label.setText(f"{info.text_tokens:,} tokens of {what}" if default
+                                    else f"{what}: {info.text_tokens:,} tokens")
+            self.windows_label.setText(
+                f"{info.windows} window{'s' * (info.windows != 1)} of {info.window} tokens, {info.scored_tokens:,} scored"
+                + (f", each after {info.bos}" if info.bos else ""))
+        else:
+            words = f"{self._default_words:,} words of " if default and self._default_words else ""
+            line = (words + what) if default else what
+            self.text_label.setText(line[:1].upper() + line[1:])
+            self.windows_label.setText("reading the text…" if self.sample_worker is not None else "")
+
+    def _render_state(self) -> None:
+        if self.checkpoint is None:
+            return self._set_state("no model", "No model open", "Open a model to measure what a shrink does to it.")
+        if not self.arch.usable:
+            return self._set_state("unrecognised", "Cannot measure this model",
+                                   "headmix does not recognise this model's attention, so there is no shrink to measure.")
+        if self.unavailable is not None:
+            return self._set_state(
+                "unavailable", "Quality check unavailable for this model",
+                f"{self.unavailable}.\n\nEverything else works as before: the shrink can still be planned and exported.")
+        if self.sample is None and self.text_problem is None:
+            return self._set_state("preparing", "Reading the text…", "Tokenising the text with this model's tokenizer.")
+        if self.text_problem is not None:
+            return self._set_state("text error", "Cannot use this text",
+                                   f"{self.text_problem}\n\nChoose another file, or the default text.", error=True)
+        if self.plan is None:
+            return self._set_state("invalid targets", "Not measured",
+                                   "These targets cannot be built: fix the highlighted target on the right first.")
+        result = self.cache.get(self.key)
+        if result is not None:
+            return self._show_result(result)
+        self.shown = None
+        info = self.sample.info
+        how = (f"Measure runs the original model and the shrunk one side by side on the text, layer by layer, "
+               f"without exporting: {info.windows} window{'s' * (info.windows != 1)} of {info.window} tokens, "
+               f"{info.scored_tokens:,} tokens scored.")
+        previous = ""
+        if self.last is not None and self.last.key != self.key:
+            previous = (f"Last measured, for other targets ({describe_targets(self.last.targets, len(self.arch.layers))}): "
+                        f"{headline_numbers(self.last)}. These numbers are not for the current targets.")
+        if self.worker is not None:
+            if self.worker.key == self.key:
+                if self.worker.is_cancelled():
+                    return self._set_state("cancelling", "Cancelling…", "Stopping after the layer being computed.")
+                return self._set_state("measuring", f"Measuring {self._measuring_targets}…",
+                                       f"Running the original and the shrunk model side by side on the text: "
+                                       f"{info.windows} windows of {info.window} tokens. The window stays usable.",
+                                       previous=previous)
+            return self._set_state("not measured", "Not measured for these targets",
+                                   f"A measurement of other targets ({self._measuring_targets}) is running; its result "
+                                   "will be kept for when you go back to them.", previous=previous)
+        if self.key in self.failures:
+            return self._set_state("failed", "Measurement failed", self.failures[self.key], error=True, previous=previous)
+        headline = "Not measured for these targets" if previous else "Not measured"
+        message = how + (f"\n\n{self.note}" if self.note else "")
+        return self._set_state("not measured", headline, message, previous=previous)
+
+    def _show_result(self, q: PlanQuality) -> None:
+        self.state = "measured"
+        self.shown = self.last = q
+        changed = [e for e in q.layers if e.changed]
+        seconds = f" in {q.seconds:.1f} s" if q.seconds >= 0.05 else ""
+        headline = f"Measured for these targets{seconds}" if changed else f"Measured{seconds}: these targets change no layer"
+        self.headline.setText(headline)
+        worst = sorted(changed, key=lambda e: -e.attention_error)[:3]
+        self.worst.setText(("Worst layers: "
+                            + ", ".join(f"{e.layer} ({format_error(e.attention_error)})" for e in worst)) if worst
+                           else "No layer is changed by these targets: before = after.")
+        self.output_error.setText(f"Relative error of the final hidden states: {format_error(q.hidden_error)}")
+        if q.before is not None:
+            ratio = ratio_of(q.before.mean_nll, q.after.mean_nll)
+            before = format_perplexity(q.before.perplexity, q.before.mean_nll)
+            after = format_perplexity(q.after.perplexity, q.after.mean_nll)
+            self.summary.setText(f"Perplexity {before} → {after} ({format_ratio(ratio)})")
+            log = not (1 / LOG_RATIO <= ratio <= LOG_RATIO)
+            values = ((q.before.mean_nll / math.log(10), q.after.mean_nll / math.log(10)) if log
+                      else (q.before.perplexity, q.after.perplexity))
+            self.pair.set_pair(values, (before, after),
+                               f"perplexity on {q.text.scored_tokens:,} tokens (lower is better)", log=log,
+                               axis_label="perplexity, log scale" if log else "perplexity")
+        else:
+            cosine = q.embedding_cosine
+            self.summary.setText(f"Embedding cosine with the original: {cosine:.3f} (1 = unchanged)")
+            self.pair.set_pair((1.0, cosine), ("1", f"{cosine:.3f}"),
+                               "mean cosine of pooled embeddings with the original (1 = unchanged)",
+                               axis_label="cosine")
+        self.layers_chart.set_layers(q.layers, "where the shrink hurts, layer by layer", self.selected_layer)
+        self.stack.setCurrentIndex(1)
