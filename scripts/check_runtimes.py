@@ -31,6 +31,12 @@ cannot import it is skipped with a message):
     --convert-python runs convert_hf_to_gguf.py: torch, transformers, sentencepiece, numpy
                      (HEADMIX_CONVERT_PYTHON; default: the llama one if it has torch, else torch's)
 
+mlx's CPU wheel for Linux bundles the reference (netlib) BLAS, and mlx runs float32 matrix
+products through it: about 2 GFLOP/s here, a minute per 512-token window of a 135M model.
+``--mlx-blas`` preloads an optimised libblas.so.3 into the mlx-lm worker (LD_PRELOAD; about
+60× faster, the same products summed in another order). By default the script uses Debian's
+OpenBLAS when it is installed (``apt-get install libopenblas0-pthread``) and says so.
+
 Protocol: the text is tokenized once with the ``tokenizers`` library from the model folder's
 tokenizer.json (no BOS, as the tokenizer itself does), the first ``--max-tokens`` tokens are cut
 into non-overlapping windows of ``--window`` tokens, each window is scored on its own, and the
@@ -109,6 +115,9 @@ SHRINKS: tuple[Shrink, ...] = (
     Shrink("qwen2-dim-1/2-mean", "qwen2", ("--head-dim", "1/2", "--method", "mean")),
 )
 
+#: an optimised BLAS with the reference BLAS's symbols, for mlx's float32 products (see above)
+DEBIAN_OPENBLAS = Path("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3")
+
 #: runtimes measured here, and the name of headmix's verdict for each
 MEASURED = {"transformers": "transformers", "mlx-lm": "mlx-lm", "llama.cpp": "llama.cpp / Ollama (GGUF)"}
 #: runtimes shown with headmix's verdict only (they do not install on this kind of machine)
@@ -128,11 +137,12 @@ def log(message: str) -> None:
 
 
 def negative_log_likelihood(logits: np.ndarray, targets: np.ndarray) -> float:
-    """Sum of -log p(target) over the positions, in float64, from (positions, vocab) logits."""
-    x = np.asarray(logits, dtype=np.float64)
-    top = x.max(axis=1)
-    lse = top + np.log(np.exp(x - top[:, None]).sum(axis=1))
-    return float((lse - x[np.arange(len(targets)), targets]).sum())
+    """Sum of -log p(target) over the positions, from (positions, vocab) float32 logits: the
+    shifted exponentials in float32 (each within 1e-7 of exact), their sums and logs in float64."""
+    x = np.asarray(logits, dtype=np.float32)
+    top = x.max(axis=1, keepdims=True)
+    lse = top[:, 0].astype(np.float64) + np.log(np.exp(x - top).sum(axis=1, dtype=np.float64))
+    return float((lse - x[np.arange(len(targets)), targets].astype(np.float64)).sum())
 
 
 def _score(windows: np.ndarray, logits_of, keep: Path) -> dict:
@@ -315,6 +325,7 @@ class Interpreters:
     mlx: str | None
     llama: str | None
     convert: str | None
+    mlx_env: dict | None = None  # the environment of the mlx-lm worker (LD_PRELOAD of a BLAS)
     missing: dict[str, str] = field(default_factory=dict)
 
 
@@ -368,6 +379,14 @@ def pick_interpreters(args) -> Interpreters:
     if why := can_import(found.mlx, ["mlx_lm"]):
         found.missing["mlx-lm"] = f"{why}; install it with pip install \"mlx[cpu]\" mlx-lm and pass --mlx-python"
         found.mlx = None
+    blas = args.mlx_blas or env("HEADMIX_MLX_BLAS") or (str(DEBIAN_OPENBLAS) if DEBIAN_OPENBLAS.exists() else "")
+    if found.mlx and blas and blas != "none":
+        if not Path(blas).exists():
+            raise SystemExit(f"check_runtimes: --mlx-blas {blas} does not exist")
+        found.mlx_env = dict(os.environ, LD_PRELOAD=blas)
+    elif found.mlx and sys.platform.startswith("linux"):
+        log("mlx-lm: float32 products run through the reference BLAS of mlx's CPU wheel, about a minute per "
+            "window; apt-get install libopenblas0-pthread (or --mlx-blas PATH) makes them ~60x faster")
     if why := can_import(found.llama, ["llama_cpp"]):
         found.missing["llama.cpp"] = f"{why}; install it with pip install llama-cpp-python and pass --llama-python"
         found.llama = None
@@ -519,30 +538,29 @@ def describe(shrink: Shrink, folder: Path, source_config: dict) -> str:
     """A short label: what changed, the method, the rope the export wrote, the family it went out as."""
     prefix = "Qwen2 " if shrink.source == "qwen2" else ""
     if shrink.args is None:
-        return f"{prefix}source folder, not exported"
+        return f"{prefix}source folder as transformers 5 saved it, no headmix"
     meta = json.loads((folder / "headmix.json").read_text())
     config = json.loads((folder / "config.json").read_text())
     before, after = meta["source_shape"], meta["targets"]
     changes = [f"{what} {before[k]}→{after[k]}" for k, what in
                (("num_heads", "query heads"), ("num_kv_heads", "kv heads"), ("head_dim", "head size")) if before[k] != after[k]]
     if not changes:
-        return f"{prefix}identity"
-    label = f"{prefix}{', '.join(changes)} ({meta['method']}"
+        return f"{prefix}identity export"
+    label = f"{prefix}{', '.join(changes)}, {meta['method']}"
     if before["head_dim"] != after["head_dim"]:
-        rope = config.get("rope_parameters") or {}
-        pairs = meta.get("kept_rotary_pairs") or []
-        label += f", --rotary-pairs {meta['request'].get('rotary_pairs', 'progression')}: pairs {pair_list(pairs)} → {rope.get('rope_type', '?')} rope"
-    label += ")"
+        rope = (config.get("rope_parameters") or {}).get("rope_type", "?")
+        label += f", pairs {meta['request'].get('rotary_pairs', 'progression')}: {pair_list(meta.get('kept_rotary_pairs') or [])} → {rope}"
     if config.get("model_type") != source_config.get("model_type"):
-        label += f", written as {config.get('model_type')}"
+        label += f"; written as {config.get('model_type')}"
     return label
 
 
 def pair_list(pairs: list[int]) -> str:
-    if len(pairs) > 2 and all(b - a == pairs[1] - pairs[0] for a, b in itertools.pairwise(pairs)):
+    """Kept rotary pairs in a few characters: a progression as its range, anything else by count."""
+    if len(pairs) > 1 and all(b - a == pairs[1] - pairs[0] for a, b in itertools.pairwise(pairs)):
         step = pairs[1] - pairs[0]
         return f"{pairs[0]}–{pairs[-1]}" + (f" step {step}" if step != 1 else "")
-    return ",".join(map(str, pairs))
+    return f"{len(pairs)} pairs, no progression"
 
 
 def verdicts_of(folder: Path, shrink: Shrink) -> dict[str, dict]:
@@ -590,6 +608,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mlx-python")
     parser.add_argument("--llama-python")
     parser.add_argument("--convert-python")
+    parser.add_argument("--mlx-blas", help="a libblas.so.3 to preload for mlx-lm's float32 products, or none "
+                        f"(default: {DEBIAN_OPENBLAS} when installed)")
     parser.add_argument("--llama-cpp-src", help="llama.cpp source folder (or a llama-cpp-python sdist) with convert_hf_to_gguf.py")
     parser.add_argument("--markdown", type=Path, help="also write the report to this file")
     parser.add_argument("--fresh", action="store_true", help="rebuild cached exports and GGUF files")
@@ -616,6 +636,8 @@ def main(argv: list[str] | None = None) -> int:
     versions = {"transformers": run_json(interp.torch, ["_versions", "transformers"], "versions-transformers")}
     if interp.mlx:
         versions["mlx-lm"] = run_json(interp.mlx, ["_versions", "mlx-lm"], "versions-mlx")
+        versions["mlx-lm"]["BLAS"] = (f"{interp.mlx_env['LD_PRELOAD']} (preloaded)" if interp.mlx_env
+                                      else "the wheel's reference BLAS")
     src, commit = None, None
     if interp.llama:
         versions["llama.cpp"] = run_json(interp.llama, ["_versions", "llama.cpp"], "versions-llama")
@@ -658,9 +680,9 @@ def main(argv: list[str] | None = None) -> int:
                                       f"{runtime}-{safe}")
                 result["convert_seconds"] = seconds
             else:
-                python = interp.torch if runtime == "transformers" else interp.mlx
+                python, env = (interp.torch, None) if runtime == "transformers" else (interp.mlx, interp.mlx_env)
                 result = run_json(python, ["_worker", runtime, str(folder), str(tokens_file), str(keep), str(args.threads)],
-                                  f"{runtime}-{safe}")
+                                  f"{runtime}-{safe}", env=env)
             timings[runtime] += time.perf_counter() - started - (result.get("convert_seconds") or 0.0)
             if keep.exists() and runtime != "transformers" and (ref := keep_dir / f"{safe}.transformers.npy").exists():
                 a, b = np.load(ref), np.load(keep)
