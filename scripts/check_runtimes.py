@@ -101,17 +101,22 @@ class Shrink:
 SOURCES = ("llama", "qwen2")
 
 SHRINKS: tuple[Shrink, ...] = (
-    Shrink("source", "llama", None, "the source folder as transformers 5 saved it (rope_parameters only), no headmix"),
+    Shrink("source", "llama", None, "the source folder as transformers 5 saved it: rope_parameters only, no top-level "
+           "rope_theta or rope_scaling"),
     Shrink("identity", "llama", ()),
     Shrink("heads-1/3", "llama", ("--heads", "1/3", "--method", "select")),
     Shrink("kv-1/3-mean", "llama", ("--kv-heads", "1/3", "--method", "mean")),
     Shrink("dim-1/2-select", "llama", ("--head-dim", "1/2", "--method", "select")),
     Shrink("dim-1/2-mean", "llama", ("--head-dim", "1/2", "--method", "mean")),
     Shrink("dim-1/2-select-any", "llama", ("--head-dim", "1/2", "--method", "select", "--rotary-pairs", "any"),
-           "select's best pairs may well be a progression anyway"),
+           "select may keep any pairs, but the ones it scores best may well be a progression, which goes out as a plain rope"),
     Shrink("dim-3/4-mean-any", "llama", ("--head-dim", "3/4", "--method", "mean", "--rotary-pairs", "any"),
-           "mean's evenly spread pairs are no progression: longrope"),
-    Shrink("qwen2-identity", "qwen2", ()),
+           "mean keeps evenly spread pairs, here no arithmetic progression: the export needs longrope factors"),
+    Shrink("qwen2-identity", "qwen2", (),
+           "the Qwen2 equivalent keeps SmolLM's tokenizer.json; transformers 5 loads a qwen2 folder's tokenizer as "
+           "Qwen2Tokenizer, with Qwen2's pre-tokenizer, whose fingerprint convert_hf_to_gguf.py does not know, so it "
+           "refuses the folder shrunk or not (a real Qwen2 tokenizer is known); runtimes are fed token ids, so nothing "
+           "else depends on the tokenizer"),
     Shrink("qwen2-dim-1/2-mean", "qwen2", ("--head-dim", "1/2", "--method", "mean")),
 )
 
@@ -573,6 +578,8 @@ def judge(verdict: dict | None, outcome: str) -> str:
     """Whether headmix's verdict matched the measurement: outcome is same / differs / fails."""
     if verdict is None:
         return "–"
+    if outcome == "n/a":
+        return "not judged"
     status = verdict["status"]
     if status == "warn":
         return "⚠ (not judged)"
@@ -673,7 +680,12 @@ def main(argv: list[str] | None = None) -> int:
             if runtime == "llama.cpp":
                 gguf, error, seconds = convert(folder, shrink.key, interp, src, commit, args.outtype)
                 timings["convert"] += seconds or 0.0
-                if error:
+                if error and shrink.args is not None:
+                    # the converter may refuse something the export did not change (a tokenizer it
+                    # does not know): then the source fails the same way and it says nothing of headmix
+                    _, source_error, _ = convert(sources[shrink.source], f"source-{shrink.source}", interp, src, commit, args.outtype)
+                    result = {"error": error, "source_fails_too": source_error == error}
+                elif error:
                     result = {"error": error}
                 else:
                     result = run_json(interp.llama, ["_worker", runtime, str(gguf), str(tokens_file), str(keep), str(args.threads)],
@@ -701,6 +713,8 @@ def main(argv: list[str] | None = None) -> int:
 def outcome_of(result: dict, reference: dict | None) -> tuple[str, str, str]:
     """(outcome, perplexity cell, difference cell) of one runtime's result."""
     if "error" in result:
+        if result.get("source_fails_too"):
+            return "n/a", "fails on the source too", short(result["error"], 90)
         return "fails", "fails", short(result["error"], 90)
     if reference is None or "perplexity" not in reference:
         return "unknown", f"{result['perplexity']:.4g}", "no reference"
@@ -730,19 +744,24 @@ def render(rows, runtimes, interp, versions, windows, args, timings, total, text
             result = row["results"][runtime]
             outcome, ppl, diff = outcome_of(result, ref)
             verdict = row["verdicts"].get(MEASURED[runtime])
-            measured = {"same": "✔", "differs": "✘", "fails": "✘", "unknown": "?"}[outcome]
+            measured = {"same": "✔", "differs": "✘", "fails": "✘", "unknown": "?", "n/a": "–"}[outcome]
             said = f"verdict {MARK[verdict['status']]} {judge(verdict, outcome)}" if verdict else "no verdict"
-            cell = f"{ppl} ({diff}) {measured}" if outcome != "fails" else "✘ fails"
+            cell = {"fails": "✘ fails", "n/a": "– fails on the unshrunk source too"}.get(outcome, f"{ppl} ({diff}) {measured}")
             cells.append(f"{cell}; {said}")
-            if verdict and judge(verdict, outcome) not in ("right", "⚠ (not judged)"):
+            if verdict and not judge(verdict, outcome).startswith(("right", "⚠", "not judged")):
                 mismatches.append(f"- **{row['label']}**, {runtime}: headmix said {MARK[verdict['status']]} "
                                   f"({verdict['reason']}); measured {ppl} ({diff}) against transformers' {cells[1]}.")
-            if outcome == "fails":
-                notes.append(f"- {row['label']}, {runtime}: {short(result['error'], 300)}")
+            if outcome in ("fails", "n/a"):
+                also = " (the unshrunk source fails the same way)" if outcome == "n/a" else ""
+                notes.append(f"- {row['label']}, {runtime}: {short(result['error'], 300)}{also}")
         for name, (verdict_name, why) in NOT_MEASURED.items():
             verdict = row["verdicts"].get(verdict_name)
             cells.append(f"not installed here; verdict {MARK[verdict['status']]}" if verdict else "not installed here")
         out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    for row in rows:
+        if row["shrink"].note:
+            out.append(f"- {row['label']}: {row['shrink'].note}.")
     out.append("")
     out.append("Cells: perplexity (relative difference from transformers) measured mark; headmix's verdict and "
                "whether it was right. vLLM: " + NOT_MEASURED["vLLM"][1] + "; ollama create: " + NOT_MEASURED["ollama create"][1]
