@@ -101,8 +101,8 @@ class Shrink:
 SOURCES = ("llama", "qwen2")
 
 SHRINKS: tuple[Shrink, ...] = (
-    Shrink("source", "llama", None, "the source folder as transformers 5 saved it: rope_parameters only, no top-level "
-           "rope_theta or rope_scaling"),
+    Shrink("source", "llama", None, "transformers 5 writes rope_parameters only, no top-level rope_theta or "
+           "rope_scaling, and mlx-lm reads only those two: it rotates at its default θ = 10000"),
     Shrink("identity", "llama", ()),
     Shrink("heads-1/3", "llama", ("--heads", "1/3", "--method", "select")),
     Shrink("kv-1/3-mean", "llama", ("--kv-heads", "1/3", "--method", "mean")),
