@@ -600,21 +600,25 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0].startswith("_"):
         return worker_main(argv)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="The module docstring has the protocol and the install commands.")
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="a Llama model folder (default: %(default)s)")
     parser.add_argument("--text", type=Path, default=DEFAULT_TEXT, help="held-out text (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="exports, GGUF files, logs (default: %(default)s)")
     parser.add_argument("--max-tokens", type=int, default=4096, help="tokens scored (default: %(default)s)")
     parser.add_argument("--window", type=int, default=512, help="tokens per window (default: %(default)s)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads per runtime (default: %(default)s)")
     parser.add_argument("--outtype", choices=["f32", "f16"], default="f32", help="GGUF weight type (default: %(default)s)")
     parser.add_argument("--only", nargs="+", metavar="KEY", help="only these shrinks: " + ", ".join(s.key for s in SHRINKS))
-    parser.add_argument("--runtimes", nargs="+", choices=list(MEASURED), default=list(MEASURED))
-    parser.add_argument("--torch-python")
-    parser.add_argument("--headmix-python")
-    parser.add_argument("--mlx-python")
-    parser.add_argument("--llama-python")
-    parser.add_argument("--convert-python")
+    parser.add_argument("--runtimes", nargs="+", choices=list(MEASURED), default=list(MEASURED),
+                        help="runtimes to measure (default: all that are installed)")
+    parser.add_argument("--torch-python", help="interpreter with torch + transformers, the reference "
+                        "($HEADMIX_TORCH_PYTHON; default: this one)")
+    parser.add_argument("--headmix-python", help="interpreter with headmix, for the exports ($HEADMIX_PYTHON; default: this one)")
+    parser.add_argument("--mlx-python", help="interpreter with mlx-lm ($HEADMIX_MLX_PYTHON; default: this one)")
+    parser.add_argument("--llama-python", help="interpreter with llama-cpp-python ($HEADMIX_LLAMA_PYTHON; default: this one)")
+    parser.add_argument("--convert-python", help="interpreter for convert_hf_to_gguf.py: torch, transformers, sentencepiece "
+                        "($HEADMIX_CONVERT_PYTHON; default: the llama one if it has them, else the torch one)")
     parser.add_argument("--mlx-blas", help="a libblas.so.3 to preload for mlx-lm's float32 products, or none "
                         f"(default: {DEBIAN_OPENBLAS} when installed)")
     parser.add_argument("--llama-cpp-src", help="llama.cpp source folder (or a llama-cpp-python sdist) with convert_hf_to_gguf.py")
