@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 # Set here, before anything imports Qt, so no test run needs a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -75,9 +76,12 @@ def open_demo(qtbot, window, path=DEMO):
 
 
 _interop = {"ran": 0, "skipped": 0}
+_runtimes = {"ran": 0, "skipped": 0}
 
 
 def pytest_runtest_logreport(report):
+    if "runtimes" in report.keywords and (report.when == "call" or report.skipped):
+        _runtimes["skipped" if report.skipped else "ran"] += 1
     if "interop" in report.keywords and report.when == "call":
         _interop["ran" if report.passed else "skipped" if report.skipped else "ran"] += 1
     elif "interop" in report.keywords and report.skipped:
@@ -88,6 +92,9 @@ def pytest_sessionfinish(session, exitstatus):
     """In CI the transformers round trips are the point: a run without them must fail."""
     if os.environ.get("HEADMIX_CI") and exitstatus == 0 and (_interop["skipped"] or not _interop["ran"]):
         print(f"\nheadmix CI: interop tests ran {_interop['ran']}, skipped {_interop['skipped']}: failing the run")
+        session.exitstatus = 1
+    if os.environ.get("HEADMIX_CI") and sys.platform == "linux" and exitstatus == 0 and (_runtimes["skipped"] or not _runtimes["ran"]):
+        print(f"\nheadmix CI: mlx-lm runtime tests ran {_runtimes['ran']}, skipped {_runtimes['skipped']}: failing the run")
         session.exitstatus = 1
 
 
