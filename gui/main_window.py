@@ -1100,7 +1100,7 @@ class MainWindow(QMainWindow):
             self.show_message("Preset", "Open a checkpoint whose attention headmix recognises first.")
             return False
         try:
-            r = preset.request.resolve(self.arch)
+            r = preset.request.resolve(self.arch, self.has_tokenizer)
         except HeadmixError as e:
             self.show_message("Preset does not fit this model", str(e))
             return False
