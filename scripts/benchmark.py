@@ -142,11 +142,16 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where to write the ~2.5 GB checkpoint and its copies")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the synthetic checkpoint")
-    parser.add_argument("--only", choices=["export", "forward", "memory"], help="run one part (default: all)")
+    parser.add_argument("--only", choices=["export", "forward", "memory", "calibration", "describe"],
+                        help="run one part (default: all)")
     parser.add_argument("--real-model", type=Path, default=REAL_MODEL,
                         help=f"a real small model folder for the forward comparison (default: {REAL_MODEL})")
     parser.add_argument("--text", type=Path, help="text for the forward comparison (default: headmix's default text)")
     args = parser.parse_args()
+    if args.only in (None, "describe"):
+        describe_speed(args.workdir)
+    if args.only in (None, "calibration"):
+        calibration_cost(args.real_model, args.repeat)
     if args.only in (None, "forward"):
         forward_speed(args.real_model, args.text, args.repeat)
     if args.only in (None, "memory"):
@@ -185,6 +190,84 @@ def main() -> None:
     if not args.keep and not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
 
+
+
+# --------------------------------------------------------------------------- describing a 70B plan
+
+
+def describe_speed(workdir: Path | None) -> None:
+    """Plan.build + describe on Llama-70B's shapes (sparse files: headers only), per method.
+
+    Target (architecture issue): well under a second whatever the method, since nothing is read.
+    """
+    sys.path.insert(0, str(ROOT / "tests"))
+    import synthetic
+
+    from core.checkpoint import open_checkpoint
+    from core.planner import Plan
+    from core.request import Request
+
+    print("\n== describing a plan for a 70B-shaped checkpoint (headers only)")
+    folder = Path(tempfile.mkdtemp(prefix="headmix-70b-", dir=workdir))
+    try:
+        synthetic.write_llama_70b(folder)
+        start = time.perf_counter()
+        checkpoint = open_checkpoint(folder)
+        opened = time.perf_counter() - start
+        print(f"open + detect  {opened:.3f} s")
+        for method in ("select", "mean", "random", "article"):
+            start = time.perf_counter()
+            plan = Plan.build(checkpoint, Request(heads=32, kv_heads=4, head_dim=64, method=method))
+            plan.describe()
+            elapsed = time.perf_counter() - start
+            print(f"{method:<8} plan + describe {elapsed:.3f} s -> {'met' if elapsed < 1 else 'NOT met'} (target < 1 s)")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def calibration_cost(folder: Path, repeat: int) -> None:
+    """The calibrated method's walk over 4,096 tokens against one forward pass over the same tokens.
+
+    Target (calibrated-shrinking issue): at most 3 x one forward pass, on a real 135M model.
+    """
+    print("\n== calibration cost: the calibrated walk vs one forward pass (4,096 tokens)")
+    if not (folder / "config.json").is_file():
+        print(f"skipped: no real model at {folder} (give --real-model PATH; scripts/get_real_model.py makes one)")
+        return
+    import resource
+
+    from core.checkpoint import open_checkpoint
+    from core.planner import Plan
+    from core.quality import Settings, evaluate_model, prepare_text
+    from core.request import Request
+
+    checkpoint = open_checkpoint(folder)
+    sample = prepare_text(checkpoint, None, Settings(512, 4096))
+    evaluate_model(checkpoint, sample)  # warm the page cache and BLAS
+    forward = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        evaluate_model(checkpoint, sample)
+        forward.append(time.perf_counter() - start)
+    base = statistics.median(forward)
+    print(f"one forward pass (layers and output head): median {base:.2f} s over {repeat} runs")
+    for label, targets in (("query heads 9 -> 6", dict(heads=6)), ("kv heads 3 -> 1", dict(kv_heads=1)),
+                           ("head size 64 -> 32", dict(head_dim=32))):  # fmt: skip
+        times = []
+        for _ in range(max(1, repeat // 2)):
+            plan = Plan.build(checkpoint, Request(method="calibrated", **targets))
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            start = time.perf_counter()
+            for i in plan.layers:
+                plan.mixing(i)
+            times.append(time.perf_counter() - start)
+            grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        t = statistics.median(times)
+        print(f"{label:<20} calibration {t:6.2f} s = {t / base:.2f} x one forward pass "
+              f"-> {'met' if t / base <= 3 else 'NOT met'} (target <= 3x); peak RSS grew {grown:.0f} MB")
 
 
 # --------------------------------------------------------------------------- the quality check
