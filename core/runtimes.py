@@ -73,6 +73,9 @@ class _Facts:
     per_type_longrope: bool  # ... in a model with a rope per layer type (Gemma 3)
     scale_differs: bool  # query_pre_attn_scalar differs from the head size (Gemma)
     article: bool
+    #: layers go from a model whose local/global pattern some runtimes hard-code: True if the kept
+    #: layers break the pattern, None while which layers go is not chosen yet
+    pattern_broken: bool | None = False
 
 
 def _facts(plan: Plan, exact: bool) -> _Facts:
@@ -103,7 +106,24 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
         per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
         scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
         article=plan.needs_retraining,
+        pattern_broken=_pattern_broken(plan, exact),
     )
+
+
+def _pattern_broken(plan: Plan, exact: bool) -> bool | None:
+    """Gemma's sliding/global layers follow a fixed period that llama.cpp and mlx-lm assume."""
+    if plan.reduction is None or plan.arch.family.sliding_window != "layer_types":
+        return False
+    source = plan.reduction.arch.config or {}
+    types = source.get("layer_types")
+    if not isinstance(types, list) or len(set(types)) < 2:
+        return False
+    choice = plan.reduction._choice if exact else None
+    if choice is None:
+        return None
+    period = types.index("full_attention") + 1 if "full_attention" in types else len(types)
+    kept = [types[i] for i in choice.kept]
+    return any((t == "full_attention") != ((i + 1) % period == 0) for i, t in enumerate(kept))
 
 
 def _rope_blocks(config: dict) -> list[dict]:
@@ -152,6 +172,12 @@ def _verdict(runtime: str, f: _Facts) -> Verdict:
     if runtime == "llama.cpp / Ollama (GGUF)" and f.scale_differs:
         return Verdict(runtime, Status.NO, "it scales Gemma's attention by the head size and ignores "
                        "query_pre_attn_scalar, which differs from the head size here")
+    if runtime in ("llama.cpp / Ollama (GGUF)", "mlx-lm") and f.pattern_broken is not False:
+        if f.pattern_broken is None:
+            return Verdict(runtime, Status.WARN, "it assumes Gemma's fixed pattern of local and global layers; whether "
+                           "the kept layers still follow it is known once they are chosen (headmix.json says)")
+        return Verdict(runtime, Status.NO, "it assumes Gemma's fixed pattern of local and global layers, which the "
+                       "kept layers no longer follow")
     if runtime == "mlx-lm" and f.family == "gemma2":
         return Verdict(runtime, Status.WARN, "its Gemma 2 has no sliding window: the same up to the window's length")
     if runtime == "ollama create" and f.family in ("mistral", "qwen3"):

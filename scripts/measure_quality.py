@@ -42,6 +42,10 @@ SHAPES = {
     "kv": ("kv heads 3 → 1, query heads kept", dict(kv_heads=1)),
     "kvq": ("kv heads 3 → 1, query heads 9 → 3", dict(heads=3, kv_heads=1)),
     "d": ("head size 64 → 32", dict(head_dim=32)),
+    # fewer layers, and head shrinks that remove about as many parameters as 20% of the layers
+    "layers": ("decoder layers 30 → 24", dict(num_layers=24)),
+    "d16": ("head size 64 → 16", dict(head_dim=16)),
+    "kvq-d32": ("kv heads 3 → 1, query heads 9 → 3, head size 64 → 32", dict(heads=3, kv_heads=1, head_dim=32)),
 }
 # name: (request fields, calibration options or None, shapes it applies to, what it is)
 METHODS = {
@@ -64,6 +68,9 @@ METHODS = {
     "damping-0.001": (dict(method="calibrated"), CalibrationOptions(damping=0.001), None, "damping 0.1%"),
     "weight-pairs": (dict(method="calibrated"), CalibrationOptions(pair_scores="weights"), ("d",), "rotary pairs by weight norms"),
     "any-pairs": (dict(method="calibrated", rotary_pairs="any"), CalibrationOptions(), ("d",), "any subset of rotary pairs (longrope)"),
+    "drop": (dict(layer_method="drop"), None, ("layers",), "drop the layers with the lowest block influence"),
+    "merge": (dict(layer_method="merge"), None, ("layers",), "average each into the kept layer before it"),
+    "fit": (dict(layer_method="fit"), None, ("layers",), "drop, refit the MLP output before each removed run"),
 }
 
 
@@ -107,21 +114,22 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             original = quality.before.perplexity
             row = {"shape": label, "method": name, "what": what, "perplexity": quality.after.perplexity,
-                   "hidden_error": quality.hidden_error, "seconds": round(elapsed, 1)}
+                   "hidden_error": quality.hidden_error, "seconds": round(elapsed, 1), "parameters": plan.params_after}
             if plan._calibrator is not None:
                 fits = plan.calibrator.report().fits
                 row["mean_fit_error"] = sum(f.error for f in fits) / max(1, len(fits))
             results.append(row)
             print(f"{label:<36} {name:<14} {quality.after.perplexity:>12,.2f}  ({elapsed:.0f} s)", flush=True)
     print(f"\noriginal perplexity {original:.2f} on {sample.info.scored_tokens:,} held-out tokens of {args.text.name}\n")
-    print("| shape | method | perplexity ↓ | final hidden-state error |")
-    print("|---|---|---|---|")
-    print(f"| original | | {original:.2f} | 0 |")
+    print("| shape | method | parameters | perplexity ↓ | final hidden-state error |")
+    print("|---|---|---|---|---|")
+    print(f"| original | | {checkpoint.num_parameters / 1e6:.1f}M | {original:.2f} | 0 |")
     for row in results:
         if row["perplexity"] is None:
-            print(f"| {row['shape']} | {row['method']} | refused | |")
+            print(f"| {row['shape']} | {row['method']} | | refused | |")
         else:
-            print(f"| {row['shape']} | {row['method']} | {row['perplexity']:,.2f} | {row['hidden_error']:.3f} |")
+            print(f"| {row['shape']} | {row['method']} | {row['parameters'] / 1e6:.1f}M | {row['perplexity']:,.2f} | "
+                  f"{row['hidden_error']:.3f} |")
     if args.json:
         args.json.write_text(json.dumps({"original": original, "rows": results}, indent=2) + "\n")
 

@@ -110,6 +110,9 @@ def test_per_layer_config_lists_follow_the_kept_layers(tmp_path):
     assert "sliding_window_pattern" not in new
     shrunk = hf_models.load("gemma3_text", out)
     assert shrunk.config.layer_types == new["layer_types"]
+    # runtimes that assume Gemma's fixed local/global period are told the kept layers break it
+    verdicts = {v["runtime"]: v for v in json.loads((out / "headmix.json").read_text())["runtimes"]}
+    assert verdicts["llama.cpp / Ollama (GGUF)"]["status"] == "no" and "pattern" in verdicts["mlx-lm"]["reason"]
 
 
 def test_fit_reproduces_the_removed_layer_better_than_dropping_it(tmp_path):
