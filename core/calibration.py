@@ -73,6 +73,7 @@ class CalibrationOptions:
     compensate: bool = True
     damping: float = DEFAULT_DAMPING
     pair_scores: str = "activations"
+    temperature: str = "rule"  # "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits
 
 
 @dataclass
@@ -198,8 +199,45 @@ class _Decision:
     kept_queries: np.ndarray
 
 
+def _fitted_temperatures(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray, query_dims: np.ndarray,
+                         key_dims: np.ndarray, reads: np.ndarray, kept: np.ndarray, q_scale: float) -> np.ndarray:
+    """Per query head, the factor ``α`` that best matches the shrunk logits to the original ones, ``argmin E(α·s' − s)²``.
+
+    Rule 2 keeps the logits' scale where the dropped pairs carried nothing; where they carried
+    something the remaining logits come out flatter, and the attention pattern blurs. Measured on
+    every causal (query, key) pair of two calibration windows, after rotation.
+    """
+    from .forward import _rotate, attention_spec
+
+    d = layer.head_dim
+    old_spec = attention_spec(plan.arch, layer)
+    new_spec = attention_spec(plan.arch, layer, plan.num_heads, plan.num_kv_heads, plan.head_dim, plan.kept_pairs)
+    windows = slice(0, min(2, q.shape[0]))
+    T = q.shape[2]
+    qo, ko = q[windows].astype(np.float32), k[windows].astype(np.float32)
+    cos, sin = old_spec.rotary.cos_sin(T)
+    qr, kr = qo.copy(), ko.copy()
+    _rotate(qr, cos, sin, d)
+    _rotate(kr, cos, sin, d)
+    new_d = query_dims.shape[-1]
+    qn = np.einsum("bhtd,hde->bhte", qo, query_dims.astype(np.float32)) * np.float32(q_scale)
+    kn = np.einsum("bgtd,gde->bgte", ko, key_dims.astype(np.float32))
+    cos2, sin2 = new_spec.rotary.cos_sin(T)
+    _rotate(qn, cos2, sin2, new_d)
+    _rotate(kn, cos2, sin2, new_d)
+    mask = np.tril(np.ones((T, T), dtype=bool))
+    alphas = np.ones(layer.num_heads)
+    for h in kept:
+        g = reads[h]
+        s_old = (qr[:, h] @ np.swapaxes(kr[:, g], -1, -2)) * np.float32(old_spec.scale)
+        s_new = (qn[:, h] @ np.swapaxes(kn[:, g], -1, -2)) * np.float32(new_spec.scale)
+        a, b = s_old[:, mask].astype(np.float64), s_new[:, mask].astype(np.float64)
+        alphas[h] = float((a * b).sum() / max((b * b).sum(), 1e-30))
+    return np.clip(alphas, 0.25, 4.0)
+
+
 def decide(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
-           w: dict[str, np.ndarray]) -> _Decision:
+           w: dict[str, np.ndarray], fit_temperature: bool = False) -> _Decision:
     """The layer's maps from its activations: kv groups and merges, kept query heads, value bases."""
     nq, nkv, d = layer.num_heads, layer.num_kv_heads, layer.head_dim
     new_q, new_kv, new_d = plan.num_heads, plan.num_kv_heads, plan.head_dim
@@ -256,6 +294,8 @@ def decide(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray
     query_dims = key_dims[reads]  # a query head takes the key map of the kv head it reads
     o_dims = value_dims[reads]
     q_scale, q_norm_scale = temperature(layer, new_d, plan.new_scale_base) if (new_d != d or plan.new_scale_base) else (1.0, 1.0)
+    if fit_temperature and rotary and "q_norm" not in w and (new_d != d or merging):
+        query_dims = query_dims * _fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
     f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
     mixing = LayerMixing(
         index=layer.index,
@@ -394,7 +434,7 @@ class Calibrator:
                 xo = attention_input(self.spec, weights.other, original)
                 target = output(weights.attention, attend(spec, *project(spec, weights.attention, xo)))
                 original = finish_layer(self.spec, weights.other, original, target)
-            decision = decide(plan, layer, q, k, v, heads, weights.attention)
+            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit")
             del q, k, v, heads
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
             self.mixings[layer.index] = mixing

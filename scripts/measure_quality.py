@@ -68,6 +68,8 @@ METHODS = {
     "damping-0.001": (dict(method="calibrated"), CalibrationOptions(damping=0.001), None, "damping 0.1%"),
     "weight-pairs": (dict(method="calibrated"), CalibrationOptions(pair_scores="weights"), ("d",), "rotary pairs by weight norms"),
     "any-pairs": (dict(method="calibrated", rotary_pairs="any"), CalibrationOptions(), ("d",), "any subset of rotary pairs (longrope)"),
+    "fit-temperature": (dict(method="calibrated"), CalibrationOptions(temperature="fit"), ("d", "kv", "kvq", "d16"),
+                        "each query head's temperature fitted to the original logits"),
     "drop": (dict(layer_method="drop"), None, ("layers",), "drop the layers with the lowest block influence"),
     "merge": (dict(layer_method="merge"), None, ("layers",), "average each into the kept layer before it"),
     "fit": (dict(layer_method="fit"), None, ("layers",), "drop, refit the MLP output before each removed run"),
