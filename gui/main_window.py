@@ -24,7 +24,7 @@ from headmix.core.planner import Plan
 from headmix.core.request import Request
 from headmix.core.stats import tensor_stats
 from headmix.core.methods import Method
-from headmix.core.targets import choices, layer_example, layer_range
+from headmix.core.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.quality = self.preview.quality
         self.quality.measure_requested.connect(self.measure_quality)
         self.quality.choose_text_requested.connect(self.choose_quality_text)
+        self.quality.compare_requested.connect(self.compare_quality)
         self.quality.layer_clicked.connect(self._quality_layer_clicked)
         self.quality.measurement_finished.connect(self._quality_measured)
         self.quality.idle.connect(self._quality_idle)
@@ -1180,6 +1181,57 @@ class MainWindow(QMainWindow):
         """Measure the current plan on the Quality tab's text (in the background)."""
         plan = self.current_plan()
         return plan is not None and self.quality.measure(plan)
+
+    def comparison_plans(self) -> list[tuple[str, Plan]] | None:
+        """The current plan and the other way to the same size: fewer decoder layers for a plan that
+        shrinks heads, fewer heads for one that removes layers; the other has the parameter count
+        nearest the current plan's (of every layer count, or every buildable query/kv head pair)."""
+        from .quality_view import comparison_kind
+
+        plan = self.current_plan()
+        kind = comparison_kind(plan, self.arch)
+        if kind is None:
+            return None
+        a, v = self.arch, self.panel.values()
+        target = plan.params_after
+        candidates = []
+        if kind == "layers":
+            layer_method = v["layer_method"]
+            for n in range(1, a.num_layers):
+                request = Request(method=plan.method, seed=plan.seed, num_layers=n, layer_method=layer_method)
+                candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+        else:
+            layer, method = a.layers[0], plan.method
+            for heads in range(1, layer.num_heads + 1):
+                for kv in range(1, layer.num_kv_heads + 1):
+                    try:
+                        check(layer, heads, kv, layer.head_dim, method)
+                    except TargetError:
+                        continue
+                    if (heads, kv) == (layer.num_heads, layer.num_kv_heads):
+                        continue
+                    request = Request(heads, kv, None, method, plan.seed)
+                    try:
+                        candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+                    except HeadmixError:
+                        continue
+        if not candidates:
+            return None
+        other = min(candidates, key=lambda p: (abs(p.params_after - target), -p.params_after))
+        heads, layers = (plan, other) if kind == "layers" else (other, plan)
+        return [("fewer heads", heads), ("fewer layers", layers)]
+
+    def compare_quality(self) -> bool:
+        """Quality tab: measure the current plan and the other way to the same size, side by side."""
+        try:
+            rows = self.comparison_plans()
+        except HeadmixError as e:
+            self.quality.show_problem(str(e))
+            return False
+        if rows is None:
+            self.statusBar().showMessage("Set head targets, or fewer decoder layers (not both), to compare them", 8000)
+            return False
+        return self.quality.compare(rows)
 
     def choose_quality_text(self) -> QFileDialog:
         folder = self.settings.value("quality/text_folder", "") or str(Path.home())

@@ -268,3 +268,63 @@ def test_export_chooses_the_layers_first_and_writes_what_the_window_showed(qtbot
     assert record["removed"] == list(window.layer_choice.removed) == [2]
     shrunk = hf_models.load("llama", tmp_path / "out")
     assert len(shrunk.model.layers) == 3
+
+
+def test_quality_compares_fewer_heads_with_fewer_layers_at_the_same_size(qtbot, window, llama4):
+    from test_window_quality import open_model
+
+    quality = open_model(qtbot, window, llama4)
+    window.preview.setCurrentWidget(quality)
+    assert not quality.compare_button.isEnabled()  # nothing shrinks yet: nothing to compare
+    window.panel.set_values(4, 2, 16, "select", 0, "all")
+    assert quality.compare_button.isEnabled() and quality.compare_button.text() == "Compare with fewer layers at this size"
+    with qtbot.waitSignal(quality.comparison_finished, timeout=120000):
+        qtbot.mouseClick(quality.compare_button, Qt.MouseButton.LeftButton)
+    (heads_label, heads, heads_key), (layers_label, layers, layers_key) = quality.comparison["rows"]
+    assert heads is window.plan and layers.reduction is not None
+    # of every layer count, the one nearest in parameters
+    candidates = {n: Plan.build(open_checkpoint(llama4), window.current_request().with_overrides(num_layers=n)).params_after
+                  for n in range(1, 4)}
+    assert layers.reduction.num_layers == min(candidates, key=lambda n: abs(candidates[n] - heads.params_after))
+    per_layer = heads.params_before - candidates[3]
+    assert abs(layers.params_after - heads.params_after) <= per_layer / 2
+    results = [quality.cache[heads_key], quality.cache[layers_key]]
+    assert all(r.after is not None for r in results) and len(results[1].layers) == layers.reduction.num_layers
+    best = ("fewer heads", "fewer layers")[int(results[1].after.mean_nll < results[0].after.mean_nll)]
+    assert quality.compare_verdict.text().startswith(best.capitalize() + " costs less here")
+    assert quality.compare_box.isVisible() and "same number of parameters" in quality.compare_text.text()
+    assert "fewer heads (current)" in quality.compare_table.text()
+    # the current plan was measured too: its numbers are on the tab
+    assert quality.state == "measured" and quality.shown is results[0]
+
+    # from the other side: fewer layers, compared with the nearest buildable head counts
+    with qtbot.waitSignal(window.layers_chosen, timeout=60000):
+        window.panel.set_values(8, 4, 16, "select", 0, "all", 3, "drop")
+    assert quality.compare_button.text() == "Compare with fewer heads at this size"
+    with qtbot.waitSignal(quality.comparison_finished, timeout=120000):
+        assert window.compare_quality()
+    (_, heads, _), (_, layers, key) = quality.comparison["rows"]
+    assert layers is window.plan and heads.reduction is None and heads.num_heads < 8
+    assert abs(heads.params_after - layers.params_after) <= per_layer / 2
+    assert quality.cache[key].before is not None and format_ppl(quality.cache[key]) in quality.compare_verdict.text()
+
+
+def format_ppl(result):
+    from headmix.gui.formatting import format_perplexity
+
+    return format_perplexity(result.after.perplexity, result.after.mean_nll)
+
+
+def test_measuring_fewer_layers_maps_the_chart_back_to_the_source_layers(qtbot, window, llama4):
+    from test_window_quality import measure, open_model
+
+    quality = open_model(qtbot, window, llama4)
+    window.preview.setCurrentWidget(quality)
+    choose(qtbot, window, heads=4, kv_heads=2, method="select", num_layers=3)
+    result = measure(qtbot, window)
+    assert len(result.layers) == 3 and all(e.changed for e in result.layers)
+    assert "of the smaller model" in quality.worst.text() and "3-layer model" in quality.output_error.text()
+    quality.layer_clicked.emit(2)  # the smaller model's layer 2 is the source's layer 3
+    assert window.selected_layer == 3 and quality.layers_chart.selected_layer == 2
+    window.select_layer(2)  # removed: nothing to outline in the measured model
+    assert quality.layers_chart.selected_layer is None
