@@ -269,7 +269,11 @@ class QualityView(QWidget):
         self.compare_table.setTextFormat(Qt.TextFormat.RichText)
         self.compare_table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.compare_table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.compare_verdict = LineLabel(bold=True)
+        self.compare_verdict = QLabel()
+        self.compare_verdict.setWordWrap(True)
+        self.compare_verdict.setTextFormat(Qt.TextFormat.PlainText)
+        self.compare_verdict.setStyleSheet("font-weight: bold;")
+        self.compare_verdict.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         box_layout = QVBoxLayout(self.compare_box)
         for w in (self.compare_text, self.compare_table, self.compare_verdict):
             box_layout.addWidget(w)
@@ -623,8 +627,8 @@ class QualityView(QWidget):
             f"{info.window}): {described}. Removing whole layers saves attention and MLP at once; mixing heads "
             f"saves attention only, in every layer.")
         decoder = all(r is None or r.before is not None for r in results)
-        column = "perplexity after" if decoder else "embedding cosine"
-        lines = [f"<tr><th align='left'>plan&nbsp;&nbsp;</th><th align='right'>parameters&nbsp;&nbsp;</th>"
+        column = "perplexity" if decoder else "cosine"
+        lines = [f"<tr><th align='left'>plan&nbsp;&nbsp;</th><th align='right'>params&nbsp;&nbsp;</th>"
                  f"<th align='right'>{column}</th></tr>"]
         before = next((r.before for r in results if r is not None and r.before is not None), None)
         lines.append(f"<tr><td>original</td><td align='right'>{human_count(original)}&nbsp;&nbsp;</td><td align='right'>"

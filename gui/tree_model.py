@@ -229,13 +229,15 @@ class CheckpointTreeModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and self.removed(node.layer):
             return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
         if role == Qt.ItemDataRole.DisplayRole and layer_node:
-            if col == 0 and node.layer in self.choice.kept and self.choice.kept.index(node.layer) != node.layer:
-                return f"{node.label} → {self.choice.kept.index(node.layer)}"
+            # the Name column says where a kept layer goes and what it absorbs, Shape what happens to a removed one
+            if col == 0 and node.layer in self.choice.kept:
+                new = self.choice.kept.index(node.layer)
+                merged = self.choice.merged.get(node.layer, ())
+                return (node.label + (f" → {new}" if new != node.layer else "")
+                        + (f" + merged {', '.join(map(str, merged))}" if merged else ""))
             if col == 1 and self.removed(node.layer):
                 into = self.merged_into(node.layer)
-                return "removed" + (f", merged into {into}" if into is not None else "")
-            if col == 1 and self.choice.merged.get(node.layer):
-                return f"{node.summary} + merged {', '.join(map(str, self.choice.merged[node.layer]))}"
+                return "removed" if into is None else f"merged into {into}"
         if role == Qt.ItemDataRole.ToolTipRole and self.removed(node.layer) and node.kind != "layer":
             return f"Layer {node.layer} is removed with the decoder layers: this is not in the export"
         if role == Qt.ItemDataRole.DisplayRole:

@@ -127,15 +127,18 @@ def test_merge_marks_the_layer_that_absorbs_and_a_new_count_reuses_the_scores(qt
     open_demo(qtbot, window, llama4)
     choose(qtbot, window, num_layers=3, layer_method="merge")
     nodes = layer_nodes(window)
-    assert shape_text(window, nodes[1]).endswith("+ merged 2")
-    assert shape_text(window, nodes[2]) == "removed, merged into 1"
+    assert name_text(window, nodes[1]) == "layer 1 + merged 2" and name_text(window, nodes[3]) == "layer 3 → 2"
+    assert shape_text(window, nodes[2]) == "merged into 1"
+    assert "averaged into layer 1" in window.tree_model.data(window.tree_model.createIndex(nodes[2].row(), 0, nodes[2]),
+                                                             Qt.ItemDataRole.ToolTipRole)
     # the scores depend on the text only: another layer count is chosen at once, without running it again
     monkeypatch.setattr(layer_removal, "block_influence", lambda *a, **k: pytest.fail("the text ran again"))
     with qtbot.waitSignal(window.plan_changed):
         window.panel.num_layers.setValue(2)
     assert window.layer_choice is not None and len(window.layer_choice.kept) == 2  # before any worker reported
-    assert [n.layer for n in layer_nodes(window) if shape_text(window, n).startswith("removed")] == \
-        list(window.layer_choice.removed)
+    assert [n.layer for n in layer_nodes(window) if window.tree_model.removed(n.layer)] == list(window.layer_choice.removed)
+    assert all(shape_text(window, n) in ("removed", "merged into 0", "merged into 1", "merged into 3")
+               for n in layer_nodes(window) if window.tree_model.removed(n.layer))
     qtbot.waitUntil(lambda: window.choice_worker is None, timeout=20000)
 
 
