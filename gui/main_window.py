@@ -709,7 +709,8 @@ class MainWindow(QMainWindow):
             if isinstance(e, TargetError) and e.field == "num_layers":
                 self.layers_view.show_invalid(str(e))
             self._step("summary", lambda: self.panel.show_summary(
-                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, []))
+                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [],
+                decoder=f"Decoder layers: {self.arch.num_layers}"))
             self._enable_export()
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
@@ -849,15 +850,14 @@ class MainWindow(QMainWindow):
 
     def _show_summary(self) -> None:
         plan = self.plan
-        layers = ""
+        decoder = f"Decoder layers: {self.arch.num_layers}"
         if plan.reduction is not None:
-            layers = (f", decoder layers {self.arch.num_layers} → {plan.reduction.num_layers} ({plan.reduction.method}; "
-                      f"which go: Layer scores tab)")
+            decoder += f" → {plan.reduction.num_layers} ({plan.reduction.method})"
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
-            f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}{layers}",
+            f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
             (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings, needs_retraining=plan.needs_retraining,
+            plan.warnings, needs_retraining=plan.needs_retraining, decoder=decoder,
         )
 
     def _update_preview(self) -> None:
@@ -876,7 +876,7 @@ class MainWindow(QMainWindow):
             return
         reduced = plan is not self.plan
         # the smaller model's layer j is the source's layer i: say both
-        title = f"Layer {i} → {j} of the smaller model" if reduced and i != j else None
+        title = f"Layer {i} → {j}" if reduced and i != j else None
         changed = j in plan.layers
         scores_ready = self._heads_ready if reduced else len(self.importance) >= len(self.arch.layers)
         waiting = changed and plan.method.needs_scores and not scores_ready

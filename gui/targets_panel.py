@@ -130,6 +130,8 @@ class TargetsPanel(QWidget):
 
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
+        self.decoder_label = QLabel()  # always one line, so fewer layers never moves what is below it
+        self.decoder_label.setToolTip("Decoder layers before → after; which ones go is on the Layer scores tab")
         self.params_label = QLabel()
         self.size_label = QLabel()
         self.saved_label = QLabel()
@@ -141,7 +143,8 @@ class TargetsPanel(QWidget):
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setStyleSheet("color: #e65100;")
         summary = QVBoxLayout()
-        for w in (self.source_label, self.params_label, self.size_label, self.saved_label, self.badge, self.warnings_label):
+        for w in (self.source_label, self.decoder_label, self.params_label, self.size_label, self.saved_label, self.badge,
+                  self.warnings_label):
             summary.addWidget(w)
         summary_box = QGroupBox("Preview")
         summary_box.setLayout(summary)
@@ -296,8 +299,10 @@ class TargetsPanel(QWidget):
             label.setText("")
 
     def show_summary(self, source: str, before: tuple[int, int], after: tuple[int, int] | None,
-                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False) -> None:
+                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False,
+                     decoder: str = "") -> None:
         self.source_label.setText(source)
+        self.decoder_label.setText(decoder)
         if after is None:
             self.params_label.setText(f"Parameters: {human_count(before[0])}")
             self.size_label.setText(f"Size: {human_bytes(before[1])}")

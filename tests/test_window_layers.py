@@ -77,7 +77,7 @@ def test_the_decoder_layers_control_changes_the_plan_the_summary_and_the_command
     plan = window.plan
     assert plan.reduction is not None and plan.reduction.num_layers == 3
     assert plan.params_after < before and plan.params_before == before
-    assert "decoder layers 4 → 3 (drop" in panel.source_label.text()
+    assert panel.decoder_label.text() == "Decoder layers: 4 → 3 (drop)"
     assert panel.params_label.text().endswith(plan.params_after and panel.params_label.text().split("→ ")[1])
     assert "decoder layers 4 → 3" in window.plan_status.text()
     with qtbot.waitSignal(window.plan_changed):
@@ -114,7 +114,7 @@ def test_the_choice_runs_in_the_background_and_the_tree_and_chart_show_it(qtbot,
     assert chart.describe(3) == f"layer 3: score {expected.scores[3]:.4g} · stays, as layer 2"
     assert "removed" in chart.describe(2)
     # the previews draw the smaller model: source layer 3 is its layer 2
-    assert window.preview.layer_label.text().startswith("Layer 3 → 2 of the smaller model")
+    assert window.preview.layer_label.text().startswith("Layer 3 → 2 — ")
     np.testing.assert_array_equal(window.preview.matrices["q_heads"].matrix, window.final_plan.heatmaps(2)["q_heads"])
     window.select_layer(2)
     assert "removed: no matrices" in window.preview.layer_label.text()
@@ -331,3 +331,22 @@ def test_measuring_fewer_layers_maps_the_chart_back_to_the_source_layers(qtbot, 
     assert window.selected_layer == 3 and quality.layers_chart.selected_layer == 2
     window.select_layer(2)  # removed: nothing to outline in the measured model
     assert quality.layers_chart.selected_layer is None
+
+
+@pytest.mark.parametrize("size", [(1480, 880), (1024, 640)])
+def test_fewer_layers_moves_nothing(qtbot, window, size):
+    from test_window_layout import geometry, moved, settle
+
+    window.resize(*size)
+    open_demo(qtbot, window)
+    window.panel.set_values(4, 2, 16, "select", 0, "all")
+    settle()
+    reference = geometry(window)
+    for layers, method in ((3, "drop"), (2, "merge"), (4, "drop")):
+        with qtbot.waitSignal(window.plan_changed):
+            window.panel.set_values(4, 2, 16, "select", 0, "all", layers, method)
+        qtbot.waitUntil(lambda: window.choice_worker is None, timeout=20000)
+        for layer in (0, 2, 3):
+            window.select_layer(layer)
+            settle()
+            assert not moved(reference, geometry(window)), f"{layers} {method} layer {layer}: {moved(reference, geometry(window))}"
