@@ -355,6 +355,30 @@ class LayerReduction:
             self._choice = LayerChoice(kept, merged, tuple(float(s) for s in scores), kind, transforms, self.method)
         return self._choice
 
+    def reuse(self, other: LayerReduction) -> bool:
+        """Choose from ``other``'s scores, without running the text again, when they answer the same question.
+
+        The scores depend on the model and the text only, so drop and merge can take them from a
+        choice made for another layer count or method; fit also needs the refit of the same kept
+        layers. True when this reduction's choice is now made (or already was).
+        """
+        if self._choice is not None:
+            return True
+        made = other._choice
+        if made is None or (other.checkpoint is not self.checkpoint
+                            and other.checkpoint.header_digest() != self.checkpoint.header_digest()):
+            return False
+        if (other.calib_text, other.calib_tokens, other.has_tokenizer) != (self.calib_text, self.calib_tokens, self.has_tokenizer):
+            return False
+        kept, merged = choose(np.asarray(made.scores), self.num_layers, self.method)
+        transforms = {}
+        if self.method is LayerMethod.FIT and self.has_tokenizer:
+            if made.method is not LayerMethod.FIT or made.kept != kept:
+                return False
+            transforms = made.transforms
+        self._choice = LayerChoice(kept, merged, made.scores, made.score_kind, transforms, self.method)
+        return True
+
     def checkpoint_for(self, choice: LayerChoice) -> ReducedCheckpoint:
         return ReducedCheckpoint(self.checkpoint, self.arch, choice)
 

@@ -26,10 +26,14 @@ ERROR_STYLE = "color: #c62828;"
 
 
 def suggested_name(plan) -> str:
-    """``<model>-<heads>x<head size>-<method>``, e.g. ``demo-8x32-select``."""
+    """``<model>-<heads>x<head size>-<method>``, e.g. ``demo-8x32-select``; with fewer decoder layers
+    also ``-<layers>layers-<layer method>``, e.g. ``demo-8x32-select-3layers-drop``."""
     checkpoint = plan.checkpoint
     base = checkpoint.path.name if checkpoint.path.is_dir() else checkpoint.path.stem
-    return f"{base}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
+    name = f"{base}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
+    if plan.reduction is not None:
+        name += f"-{plan.reduction.num_layers}layers-{plan.reduction.method}"
+    return name
 
 
 def suggested_folder(plan, fallback: Path | None = None) -> Path:

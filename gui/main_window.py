@@ -19,17 +19,19 @@ from headmix.core.checkpoint import Checkpoint, open_checkpoint
 from headmix.core.errors import HeadmixError, OutputRefused, TargetError
 from headmix.core.export import inspect_output
 from headmix.core.inspection import human_bytes, human_count
+from headmix.core.layer_removal import LayerMethod, check_method
 from headmix.core.planner import Plan
 from headmix.core.request import Request
 from headmix.core.stats import tensor_stats
 from headmix.core.methods import Method
-from headmix.core.targets import choices, layer_example, layer_range
+from headmix.core.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
+from .layers_view import stage_text
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
-from .workers import CalibrationWorker, ExportWorker, ImportanceWorker
+from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
 
@@ -64,7 +66,9 @@ class ShortcutGuard(QObject):
 
 
 _FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
-                "seed": "seed", "layers": "layers"}
+                "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method"}
+#: how many finished layer choices the window keeps, to choose again from their scores at once
+KEPT_CHOICES = 8
 
 
 class TargetsChange(QUndoCommand):
@@ -106,6 +110,7 @@ class MainWindow(QMainWindow):
     plan_changed = Signal()
     importance_ready = Signal()
     calibration_ready = Signal()
+    layers_chosen = Signal()  # the current plan's decoder layers are chosen and its previews can be drawn
     export_finished = Signal(str)
     export_failed = Signal(str)
     export_cancelled = Signal()
@@ -125,6 +130,14 @@ class MainWindow(QMainWindow):
         self.export_worker: ExportWorker | None = None
         self.importance_worker: ImportanceWorker | None = None
         self.calibration_worker: CalibrationWorker | None = None
+        self.choice_worker: ChoiceWorker | None = None
+        self._choice_workers: set[ChoiceWorker] = set()  # every one still running, obsolete ones too
+        self.final_plan: Plan | None = None  # the current plan on its chosen layers (fewer decoder layers)
+        self.layer_choice = None  # the core's LayerChoice of the current plan, once made
+        self._heads_ready = False  # the final plan's head scores are read (by the choice worker)
+        self._choice_note = ""
+        self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
+        self._quit_after_choice = False
         self._calibration_note = ""
         self.has_tokenizer = False
         self.last_message: tuple[str, str] | None = None
@@ -181,9 +194,15 @@ class MainWindow(QMainWindow):
         self.quality = self.preview.quality
         self.quality.measure_requested.connect(self.measure_quality)
         self.quality.choose_text_requested.connect(self.choose_quality_text)
-        self.quality.layer_clicked.connect(self.select_layer_everywhere)
+        self.quality.compare_requested.connect(self.compare_quality)
+        self.quality.layer_clicked.connect(self._quality_layer_clicked)
         self.quality.measurement_finished.connect(self._quality_measured)
         self.quality.idle.connect(self._quality_idle)
+        self.quality.reductions = self._reductions
+        self.layers_view = self.preview.layers
+        self.layers_view.layer_clicked.connect(self.select_layer_everywhere)
+        self.layers_view.cancel_requested.connect(self.cancel_choice)
+        self.layers_view.choose_requested.connect(lambda: self.plan is not None and self._start_choice(self.plan))
         self.panel = TargetsPanel()
         self.panel.changed.connect(self.refresh)
         self.panel.export_requested.connect(self.choose_export_folder)
@@ -276,7 +295,8 @@ class MainWindow(QMainWindow):
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
-        self.reset_action.setToolTip("Query heads, kv heads and head size back to the model's own; all layers")
+        self.reset_action.setToolTip("Query heads, kv heads, head size and decoder layers back to the model's own; "
+                                     "all layers")
         self.reset_action.setEnabled(False)
         self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
         self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
@@ -333,6 +353,14 @@ class MainWindow(QMainWindow):
             event.ignore()
             self._quit_after_measurement = True
             self.quality.cancel()
+            self.hide()
+            return
+        if self._choice_workers:
+            # the same for a layer choice: it stops after the layer it is scoring
+            event.ignore()
+            self._quit_after_choice = True
+            for worker in self._choice_workers:
+                worker.cancel()
             self.hide()
             return
         self._stop_importance()
@@ -535,6 +563,11 @@ class MainWindow(QMainWindow):
             self.show_message("Cannot open checkpoint", str(e))
             return False
         self._stop_importance()
+        self._stop_choice()
+        self._stop_calibration()
+        self._reductions.clear()
+        self.plan = self.final_plan = self.layer_choice = None
+        self.tree_model.set_layer_choice(None)
         self.checkpoint, self.arch = checkpoint, arch
         self.quality.set_model(checkpoint, arch)
         self.importance = {}
@@ -567,14 +600,27 @@ class MainWindow(QMainWindow):
             self.has_tokenizer = (checkpoint.folder / "config.json").is_file() and has_tokenizer(checkpoint.folder)
             self.panel.set_method_available(
                 "calibrated", self.has_tokenizer, "this model has no tokenizer.json to read a calibration text with")
+            try:
+                check_method(arch, LayerMethod.FIT)
+                fit_ok, why = True, ""
+            except TargetError as e:
+                fit_ok, why = False, str(e).removeprefix("layer method: ")
+            self.panel.set_layer_method_available(LayerMethod.FIT.value, fit_ok, why)
+            layer_method = self.panel.layer_method.currentText()
+            if not fit_ok and layer_method == LayerMethod.FIT.value:
+                layer_method = LayerMethod.DROP.value
+            self.panel.set_num_layers_range(arch.num_layers)
+            self.layers_view.show_idle(arch.num_layers)
             method = Request().method_for(self.has_tokenizer).value
-            self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, method, self.panel.seed.value(), "all")
+            self.panel.set_values(arch.num_heads, arch.num_kv_heads, arch.head_dim, method, self.panel.seed.value(), "all",
+                                  None, layer_method)
             self._start_importance()
         else:
             self.plan = None
             reason = arch.description if not arch.recognised else "; ".join(arch.problems)
             self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [])
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
+            self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
             self._update_status()
         self.checkpoint_opened.emit(str(checkpoint.path))
@@ -655,23 +701,54 @@ class MainWindow(QMainWindow):
         values = self.panel.values()
         self.panel.clear_errors()
         try:
-            self.plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
-            if self.calibration_worker is not None and self.calibration_worker.plan is not self.plan:
-                self._stop_calibration()  # its plan is gone
+            plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
         except HeadmixError as e:
             self.plan = None
+            self._plan_changed()
             self.panel.show_error(e.field if isinstance(e, TargetError) else None, str(e))
+            if isinstance(e, TargetError) and e.field == "num_layers":
+                self.layers_view.show_invalid(str(e))
             self._step("summary", lambda: self.panel.show_summary(
-                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, []))
+                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [],
+                decoder=f"Decoder layers: {self.arch.num_layers}"))
             self._enable_export()
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
             return
+        self.plan = plan
+        self._plan_changed()
         self._plan_values = values
         self._step("summary", self._show_summary)
         self._enable_export()
         self._update_preview()
         self._refreshed(values)
+
+    def _plan_changed(self) -> None:
+        """A new plan (or none): what was chosen or calibrated for the last one no longer applies."""
+        self.final_plan = self.layer_choice = None
+        self._heads_ready = False
+        if self.choice_worker is not None and self.choice_worker.plan is not self.plan:
+            self._stop_choice()  # its plan is gone
+        if self.calibration_worker is not None and not self._is_current(self.calibration_worker.plan):
+            self._stop_calibration()  # its plan is gone
+        plan = self.plan
+        if plan is None or plan.reduction is None:
+            self.tree_model.set_layer_choice(None)
+            if plan is not None:
+                self.layers_view.show_idle(self.arch.num_layers)
+            return
+        # An earlier choice on the same text answers at once (drop and merge need only its scores);
+        # otherwise, and always for the kept layers' head scores, a worker runs.
+        for earlier in self._reductions:
+            if plan.reduction.reuse(earlier):
+                self._show_choice(plan, plan.final())
+                break
+        else:
+            self.tree_model.set_layer_choice(None)
+        self._start_choice(plan)
+
+    def _is_current(self, plan) -> bool:
+        return plan is not None and (plan is self.plan or plan is self.final_plan)
 
     def _refreshed(self, values: dict) -> None:
         self._record(values)
@@ -695,17 +772,19 @@ class MainWindow(QMainWindow):
         self._restoring = True
         try:
             self.panel.set_values(values["heads"], values["kv_heads"], values["head_dim"], values["method"],
-                                  values["seed"], values["layers"])
+                                  values["seed"], values["layers"], values.get("num_layers"),
+                                  values.get("layer_method", LayerMethod.DROP.value))
         finally:
             self._restoring = False
 
     def reset_targets(self) -> None:
-        """Query heads, kv heads and head size back to the model's own, on all layers (undoable)."""
+        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers (undoable)."""
         a = self.arch
         if a is None or not a.usable:
             return
         v = self.panel.values()
-        self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all")
+        self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all", None,
+                              v["layer_method"])
 
     def command_line(self) -> str | None:
         """The ``headmix shrink …`` line that exports what the controls say."""
@@ -733,9 +812,13 @@ class MainWindow(QMainWindow):
         else:
             saved = 100 * (1 - plan.params_after / max(plan.params_before, 1))
             layers = "all layers" if plan.resolved.layers is None else f"layers {plan.resolved.layers_text}"
+            if plan.reduction is not None:
+                layers = f"decoder layers {a.num_layers} → {plan.reduction.num_layers} ({plan.reduction.method})"
             text = (f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
                     f"{plan.num_heads}×{plan.head_dim}, kv {plan.num_kv_heads} · {plan.method} · {layers} · "
                     f"{saved:.1f}% smaller")
+            if self.choice_worker is not None and self.layer_choice is None:
+                text += " · choosing layers"
             if self.export_worker is not None:
                 text += " · exporting"
         self.plan_status.setText(text)
@@ -767,46 +850,203 @@ class MainWindow(QMainWindow):
 
     def _show_summary(self) -> None:
         plan = self.plan
+        decoder = f"Decoder layers: {self.arch.num_layers}"
+        if plan.reduction is not None:
+            decoder += f" → {plan.reduction.num_layers} ({plan.reduction.method})"
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
             (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings, needs_retraining=plan.needs_retraining,
+            plan.warnings, needs_retraining=plan.needs_retraining, decoder=decoder,
         )
 
     def _update_preview(self) -> None:
-        plan = self.plan
-        if plan is None:
+        if self.plan is None:
             return
         i = self.selected_layer
-        changed = i in plan.layers
-        waiting = changed and plan.method.needs_scores and len(self.importance) < len(self.arch.layers)
-        calibrating = changed and plan.method.sequential and not (plan._calibrator is not None and plan._calibrator.ready(i))
+        plan, j, why = self._view()
+        if plan is None:
+            # fewer decoder layers: not chosen yet, or this layer is not in the smaller model
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, why))
+            if self.preview.toggle.isChecked():
+                name = self.arch.layer(i).tensor_for(self.preview.role.currentText())
+                self._step("weights", lambda: self.preview.show_weights(name, None, None, None, why))
+            self._step("importance chart", self._update_importance_chart,
+                       on_error=lambda m: self.preview.importance.set_scores(None, None, m))
+            return
+        reduced = plan is not self.plan
+        # the smaller model's layer j is the source's layer i: say both
+        title = f"Layer {i} → {j}" if reduced and i != j else None
+        changed = j in plan.layers
+        scores_ready = self._heads_ready if reduced else len(self.importance) >= len(self.arch.layers)
+        waiting = changed and plan.method.needs_scores and not scores_ready
+        calibrating = changed and plan.method.sequential and not (plan._calibrator is not None and plan._calibrator.ready(j))
         if calibrating:
             # a calibrated layer is fitted after every layer before it: run the walk in the background
             note = self._calibration_note or "calibrating: running the calibration text through the model…"
-            self._start_calibration(plan, i)
+            self._start_calibration(plan, j)
             waiting = True
-            self._step("matrices", lambda: self.preview.show_mixing(i, None, note))
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         elif waiting:
             # select needs every layer's scores (rotary pairs are chosen model-wide); computing
             # them here would freeze the window on a large model, so wait for the worker.
-            note = f"waiting for importance scores ({len(self.importance)}/{len(self.arch.layers)} layers)"
-            self._step("matrices", lambda: self.preview.show_mixing(i, None, note))
+            note = (self._choice_note or "waiting for the head scores of the smaller model") if reduced else \
+                f"waiting for importance scores ({len(self.importance)}/{len(self.arch.layers)} layers)"
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         else:
             self._step("matrices", lambda: self.preview.show_mixing(
-                i, plan.heatmaps(i), plan.method if changed else "unchanged by these targets (identity)"),
-                on_error=lambda m: self.preview.show_mixing(i, None, m))
+                i, plan.heatmaps(j), plan.method if changed else "unchanged by these targets (identity)", title),
+                on_error=lambda m: self.preview.show_mixing(i, None, m, title))
         if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()
-            name = plan.layer(i).tensor_for(role)
+            name = plan.layer(j).tensor_for(role)
             if waiting:
                 self._step("weights", lambda: self.preview.show_weights(name, None, None, None, note))
             else:
-                self._step("weights", lambda: self._draw_weights(i, role),
+                self._step("weights", lambda: self._draw_weights(plan, j, role),
                            on_error=lambda m: self.preview.show_weights(name, None, None, None, m))
         self._step("importance chart", self._update_importance_chart,
                    on_error=lambda m: self.preview.importance.set_scores(None, None, m))
+
+    # ------------------------------------------------------------------ fewer decoder layers
+
+    def _start_choice(self, plan: Plan) -> None:
+        """Choose the plan's decoder layers in the background (then read the kept layers' head scores)."""
+        worker = self.choice_worker
+        if worker is not None and worker.plan is plan and not worker.is_cancelled():
+            return
+        self._stop_choice()
+        worker = ChoiceWorker(plan, self._reductions)
+        worker.stage.connect(self._choice_stage)
+        worker.finished.connect(self._choice_finished)
+        worker.failed.connect(self._choice_failed)
+        worker.cancelled.connect(self._choice_cancelled)
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(self._choice_ended)
+        self.choice_worker = worker
+        self._choice_workers.add(worker)
+        if self.layer_choice is None:
+            reduction = plan.reduction
+            self._choice_note = "choosing layers…"
+            self.layers_view.show_choosing(reduction.arch.num_layers, reduction.num_layers, reduction.method.value,
+                                           reduction.data)
+        else:
+            self._choice_note = "reading the head scores of the smaller model…"
+        worker.start()
+        self._step("status bar", self._update_status)
+
+    def _stop_choice(self) -> None:
+        """Abandon the running choice (it stops after the layer it is scoring; nothing waits for it)."""
+        if self.choice_worker is not None:
+            self.choice_worker.cancel()
+            self.choice_worker = None
+        self._choice_note = ""
+
+    def cancel_choice(self) -> None:
+        """The user stops the layer choice; the plan stays, its layers unchosen until asked again."""
+        if self.choice_worker is not None and not self.choice_worker.is_cancelled():
+            self.choice_worker.cancel()
+            self.layers_view.progress.setFormat("cancelling…")
+            self.layers_view.cancel_button.setEnabled(False)
+
+    def _choice_stage(self, stage: str, done: int, total: int) -> None:
+        if self.sender() is not self.choice_worker:
+            return
+        if self.export_worker is not None and self.export_plan is self.choice_worker.plan and stage != "heads":
+            self._show_export_choosing(stage, done, total)  # the export waits for this very choice
+        if stage == "heads":
+            self._choice_note = f"reading the head scores of the smaller model ({done} of {total} layers)…"
+        else:
+            self._choice_note = f"choosing layers: {stage_text(stage, done, total)}…"
+            self.layers_view.set_progress(stage, done, total)
+        if self._view()[2]:  # the selected layer waits for the choice: say how far it is
+            self.preview.show_mixing(self.selected_layer, None, self._choice_note)
+
+    def _choice_finished(self, final) -> None:
+        worker = self.sender()
+        if worker is not self.choice_worker:
+            return
+        self.choice_worker = None
+        self._choice_note = ""
+        plan = worker.plan
+        if plan is not self.plan:
+            return
+        if plan.reduction not in self._reductions:
+            self._reductions.insert(0, plan.reduction)
+            del self._reductions[KEPT_CHOICES:]
+        self._heads_ready = True
+        self._show_choice(plan, final)
+        self._update_preview()
+        self._step("status bar", self._update_status)
+        self.layers_chosen.emit()
+
+    def _show_choice(self, plan: Plan, final: Plan) -> None:
+        """The choice is made: mark the tree, draw the scores, map the selected layer."""
+        self.final_plan = final
+        self.layer_choice = plan.reduction.choice()
+        self.tree_model.set_layer_choice(self.layer_choice)
+        self._step("layer scores", lambda: self.layers_view.show_choice(self.layer_choice, self.arch.num_layers,
+                                                                         self.selected_layer),
+                   on_error=self.layers_view.show_failed)
+        self.quality.set_selected_layer(self._output_index(self.selected_layer))
+
+    def _choice_failed(self, message: str) -> None:
+        if self.sender() is not self.choice_worker:
+            return
+        self.choice_worker = None
+        self._choice_note = f"the layer choice failed: {message}"
+        self.layers_view.show_failed(message)
+        self._update_preview()
+        self._step("status bar", self._update_status)
+
+    def _choice_cancelled(self) -> None:
+        if self.sender() is not self.choice_worker:
+            return
+        self.choice_worker = None
+        if self.layer_choice is None:
+            self._choice_note = "layer choice cancelled (Layer scores tab: Choose layers)"
+            self.layers_view.show_cancelled()
+        else:  # chosen already, only the head scores were stopped
+            self._choice_note = "head scores cancelled (Layer scores tab: Choose layers)"
+            self.layers_view.choose_button.show()
+        self._update_preview()
+        self._step("status bar", self._update_status)
+
+    def _choice_ended(self, *_) -> None:
+        worker = self.sender()
+        self._choice_workers.discard(worker)
+        worker.wait(1000)  # it has emitted its last signal; its thread is ending now
+        if self._quit_after_choice and not self._choice_workers:
+            self.close()
+
+    def _output_index(self, layer: int | None) -> int | None:
+        """Where a source layer is in the plan's output (None: removed, or not chosen yet)."""
+        if layer is None or self.plan is None or self.plan.reduction is None:
+            return layer
+        if self.layer_choice is None or layer not in self.layer_choice.kept:
+            return None
+        return self.layer_choice.kept.index(layer)
+
+    def _view(self) -> tuple[Plan | None, int | None, str]:
+        """What the previews draw for the selected layer: (plan, its index there, "") or, when the
+        plan cannot show it, (None, None, why): layers not chosen yet, or the layer removed."""
+        plan, i = self.plan, self.selected_layer
+        if plan is None or plan.reduction is None:
+            return plan, i, ""
+        if self.layer_choice is None or self.final_plan is None:
+            return None, None, self._choice_note or "choosing layers…"
+        if i not in self.layer_choice.kept:
+            into = self.tree_model.merged_into(i)
+            return None, None, "removed: no matrices" + (f" (averaged into layer {into})" if into is not None else "")
+        return self.final_plan, self.layer_choice.kept.index(i), ""
+
+    def _quality_layer_clicked(self, index: int) -> None:
+        """The Quality tab's chart counts the measured model's layers: map them back to the source's."""
+        shown = self.quality.shown
+        if (self.plan is not None and self.plan.reduction is not None and self.layer_choice is not None
+                and shown is not None and len(shown.layers) == len(self.layer_choice.kept)):
+            index = self.layer_choice.kept[index]
+        self.select_layer_everywhere(index)
 
     def _start_calibration(self, plan: Plan, index: int) -> None:
         """Calibrate up to layer ``index`` in the background (one walk at a time, for the current plan only)."""
@@ -854,12 +1094,11 @@ class MainWindow(QMainWindow):
         if self.sender() is self.calibration_worker:
             self.calibration_worker = None
 
-    def _draw_weights(self, i: int, role: str) -> None:
+    def _draw_weights(self, plan: Plan, i: int, role: str) -> None:
         from headmix.core.layer_weights import read_attention
 
         from .alignment import unit_sources
 
-        plan = self.plan
         layer = plan.layer(i)
         name = layer.tensor_for(role)
         if i in plan.layers:
@@ -867,7 +1106,7 @@ class MainWindow(QMainWindow):
             sources = unit_sources(plan.mixing(i), role, before.shape[0])
             self.preview.show_weights(name, before, after, sources)
         else:
-            before = read_attention(self.checkpoint, layer, (role,))[role]
+            before = read_attention(plan.checkpoint, layer, (role,))[role]
             before = before.reshape(-1, before.shape[-1])
             self.preview.show_weights(name, before, before, None, "layer unchanged by these targets: after = before")
 
@@ -877,13 +1116,22 @@ class MainWindow(QMainWindow):
         if scores is None or self.plan is None:
             self.preview.importance.set_scores(None, None, f"layer {i}: computing…" if scores is None else "")
             return
-        kept = self.plan.kept_by_select(i)
+        plan, j, why = self._view()
+        if plan is None:  # the source layer's own scores, and why there is nothing more to show
+            self.preview.importance.set_scores(scores.q_heads, None, f"layer {i}: {why}", self.arch.layer(i).num_kv_heads)
+            return
+        name = f"layer {i}" if j == i else f"layer {i} (→ {j})"
+        if plan is not self.plan:  # the smaller model's layer: averaged by merge, so its own scores
+            if not self._heads_ready:
+                self.preview.importance.set_scores(None, None, f"{name}: {self._choice_note or 'reading head scores…'}")
+                return
+            scores = plan.importance(j)
+        kept = plan.kept_by_select(j)
         if kept is None:
-            title = (f"layer {i}: select cannot build {self.plan.num_heads} query heads over "
-                     f"{self.plan.num_kv_heads} kv heads")
+            title = f"{name}: select cannot build {plan.num_heads} query heads over {plan.num_kv_heads} kv heads"
         else:
-            title = f"layer {i}: green = kept by select at {self.plan.num_heads} heads"
-        self.preview.importance.set_scores(scores.q_heads, kept, title, self.plan.layer(i).num_kv_heads)
+            title = f"{name}: green = kept by select at {plan.num_heads} heads"
+        self.preview.importance.set_scores(scores.q_heads, kept, title, plan.layer(j).num_kv_heads)
 
     # ------------------------------------------------------------------ tree selection
 
@@ -901,7 +1149,8 @@ class MainWindow(QMainWindow):
 
     def select_layer(self, index: int) -> None:
         self.selected_layer = index
-        self.quality.set_selected_layer(index)
+        self.quality.set_selected_layer(self._output_index(index))
+        self.layers_view.set_selected(index)
         self._update_preview()
 
     def select_layer_everywhere(self, index: int) -> None:
@@ -932,6 +1181,57 @@ class MainWindow(QMainWindow):
         """Measure the current plan on the Quality tab's text (in the background)."""
         plan = self.current_plan()
         return plan is not None and self.quality.measure(plan)
+
+    def comparison_plans(self) -> list[tuple[str, Plan]] | None:
+        """The current plan and the other way to the same size: fewer decoder layers for a plan that
+        shrinks heads, fewer heads for one that removes layers; the other has the parameter count
+        nearest the current plan's (of every layer count, or every buildable query/kv head pair)."""
+        from .quality_view import comparison_kind
+
+        plan = self.current_plan()
+        kind = comparison_kind(plan, self.arch)
+        if kind is None:
+            return None
+        a, v = self.arch, self.panel.values()
+        target = plan.params_after
+        candidates = []
+        if kind == "layers":
+            layer_method = v["layer_method"]
+            for n in range(1, a.num_layers):
+                request = Request(method=plan.method, seed=plan.seed, num_layers=n, layer_method=layer_method)
+                candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+        else:
+            layer, method = a.layers[0], plan.method
+            for heads in range(1, layer.num_heads + 1):
+                for kv in range(1, layer.num_kv_heads + 1):
+                    try:
+                        check(layer, heads, kv, layer.head_dim, method)
+                    except TargetError:
+                        continue
+                    if (heads, kv) == (layer.num_heads, layer.num_kv_heads):
+                        continue
+                    request = Request(heads, kv, None, method, plan.seed)
+                    try:
+                        candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+                    except HeadmixError:
+                        continue
+        if not candidates:
+            return None
+        other = min(candidates, key=lambda p: (abs(p.params_after - target), -p.params_after))
+        heads, layers = (plan, other) if kind == "layers" else (other, plan)
+        return [("fewer heads", heads), ("fewer layers", layers)]
+
+    def compare_quality(self) -> bool:
+        """Quality tab: measure the current plan and the other way to the same size, side by side."""
+        try:
+            rows = self.comparison_plans()
+        except HeadmixError as e:
+            self.quality.show_problem(str(e))
+            return False
+        if rows is None:
+            self.statusBar().showMessage("Set head targets, or fewer decoder layers (not both), to compare them", 8000)
+            return False
+        return self.quality.compare(rows)
 
     def choose_quality_text(self) -> QFileDialog:
         folder = self.settings.value("quality/text_folder", "") or str(Path.home())
@@ -998,8 +1298,9 @@ class MainWindow(QMainWindow):
         if self.export_worker is not None or self.current_plan() is None:
             return
         self.export_plan = self.plan
-        worker = ExportWorker(self.plan, Path(out), force)
+        worker = ExportWorker(self.plan, Path(out), force, self._reductions)
         worker.progress.connect(self._export_progress)
+        worker.choosing.connect(self._export_choosing)
         worker.finished.connect(self._export_done)
         worker.failed.connect(self._export_failed)
         worker.cancelled.connect(self._export_cancelled)
@@ -1007,14 +1308,35 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(False)
         self.cancel_shortcut.setEnabled(True)
         self._export_started = time.monotonic()
+        self._export_writing = False
         self.export_worker = worker.start()
+        if self.plan.reduction is not None and self.layer_choice is None:
+            self.panel.progress_label.setText("choosing layers first…")
 
     def cancel_export(self) -> None:
         if self.export_worker is not None and not self.export_worker.is_cancelled():
             self.export_worker.cancel()
             self.panel.progress_label.setText("cancelling…")
 
+    def _export_choosing(self, stage: str, done: int, total: int) -> None:
+        """Fewer decoder layers: the export chooses them before it writes anything."""
+        if self.sender() is self.export_worker:
+            self._show_export_choosing(stage, done, total)
+
+    def _show_export_choosing(self, stage: str, done: int, total: int) -> None:
+        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_writing:
+            return
+        self.panel.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
+        if total > 0:
+            self.panel.progress.setValue(done)
+        text = f"choosing layers first: {stage_text(stage, done, total)}"
+        self.panel.progress_label.setText(text)
+        self.panel.progress_label.setToolTip(f"{text}; the export writes once the layers are chosen")
+
     def _export_progress(self, done, total) -> None:
+        if not self._export_writing:  # the time left counts from the first byte, after any layer choice
+            self._export_writing = True
+            self._export_started = time.monotonic()
         fraction = done / total if total else 1.0
         self.panel.progress.setValue(int(1000 * fraction))
         self.panel.progress.setMaximum(1000)
@@ -1093,7 +1415,9 @@ class MainWindow(QMainWindow):
     def current_request(self) -> Request:
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
         v = self.panel.values()
-        return Request(v["heads"], v["kv_heads"], v["head_dim"], Method(v["method"]), v["seed"], v["layers"])
+        fewer = self.arch is not None and v["num_layers"] < self.arch.num_layers
+        return Request(v["heads"], v["kv_heads"], v["head_dim"], Method(v["method"]), v["seed"], v["layers"],
+                       num_layers=v["num_layers"] if fewer else None, layer_method=v["layer_method"] if fewer else None)
 
     def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
@@ -1104,7 +1428,8 @@ class MainWindow(QMainWindow):
         except HeadmixError as e:
             self.show_message("Preset does not fit this model", str(e))
             return False
-        self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text)
+        self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text,
+                              r.num_layers or None, preset.request.layer_method or LayerMethod.DROP.value)
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))
         self.statusBar().showMessage(f"Preset: {preset.name}", 5000)

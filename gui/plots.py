@@ -631,3 +631,136 @@ class LayerErrorChart(QWidget):
         layer = self.layer_at(event.scenePos())
         if layer is not None:
             self.layer_clicked.emit(layer)
+
+
+#: the layer chart's colours: a layer that stays, one that goes
+LAYER_KEPT = KEPT
+LAYER_REMOVED = (198, 40, 40)
+
+
+class LayerScoreChart(QWidget):
+    """Why these decoder layers go: each source layer's score as a bar, green where the layer stays,
+    red where it is removed, the selected layer outlined. Hover reads a layer out (its score, its
+    new index or where it was merged); a click emits ``layer_clicked``."""
+
+    layer_clicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot_widget = _ModestPlot(axisItems={"bottom": UnitAxis("bottom")})
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", "layer of the original model")
+        self.plot.setLabel("left", "score")
+        # made once and updated in place (see ImportanceChart)
+        self.selected = pg.BarGraphItem(x=[], height=[], width=0.96, brush=pg.mkBrush(0, 0, 0, 0), pen=None)
+        self.kept_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*LAYER_KEPT), pen=None)
+        self.removed_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*LAYER_REMOVED), pen=None)
+        for item in (self.kept_bars, self.removed_bars, self.selected):
+            self.plot.addItem(item)
+        self.readout = QLabel(" ")
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setToolTip("A layer's score and fate, under the mouse; click a layer to select it in the window")
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.readout)
+        layout.addWidget(self.legend)
+        self.scores = np.zeros(0)
+        self.kept: tuple[int, ...] = ()
+        self.merged: dict[int, tuple[int, ...]] = {}
+        self.selected_layer: int | None = None
+        self._title = ""
+        self.plot_widget.scene().sigMouseMoved.connect(self._hover)
+        self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
+        self.apply_theme()
+        self.set_choice(None)
+
+    def apply_theme(self, palette: QPalette | None = None) -> None:
+        background, foreground = theme_colours(palette)
+        self.plot_widget.setBackground(background)
+        _style_plot(self.plot, foreground, self._title)
+        self._mark_pen = pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine)
+        self._draw_selection()
+
+    @property
+    def removed(self) -> tuple[int, ...]:
+        kept = set(self.kept)
+        return tuple(i for i in range(len(self.scores)) if i not in kept)
+
+    def set_choice(self, choice, title: str = "", axis_label: str = "score", selected: int | None = None) -> None:
+        """``choice``: the core's LayerChoice (None: nothing chosen yet)."""
+        self._title = title
+        self.plot.setTitle(title, color=theme_colours()[1])
+        self.plot.setLabel("left", axis_label)
+        if choice is None:
+            self.scores, self.kept, self.merged = np.zeros(0), (), {}
+        else:
+            self.scores = np.asarray(choice.scores, dtype=float)
+            self.kept, self.merged = tuple(choice.kept), dict(choice.merged)
+        x = np.arange(len(self.scores), dtype=float)
+        stays = np.isin(np.arange(len(self.scores)), self.kept)
+        self.kept_bars.setOpts(x=x[stays], height=self.scores[stays])
+        self.removed_bars.setOpts(x=x[~stays], height=self.scores[~stays])
+        if len(self.scores):
+            top = float(np.nanmax(self.scores)) if np.isfinite(self.scores).any() else 1.0
+            low = min(0.0, float(np.nanmin(self.scores)))
+            self.top, self.base = (top if top > low else low + 1.0), low
+            self.plot.setXRange(-0.6, len(self.scores) - 0.4, padding=0)
+            self.plot.setYRange(low, self._band_top() + 0.02 * (self.top - low), padding=0)
+        else:
+            self.top, self.base = 1.0, 0.0
+        square = "<span style='color:rgb{}'>■</span>"
+        self.legend.setText(f"{square.format(LAYER_KEPT)} stays &nbsp; {square.format(LAYER_REMOVED)} removed "
+                            "(the lowest scores go)" if len(self.scores) else "")
+        self.readout.setText("hover over a layer for its score; click to select it" if len(self.scores) else " ")
+        self.set_selected(selected)
+
+    def set_selected(self, layer: int | None) -> None:
+        self.selected_layer = layer
+        self._draw_selection()
+
+    def _band_top(self) -> float:
+        return self.top + 0.06 * ((self.top - self.base) or 1.0)
+
+    def _draw_selection(self) -> None:
+        layer = self.selected_layer
+        if layer is None or not 0 <= layer < len(self.scores):
+            self.selected.setOpts(x=[], height=[])
+            return
+        self.selected.setOpts(x=[float(layer)], y0=self.base, height=[self._band_top() - self.base], pen=self._mark_pen)
+
+    def layer_at(self, scene_pos) -> int | None:
+        if not len(self.scores) or not self.plot.getViewBox().sceneBoundingRect().contains(scene_pos):
+            return None
+        x = self.plot.getViewBox().mapSceneToView(scene_pos).x()
+        layer = int(round(x))
+        return layer if 0 <= layer < len(self.scores) and abs(layer - x) <= 0.5 else None
+
+    def describe(self, layer: int) -> str:
+        score = f"layer {layer}: score {self.scores[layer]:.4g}"
+        if layer in self.kept:
+            new = self.kept.index(layer)
+            merged = self.merged.get(layer, ())
+            return f"{score} · stays, as layer {new}" + (f" (+ merged {', '.join(map(str, merged))})" if merged else "")
+        into = next((k for k, group in self.merged.items() if layer in group), None)
+        return f"{score} · removed" + (f" (merged into layer {into})" if into is not None else "")
+
+    def _hover(self, pos) -> None:
+        layer = self.layer_at(pos)
+        if layer is not None:
+            self.readout.setText(self.describe(layer))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        layer = self.layer_at(event.scenePos())
+        if layer is not None:
+            self.layer_clicked.emit(layer)

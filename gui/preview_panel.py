@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 
 from headmix.core.methods import HEATMAPS, MATRIX_TITLES
 
+from .layers_view import LayersView
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
 from .quality_view import QualityView
 
@@ -105,19 +106,22 @@ class PreviewPanel(QTabWidget):
         self.importance = ImportanceChart()
         self.addTab(self.importance, "Head importance")
         self.setTabToolTip(1, "Data-free importance of the selected layer's query heads")
+        self.layers = LayersView()
+        self.addTab(self.layers, "Layer scores")
+        self.setTabToolTip(2, "With fewer decoder layers: each layer's score and which layers go")
         self.histogram = HistogramView()
         self.addTab(self.histogram, "Tensor values")
-        self.setTabToolTip(2, "Histogram and statistics of the tensor picked in the tree")
+        self.setTabToolTip(3, "Histogram and statistics of the tensor picked in the tree")
         self.quality = QualityView()
         self.addTab(self.quality, "Quality")
-        self.setTabToolTip(3, "What the current targets do to the model on a text: perplexity before → after and "
+        self.setTabToolTip(4, "What the current targets do to the model on a text: perplexity before → after and "
                               "the error layer by layer, measured without exporting")
 
         self.toggle.toggled.connect(self._toggled)
 
     #: the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs)
-    TAB_NAMES = (("Mixing matrices", "Mixing"), ("Head importance", "Importance"), ("Tensor values", "Values"),
-                 ("Quality", "Quality"))
+    TAB_NAMES = (("Mixing matrices", "Mixing"), ("Head importance", "Importance"), ("Layer scores", "Layers"),
+                 ("Tensor values", "Values"), ("Quality", "Quality"))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -134,9 +138,9 @@ class PreviewPanel(QTabWidget):
         self.stack.setCurrentIndex(1 if on else 0)
         self.role.setEnabled(on)
 
-    def show_mixing(self, layer: int, heatmaps: dict | None, note: str = "") -> None:
-        """The selected layer's matrices (None: the layer is not changed by the plan)."""
-        text = f"Layer {layer}" + (f" — {note}" if note else "")
+    def show_mixing(self, layer: int, heatmaps: dict | None, note: str = "", title: str | None = None) -> None:
+        """The selected layer's matrices (None: the layer is not changed by the plan); ``title`` replaces "Layer N"."""
+        text = (title or f"Layer {layer}") + (f" — {note}" if note else "")
         self.layer_label.setText(text)
         self.layer_label.setToolTip(text)
         for key, view in self.matrices.items():
@@ -163,5 +167,5 @@ class PreviewPanel(QTabWidget):
                                 "comes from, on one colour scale")
 
     def apply_theme(self, palette=None) -> None:
-        for view in (*self.matrices.values(), self.weights, self.importance, self.histogram, self.quality):
+        for view in (*self.matrices.values(), self.weights, self.importance, self.layers, self.histogram, self.quality):
             view.apply_theme(palette)

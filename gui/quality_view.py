@@ -17,11 +17,12 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
+    QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
     QStackedWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.errors import HeadmixError
+from headmix.core.inspection import human_count
 from headmix.core.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
 
 from .formatting import format_error, format_perplexity, format_ratio, ratio_of
@@ -37,8 +38,14 @@ GREY_STYLE = "color: palette(placeholder-text);"
 
 
 def describe_targets(targets: dict, num_layers: int | None = None) -> str:
-    """``4×16, kv 2, select, all layers`` from a PlanQuality's ``targets`` (or the same keys of a plan)."""
+    """``4×16, kv 2, select, all layers`` from a PlanQuality's ``targets`` (or the same keys of a plan);
+    with fewer decoder layers (``decoder_layers``, of ``num_layers``): ``8×32, kv 4, select, 3 of 4 decoder layers``."""
     layers = targets["layers"]
+    decoder = targets.get("decoder_layers")
+    if decoder is not None and num_layers is not None and decoder < num_layers:
+        how = f" ({targets['layer_method']})" if targets.get("layer_method") else ""
+        return (f"{targets['num_heads']}×{targets['head_dim']}, kv {targets['num_kv_heads']}, {targets['method']}, "
+                f"{decoder} of {num_layers} decoder layers{how}")
     if num_layers is not None and len(layers) == num_layers:
         where = "all layers"
     elif not layers:
@@ -49,8 +56,31 @@ def describe_targets(targets: dict, num_layers: int | None = None) -> str:
 
 
 def plan_targets(plan) -> dict:
-    return {"num_heads": plan.num_heads, "num_kv_heads": plan.num_kv_heads, "head_dim": plan.head_dim,
-            "layers": list(plan.layers), "method": plan.method.value, "seed": plan.seed}
+    targets = {"num_heads": plan.num_heads, "num_kv_heads": plan.num_kv_heads, "head_dim": plan.head_dim,
+               "layers": list(plan.layers), "method": plan.method.value, "seed": plan.seed,
+               "decoder_layers": len(plan.arch.layers)}
+    if plan.reduction is not None:
+        targets["layer_method"] = plan.reduction.method.value
+    return targets
+
+
+def result_targets(q: PlanQuality) -> dict:
+    """A result's targets, with the decoder layer count of the model it measured."""
+    return {**q.targets, "decoder_layers": len(q.layers)}
+
+
+def comparison_kind(plan, arch) -> str | None:
+    """What the current plan can be compared with at the same size: "layers" when it shrinks heads
+    (or head size) only, "heads" when it removes decoder layers only; None otherwise."""
+    if plan is None or arch is None:
+        return None
+    heads = bool(plan.layers) and (plan.num_heads, plan.num_kv_heads, plan.head_dim) != (arch.num_heads, arch.num_kv_heads,
+                                                                                        arch.head_dim)
+    if plan.reduction is None and heads:
+        return "layers"
+    if plan.reduction is not None and not heads:
+        return "heads"
+    return None
 
 
 def _ranges(values: list[int]) -> str:
@@ -135,6 +165,8 @@ class QualityView(QWidget):
     measurement_finished = Signal(object)  # PlanQuality
     measurement_failed = Signal(str)
     measurement_cancelled = Signal()
+    compare_requested = Signal()  # the window answers with compare(the two plans)
+    comparison_finished = Signal()
     idle = Signal()  # no thread started by this view is running any more
     state_changed = Signal(str)
 
@@ -152,6 +184,9 @@ class QualityView(QWidget):
         self.shown: PlanQuality | None = None  # the result on screen (always for the current key)
         self.last: PlanQuality | None = None  # the last result for this model and text, whatever its targets
         self.worker: QualityWorker | None = None
+        self.reductions: list = []  # the window's finished layer choices (LayerReduction.reuse)
+        self.comparison: dict | None = None  # fewer heads against fewer layers: plans, keys, labels
+        self._queue: list = []  # (plan, key) still to measure for the comparison
         self.sample_worker: SampleWorker | None = None
         self.failures: dict[str, str] = {}  # key -> why its measurement failed
         self.note = ""
@@ -216,6 +251,33 @@ class QualityView(QWidget):
         keep.setRetainSizeWhenHidden(True)
         self.progress.setSizePolicy(keep)
         self.progress.hide()
+        self.compare_button = QPushButton("Compare with fewer layers at this size")
+        self.compare_button.clicked.connect(self.compare_requested)
+        compare_hint = self.compare_button.sizePolicy()
+        compare_hint.setHorizontalPolicy(QSizePolicy.Policy.Ignored)  # its text changes; its width does not
+        self.compare_button.setSizePolicy(compare_hint)
+        self.compare_button.setMinimumWidth(self.compare_button.fontMetrics().horizontalAdvance(
+            "Compare with fewer layers at this size") + 24)
+
+        # fewer heads against fewer layers at the same size: shown once asked for
+        self.compare_box = QGroupBox("Fewer heads or fewer layers, at the same size")
+        self.compare_text = QLabel()
+        self.compare_text.setWordWrap(True)
+        self.compare_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.compare_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.compare_table = QLabel()
+        self.compare_table.setTextFormat(Qt.TextFormat.RichText)
+        self.compare_table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.compare_table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.compare_verdict = QLabel()
+        self.compare_verdict.setWordWrap(True)
+        self.compare_verdict.setTextFormat(Qt.TextFormat.PlainText)
+        self.compare_verdict.setStyleSheet("font-weight: bold;")
+        self.compare_verdict.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        box_layout = QVBoxLayout(self.compare_box)
+        for w in (self.compare_text, self.compare_table, self.compare_verdict):
+            box_layout.addWidget(w)
+        self.compare_box.hide()
 
         controls = QVBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
@@ -242,6 +304,11 @@ class QualityView(QWidget):
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.progress, 1)
         controls.addLayout(run_row)
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(self.compare_button)
+        compare_row.addStretch(1)
+        controls.addLayout(compare_row)
+        controls.addWidget(self.compare_box)
 
         self.headline = LineLabel(bold=True)
 
@@ -331,6 +398,7 @@ class QualityView(QWidget):
         self.shown = self.last = None
         self.key = None
         self.note = ""
+        self.comparison = None
         self._limit_window()
         if arch is not None and arch.usable:
             self._prepare()
@@ -413,6 +481,8 @@ class QualityView(QWidget):
         self.sample = self.text_problem = self.unavailable = None
         self.key = None
         self.last = None  # numbers measured on another text or window are never offered as "last measured"
+        self.comparison = None  # measured on another text
+        self._queue.clear()
         worker = SampleWorker(self.checkpoint, self.text_path, self.settings())
         worker.finished.connect(self._sample_ready)
         worker.failed.connect(self._sample_failed)
@@ -465,23 +535,140 @@ class QualityView(QWidget):
             self.set_plan(plan)
         if not self.can_measure():
             return False
-        worker = QualityWorker(plan, self.sample, self.key)
+        self._queue.clear()  # a measurement asked for now goes before a comparison's
+        return self._run(plan, self.key)
+
+    def _run(self, plan, key: str) -> bool:
+        worker = QualityWorker(plan, self.sample, key, self.reductions)
         worker.progress.connect(self._progress)
         worker.finished.connect(self._measured)
         worker.failed.connect(self._measure_failed)
         worker.cancelled.connect(self._measure_cancelled)
         self.worker = worker
         self.note = ""
-        self.failures.pop(self.key, None)
+        self.failures.pop(key, None)
         self._measuring_targets = describe_targets(plan_targets(plan), len(self.arch.layers))
         self.progress.setRange(0, len(self.arch.layers) + 1)
         self._show_progress(0, len(self.arch.layers) + 1)
+        worker.stage.connect(self._stage)
+        worker.choosing.connect(self._choosing)
         self._start(worker)
         self._render()
         self.measurement_started.emit()
         return True
 
+    # ------------------------------------------------------------------ fewer heads or fewer layers
+
+    def _render_compare_button(self) -> None:
+        kind = comparison_kind(self.plan, self.arch)
+        button = self.compare_button
+        button.setText("Compare with fewer heads at this size" if kind == "heads" else
+                       "Compare with fewer layers at this size")
+        ready = self.worker is None and self.sample is not None and self.unavailable is None
+        button.setEnabled(kind is not None and ready)
+        if kind == "layers":
+            button.setToolTip("Build the plan that removes whole decoder layers to about the same number of parameters "
+                              "as these targets, and measure both on the text")
+        elif kind == "heads":
+            button.setToolTip("Build the plan with fewer query/key-value heads nearest to this size in parameters, "
+                              "and measure both on the text")
+        else:
+            button.setToolTip("Set head targets, or fewer decoder layers (not both), to compare the two at the same size")
+
+    def compare(self, rows: list[tuple[str, object]]) -> bool:
+        """Measure ``rows`` ([(label, plan)], fewer heads and fewer layers) one after the other and show them
+        side by side; results come from and go to the same cache as Measure's."""
+        if self.worker is not None or self.sample is None or self.checkpoint is None:
+            return False
+        keys = [evaluation_key(self.checkpoint, self.sample.info, plan) for _, plan in rows]
+        self.comparison = {"rows": [(label, plan, key) for (label, plan), key in zip(rows, keys, strict=True)],
+                           "info": self.sample.info, "reported": False}
+        self._queue = [(plan, key) for (_, plan), key in zip(rows, keys, strict=True) if key not in self.cache]
+        self._next_comparison()
+        self._render()
+        return True
+
+    def _next_comparison(self) -> None:
+        if self.worker is not None:
+            return
+        while self._queue:
+            plan, key = self._queue.pop(0)
+            if key not in self.cache:
+                self._run(plan, key)
+                return
+        if self.comparison is not None and not self.comparison["reported"] and self._compared():
+            self.comparison["reported"] = True
+            self._render()
+            self.comparison_finished.emit()
+
+    def _compared(self) -> list | None:
+        """The comparison's results, when every row is measured."""
+        if self.comparison is None:
+            return None
+        results = [self.cache.get(key) for _, _, key in self.comparison["rows"]]
+        return results if all(r is not None for r in results) else None
+
+    def _render_comparison(self) -> None:
+        comparison = self.comparison
+        self.compare_box.setVisible(comparison is not None)
+        if comparison is None:
+            return
+        rows = comparison["rows"]
+        results = [self.cache.get(key) for _, _, key in rows]
+        original = self.checkpoint.num_parameters if self.checkpoint is not None else 0
+        params = [plan.params_after for _, plan, _ in rows]
+        apart = abs(params[0] - params[1]) / max(original, 1)
+        described = "; ".join(f"{label}: {describe_targets(plan_targets(plan), len(self.arch.layers))}"
+                              for label, plan, _ in rows)
+        info = comparison["info"]
+        self.compare_text.setText(
+            f"Two ways to shrink the model by about the same number of parameters ({100 * apart:.1f}% of the original "
+            f"apart), measured on the same text ({info.scored_tokens:,} tokens scored in {info.windows} windows of "
+            f"{info.window}): {described}. Removing whole layers saves attention and MLP at once; mixing heads "
+            f"saves attention only, in every layer.")
+        decoder = all(r is None or r.before is not None for r in results)
+        column = "perplexity" if decoder else "cosine"
+        lines = [f"<tr><th align='left'>plan&nbsp;&nbsp;</th><th align='right'>params&nbsp;&nbsp;</th>"
+                 f"<th align='right'>{column}</th></tr>"]
+        before = next((r.before for r in results if r is not None and r.before is not None), None)
+        lines.append(f"<tr><td>original</td><td align='right'>{human_count(original)}&nbsp;&nbsp;</td><td align='right'>"
+                     f"{format_perplexity(before.perplexity, before.mean_nll) if before else ('1' if not decoder else '')}"
+                     f"</td></tr>")
+        running = self.worker.key if self.worker is not None else None
+        for (label, plan, key), result in zip(rows, results, strict=True):
+            if result is not None:
+                value = (format_perplexity(result.after.perplexity, result.after.mean_nll) if result.after is not None
+                         else f"{result.embedding_cosine:.3f}")
+            else:
+                value = "measuring…" if key == running else ("failed" if key in self.failures else "waiting")
+            current = " (current)" if key == self.key else ""
+            share = 100 * plan.params_after / max(original, 1)
+            lines.append(f"<tr><td>{label}{current}&nbsp;&nbsp;</td><td align='right'>{human_count(plan.params_after)} "
+                         f"({share:.0f}%)&nbsp;&nbsp;</td><td align='right'><b>{value}</b></td></tr>")
+        self.compare_table.setText("<table>" + "".join(lines) + "</table>")
+        if all(r is not None for r in results):
+            if decoder:
+                scores = [r.after.mean_nll for r in results]
+                best = min(range(len(rows)), key=lambda i: scores[i])
+                worse = format_perplexity(results[1 - best].after.perplexity, results[1 - best].after.mean_nll)
+                better = format_perplexity(results[best].after.perplexity, results[best].after.mean_nll)
+                self.compare_verdict.setText(f"{rows[best][0].capitalize()} costs less here: perplexity {better} "
+                                             f"against {worse}")
+            else:
+                scores = [r.embedding_cosine for r in results]
+                best = max(range(len(rows)), key=lambda i: scores[i])
+                self.compare_verdict.setText(f"{rows[best][0].capitalize()} stays closer to the original here: "
+                                             f"cosine {scores[best]:.3f} against {scores[1 - best]:.3f}")
+        elif any(key in self.failures for _, _, key in rows):
+            self.compare_verdict.setText("A measurement failed: see the message above")
+        elif self.worker is None and not self._queue:
+            self.compare_verdict.setText("Stopped before both were measured: Compare again to finish")
+        else:
+            done = sum(r is not None for r in results)
+            self.compare_verdict.setText(f"Measuring: {done} of {len(rows)} done")
+
     def cancel(self) -> None:
+        self._queue.clear()
         if self.worker is not None and not self.worker.is_cancelled():
             self.worker.cancel()
             self.progress.setFormat("cancelling…")
@@ -517,7 +704,28 @@ class QualityView(QWidget):
         if self.sender() is self.worker:  # not a measurement of the model opened before
             self._show_progress(done, total)
 
+    def _stage(self, stage: str) -> None:
+        """Fewer decoder layers: the measurement chooses them, measures the smaller model, then the original."""
+        if self.sender() is not self.worker or self.worker.is_cancelled():
+            return
+        if stage == "original":
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("the original model, for perplexity before")
+        elif stage == "choosing":
+            self.progress.setFormat("choosing layers…")
+
+    def _choosing(self, stage: str, done: int, total: int) -> None:
+        if self.sender() is not self.worker or self.worker.is_cancelled():
+            return
+        from .layers_view import stage_text
+
+        self.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
+        if total > 0:
+            self.progress.setValue(done)
+        self.progress.setFormat(f"choosing layers: {stage_text(stage, done, total)}")
+
     def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
         layers = total - 1
         if done < layers:
             step = f"layer {done + 1} of {layers}"
@@ -538,12 +746,14 @@ class QualityView(QWidget):
             self.last = result
         self._render()
         self.measurement_finished.emit(result)
+        self._next_comparison()
 
     def _measure_failed(self, message: str) -> None:
         worker = self.sender()
         self.failures[worker.key] = message
         if worker is self.worker:
             self.worker = None
+        self._queue.clear()
         self._render()
         self.measurement_failed.emit(message)
 
@@ -583,6 +793,8 @@ class QualityView(QWidget):
         self.measure_button.setToolTip(
             "Already measured for these targets on this text" if self.key in self.cache else
             "Run the original and the shrunk model side by side on the text, without exporting")
+        self._render_compare_button()
+        self._render_comparison()
         old_state = self.state
         self._render_state()
         if self.state != old_state:
@@ -633,7 +845,7 @@ class QualityView(QWidget):
                f"{info.scored_tokens:,} tokens scored.")
         previous = ""
         if self.last is not None and self.last.key != self.key:
-            previous = (f"Last measured, for other targets ({describe_targets(self.last.targets, len(self.arch.layers))}): "
+            previous = (f"Last measured, for other targets ({describe_targets(result_targets(self.last), len(self.arch.layers))}): "
                         f"{headline_numbers(self.last)}. These numbers are not for the current targets.")
         if self.worker is not None:
             if self.worker.key == self.key:
@@ -656,14 +868,25 @@ class QualityView(QWidget):
         self.state = "measured"
         self.shown = self.last = q
         changed = [e for e in q.layers if e.changed]
+        # fewer decoder layers: the per-layer numbers are the smaller model's, its head targets against itself unshrunk
+        fewer = self.arch is not None and len(q.layers) < len(self.arch.layers)
         seconds = f" in {q.seconds:.1f} s" if q.seconds >= 0.05 else ""
-        headline = f"Measured for these targets{seconds}" if changed else f"Measured{seconds}: these targets change no layer"
+        headline = (f"Measured for these targets{seconds}" if changed or fewer
+                    else f"Measured{seconds}: these targets change no layer")
         self.headline.setText(headline)
         worst = sorted(changed, key=lambda e: -e.attention_error)[:3]
-        self.worst.setText(("Worst layers: "
-                            + ", ".join(f"{e.layer} ({format_error(e.attention_error)})" for e in worst)) if worst
-                           else "No layer is changed by these targets: before = after.")
-        self.output_error.setText(f"Relative error of the final hidden states: {format_error(q.hidden_error)}")
+        if fewer and not worst:
+            self.worst.setText(f"Whole layers removed ({len(q.layers)} of {len(self.arch.layers)} stay) and heads "
+                               "unchanged: perplexity says what it costs")
+        else:
+            self.worst.setText(("Worst layers" + (" of the smaller model: " if fewer else ": ")
+                                + ", ".join(f"{e.layer} ({format_error(e.attention_error)})" for e in worst)) if worst
+                               else "No layer is changed by these targets: before = after.")
+        if fewer:
+            self.output_error.setText(f"Relative error of the final hidden states from the head targets, within the "
+                                      f"{len(q.layers)}-layer model: {format_error(q.hidden_error)}")
+        else:
+            self.output_error.setText(f"Relative error of the final hidden states: {format_error(q.hidden_error)}")
         if q.before is not None:
             ratio = ratio_of(q.before.mean_nll, q.after.mean_nll)
             before = format_perplexity(q.before.perplexity, q.before.mean_nll)
@@ -681,5 +904,6 @@ class QualityView(QWidget):
             self.pair.set_pair((1.0, cosine), ("1", f"{cosine:.3f}"),
                                "mean cosine of pooled embeddings with the original (1 = unchanged)",
                                axis_label="cosine")
-        self.layers_chart.set_layers(q.layers, "where the shrink hurts, layer by layer", self.selected_layer)
+        self.layers_chart.set_layers(q.layers, "where the head shrink hurts, layer by layer of the smaller model" if fewer
+                                     else "where the shrink hurts, layer by layer", self.selected_layer)
         self.stack.setCurrentIndex(1)

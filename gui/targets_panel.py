@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from headmix.core.inspection import human_bytes, human_count
+from headmix.core.layer_removal import LAYER_METHODS
 from headmix.core.methods import DEFAULT_METHOD, METHODS
 
 from .spinbox import ChoiceSpinBox
@@ -22,6 +23,10 @@ AMBER_BADGE = "background: #ef8f00; color: black; border-radius: 4px; padding: 4
 def method_text(name: str) -> str:
     """A method's sentence for a label: `code` marks become plain words."""
     return METHODS.get(name, "").replace("`", "")
+
+
+def layer_method_text(name: str) -> str:
+    return LAYER_METHODS.get(name, "")
 
 
 def _error_label() -> QLabel:
@@ -90,7 +95,20 @@ class TargetsPanel(QWidget):
         self.seed.setToolTip("Seed for the random and article methods: the same seed gives the same bytes")
         self.layers = QLineEdit("all")
         self.layers.setToolTip("Layers to shrink: 'all', or numbers and ranges such as 0-11,20")
-        self.errors = {field: _error_label() for field in ("heads", "kv_heads", "head_dim", "method", "seed", "layers")}
+        self.num_layers = QSpinBox()
+        self.num_layers.setRange(1, 1)
+        self.num_layers.setToolTip("Decoder layers in the exported model; fewer removes whole layers, chosen from the "
+                                   "calibration text (or the weights, without a tokenizer)")
+        self.layer_method = QComboBox()
+        for i, (name, sentence) in enumerate(LAYER_METHODS.items()):
+            self.layer_method.addItem(name)
+            self.layer_method.setItemData(i, sentence, Qt.ItemDataRole.ToolTipRole)
+        self.layer_method.setToolTip("How the removed decoder layers go")
+        self.layer_method_help = ReservedLabel([layer_method_text(name) for name in LAYER_METHODS])
+        self.layer_method_help.setText(layer_method_text("drop"))
+        self.layer_method_help.setStyleSheet("color: palette(placeholder-text);")
+        self.errors = {field: _error_label()
+                       for field in ("heads", "kv_heads", "head_dim", "method", "seed", "layers", "num_layers")}
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -98,16 +116,22 @@ class TargetsPanel(QWidget):
             ("Query heads", self.heads, "heads"), ("Key/value heads", self.kv_heads, "kv_heads"),
             ("Head size", self.head_dim, "head_dim"), ("Method", self.method, "method"),
             ("Seed", self.seed, "seed"), ("Layers", self.layers, "layers"),
+            ("Decoder layers", self.num_layers, "num_layers"), ("Layer method", self.layer_method, None),
         ):  # fmt: skip
             form.addRow(label, widget)
             if field == "method":
                 form.addRow("", self.method_help)
-            form.addRow("", self.errors[field])
+            if widget is self.layer_method:
+                form.addRow("", self.layer_method_help)
+            if field is not None:
+                form.addRow("", self.errors[field])
         targets_box = QGroupBox("Targets")
         targets_box.setLayout(form)
 
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
+        self.decoder_label = QLabel()  # always one line, so fewer layers never moves what is below it
+        self.decoder_label.setToolTip("Decoder layers before → after; which ones go is on the Layer scores tab")
         self.params_label = QLabel()
         self.size_label = QLabel()
         self.saved_label = QLabel()
@@ -119,7 +143,8 @@ class TargetsPanel(QWidget):
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setStyleSheet("color: #e65100;")
         summary = QVBoxLayout()
-        for w in (self.source_label, self.params_label, self.size_label, self.saved_label, self.badge, self.warnings_label):
+        for w in (self.source_label, self.decoder_label, self.params_label, self.size_label, self.saved_label, self.badge,
+                  self.warnings_label):
             summary.addWidget(w)
         summary_box = QGroupBox("Preview")
         summary_box.setLayout(summary)
@@ -162,9 +187,10 @@ class TargetsPanel(QWidget):
         layout.addWidget(summary_box)
         layout.addStretch(1)
 
-        for spin in (self.heads, self.kv_heads, self.head_dim, self.seed):
+        for spin in (self.heads, self.kv_heads, self.head_dim, self.seed, self.num_layers):
             spin.valueChanged.connect(self.changed)
         self.method.currentTextChanged.connect(self._method_changed)
+        self.layer_method.currentTextChanged.connect(self._layer_method_changed)
         # Layers are checked as they are typed (after a short pause), so a corrected entry
         # clears its error at once; Return or leaving the box checks immediately.
         self._layers_timer = QTimer(self)
@@ -190,6 +216,30 @@ class TargetsPanel(QWidget):
         self.method.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}",
                                 Qt.ItemDataRole.ToolTipRole)
 
+    def set_num_layers_range(self, layers: int) -> None:
+        """The model has ``layers`` decoder layers: offer 1..layers (without emitting ``changed``)."""
+        self.num_layers.blockSignals(True)
+        self.num_layers.setRange(1, max(1, layers))
+        self.num_layers.setValue(max(1, layers))
+        self.num_layers.blockSignals(False)
+        self.num_layers.setToolTip(f"Decoder layers in the exported model (this model has {layers}); fewer removes whole "
+                                   "layers, chosen from the calibration text (or the weights, without a tokenizer)")
+
+    def set_layer_method_available(self, name: str, available: bool, reason: str = "") -> None:
+        """Offer a layer method or grey it out with the reason (fit needs pre-norm blocks)."""
+        index = self.layer_method.findText(name)
+        item = self.layer_method.model().item(index) if index >= 0 else None
+        if item is None:
+            return
+        item.setEnabled(available)
+        sentence = LAYER_METHODS.get(name, "")
+        self.layer_method.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}",
+                                      Qt.ItemDataRole.ToolTipRole)
+
+    def _layer_method_changed(self, name: str) -> None:
+        self.layer_method_help.setText(layer_method_text(name))
+        self.changed.emit()
+
     def _method_changed(self, name: str) -> None:
         self.method_help.setText(method_text(name))
         self.changed.emit()
@@ -204,15 +254,22 @@ class TargetsPanel(QWidget):
             "method": self.method.currentText(),
             "seed": self.seed.value(),
             "layers": self.layers.text().strip() or "all",
+            "num_layers": self.num_layers.value(),
+            "layer_method": self.layer_method.currentText(),
         }
 
-    def set_values(self, heads: int, kv_heads: int, head_dim: int, method: str, seed: int, layers: str) -> None:
-        """Set every control at once, emitting one ``changed``."""
-        widgets = (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers)
+    def set_values(self, heads: int, kv_heads: int, head_dim: int, method: str, seed: int, layers: str,
+                   num_layers: int | None = None, layer_method: str = "drop") -> None:
+        """Set every control at once, emitting one ``changed`` (``num_layers`` None: every decoder layer)."""
+        widgets = (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers, self.num_layers,
+                   self.layer_method)
         for w in widgets:
             w.blockSignals(True)
         self.method.setCurrentText(method)
         self.method_help.setText(method_text(method))
+        self.num_layers.setValue(self.num_layers.maximum() if num_layers is None else num_layers)
+        self.layer_method.setCurrentText(layer_method)
+        self.layer_method_help.setText(layer_method_text(self.layer_method.currentText()))
         self.seed.setValue(seed)
         self.layers.setText(layers)
         for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim)):
@@ -230,9 +287,10 @@ class TargetsPanel(QWidget):
 
     def show_error(self, field: str | None, message: str) -> None:
         """Explain an invalid choice next to its control (no dialog)."""
+        field = field if field in self.errors else "heads"
         for name, label in self.errors.items():
-            label.setVisible(name == (field or "heads"))
-            if name == (field or "heads"):
+            label.setVisible(name == field)
+            if name == field:
                 label.setText(message)
 
     def clear_errors(self) -> None:
@@ -241,8 +299,10 @@ class TargetsPanel(QWidget):
             label.setText("")
 
     def show_summary(self, source: str, before: tuple[int, int], after: tuple[int, int] | None,
-                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False) -> None:
+                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False,
+                     decoder: str = "") -> None:
         self.source_label.setText(source)
+        self.decoder_label.setText(decoder)
         if after is None:
             self.params_label.setText(f"Parameters: {human_count(before[0])}")
             self.size_label.setText(f"Size: {human_bytes(before[1])}")
@@ -269,7 +329,8 @@ class TargetsPanel(QWidget):
     def set_exporting(self, exporting: bool) -> None:
         self.progress_box.setVisible(exporting)
         self.export_button.setEnabled(not exporting)
-        for w in (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers):
+        for w in (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers, self.num_layers,
+                  self.layer_method):
             w.setEnabled(not exporting)
         if exporting:
             self.progress.setValue(0)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QGuiApplication, QPalette
 
 from headmix.core.architecture import Architecture
 from headmix.core.checkpoint import Checkpoint
@@ -55,6 +56,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self.root = Node("", "root")
         self._head_nodes: dict[tuple[int, str], list[Node]] = {}
+        self.choice = None  # the core's LayerChoice when decoder layers go
 
     # ------------------------------------------------------------------ filling
 
@@ -62,6 +64,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self.root = Node("", "root")
         self._head_nodes = {}
+        self.choice = None
         title = f"{checkpoint.path.name} ({arch.name})"
         model = self.root.add(Node(title, "model", params=checkpoint.num_parameters))
         layers: dict[int, Node] = {}
@@ -144,6 +147,45 @@ class CheckpointTreeModel(QAbstractItemModel):
                     bottom = self.createIndex(len(parent.children) - 1, 4, parent.children[-1])
                     self.dataChanged.emit(top, bottom, [Qt.ItemDataRole.DisplayRole])
 
+    def set_layer_choice(self, choice) -> None:
+        """Mark the layers a plan with fewer decoder layers removes (greyed, "removed" in the Shape
+        column), those that absorb merged ones, and each kept layer's new index (None: unmark)."""
+        if choice is self.choice:
+            return
+        self.choice = choice
+        self._changed_below(self.root)
+
+    def _changed_below(self, node: Node) -> None:
+        if not node.children:
+            return
+        top = self.createIndex(0, 0, node.children[0])
+        bottom = self.createIndex(len(node.children) - 1, len(COLUMNS) - 1, node.children[-1])
+        self.dataChanged.emit(top, bottom, [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+                                            Qt.ItemDataRole.ToolTipRole])
+        for child in node.children:
+            self._changed_below(child)
+
+    def removed(self, layer: int | None) -> bool:
+        return self.choice is not None and layer is not None and layer not in self.choice.kept
+
+    def merged_into(self, layer: int) -> int | None:
+        if self.choice is None:
+            return None
+        return next((k for k, group in self.choice.merged.items() if layer in group), None)
+
+    def fate(self, layer: int) -> str:
+        """What the layer choice does to one source layer, in words (empty without a choice)."""
+        choice = self.choice
+        if choice is None:
+            return ""
+        if layer in choice.kept:
+            new = choice.kept.index(layer)
+            merged = choice.merged.get(layer, ())
+            return (f"becomes layer {new} of the smaller model"
+                    + (f"; layers {', '.join(map(str, merged))} are averaged into it" if merged else ""))
+        into = self.merged_into(layer)
+        return "removed with the decoder layers" + (f", averaged into layer {into}" if into is not None else "")
+
     # ------------------------------------------------------------------ queries
 
     def node(self, index: QModelIndex) -> Node:
@@ -183,6 +225,21 @@ class CheckpointTreeModel(QAbstractItemModel):
             return None
         node: Node = index.internalPointer()
         col = index.column()
+        layer_node = node.kind == "layer" and node.layer is not None and self.choice is not None
+        if role == Qt.ItemDataRole.ForegroundRole and self.removed(node.layer):
+            return QGuiApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+        if role == Qt.ItemDataRole.DisplayRole and layer_node:
+            # the Name column says where a kept layer goes and what it absorbs, Shape what happens to a removed one
+            if col == 0 and node.layer in self.choice.kept:
+                new = self.choice.kept.index(node.layer)
+                merged = self.choice.merged.get(node.layer, ())
+                return (node.label + (f" → {new}" if new != node.layer else "")
+                        + (f" + merged {', '.join(map(str, merged))}" if merged else ""))
+            if col == 1 and self.removed(node.layer):
+                into = self.merged_into(node.layer)
+                return "removed" if into is None else f"merged into {into}"
+        if role == Qt.ItemDataRole.ToolTipRole and self.removed(node.layer) and node.kind != "layer":
+            return f"Layer {node.layer} is removed with the decoder layers: this is not in the export"
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 return node.label
@@ -203,7 +260,10 @@ class CheckpointTreeModel(QAbstractItemModel):
                 return ("Importance: ‖W_v‖·‖W_o‖ of this head (data-free)" if node.score is not None
                         else "Importance is being computed")
             if node.kind == "layer":
-                return f"{node.summary}: query heads × head size, key/value heads\nSelect to show this layer's mixing matrices"
+                fate = self.fate(node.layer) if node.layer is not None else ""
+                return (f"{node.summary}: query heads × head size, key/value heads\n"
+                        + (f"Fewer decoder layers: this layer {fate}\n" if fate else "")
+                        + "Select to show this layer's mixing matrices")
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:

@@ -80,15 +80,91 @@ class Worker(QObject):
 _RUNNING: set[Worker] = set()
 
 
-class ExportWorker(Worker):
-    def __init__(self, plan, out, force: bool = False):
+#: one layer choice at a time: a worker that needs a plan's layers while another is choosing
+#: them waits for that choice (and then finds it made) instead of running the text twice
+_CHOOSING = threading.Lock()
+
+
+def choose_layers(plan, progress=None, cancelled=None, reuse=()):
+    """The plan on its chosen layers (``plan.final()``), from an earlier choice's scores when one of
+    ``reuse`` (LayerReductions) answers the same question; run on a worker thread, never the GUI's."""
+    cancelled = cancelled or (lambda: False)
+    while not _CHOOSING.acquire(timeout=0.05):
+        if cancelled():
+            raise Cancelled("cancelled while waiting for another layer choice")
+    try:
+        if plan.reduction is not None:
+            for earlier in reuse:
+                if earlier is not plan.reduction and plan.reduction.reuse(earlier):
+                    break
+        return plan.final(progress, cancelled)
+    finally:
+        _CHOOSING.release()
+
+
+class Stages:
+    """Turns the core's per-walk ``progress(done, total)`` into steps a user can read: the choice
+    runs the text once to score the layers, and once more to refit them for ``fit``."""
+
+    def __init__(self, plan, emit):
+        self.emit = emit
+        self.walks = 0
+        self.fits = plan.reduction is not None and plan.reduction.method.value == "fit" and plan.reduction.data
+
+    def __call__(self, done, total) -> None:
+        stage = "fitting" if self.walks and self.fits else "scoring"
+        self.emit(stage, int(done), int(total))
+        if done >= total:
+            self.walks += 1
+
+
+class ChoiceWorker(Worker):
+    """Chooses a plan's decoder layers (the calibration walk, or weight norms without a tokenizer),
+    then reads the kept layers' head scores, so the window draws the final plan without reading weights.
+
+    ``stage(what, done, total)``: "scoring" layers (done of total), "fitting" them (fit), "weights"
+    (data-free scores, no count), "heads" (head scores of the output layers).
+    """
+
+    stage = Signal(str, int, int)
+
+    def __init__(self, plan, reuse=()):
         super().__init__()
-        self.plan, self.out, self.force = plan, out, force
+        self.plan, self.reuse = plan, tuple(reuse)
+
+    def work(self):
+        if not self.plan.reduction.data:
+            self.stage.emit("weights", 0, 0)
+        final = choose_layers(self.plan, Stages(self.plan, self.stage.emit), self.is_cancelled, self.reuse)
+        total = len(final.arch.layers)
+        for n, layer in enumerate(final.arch.layers):
+            if self.is_cancelled():
+                raise Cancelled("layer choice cancelled")
+            final.importance(layer.index)
+            self.stage.emit("heads", n + 1, total)
+        if final.layers and final.method.needs_scores and not final.method.sequential:
+            final.kept_pairs  # noqa: B018 - select's model-wide pair choice, computed here, not on the GUI thread
+        return final
+
+
+class ExportWorker(Worker):
+    """Writes the export; with fewer decoder layers it chooses them first (``choosing(done, total)``)."""
+
+    choosing = Signal(str, int, int)
+
+    def __init__(self, plan, out, force: bool = False, reuse=()):
+        super().__init__()
+        self.plan, self.out, self.force, self.reuse = plan, out, force, tuple(reuse)
 
     def work(self):
         from headmix.core.export import export
 
-        return export(self.plan, self.out, force=self.force, progress=self.progress.emit, cancelled=self.is_cancelled)
+        plan = self.plan
+        if plan.reduction is not None:
+            if not plan.reduction.data:
+                self.choosing.emit("weights", 0, 0)
+            plan = choose_layers(plan, Stages(plan, self.choosing.emit), self.is_cancelled, self.reuse)
+        return export(plan, self.out, force=self.force, progress=self.progress.emit, cancelled=self.is_cancelled)
 
 
 class ImportanceWorker(Worker):
@@ -167,13 +243,32 @@ class QualityWorker(Worker):
     """Runs the original and the plan's shrunk model side by side on a sample (core.quality.evaluate_plan).
 
     ``progress(done, total)``: ``done`` layers of ``total - 1`` are through, then the output head.
+    With fewer decoder layers, ``stage`` says what runs: "scoring"/"fitting"/"weights" while the
+    layers are chosen (their progress in ``choosing``), "measuring" the smaller model against itself
+    unshrunk, then "original": the original model alone, for perplexity before (no count).
     """
 
-    def __init__(self, plan, sample, key: str):
+    stage = Signal(str)
+    choosing = Signal(str, int, int)
+
+    def __init__(self, plan, sample, key: str, reuse=()):
         super().__init__()
-        self.plan, self.sample, self.key = plan, sample, key
+        self.plan, self.sample, self.key, self.reuse = plan, sample, key, tuple(reuse)
 
     def work(self):
         from headmix.core.quality import evaluate_plan
 
-        return evaluate_plan(self.plan, self.sample, progress=self.progress.emit, cancelled=self.is_cancelled)
+        if self.plan.reduction is None:
+            return evaluate_plan(self.plan, self.sample, progress=self.progress.emit, cancelled=self.is_cancelled)
+        self.stage.emit("choosing")
+        if not self.plan.reduction.data:
+            self.choosing.emit("weights", 0, 0)
+        choose_layers(self.plan, Stages(self.plan, self.choosing.emit), self.is_cancelled, self.reuse)
+        self.stage.emit("measuring")
+
+        def progress(done, total):
+            self.progress.emit(done, total)
+            if done >= total:  # the smaller model is through; the original's perplexity follows, uncounted
+                self.stage.emit("original")
+
+        return evaluate_plan(self.plan, self.sample, progress=progress, cancelled=self.is_cancelled)

@@ -160,7 +160,8 @@ def test_presets_round_trip(qtbot, window, tmp_path):
     action = next(a for a in window.presets_menu.actions() if a.text() == "my shrink")
     with qtbot.waitSignal(window.plan_changed):
         action.trigger()
-    assert window.panel.values() == {"heads": 4, "kv_heads": 1, "head_dim": 16, "method": "random", "seed": 42, "layers": "0-2"}
+    assert window.panel.values() == {"heads": 4, "kv_heads": 1, "head_dim": 16, "method": "random", "seed": 42, "layers": "0-2",
+                                     "num_layers": 4, "layer_method": "drop"}
     builtin = next(a for a in window.presets_menu.actions() if a.text() == "Halve query heads")
     builtin.trigger()
     assert window.panel.values()["heads"] == 4 and window.panel.values()["method"] == "mean"

@@ -161,3 +161,21 @@ def test_block_influence_is_zero_exactly_for_a_layer_that_changes_nothing(tmp_pa
     checkpoint = open_checkpoint(save(model, tmp_path / "src"))
     scores = block_influence(checkpoint, detect(checkpoint), np.arange(32).reshape(2, 16) % 96)
     assert scores[3] == pytest.approx(0.0, abs=1e-6) and (scores[:3] > 1e-4).all()
+
+
+def test_a_choice_reuses_the_scores_of_an_earlier_one_on_the_same_text(tmp_path, monkeypatch):
+    import headmix.core.layer_removal as layer_removal
+
+    checkpoint = open_checkpoint(save(four_layers("llama"), tmp_path / "src"))
+    first = Plan.build(checkpoint, Request(num_layers=3, **CALIB))
+    made = first.reduction.choice()
+    monkeypatch.setattr(layer_removal, "block_influence", lambda *a, **k: pytest.fail("the text ran again"))
+    for n, method in ((2, "drop"), (2, "merge"), (3, "drop")):
+        plan = Plan.build(checkpoint, Request(num_layers=n, layer_method=method, **CALIB))
+        assert plan.reduction.reuse(first.reduction)
+        expected = layer_removal.choose(np.asarray(made.scores), n, LayerMethod(method))
+        choice = plan.reduction.choice()
+        assert (choice.kept, choice.merged, choice.scores) == (*expected, made.scores)
+    # fit refits on the text for its kept layers; another text or token count scores anew
+    assert not Plan.build(checkpoint, Request(num_layers=2, layer_method="fit", **CALIB)).reduction.reuse(first.reduction)
+    assert not Plan.build(checkpoint, Request(num_layers=2, calib_tokens=128)).reduction.reuse(first.reduction)

@@ -35,7 +35,9 @@ from headmix.core.inspection import human_bytes, human_count  # noqa: E402
 def plan_from_controls(window) -> Plan:
     """The plan Export runs, built afresh from the controls without the window's help."""
     v = window.panel.values()
-    request = Request(v["heads"], v["kv_heads"], v["head_dim"], method=v["method"], seed=v["seed"], layers=v["layers"])
+    fewer = v["num_layers"] < window.arch.num_layers
+    request = Request(v["heads"], v["kv_heads"], v["head_dim"], method=v["method"], seed=v["seed"], layers=v["layers"],
+                      num_layers=v["num_layers"] if fewer else None, layer_method=v["layer_method"] if fewer else None)
     return Plan.build(open_checkpoint(window.checkpoint.path), request)
 
 
