@@ -74,6 +74,7 @@ class CalibrationOptions:
     damping: float = DEFAULT_DAMPING
     pair_scores: str = "activations"
     temperature: str = "rule"  # "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits
+    damp_towards: str = "prior"  # "prior": the uncompensated projection; "zero": plain ridge regression
 
 
 @dataclass
@@ -463,7 +464,7 @@ class Calibrator:
         before = gram.error(prior)
         weights, refitted = prior, False
         if self.compensate:
-            fitted = gram.fit(self.damping, prior)
+            fitted = gram.fit(self.damping, prior if self.options.damp_towards == "prior" else None)
             if gram.error(fitted) < before:
                 weights, refitted = fitted, True
         scale = max(gram.yy, 1e-30)

@@ -66,6 +66,8 @@ METHODS = {
                      "refit towards the original model's own attention output"),
     "damping-0.1": (dict(method="calibrated"), CalibrationOptions(damping=0.1), None, "damping 10%"),
     "damping-0.001": (dict(method="calibrated"), CalibrationOptions(damping=0.001), None, "damping 0.1%"),
+    "ridge-to-zero": (dict(method="calibrated"), CalibrationOptions(damp_towards="zero"), None,
+                      "damping towards zero (plain ridge) instead of towards the uncompensated projection"),
     "weight-pairs": (dict(method="calibrated"), CalibrationOptions(pair_scores="weights"), ("d",), "rotary pairs by weight norms"),
     "any-pairs": (dict(method="calibrated", rotary_pairs="any"), CalibrationOptions(), ("d",), "any subset of rotary pairs (longrope)"),
     "fit-temperature": (dict(method="calibrated"), CalibrationOptions(temperature="fit"), ("d", "kv", "kvq", "d16"),
