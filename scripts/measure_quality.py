@@ -65,6 +65,8 @@ METHODS = {
     "target-model": (dict(method="calibrated"), CalibrationOptions(target="model"), None,
                      "refit towards the original model's own attention output"),
     "damping-0.1": (dict(method="calibrated"), CalibrationOptions(damping=0.1), None, "damping 10%"),
+    "damping-0.03": (dict(method="calibrated"), CalibrationOptions(damping=0.03), None, "damping 3%"),
+    "damping-0.3": (dict(method="calibrated"), CalibrationOptions(damping=0.3), None, "damping 30%"),
     "damping-0.001": (dict(method="calibrated"), CalibrationOptions(damping=0.001), None, "damping 0.1%"),
     "ridge-to-zero": (dict(method="calibrated"), CalibrationOptions(damp_towards="zero"), None,
                       "damping towards zero (plain ridge) instead of towards the uncompensated projection"),
@@ -89,11 +91,14 @@ def main() -> None:
     parser.add_argument("--methods", default="calibrated,select,mean,random,article,reference,reference-any",
                         help="methods and variants: " + ",".join(METHODS))
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--presets", action="store_true", help="measure the built-in presets instead")
     args = parser.parse_args()
     if not args.model.exists() or not args.text.exists():
         raise SystemExit("run scripts/get_real_model.py and scripts/get_texts.py first")
     checkpoint = open_checkpoint(args.model)
     sample = prepare_text(checkpoint, read_text(str(args.text)), Settings(512, args.tokens))
+    if args.presets:
+        return measure_presets(checkpoint, sample)
     results = []
     original = None
     for shape in args.only.split(","):
@@ -136,6 +141,26 @@ def main() -> None:
                   f"{row['hidden_error']:.3f} |")
     if args.json:
         args.json.write_text(json.dumps({"original": original, "rows": results}, indent=2) + "\n")
+
+
+def measure_presets(checkpoint, sample) -> None:
+    """Every built-in preset as a user applies it (the model's default method), on the held-out text."""
+    from headmix.core import presets
+
+    print("| preset | shape after | parameters | perplexity ↓ | worst layers (attention error) |")
+    print("|---|---|---|---|---|")
+    for preset in presets.builtin().values():
+        plan = Plan.build(checkpoint, preset.request)
+        started = time.perf_counter()
+        quality = evaluate_plan(plan, sample)
+        worst = sorted((e for e in quality.layers if e.changed), key=lambda e: -e.attention_error)[:3]
+        shape = f"{plan.num_heads} × {plan.head_dim}, kv {plan.num_kv_heads}"
+        if plan.reduction is not None:
+            shape += f", {plan.reduction.num_layers} layers"
+        worst_text = ", ".join(f"{e.layer} ({e.attention_error:.2f})" for e in worst) or "–"
+        print(f"| {preset.name} ({plan.method.value}) | {shape} | {plan.params_after / 1e6:.1f}M | "
+              f"{quality.before.perplexity:.2f} → {quality.after.perplexity:,.2f} | {worst_text} |  "
+              f"<!-- {time.perf_counter() - started:.0f} s -->", flush=True)
 
 
 if __name__ == "__main__":
