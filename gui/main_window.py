@@ -22,6 +22,7 @@ from headmix.core.inspection import human_bytes, human_count
 from headmix.core.layer_removal import LayerMethod, check_method
 from headmix.core.planner import Plan
 from headmix.core.request import Request
+from headmix.core.runtimes import verdicts
 from headmix.core.stats import tensor_stats
 from headmix.core.methods import Method
 from headmix.core.targets import check, choices, layer_example, layer_range
@@ -66,7 +67,8 @@ class ShortcutGuard(QObject):
 
 
 _FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
-                "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method"}
+                "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method",
+                "rotary_pairs": "rotary pairs", "calib_text": "calibration text", "calib_tokens": "calibration tokens"}
 #: how many finished layer choices the window keeps, to choose again from their scores at once
 KEPT_CHOICES = 8
 
@@ -77,7 +79,9 @@ class TargetsChange(QUndoCommand):
     def __init__(self, window: MainWindow, before: dict, after: dict):
         changed = [k for k in _FIELD_NAMES if before.get(k) != after.get(k)]
         if len(changed) == 1:
-            text = f"{_FIELD_NAMES[changed[0]]} {before[changed[0]]} → {after[changed[0]]}"
+            key = changed[0]
+            shown = (lambda v: "default text" if v is None else Path(v).name) if key == "calib_text" else str
+            text = f"{_FIELD_NAMES[key]} {shown(before[key])} → {shown(after[key])}"
         else:
             text = "targets " + ", ".join(_FIELD_NAMES[k] for k in changed)
         super().__init__(text)
@@ -140,6 +144,7 @@ class MainWindow(QMainWindow):
         self._quit_after_choice = False
         self._calibration_note = ""
         self.has_tokenizer = False
+        self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
         self._export_started = 0.0
@@ -207,6 +212,7 @@ class MainWindow(QMainWindow):
         self.panel.changed.connect(self.refresh)
         self.panel.export_requested.connect(self.choose_export_folder)
         self.panel.cancel_requested.connect(self.cancel_export)
+        self.panel.calib_text_requested.connect(self.choose_calibration_text)
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
@@ -335,7 +341,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/splitter")
         if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
             width = self.width()
-            right = 350 if width >= 1100 else 310
+            right = 380 if width >= 1300 else 350 if width >= 1100 else 310
             left = max(230, int(0.5 * (width - right))) if width >= 1100 else max(230, int(0.3 * width))
             self.splitter.setSizes([left, max(160, width - right - left), right])
 
@@ -618,7 +624,8 @@ class MainWindow(QMainWindow):
         else:
             self.plan = None
             reason = arch.description if not arch.recognised else "; ".join(arch.problems)
-            self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [])
+            self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
+                                    why="nothing to export")
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
             self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
@@ -700,8 +707,12 @@ class MainWindow(QMainWindow):
                 break
         values = self.panel.values()
         self.panel.clear_errors()
+        self.panel.set_rotary_available(*self.rotary_pairs_use(values))
+        self.panel.set_calibration_available(*self.calibration_use(values))
+        self.calibration_text = None
         try:
             plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
+            self._check_calibration_text(plan)
         except HeadmixError as e:
             self.plan = None
             self._plan_changed()
@@ -710,7 +721,7 @@ class MainWindow(QMainWindow):
                 self.layers_view.show_invalid(str(e))
             self._step("summary", lambda: self.panel.show_summary(
                 "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [],
-                decoder=f"Decoder layers: {self.arch.num_layers}"))
+                decoder=f"Decoder layers: {self.arch.num_layers}", why="no plan for these targets"))
             self._enable_export()
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
@@ -722,6 +733,29 @@ class MainWindow(QMainWindow):
         self._enable_export()
         self._update_preview()
         self._refreshed(values)
+
+    def _check_calibration_text(self, plan: Plan) -> None:
+        """A plan that reads its calibration text needs one it can use: said next to the control at once."""
+        from .calibration_text import check_calibration_text
+
+        uses = (plan.method.sequential and bool(plan.layers)) or (plan.reduction is not None and plan.reduction.data)
+        if not uses:
+            return
+        request = plan.request
+        found = check_calibration_text(self.checkpoint, self.arch, request.calib_text, request.calib_tokens)
+        if found.problem is not None:
+            raise TargetError(f"calibration text: {found.problem}", field="calib_text")
+        self.calibration_text = found
+
+    def choose_calibration_text(self) -> QFileDialog:
+        folder = self.settings.value("calibration/text_folder", "") or self.settings.value("quality/text_folder", "") \
+            or str(Path.home())
+        return self._file_dialog("Choose a calibration text", folder, self._calibration_text_chosen,
+                                 "Text files (*.txt *.md *.rst);;All files (*)")
+
+    def _calibration_text_chosen(self, path: str) -> None:
+        self.settings.setValue("calibration/text_folder", str(Path(path).parent))
+        self.panel.use_calib_file(path)
 
     def _plan_changed(self) -> None:
         """A new plan (or none): what was chosen or calibrated for the last one no longer applies."""
@@ -752,6 +786,8 @@ class MainWindow(QMainWindow):
 
     def _refreshed(self, values: dict) -> None:
         self._record(values)
+        sha = self.calibration_text.sha256 if self.plan is not None and self.calibration_text is not None else None
+        self.quality.set_calibration_text(sha)
         self._step("quality", lambda: self.quality.set_plan(self.plan),
                    on_error=lambda m: self.quality.show_problem(m))
         self._step("status bar", self._update_status)
@@ -773,7 +809,9 @@ class MainWindow(QMainWindow):
         try:
             self.panel.set_values(values["heads"], values["kv_heads"], values["head_dim"], values["method"],
                                   values["seed"], values["layers"], values.get("num_layers"),
-                                  values.get("layer_method", LayerMethod.DROP.value))
+                                  values.get("layer_method", LayerMethod.DROP.value),
+                                  values.get("rotary_pairs", "progression"), values.get("calib_text"),
+                                  values.get("calib_tokens", 4096))
         finally:
             self._restoring = False
 
@@ -856,8 +894,8 @@ class MainWindow(QMainWindow):
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
-            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings, needs_retraining=plan.needs_retraining, decoder=decoder,
+            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), verdicts(plan),
+            plan.warnings, decoder=decoder,
         )
 
     def _update_preview(self) -> None:
@@ -1416,8 +1454,41 @@ class MainWindow(QMainWindow):
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
         v = self.panel.values()
         fewer = self.arch is not None and v["num_layers"] < self.arch.num_layers
+        # settings that nothing reads for these targets stay at their defaults (the command, presets and
+        # the quality cache see only what matters)
+        pairs = v["rotary_pairs"] if self.rotary_pairs_use(v)[0] else "progression"
+        calibrates = self.calibration_use(v)[0]
         return Request(v["heads"], v["kv_heads"], v["head_dim"], Method(v["method"]), v["seed"], v["layers"],
+                       rotary_pairs=pairs, calib_text=v["calib_text"] if calibrates else None,
+                       calib_tokens=v["calib_tokens"] if calibrates else 4096,
                        num_layers=v["num_layers"] if fewer else None, layer_method=v["layer_method"] if fewer else None)
+
+    def rotary_pairs_use(self, v: dict) -> tuple[bool, str]:
+        """Whether the rotary pairs choice matters for these values, and why not."""
+        a = self.arch
+        if a is None or not a.usable or not a.layers:
+            return False, "no model"
+        if not a.layers[0].rotary_pairs:
+            return False, ("this model has no rotary embeddings" if a.rope is None
+                           else "this model rotates only part of each head, so its head size does not shrink by pairs")
+        if "longrope" not in a.family.rope_types:
+            return False, f"{a.family.title} loads only a plain rope, so a smaller head size keeps a progression of pairs"
+        if v["head_dim"] >= a.head_dim:
+            return False, "the head size does not shrink"
+        if v["method"] == Method.ARTICLE.value:
+            return False, "article mixes rotary dims instead of keeping pairs"
+        return True, ""
+
+    def calibration_use(self, v: dict) -> tuple[bool, str]:
+        """Whether anything reads the calibration text for these values (the calibrated method, or the
+        choice of decoder layers with a tokenizer), and why not."""
+        if self.arch is None or not self.arch.usable:
+            return False, "no model"
+        if not self.has_tokenizer:
+            return False, "this model has no tokenizer.json to read a text with"
+        if v["method"] == Method.CALIBRATED.value or v["num_layers"] < self.arch.num_layers:
+            return True, ""
+        return False, "only the calibrated method and fewer decoder layers read it"
 
     def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
@@ -1429,7 +1500,8 @@ class MainWindow(QMainWindow):
             self.show_message("Preset does not fit this model", str(e))
             return False
         self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text,
-                              r.num_layers or None, preset.request.layer_method or LayerMethod.DROP.value)
+                              r.num_layers or None, preset.request.layer_method or LayerMethod.DROP.value,
+                              preset.request.rotary_pairs, preset.request.calib_text, preset.request.calib_tokens)
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))
         self.statusBar().showMessage(f"Preset: {preset.name}", 5000)

@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
     QStackedWidget, QVBoxLayout, QWidget,
@@ -26,6 +25,7 @@ from headmix.core.inspection import human_count
 from headmix.core.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
 
 from .formatting import format_error, format_perplexity, format_ratio, ratio_of
+from .labels import LineLabel, status_colour
 from .plots import LayerErrorChart, PairChart
 from .targets_panel import ERROR_STYLE
 from .workers import QualityWorker, SampleWorker
@@ -35,6 +35,7 @@ DEFAULT_TEXT_ITEM = "Default text"
 #: perplexities further apart than this factor are drawn on a log axis
 LOG_RATIO = 10.0
 GREY_STYLE = "color: palette(placeholder-text);"
+CALIBRATION_NOTE = "⚠ measured on the calibration text: expect it to look better than on other text"
 
 
 def describe_targets(targets: dict, num_layers: int | None = None) -> str:
@@ -113,47 +114,6 @@ def headline_numbers(q: PlanQuality) -> str:
     return f"{main}, final hidden-state error {format_error(q.hidden_error)}"
 
 
-class LineLabel(QWidget):
-    """One line of plain text that never wraps and never widens its pane: too long, it is
-    elided (at the end, or in the middle for paths) and the tooltip holds all of it."""
-
-    def __init__(self, bold: bool = False, grey: bool = False, middle: bool = False, parent=None):
-        super().__init__(parent)
-        self._text = ""
-        self.middle = middle
-        self.grey = grey
-        if bold:
-            font = self.font()
-            font.setBold(True)
-            self.setFont(font)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-
-    def text(self) -> str:
-        return self._text
-
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name
-        self._text = text
-        self.setToolTip(text)
-        self.update()
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self.fontMetrics().horizontalAdvance(self._text), self.fontMetrics().height() + 2)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(0, self.fontMetrics().height() + 2)
-
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        painter = QPainter(self)
-        role = QPalette.ColorRole.PlaceholderText if self.grey else QPalette.ColorRole.WindowText
-        painter.setPen(self.palette().color(role))
-        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), self.shown_text())
-
-    def shown_text(self) -> str:
-        """What fits on screen (the whole text when it fits)."""
-        mode = Qt.TextElideMode.ElideMiddle if self.middle else Qt.TextElideMode.ElideRight
-        return self.fontMetrics().elidedText(self._text, mode, self.width())
-
-
 class QualityView(QWidget):
     """Text, settings, Measure/Cancel with progress, and the result for the current plan."""
 
@@ -191,6 +151,7 @@ class QualityView(QWidget):
         self.failures: dict[str, str] = {}  # key -> why its measurement failed
         self.note = ""
         self.selected_layer: int | None = None
+        self.calibration_sha: str | None = None  # the current plan's calibration text, when it reads one
         self.state = "no model"
         self.decoder = True
         self._measuring_targets = ""
@@ -339,6 +300,9 @@ class QualityView(QWidget):
         font = self.summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.summary.setFont(font)
+        # said when the text measured on is the one the plan was calibrated on (the numbers flatter it there)
+        self.calib_note = LineLabel()
+        self.calib_note.set_colour(status_colour("warn"))
         self.output_error = LineLabel()
         self.worst = LineLabel()
         self.pair = PairChart()
@@ -347,7 +311,7 @@ class QualityView(QWidget):
         results_page = QWidget()
         results_layout = QVBoxLayout(results_page)
         results_layout.setContentsMargins(0, 0, 0, 0)
-        for label in (self.summary, self.output_error, self.worst):
+        for label in (self.summary, self.calib_note, self.output_error, self.worst):
             results_layout.addWidget(label)
         results_layout.addWidget(self.pair)
         results_layout.addWidget(self.layers_chart, 1)
@@ -386,6 +350,7 @@ class QualityView(QWidget):
     def apply_theme(self, palette=None) -> None:
         self.pair.apply_theme(palette)
         self.layers_chart.apply_theme(palette)
+        self.calib_note.set_colour(status_colour("warn", palette))
 
     # ------------------------------------------------------------------ inputs from the window
 
@@ -409,6 +374,14 @@ class QualityView(QWidget):
         self.plan = plan
         self._update_key()
         self._render()
+
+    def set_calibration_text(self, sha256: str | None) -> None:
+        """The current plan's calibration text (its hash; None: the plan reads none), set before ``set_plan``."""
+        self.calibration_sha = sha256
+
+    def on_calibration_text(self, q: PlanQuality) -> bool:
+        """Whether ``q`` was measured on the very text its plan was calibrated on."""
+        return self.calibration_sha is not None and q.text.sha256 == self.calibration_sha
 
     def set_selected_layer(self, layer: int | None) -> None:
         self.selected_layer = layer
@@ -874,6 +847,7 @@ class QualityView(QWidget):
         headline = (f"Measured for these targets{seconds}" if changed or fewer
                     else f"Measured{seconds}: these targets change no layer")
         self.headline.setText(headline)
+        self.calib_note.setText(CALIBRATION_NOTE if self.on_calibration_text(q) else "")
         worst = sorted(changed, key=lambda e: -e.attention_error)[:3]
         if fewer and not worst:
             self.worst.setText(f"Whole layers removed ({len(q.layers)} of {len(self.arch.layers)} stay) and heads "
