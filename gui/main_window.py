@@ -29,12 +29,25 @@ from headmix.core.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
+from .plan_text import status_line
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
+
+
+def calibration_text(plan, done: int, total: int) -> str:
+    """``calibrating: layer 3 of 16`` of a calibration walk at ``done`` of ``total`` steps (a first pass scores the
+    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers)."""
+    layers = len(plan.arch.layers)
+    if total <= 0:
+        return "calibrating: reading the calibration text"
+    if total == 2 * layers and done < layers:
+        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}"
+    step = done - (total - layers)
+    return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"
 
 
 def format_duration(seconds: float) -> str:
@@ -142,7 +155,10 @@ class MainWindow(QMainWindow):
         self._choice_note = ""
         self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
         self._quit_after_choice = False
+        self._calibration_workers: set[CalibrationWorker] = set()  # every one still running, abandoned ones too
         self._calibration_note = ""
+        self._calibration_step = (0, 0)  # the running calibration's (done, total)
+        self._calibration_stop: tuple | None = None  # (plan, why, failed): a calibration the user cancelled, or that failed
         self.has_tokenizer = False
         self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
@@ -208,6 +224,8 @@ class MainWindow(QMainWindow):
         self.layers_view.layer_clicked.connect(self.select_layer_everywhere)
         self.layers_view.cancel_requested.connect(self.cancel_choice)
         self.layers_view.choose_requested.connect(lambda: self.plan is not None and self._start_choice(self.plan))
+        self.preview.status.cancel_requested.connect(self.cancel_calibration)
+        self.preview.status.calibrate_requested.connect(self.calibrate)
         self.panel = TargetsPanel()
         self.panel.changed.connect(self.refresh)
         self.panel.export_requested.connect(self.choose_export_folder)
@@ -361,11 +379,11 @@ class MainWindow(QMainWindow):
             self.quality.cancel()
             self.hide()
             return
-        if self._choice_workers:
-            # the same for a layer choice: it stops after the layer it is scoring
+        if self._choice_workers or self._calibration_workers:
+            # the same for a layer choice or a calibration: it stops after the layer it is working on
             event.ignore()
             self._quit_after_choice = True
-            for worker in self._choice_workers:
+            for worker in (*self._choice_workers, *self._calibration_workers):
                 worker.cancel()
             self.hide()
             return
@@ -857,6 +875,8 @@ class MainWindow(QMainWindow):
                     f"{saved:.1f}% smaller")
             if self.choice_worker is not None and self.layer_choice is None:
                 text += " · choosing layers"
+            elif self.calibration_worker is not None:
+                text += " · calibrating"
             if self.export_worker is not None:
                 text += " · exporting"
         self.plan_status.setText(text)
@@ -905,6 +925,7 @@ class MainWindow(QMainWindow):
         plan, j, why = self._view()
         if plan is None:
             # fewer decoder layers: not chosen yet, or this layer is not in the smaller model
+            self.preview.status.show_info("")
             self._step("matrices", lambda: self.preview.show_mixing(i, None, why))
             if self.preview.toggle.isChecked():
                 name = self.arch.layer(i).tensor_for(self.preview.role.currentText())
@@ -914,15 +935,23 @@ class MainWindow(QMainWindow):
             return
         reduced = plan is not self.plan
         # the smaller model's layer j is the source's layer i: say both
-        title = f"Layer {i} → {j}" if reduced and i != j else None
+        title = self._layer_title(j)
         changed = j in plan.layers
         scores_ready = self._heads_ready if reduced else len(self.importance) >= len(self.arch.layers)
         waiting = changed and plan.method.needs_scores and not scores_ready
         calibrating = changed and plan.method.sequential and not (plan._calibrator is not None and plan._calibrator.ready(j))
-        if calibrating:
+        stopped = self._calibration_stop if self._calibration_stop is not None and self._calibration_stop[0] is plan else None
+        if calibrating and stopped is not None:
+            # cancelled, or failed: not run again by itself (Calibrate on the line below the title does)
+            _, note, failed = stopped
+            waiting = True
+            self.preview.status.show_stopped(note + " · Calibrate runs it again" if not failed else note, failed)
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
+        elif calibrating:
             # a calibrated layer is fitted after every layer before it: run the walk in the background
-            note = self._calibration_note or "calibrating: running the calibration text through the model…"
             self._start_calibration(plan, j)
+            self.preview.status.show_calibrating(self._calibration_note, *self._calibration_step)
+            note = "calibrating… (progress below)"
             waiting = True
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         elif waiting:
@@ -935,6 +964,9 @@ class MainWindow(QMainWindow):
             self._step("matrices", lambda: self.preview.show_mixing(
                 i, plan.heatmaps(j), plan.method if changed else "unchanged by these targets (identity)", title),
                 on_error=lambda m: self.preview.show_mixing(i, None, m, title))
+        if not calibrating:
+            self._step("status line", lambda: self.preview.status.show_info(status_line(plan, j) if changed else ""),
+                       on_error=self.preview.status.show_info)
         if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()
             name = plan.layer(j).tensor_for(role)
@@ -1054,7 +1086,14 @@ class MainWindow(QMainWindow):
         worker = self.sender()
         self._choice_workers.discard(worker)
         worker.wait(1000)  # it has emitted its last signal; its thread is ending now
-        if self._quit_after_choice and not self._choice_workers:
+        if self._quit_after_choice and not self._choice_workers and not self._calibration_workers:
+            self.close()
+
+    def _calibration_ended(self, *_) -> None:
+        worker = self.sender()
+        self._calibration_workers.discard(worker)
+        worker.wait(1000)  # it has emitted its last signal; its thread is ending now
+        if self._quit_after_choice and not self._choice_workers and not self._calibration_workers:
             self.close()
 
     def _output_index(self, layer: int | None) -> int | None:
@@ -1089,27 +1128,61 @@ class MainWindow(QMainWindow):
     def _start_calibration(self, plan: Plan, index: int) -> None:
         """Calibrate up to layer ``index`` in the background (one walk at a time, for the current plan only)."""
         worker = self.calibration_worker
-        if worker is not None and worker.plan is plan and worker.index >= index:
+        if worker is not None and worker.plan is plan and worker.index >= index and not worker.is_cancelled():
             return
         self._stop_calibration()
+        self._calibration_stop = None
         worker = CalibrationWorker(plan, index)
         worker.progress.connect(self._calibration_progress)
         worker.finished.connect(self._calibration_done)
         worker.failed.connect(self._calibration_failed)
         worker.cancelled.connect(self._calibration_stopped)
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(self._calibration_ended)
+        self._calibration_workers.add(worker)
         self.calibration_worker = worker.start()
+        self._calibration_note = "calibrating: reading the calibration text…"
+        self._calibration_step = (0, 0)
+        self._step("status bar", self._update_status)
 
     def _stop_calibration(self) -> None:
+        """Abandon the running calibration (its plan is gone); it stops after the layer it is fitting."""
         if self.calibration_worker is not None:
             self.calibration_worker.cancel()
             self.calibration_worker = None
         self._calibration_note = ""
 
+    def cancel_calibration(self) -> None:
+        """The user stops the calibration: the plan stays, its matrices undrawn until Calibrate."""
+        worker = self.calibration_worker
+        if worker is not None and not worker.is_cancelled():
+            worker.cancel()
+            self.preview.status.progress.setFormat("cancelling…")
+            self.preview.status.cancel_button.setEnabled(False)
+
+    def calibrate(self) -> None:
+        """Run the calibration again for the current targets (after a cancel or a failure)."""
+        self._calibration_stop = None
+        self._update_preview()
+
     def _calibration_progress(self, done, total) -> None:
-        if self.sender() is not self.calibration_worker:
+        if self.sender() is not self.calibration_worker or self.calibration_worker.is_cancelled():
             return
-        self._calibration_note = f"calibrating: layer {int(done)} of {int(total)} of the calibration walk…"
-        self.preview.show_mixing(self.selected_layer, None, self._calibration_note)
+        self._show_calibration_progress(int(done), int(total))
+
+    def _show_calibration_progress(self, done: int, total: int) -> None:
+        """The preview's calibration has come ``done`` steps of ``total`` (reported by it, or by an export of the same plan)."""
+        plan = self.calibration_worker.plan
+        self._calibration_note = calibration_text(plan, done, total) + ("…" if done < total else "")
+        self._calibration_step = (done, total)
+        shown, j, _ = self._view()
+        if shown is plan and j in plan.layers and self.preview.status.currentIndex() == self.preview.status.CALIBRATING:
+            self.preview.status.show_calibrating(self._calibration_note, done, total)
+
+    def _layer_title(self, j: int) -> str | None:
+        """The mixing title for the smaller model's layer ``j`` when it is not the source's selected layer's number."""
+        i = self.selected_layer
+        return f"Layer {i} → {j}" if self.plan is not None and self.plan.reduction is not None and i != j else None
 
     def _calibration_done(self, _index) -> None:
         worker = self.sender()
@@ -1117,20 +1190,30 @@ class MainWindow(QMainWindow):
             return
         self.calibration_worker = None
         self._calibration_note = ""
-        if worker.plan is self.plan:
+        if self._is_current(worker.plan):
             self._update_preview()
+        self._step("status bar", self._update_status)
         self.calibration_ready.emit()
 
     def _calibration_failed(self, message: str) -> None:
-        if self.sender() is not self.calibration_worker:
+        worker = self.sender()
+        if worker is not self.calibration_worker:
             return
         self.calibration_worker = None
         self._calibration_note = ""
-        self.preview.show_mixing(self.selected_layer, None, f"calibration failed: {message}")
+        self._calibration_stop = (worker.plan, f"calibration failed: {message}", True)
+        self._update_preview()
+        self._step("status bar", self._update_status)
 
     def _calibration_stopped(self) -> None:
-        if self.sender() is self.calibration_worker:
-            self.calibration_worker = None
+        worker = self.sender()
+        if worker is not self.calibration_worker:
+            return
+        self.calibration_worker = None
+        self._calibration_note = ""
+        self._calibration_stop = (worker.plan, "calibration cancelled", False)
+        self._update_preview()
+        self._step("status bar", self._update_status)
 
     def _draw_weights(self, plan: Plan, i: int, role: str) -> None:
         from headmix.core.layer_weights import read_attention
@@ -1339,6 +1422,7 @@ class MainWindow(QMainWindow):
         worker = ExportWorker(self.plan, Path(out), force, self._reductions)
         worker.progress.connect(self._export_progress)
         worker.choosing.connect(self._export_choosing)
+        worker.calibrating.connect(self._export_calibrating)
         worker.finished.connect(self._export_done)
         worker.failed.connect(self._export_failed)
         worker.cancelled.connect(self._export_cancelled)
@@ -1347,6 +1431,8 @@ class MainWindow(QMainWindow):
         self.cancel_shortcut.setEnabled(True)
         self._export_started = time.monotonic()
         self._export_writing = False
+        self._export_calibration = ""
+        self._export_bytes = (0, 0)
         self.export_worker = worker.start()
         if self.plan.reduction is not None and self.layer_choice is None:
             self.panel.progress_label.setText("choosing layers first…")
@@ -1371,21 +1457,51 @@ class MainWindow(QMainWindow):
         self.panel.progress_label.setText(text)
         self.panel.progress_label.setToolTip(f"{text}; the export writes once the layers are chosen")
 
+    def _export_calibrating(self, done: int, total: int) -> None:
+        """A calibrated plan is fitted layer by layer as the export writes it: say so beside the bytes."""
+        worker = self.sender()
+        if worker is not self.export_worker or worker.is_cancelled():
+            return
+        plan = getattr(worker, "exported", None) or self.export_plan
+        self._export_calibration = calibration_text(plan, done, total) if done < total else ""
+        self._show_export_progress()
+        if self.calibration_worker is not None and self.calibration_worker.plan is plan:
+            self._show_calibration_progress(done, total)  # the same walk: the preview follows it too
+
     def _export_progress(self, done, total) -> None:
         if not self._export_writing:  # the time left counts from the first byte, after any layer choice
             self._export_writing = True
             self._export_started = time.monotonic()
+        self._export_bytes = (done, total)
+        self._show_export_progress()
+
+    def _show_export_progress(self) -> None:
+        if self.export_worker is None or self.export_worker.is_cancelled():
+            return
+        done, total = self._export_bytes
+        calibrating = self._export_calibration
+        if not self._export_writing:
+            if calibrating:
+                self.panel.progress.setRange(0, 0)
+                self.panel.progress_label.setText(calibrating)
+                self.panel.progress_label.setToolTip(f"{calibrating}; the layers are written as they are calibrated")
+            return
         fraction = done / total if total else 1.0
-        self.panel.progress.setValue(int(1000 * fraction))
         self.panel.progress.setMaximum(1000)
+        self.panel.progress.setValue(int(1000 * fraction))
         elapsed = time.monotonic() - self._export_started
         remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
         text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
                 + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
+        tip = (f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
+               + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
+        # a calibrated layer is fitted just before it is written: the bar says which one (the bytes wait for it)
+        self.panel.progress.setFormat(calibrating.replace("calibrating: ", "calibrating ") if calibrating else "%p%")
+        if calibrating:
+            tip = f"{calibrating}: each layer is calibrated as it is written. {tip}"
         self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(
-            f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
-            + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
+        self.panel.progress_label.setToolTip(tip)
+        self.panel.progress.setToolTip(tip)
 
     def _export_ended(self) -> None:
         self.export_worker = None

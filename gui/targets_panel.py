@@ -439,5 +439,8 @@ class TargetsPanel(QWidget):
         self.set_rotary_available(self._rotary_ok)
         self.set_calibration_available(self._calib_ok)
         if exporting:
+            self.progress.setRange(0, 1000)
             self.progress.setValue(0)
+            self.progress.setFormat("%p%")
+            self.progress.setToolTip("Export progress, in bytes written")
             self.progress_label.setText("starting…")

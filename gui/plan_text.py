@@ -1,0 +1,100 @@
+"""What a plan computed, in words for the line under the mixing title: the rotary pairs it keeps (and
+how that compares with the other choice of pairs), and how well a calibrated layer fits.
+
+Only what is already known is said: select's and the calibrated method's pairs are chosen from
+scores that workers compute, so nothing here reads weights or runs text on the window's thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from headmix.core.methods import Method, top
+from headmix.core.rope import best_progression, plain_rope_starts, progression
+
+from .formatting import format_error
+
+
+def pair_span(pairs) -> str:
+    """``8–15``, ``0–30 step 2``, or a list with ranges (``0–2, 5, 9–11``) when the pairs form no progression."""
+    pairs = [int(p) for p in pairs]
+    found = progression(pairs)
+    if found is not None and len(pairs) > 1:
+        s, r = found
+        return f"{s}–{pairs[-1]}" + (f" step {r}" if r > 1 else "")
+    parts, start = [], pairs[0]
+    for previous, current in zip(pairs, pairs[1:] + [None], strict=True):
+        if current is None or current != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+            start = current
+    return ", ".join(parts)
+
+
+def known_pairs(plan) -> np.ndarray | None:
+    """The plan's kept rotary pairs when they are known without reading weights or text (None otherwise)."""
+    if not plan.reduces_rotary_pairs:
+        return None
+    if plan.method in (Method.SELECT, Method.CALIBRATED):
+        return plan._kept_pairs  # chosen from scores a worker computes: known once it has
+    return plan.kept_pairs  # evenly spaced: from the shapes alone
+
+
+def known_pair_scores(plan) -> np.ndarray | None:
+    """The scores select or the calibrated method chose the pairs by, when already computed."""
+    if plan.method is Method.CALIBRATED:
+        calibrator = plan._calibrator
+        return None if calibrator is None else calibrator._pair_scores
+    if plan.method is Method.SELECT and all(i in plan._importance for i in plan.layers):
+        total = np.zeros(plan.arch.head_dim // 2)
+        for i in plan.layers:
+            scores = plan._importance[i].qk_units
+            total += scores / (scores.sum() or 1.0)
+        return total
+    return None
+
+
+def rotary_line(plan) -> str:
+    """``Rotary pairs kept: 8–15 of 16, a progression: a plain rope every runtime reads · …`` ("" when none shrink)."""
+    pairs = known_pairs(plan)
+    if pairs is None:
+        return ""
+    half, kept = plan.arch.head_dim // 2, len(pairs)
+    any_subset = plan.request.rotary_pairs == "any"
+    if progression(pairs) is not None:
+        kind = "a progression" + (" (so no longrope, even with any subset)" if any_subset else "") + \
+               ": a plain rope every runtime reads"
+    else:
+        kind = "any subset: longrope factors, exact in transformers and vLLM, not in llama.cpp"
+    line = f"Rotary pairs kept: {pair_span(pairs)} of {half}, {kind}"
+    scores = known_pair_scores(plan)
+    if scores is not None and kept < half:
+        best_any = top(scores, kept)
+        best_progression_pairs = best_progression(scores, kept, start_at_zero=plain_rope_starts(plan.arch.rope,
+                                                                                                plan.arch.family.rope_types))
+        any_score, progression_score = float(scores[best_any].sum()), float(scores[best_progression_pairs].sum())
+        if progression(pairs) is None:
+            share = 100 * progression_score / any_score if any_score > 0 else 100.0
+            line += f" · the best progression ({pair_span(best_progression_pairs)}) keeps {_percent(share)} of their score"
+        elif progression(np.sort(best_any)) is None and "longrope" in plan.arch.family.rope_types:
+            more = 100 * (any_score / progression_score - 1) if progression_score > 0 else 0.0
+            line += f" · any subset would keep {_percent(more)} more score (longrope: not llama.cpp)"
+    return line
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f}%" if abs(value) < 10 else f"{value:.0f}%"
+
+
+def fit_line(plan, index: int) -> str:
+    """How the calibrated layer fits the original on the calibration text ("" when not calibrated yet)."""
+    calibrator = plan._calibrator if plan.method is Method.CALIBRATED else None
+    fit = None if calibrator is None else calibrator.fits.get(index)
+    if fit is None:
+        return ""
+    how = "output projection refitted" if fit.refitted else "the refit did not help, so it was not kept"
+    return f"Fit on the calibration text: error {format_error(fit.error_before_fit)} → {format_error(fit.error)} ({how})"
+
+
+def status_line(plan, index: int) -> str:
+    """The line under the mixing title for layer ``index`` of ``plan`` (a changed layer)."""
+    return " · ".join(part for part in (fit_line(plan, index), rotary_line(plan)) if part)
