@@ -29,25 +29,13 @@ from headmix.core.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
-from .plan_text import status_line
+from .plan_text import calibration_text, status_line
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
-
-
-def calibration_text(plan, done: int, total: int) -> str:
-    """``calibrating: layer 3 of 16`` of a calibration walk at ``done`` of ``total`` steps (a first pass scores the
-    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers)."""
-    layers = len(plan.arch.layers)
-    if total <= 0:
-        return "calibrating: reading the calibration text"
-    if total == 2 * layers and done < layers:
-        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}"
-    step = done - (total - layers)
-    return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"
 
 
 def format_duration(seconds: float) -> str:
@@ -216,6 +204,8 @@ class MainWindow(QMainWindow):
         self.quality.measure_requested.connect(self.measure_quality)
         self.quality.choose_text_requested.connect(self.choose_quality_text)
         self.quality.compare_requested.connect(self.compare_quality)
+        self.quality.compare_methods_requested.connect(self.compare_methods)
+        self.quality.method_chosen.connect(self.use_method)
         self.quality.layer_clicked.connect(self._quality_layer_clicked)
         self.quality.measurement_finished.connect(self._quality_measured)
         self.quality.idle.connect(self._quality_idle)
@@ -1354,6 +1344,53 @@ class MainWindow(QMainWindow):
             return False
         return self.quality.compare(rows)
 
+    def method_plans(self) -> list[tuple[str, Plan | None, str, str | None]] | None:
+        """The current targets with each method the model can use (calibrated with a tokenizer, mean, select, random,
+        and article when the Quality tab asks): (method, plan or None, why not, its calibration text's hash or None)."""
+        from .calibration_text import check_calibration_text
+
+        plan = self.current_plan()
+        if plan is None:
+            return None
+        methods = ([Method.CALIBRATED] if self.has_tokenizer else []) + [Method.MEAN, Method.SELECT, Method.RANDOM]
+        if self.quality.with_article.isChecked():
+            methods.append(Method.ARTICLE)
+        rows = []
+        for method in methods:
+            try:
+                if method is plan.method:
+                    other = plan  # the window's own: its calibration and layer choice are shared
+                else:
+                    request = self.request_for({**self.panel.values(), "method": method.value})
+                    other = Plan.build(self.checkpoint, request, arch=self.arch, importance=self.importance)
+            except HeadmixError as e:
+                rows.append((method.value, None, str(e), None))
+                continue
+            sha = None
+            if (other.method.sequential and other.layers) or (other.reduction is not None and other.reduction.data):
+                found = check_calibration_text(self.checkpoint, self.arch, other.request.calib_text,
+                                               other.request.calib_tokens)
+                if found.problem is not None:
+                    rows.append((method.value, None, f"calibration text: {found.problem}", None))
+                    continue
+                sha = found.sha256
+            rows.append((method.value, other, "", sha))
+        return rows
+
+    def compare_methods(self) -> bool:
+        """Quality tab: measure the current targets with each method on its text, one after the other."""
+        rows = self.method_plans()
+        if rows is None:
+            self.statusBar().showMessage("Fix the highlighted target first: there is nothing to compare", 8000)
+            return False
+        return self.quality.compare_methods(rows)
+
+    def use_method(self, method: str) -> None:
+        """A row of the methods table was clicked: the targets take that method (one undoable step)."""
+        if self.panel.method.currentText() != method and self.panel.method.isEnabled():
+            self.panel.method.setCurrentText(method)
+            self.statusBar().showMessage(f"Method: {method}", 5000)
+
     def choose_quality_text(self) -> QFileDialog:
         folder = self.settings.value("quality/text_folder", "") or str(Path.home())
         return self._file_dialog("Choose a text to measure on", folder, self._quality_text_chosen,
@@ -1568,7 +1605,10 @@ class MainWindow(QMainWindow):
 
     def current_request(self) -> Request:
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
-        v = self.panel.values()
+        return self.request_for(self.panel.values())
+
+    def request_for(self, v: dict) -> Request:
+        """The request for a set of the panel's values (see :meth:`TargetsPanel.values`)."""
         fewer = self.arch is not None and v["num_layers"] < self.arch.num_layers
         # settings that nothing reads for these targets stay at their defaults (the command, presets and
         # the quality cache see only what matters)
@@ -1620,7 +1660,12 @@ class MainWindow(QMainWindow):
                               preset.request.rotary_pairs, preset.request.calib_text, preset.request.calib_tokens)
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))
-        self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
+        tokens, most = preset.request.calib_tokens, self.panel.calib_tokens.maximum()
+        if tokens > most:  # the core takes more; the window offers what calibrates in minutes
+            self.statusBar().showMessage(f"Preset: {preset.name}; it asks for {tokens:,} calibration tokens, the window "
+                                         f"calibrates on at most {most:,} (the command line takes more)", 15000)
+        else:
+            self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
         return True
 
     def last_preset(self) -> preset_store.Preset | None:

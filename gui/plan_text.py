@@ -98,3 +98,15 @@ def fit_line(plan, index: int) -> str:
 def status_line(plan, index: int) -> str:
     """The line under the mixing title for layer ``index`` of ``plan`` (a changed layer)."""
     return " · ".join(part for part in (fit_line(plan, index), rotary_line(plan)) if part)
+
+
+def calibration_text(plan, done: int, total: int) -> str:
+    """``calibrating: layer 3 of 16`` of a calibration walk at ``done`` of ``total`` steps (a first pass scores the
+    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers)."""
+    layers = len(plan.arch.layers)
+    if total <= 0:
+        return "calibrating: reading the calibration text"
+    if total == 2 * layers and done < layers:
+        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}"
+    step = done - (total - layers)
+    return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"

@@ -181,3 +181,14 @@ def test_the_quality_tab_says_when_it_measures_on_the_calibration_text(qtbot, wi
     assert quality.calib_note.text() == ""
     plan = Plan.build(open_checkpoint(folder), window.current_request())
     assert plan.request.calib_text is None
+
+
+def test_a_preset_asking_for_more_tokens_than_the_window_offers_says_so(qtbot, window, llama_folder, tmp_path):
+    import json
+
+    open_demo(qtbot, window, llama_folder)
+    preset = tmp_path / "many.json"
+    preset.write_text(json.dumps({"schema": 1, "name": "many", "method": "calibrated", "calib_tokens": 100000}))
+    assert window.load_preset_file(preset)
+    assert window.panel.values()["calib_tokens"] == 65536
+    assert "100,000 calibration tokens" in window.statusBar().currentMessage()
