@@ -724,6 +724,7 @@ class MainWindow(QMainWindow):
         except HeadmixError as e:
             self.plan = None
             self._plan_changed()
+            self.preview.status.show_info("")
             self.panel.show_error(e.field if isinstance(e, TargetError) else None, str(e))
             if isinstance(e, TargetError) and e.field == "num_layers":
                 self.layers_view.show_invalid(str(e))
@@ -752,7 +753,11 @@ class MainWindow(QMainWindow):
         request = plan.request
         found = check_calibration_text(self.checkpoint, self.arch, request.calib_text, request.calib_tokens)
         if found.problem is not None:
-            raise TargetError(f"calibration text: {found.problem}", field="calib_text")
+            # the file by its name next to the control (the list's tooltip has its path)
+            problem = found.problem
+            if request.calib_text is not None:
+                problem = problem.replace(found.source, Path(found.source).name)
+            raise TargetError(f"calibration text {problem}", field="calib_text")
         self.calibration_text = found
 
     def choose_calibration_text(self) -> QFileDialog:

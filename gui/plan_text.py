@@ -54,30 +54,29 @@ def known_pair_scores(plan) -> np.ndarray | None:
 
 
 def rotary_line(plan) -> str:
-    """``Rotary pairs kept: 8–15 of 16, a progression: a plain rope every runtime reads · …`` ("" when none shrink)."""
+    """``Keeps rotary pairs 8–15 of 16 (progression: plain rope) · …`` ("" when no rotary pairs go)."""
     pairs = known_pairs(plan)
     if pairs is None:
         return ""
     half, kept = plan.arch.head_dim // 2, len(pairs)
     any_subset = plan.request.rotary_pairs == "any"
     if progression(pairs) is not None:
-        kind = "a progression" + (" (so no longrope, even with any subset)" if any_subset else "") + \
-               ": a plain rope every runtime reads"
+        kind = "progression: plain rope" + (", no longrope needed" if any_subset else "")
     else:
-        kind = "any subset: longrope factors, exact in transformers and vLLM, not in llama.cpp"
-    line = f"Rotary pairs kept: {pair_span(pairs)} of {half}, {kind}"
+        kind = "any subset: longrope, transformers and vLLM only"
+    line = f"Keeps rotary pairs {pair_span(pairs)} of {half} ({kind})"
     scores = known_pair_scores(plan)
     if scores is not None and kept < half:
         best_any = top(scores, kept)
-        best_progression_pairs = best_progression(scores, kept, start_at_zero=plain_rope_starts(plan.arch.rope,
-                                                                                                plan.arch.family.rope_types))
+        start_at_zero = plain_rope_starts(plan.arch.rope, plan.arch.family.rope_types)
+        best_progression_pairs = best_progression(scores, kept, start_at_zero=start_at_zero)
         any_score, progression_score = float(scores[best_any].sum()), float(scores[best_progression_pairs].sum())
         if progression(pairs) is None:
             share = 100 * progression_score / any_score if any_score > 0 else 100.0
-            line += f" · the best progression ({pair_span(best_progression_pairs)}) keeps {_percent(share)} of their score"
+            line += f" · the best progression, {pair_span(best_progression_pairs)}, scores {_percent(share)} of these"
         elif progression(np.sort(best_any)) is None and "longrope" in plan.arch.family.rope_types:
             more = 100 * (any_score / progression_score - 1) if progression_score > 0 else 0.0
-            line += f" · any subset would keep {_percent(more)} more score (longrope: not llama.cpp)"
+            line += f" · any subset would score {_percent(more)} more (longrope: not llama.cpp)"
     return line
 
 
@@ -91,13 +90,13 @@ def fit_line(plan, index: int) -> str:
     fit = None if calibrator is None else calibrator.fits.get(index)
     if fit is None:
         return ""
-    how = "output projection refitted" if fit.refitted else "the refit did not help, so it was not kept"
-    return f"Fit on the calibration text: error {format_error(fit.error_before_fit)} → {format_error(fit.error)} ({how})"
+    how = "output projection refitted" if fit.refitted else "refit not kept: it did not help"
+    return f"calibration fit error {format_error(fit.error_before_fit)} → {format_error(fit.error)} ({how})"
 
 
 def status_line(plan, index: int) -> str:
     """The line under the mixing title for layer ``index`` of ``plan`` (a changed layer)."""
-    return " · ".join(part for part in (fit_line(plan, index), rotary_line(plan)) if part)
+    return " · ".join(part for part in (rotary_line(plan), fit_line(plan, index)) if part)
 
 
 def calibration_text(plan, done: int, total: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
@@ -27,10 +29,15 @@ def layer_method_text(name: str) -> str:
     return LAYER_METHODS.get(name, "")
 
 
+def breakable(text: str) -> str:
+    """The text with a zero-width space after each slash, underscore and hyphen of a long word, so a file name or
+    path wraps there instead of widening the panel past its pane."""
+    return " ".join(word if len(word) < 16 else re.sub(r"([/_\-])", "\\1\u200b", word) for word in text.split(" "))
+
+
 def _error_label() -> QLabel:
-    label = QLabel()
+    label = ReservedLabel([])  # as tall as its text at the width it gets (a plain QLabel came out short in the form)
     label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
     label.hide()
     return label
 
@@ -404,7 +411,8 @@ class TargetsPanel(QWidget):
         for name, label in self.errors.items():
             label.setVisible(name == field)
             if name == field:
-                label.setText(message)
+                label.setText(breakable(message))
+                label.setToolTip(message)
 
     def clear_errors(self) -> None:
         for label in self.errors.values():

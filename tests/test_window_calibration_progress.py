@@ -83,8 +83,8 @@ def test_progress_cancel_and_calibrate_again(qtbot, window, tokenized, monkeypat
     assert status.currentIndex() == StatusRow.INFO
     fit = window.plan._calibrator.fits[1]
     pairs = window.plan.kept_pairs
-    assert status.info.text().startswith("Fit on the calibration text: error ")
-    assert f"Rotary pairs kept: {pair_span(pairs)} of 8" in status.info.text()
+    assert status.info.text().startswith(f"Keeps rotary pairs {pair_span(pairs)} of 8 (")
+    assert " · calibration fit error " in status.info.text()
     assert fit.error <= fit.error_before_fit
     assert places(window) == reference
 
@@ -146,20 +146,19 @@ def test_select_says_which_rotary_pairs_it_keeps(qtbot, window):
     pairs = window.plan.kept_pairs
     assert status.currentIndex() == StatusRow.INFO
     line = status.info.text()
-    assert line.startswith(f"Rotary pairs kept: {pair_span(pairs)} of 16, a progression: a plain rope every runtime reads")
+    assert line.startswith(f"Keeps rotary pairs {pair_span(pairs)} of 16 (progression: plain rope)")
     window.panel.set_values(4, 2, 16, "select", 0, "all", rotary_pairs="any")
     pairs = window.plan.kept_pairs
     line = status.info.text()
-    assert line.startswith(f"Rotary pairs kept: {pair_span(pairs)} of 16, ")
+    assert line.startswith(f"Keeps rotary pairs {pair_span(pairs)} of 16 (")
     from headmix.core.rope import progression
 
     if progression(pairs) is None:
-        assert "any subset: longrope factors" in line and "the best progression (" in line
+        assert "(any subset: longrope, transformers and vLLM only)" in line and "the best progression, " in line
     window.panel.set_values(4, 2, 16, "mean", 0, "all")  # every other pair: a progression whatever is allowed
-    assert status.info.text() == ("Rotary pairs kept: 0–14 step 2 of 16, a progression (so no longrope, even with any "
-                                  "subset): a plain rope every runtime reads")
+    assert status.info.text() == "Keeps rotary pairs 0–14 step 2 of 16 (progression: plain rope, no longrope needed)"
     window.panel.set_values(4, 2, 16, "mean", 0, "all", rotary_pairs="progression")
-    assert status.info.text() == "Rotary pairs kept: 0–14 step 2 of 16, a progression: a plain rope every runtime reads"
+    assert status.info.text() == "Keeps rotary pairs 0–14 step 2 of 16 (progression: plain rope)"
     window.panel.set_values(4, 2, 32, "mean", 0, "all")
     assert status.info.text() == ""
     np.testing.assert_array_equal(pairs, np.sort(pairs))

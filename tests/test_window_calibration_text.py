@@ -8,7 +8,7 @@ import shlex
 import shutil
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QFileDialog, QLineEdit
 
 import hf_models
@@ -192,3 +192,37 @@ def test_a_preset_asking_for_more_tokens_than_the_window_offers_says_so(qtbot, w
     assert window.load_preset_file(preset)
     assert window.panel.values()["calib_tokens"] == 65536
     assert "100,000 calibration tokens" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize("size", [(1480, 880), (1024, 640)])
+def test_the_new_controls_move_nothing(qtbot, window, llama_folder, texts, size):
+    """Greying the calibration and rotary controls, a calibration's progress, the verdicts and the line under the
+    mixing title: none of it moves the panes, the heatmaps or the summary."""
+    from test_window_layout import geometry, moved, settle
+
+    window.resize(*size)
+    open_demo(qtbot, window, llama_folder)
+    window.panel.set_values(4, 2, 8, "mean", 0, "all")
+    settle()
+    parts = lambda: {**geometry(window), "verdicts": QRect(window.panel.verdicts.mapTo(window, QPoint(0, 0)),  # noqa: E731
+                                                             window.panel.verdicts.size()),
+                     "status": QRect(window.preview.status.mapTo(window, QPoint(0, 0)), window.preview.status.size())}
+    reference = parts()
+    for values, extra in (((4, 2, 8, "calibrated", 0, "all"), {}), ((4, 2, 8, "select", 0, "all"), {"rotary_pairs": "any"}),
+                          ((4, 2, 16, "calibrated", 0, "all"), {"calib_text": str(texts["good"])}),
+                          ((8, 4, 16, "mean", 0, "0"), {})):
+        window.panel.set_values(*values, **extra)
+        settle()
+        assert not moved(reference, parts()), (values, extra, moved(reference, parts()))
+        qtbot.waitUntil(lambda: window.calibration_worker is None, timeout=20000)
+        settle()
+        assert not moved(reference, parts()), (values, extra, moved(reference, parts()))
+    # a text that cannot be used is said under its control (which moves what is below, as every error does),
+    # and a long path wraps instead of widening the panel
+    deep = texts["latin1"].parent / ("a-folder-with-a-rather-long-name-" * 3) / "latin1.txt"
+    deep.parent.mkdir()
+    deep.write_bytes(texts["latin1"].read_bytes())
+    window.panel.set_values(4, 2, 16, "calibrated", 0, "all", calib_text=str(deep))
+    settle()
+    assert window.panel.errors["calib_text"].isVisibleTo(window.panel)
+    assert window.panel.width() <= window.right_scroll.viewport().width()

@@ -152,3 +152,26 @@ def test_the_verdicts_fit_a_small_window(qtbot, window):
         assert reason.width() > 40 and reason.shown_text()  # some of every reason is readable
         right = reason.mapTo(panel, reason.rect().topRight()).x()
         assert right <= view.width()
+
+
+def test_the_window_shows_what_any_subset_changes(qtbot, window, tmp_path):
+    """On a model whose best pairs form no progression: progression keeps the best progression and says how much
+    score any subset would add; any subset keeps the best pairs through longrope, and llama.cpp says no."""
+    import synthetic
+    from headmix.gui.plan_text import pair_span
+
+    model = synthetic.write(tmp_path / "m", "llama", 2, 4, 2, 32)
+    open_demo(qtbot, window, model)
+    status = window.preview.status
+    window.panel.set_values(4, 2, 16, "select", 0, "all")
+    pairs = window.plan.kept_pairs
+    assert status.info.text() == (f"Keeps rotary pairs {pair_span(pairs)} of 16 (progression: plain rope) · any subset "
+                                  "would score 2.1% more (longrope: not llama.cpp)")
+    assert shown(window)[LLAMA_CPP].startswith("✔")
+    with qtbot.waitSignal(window.plan_changed):
+        window.panel.rotary_pairs.setCurrentIndex(window.panel.rotary_pairs.findData("any"))
+    subset = window.plan.kept_pairs
+    assert status.info.text() == (f"Keeps rotary pairs {pair_span(subset)} of 16 (any subset: longrope, transformers and "
+                                  f"vLLM only) · the best progression, {pair_span(pairs)}, scores 98% of these")
+    assert shown(window)[LLAMA_CPP].startswith("✘")
+    assert_lists_the_plan(window)
