@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from .plots import LayerScoreChart
-from .quality_view import ERROR_STYLE, LineLabel
+from .labels import LineLabel
+from .quality_view import ERROR_STYLE
 
 #: what the chart's axis says for each kind of score (the core's ``score_kind`` starts with it)
 AXIS_LABELS = (("block influence", "block influence 1 − cos"), ("‖W_o‖²", "weight score (data-free)"))

@@ -22,12 +22,14 @@ from headmix.core.inspection import human_bytes, human_count
 from headmix.core.layer_removal import LayerMethod, check_method
 from headmix.core.planner import Plan
 from headmix.core.request import Request
+from headmix.core.runtimes import verdicts
 from headmix.core.stats import tensor_stats
 from headmix.core.methods import Method
 from headmix.core.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
+from .plan_text import calibration_text, status_line
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
@@ -66,7 +68,8 @@ class ShortcutGuard(QObject):
 
 
 _FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
-                "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method"}
+                "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method",
+                "rotary_pairs": "rotary pairs", "calib_text": "calibration text", "calib_tokens": "calibration tokens"}
 #: how many finished layer choices the window keeps, to choose again from their scores at once
 KEPT_CHOICES = 8
 
@@ -77,7 +80,9 @@ class TargetsChange(QUndoCommand):
     def __init__(self, window: MainWindow, before: dict, after: dict):
         changed = [k for k in _FIELD_NAMES if before.get(k) != after.get(k)]
         if len(changed) == 1:
-            text = f"{_FIELD_NAMES[changed[0]]} {before[changed[0]]} → {after[changed[0]]}"
+            key = changed[0]
+            shown = (lambda v: "default text" if v is None else Path(v).name) if key == "calib_text" else str
+            text = f"{_FIELD_NAMES[key]} {shown(before[key])} → {shown(after[key])}"
         else:
             text = "targets " + ", ".join(_FIELD_NAMES[k] for k in changed)
         super().__init__(text)
@@ -138,8 +143,12 @@ class MainWindow(QMainWindow):
         self._choice_note = ""
         self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
         self._quit_after_choice = False
+        self._calibration_workers: set[CalibrationWorker] = set()  # every one still running, abandoned ones too
         self._calibration_note = ""
+        self._calibration_step = (0, 0)  # the running calibration's (done, total)
+        self._calibration_stop: tuple | None = None  # (plan, why, failed): a calibration the user cancelled, or that failed
         self.has_tokenizer = False
+        self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
         self._export_started = 0.0
@@ -195,6 +204,8 @@ class MainWindow(QMainWindow):
         self.quality.measure_requested.connect(self.measure_quality)
         self.quality.choose_text_requested.connect(self.choose_quality_text)
         self.quality.compare_requested.connect(self.compare_quality)
+        self.quality.compare_methods_requested.connect(self.compare_methods)
+        self.quality.method_chosen.connect(self.use_method)
         self.quality.layer_clicked.connect(self._quality_layer_clicked)
         self.quality.measurement_finished.connect(self._quality_measured)
         self.quality.idle.connect(self._quality_idle)
@@ -203,10 +214,13 @@ class MainWindow(QMainWindow):
         self.layers_view.layer_clicked.connect(self.select_layer_everywhere)
         self.layers_view.cancel_requested.connect(self.cancel_choice)
         self.layers_view.choose_requested.connect(lambda: self.plan is not None and self._start_choice(self.plan))
+        self.preview.status.cancel_requested.connect(self.cancel_calibration)
+        self.preview.status.calibrate_requested.connect(self.calibrate)
         self.panel = TargetsPanel()
         self.panel.changed.connect(self.refresh)
         self.panel.export_requested.connect(self.choose_export_folder)
         self.panel.cancel_requested.connect(self.cancel_export)
+        self.panel.calib_text_requested.connect(self.choose_calibration_text)
         scroll = QScrollArea()
         scroll.setWidget(self.panel)
         scroll.setWidgetResizable(True)
@@ -335,7 +349,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/splitter")
         if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
             width = self.width()
-            right = 350 if width >= 1100 else 310
+            right = 380 if width >= 1300 else 350 if width >= 1100 else 310
             left = max(230, int(0.5 * (width - right))) if width >= 1100 else max(230, int(0.3 * width))
             self.splitter.setSizes([left, max(160, width - right - left), right])
 
@@ -355,11 +369,11 @@ class MainWindow(QMainWindow):
             self.quality.cancel()
             self.hide()
             return
-        if self._choice_workers:
-            # the same for a layer choice: it stops after the layer it is scoring
+        if self._choice_workers or self._calibration_workers:
+            # the same for a layer choice or a calibration: it stops after the layer it is working on
             event.ignore()
             self._quit_after_choice = True
-            for worker in self._choice_workers:
+            for worker in (*self._choice_workers, *self._calibration_workers):
                 worker.cancel()
             self.hide()
             return
@@ -618,7 +632,8 @@ class MainWindow(QMainWindow):
         else:
             self.plan = None
             reason = arch.description if not arch.recognised else "; ".join(arch.problems)
-            self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [])
+            self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
+                                    why="nothing to export")
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
             self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
@@ -700,17 +715,22 @@ class MainWindow(QMainWindow):
                 break
         values = self.panel.values()
         self.panel.clear_errors()
+        self.panel.set_rotary_available(*self.rotary_pairs_use(values))
+        self.panel.set_calibration_available(*self.calibration_use(values))
+        self.calibration_text = None
         try:
             plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
+            self._check_calibration_text(plan)
         except HeadmixError as e:
             self.plan = None
             self._plan_changed()
+            self.preview.status.show_info("")
             self.panel.show_error(e.field if isinstance(e, TargetError) else None, str(e))
             if isinstance(e, TargetError) and e.field == "num_layers":
                 self.layers_view.show_invalid(str(e))
             self._step("summary", lambda: self.panel.show_summary(
                 "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [],
-                decoder=f"Decoder layers: {self.arch.num_layers}"))
+                decoder=f"Decoder layers: {self.arch.num_layers}", why="no plan for these targets"))
             self._enable_export()
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
@@ -722,6 +742,33 @@ class MainWindow(QMainWindow):
         self._enable_export()
         self._update_preview()
         self._refreshed(values)
+
+    def _check_calibration_text(self, plan: Plan) -> None:
+        """A plan that reads its calibration text needs one it can use: said next to the control at once."""
+        from .calibration_text import check_calibration_text
+
+        uses = (plan.method.sequential and bool(plan.layers)) or (plan.reduction is not None and plan.reduction.data)
+        if not uses:
+            return
+        request = plan.request
+        found = check_calibration_text(self.checkpoint, self.arch, request.calib_text, request.calib_tokens)
+        if found.problem is not None:
+            # the file by its name next to the control (the list's tooltip has its path)
+            problem = found.problem
+            if request.calib_text is not None:
+                problem = problem.replace(found.source, Path(found.source).name)
+            raise TargetError(f"calibration text {problem}", field="calib_text")
+        self.calibration_text = found
+
+    def choose_calibration_text(self) -> QFileDialog:
+        folder = self.settings.value("calibration/text_folder", "") or self.settings.value("quality/text_folder", "") \
+            or str(Path.home())
+        return self._file_dialog("Choose a calibration text", folder, self._calibration_text_chosen,
+                                 "Text files (*.txt *.md *.rst);;All files (*)")
+
+    def _calibration_text_chosen(self, path: str) -> None:
+        self.settings.setValue("calibration/text_folder", str(Path(path).parent))
+        self.panel.use_calib_file(path)
 
     def _plan_changed(self) -> None:
         """A new plan (or none): what was chosen or calibrated for the last one no longer applies."""
@@ -752,6 +799,8 @@ class MainWindow(QMainWindow):
 
     def _refreshed(self, values: dict) -> None:
         self._record(values)
+        sha = self.calibration_text.sha256 if self.plan is not None and self.calibration_text is not None else None
+        self.quality.set_calibration_text(sha)
         self._step("quality", lambda: self.quality.set_plan(self.plan),
                    on_error=lambda m: self.quality.show_problem(m))
         self._step("status bar", self._update_status)
@@ -773,7 +822,9 @@ class MainWindow(QMainWindow):
         try:
             self.panel.set_values(values["heads"], values["kv_heads"], values["head_dim"], values["method"],
                                   values["seed"], values["layers"], values.get("num_layers"),
-                                  values.get("layer_method", LayerMethod.DROP.value))
+                                  values.get("layer_method", LayerMethod.DROP.value),
+                                  values.get("rotary_pairs", "progression"), values.get("calib_text"),
+                                  values.get("calib_tokens", 4096))
         finally:
             self._restoring = False
 
@@ -819,6 +870,8 @@ class MainWindow(QMainWindow):
                     f"{saved:.1f}% smaller")
             if self.choice_worker is not None and self.layer_choice is None:
                 text += " · choosing layers"
+            elif self.calibration_worker is not None:
+                text += " · calibrating"
             if self.export_worker is not None:
                 text += " · exporting"
         self.plan_status.setText(text)
@@ -856,8 +909,8 @@ class MainWindow(QMainWindow):
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
-            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.loadability,
-            plan.warnings, needs_retraining=plan.needs_retraining, decoder=decoder,
+            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), verdicts(plan),
+            plan.warnings, decoder=decoder,
         )
 
     def _update_preview(self) -> None:
@@ -867,6 +920,7 @@ class MainWindow(QMainWindow):
         plan, j, why = self._view()
         if plan is None:
             # fewer decoder layers: not chosen yet, or this layer is not in the smaller model
+            self.preview.status.show_info("")
             self._step("matrices", lambda: self.preview.show_mixing(i, None, why))
             if self.preview.toggle.isChecked():
                 name = self.arch.layer(i).tensor_for(self.preview.role.currentText())
@@ -876,15 +930,23 @@ class MainWindow(QMainWindow):
             return
         reduced = plan is not self.plan
         # the smaller model's layer j is the source's layer i: say both
-        title = f"Layer {i} → {j}" if reduced and i != j else None
+        title = self._layer_title(j)
         changed = j in plan.layers
         scores_ready = self._heads_ready if reduced else len(self.importance) >= len(self.arch.layers)
         waiting = changed and plan.method.needs_scores and not scores_ready
         calibrating = changed and plan.method.sequential and not (plan._calibrator is not None and plan._calibrator.ready(j))
-        if calibrating:
+        stopped = self._calibration_stop if self._calibration_stop is not None and self._calibration_stop[0] is plan else None
+        if calibrating and stopped is not None:
+            # cancelled, or failed: not run again by itself (Calibrate on the line below the title does)
+            _, note, failed = stopped
+            waiting = True
+            self.preview.status.show_stopped(note + " · Calibrate runs it again" if not failed else note, failed)
+            self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
+        elif calibrating:
             # a calibrated layer is fitted after every layer before it: run the walk in the background
-            note = self._calibration_note or "calibrating: running the calibration text through the model…"
             self._start_calibration(plan, j)
+            self.preview.status.show_calibrating(self._calibration_note, *self._calibration_step)
+            note = "calibrating… (progress below)"
             waiting = True
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         elif waiting:
@@ -897,6 +959,9 @@ class MainWindow(QMainWindow):
             self._step("matrices", lambda: self.preview.show_mixing(
                 i, plan.heatmaps(j), plan.method if changed else "unchanged by these targets (identity)", title),
                 on_error=lambda m: self.preview.show_mixing(i, None, m, title))
+        if not calibrating:
+            self._step("status line", lambda: self.preview.status.show_info(status_line(plan, j) if changed else ""),
+                       on_error=self.preview.status.show_info)
         if self.preview.toggle.isChecked():
             role = self.preview.role.currentText()
             name = plan.layer(j).tensor_for(role)
@@ -1016,7 +1081,14 @@ class MainWindow(QMainWindow):
         worker = self.sender()
         self._choice_workers.discard(worker)
         worker.wait(1000)  # it has emitted its last signal; its thread is ending now
-        if self._quit_after_choice and not self._choice_workers:
+        if self._quit_after_choice and not self._choice_workers and not self._calibration_workers:
+            self.close()
+
+    def _calibration_ended(self, *_) -> None:
+        worker = self.sender()
+        self._calibration_workers.discard(worker)
+        worker.wait(1000)  # it has emitted its last signal; its thread is ending now
+        if self._quit_after_choice and not self._choice_workers and not self._calibration_workers:
             self.close()
 
     def _output_index(self, layer: int | None) -> int | None:
@@ -1051,27 +1123,61 @@ class MainWindow(QMainWindow):
     def _start_calibration(self, plan: Plan, index: int) -> None:
         """Calibrate up to layer ``index`` in the background (one walk at a time, for the current plan only)."""
         worker = self.calibration_worker
-        if worker is not None and worker.plan is plan and worker.index >= index:
+        if worker is not None and worker.plan is plan and worker.index >= index and not worker.is_cancelled():
             return
         self._stop_calibration()
+        self._calibration_stop = None
         worker = CalibrationWorker(plan, index)
         worker.progress.connect(self._calibration_progress)
         worker.finished.connect(self._calibration_done)
         worker.failed.connect(self._calibration_failed)
         worker.cancelled.connect(self._calibration_stopped)
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(self._calibration_ended)
+        self._calibration_workers.add(worker)
         self.calibration_worker = worker.start()
+        self._calibration_note = "calibrating: reading the calibration text…"
+        self._calibration_step = (0, 0)
+        self._step("status bar", self._update_status)
 
     def _stop_calibration(self) -> None:
+        """Abandon the running calibration (its plan is gone); it stops after the layer it is fitting."""
         if self.calibration_worker is not None:
             self.calibration_worker.cancel()
             self.calibration_worker = None
         self._calibration_note = ""
 
+    def cancel_calibration(self) -> None:
+        """The user stops the calibration: the plan stays, its matrices undrawn until Calibrate."""
+        worker = self.calibration_worker
+        if worker is not None and not worker.is_cancelled():
+            worker.cancel()
+            self.preview.status.progress.setFormat("cancelling…")
+            self.preview.status.cancel_button.setEnabled(False)
+
+    def calibrate(self) -> None:
+        """Run the calibration again for the current targets (after a cancel or a failure)."""
+        self._calibration_stop = None
+        self._update_preview()
+
     def _calibration_progress(self, done, total) -> None:
-        if self.sender() is not self.calibration_worker:
+        if self.sender() is not self.calibration_worker or self.calibration_worker.is_cancelled():
             return
-        self._calibration_note = f"calibrating: layer {int(done)} of {int(total)} of the calibration walk…"
-        self.preview.show_mixing(self.selected_layer, None, self._calibration_note)
+        self._show_calibration_progress(int(done), int(total))
+
+    def _show_calibration_progress(self, done: int, total: int) -> None:
+        """The preview's calibration has come ``done`` steps of ``total`` (reported by it, or by an export of the same plan)."""
+        plan = self.calibration_worker.plan
+        self._calibration_note = calibration_text(plan, done, total) + ("…" if done < total else "")
+        self._calibration_step = (done, total)
+        shown, j, _ = self._view()
+        if shown is plan and j in plan.layers and self.preview.status.currentIndex() == self.preview.status.CALIBRATING:
+            self.preview.status.show_calibrating(self._calibration_note, done, total)
+
+    def _layer_title(self, j: int) -> str | None:
+        """The mixing title for the smaller model's layer ``j`` when it is not the source's selected layer's number."""
+        i = self.selected_layer
+        return f"Layer {i} → {j}" if self.plan is not None and self.plan.reduction is not None and i != j else None
 
     def _calibration_done(self, _index) -> None:
         worker = self.sender()
@@ -1079,20 +1185,30 @@ class MainWindow(QMainWindow):
             return
         self.calibration_worker = None
         self._calibration_note = ""
-        if worker.plan is self.plan:
+        if self._is_current(worker.plan):
             self._update_preview()
+        self._step("status bar", self._update_status)
         self.calibration_ready.emit()
 
     def _calibration_failed(self, message: str) -> None:
-        if self.sender() is not self.calibration_worker:
+        worker = self.sender()
+        if worker is not self.calibration_worker:
             return
         self.calibration_worker = None
         self._calibration_note = ""
-        self.preview.show_mixing(self.selected_layer, None, f"calibration failed: {message}")
+        self._calibration_stop = (worker.plan, f"calibration failed: {message}", True)
+        self._update_preview()
+        self._step("status bar", self._update_status)
 
     def _calibration_stopped(self) -> None:
-        if self.sender() is self.calibration_worker:
-            self.calibration_worker = None
+        worker = self.sender()
+        if worker is not self.calibration_worker:
+            return
+        self.calibration_worker = None
+        self._calibration_note = ""
+        self._calibration_stop = (worker.plan, "calibration cancelled", False)
+        self._update_preview()
+        self._step("status bar", self._update_status)
 
     def _draw_weights(self, plan: Plan, i: int, role: str) -> None:
         from headmix.core.layer_weights import read_attention
@@ -1233,6 +1349,53 @@ class MainWindow(QMainWindow):
             return False
         return self.quality.compare(rows)
 
+    def method_plans(self) -> list[tuple[str, Plan | None, str, str | None]] | None:
+        """The current targets with each method the model can use (calibrated with a tokenizer, mean, select, random,
+        and article when the Quality tab asks): (method, plan or None, why not, its calibration text's hash or None)."""
+        from .calibration_text import check_calibration_text
+
+        plan = self.current_plan()
+        if plan is None:
+            return None
+        methods = ([Method.CALIBRATED] if self.has_tokenizer else []) + [Method.MEAN, Method.SELECT, Method.RANDOM]
+        if self.quality.with_article.isChecked():
+            methods.append(Method.ARTICLE)
+        rows = []
+        for method in methods:
+            try:
+                if method is plan.method:
+                    other = plan  # the window's own: its calibration and layer choice are shared
+                else:
+                    request = self.request_for({**self.panel.values(), "method": method.value})
+                    other = Plan.build(self.checkpoint, request, arch=self.arch, importance=self.importance)
+            except HeadmixError as e:
+                rows.append((method.value, None, str(e), None))
+                continue
+            sha = None
+            if (other.method.sequential and other.layers) or (other.reduction is not None and other.reduction.data):
+                found = check_calibration_text(self.checkpoint, self.arch, other.request.calib_text,
+                                               other.request.calib_tokens)
+                if found.problem is not None:
+                    rows.append((method.value, None, f"calibration text: {found.problem}", None))
+                    continue
+                sha = found.sha256
+            rows.append((method.value, other, "", sha))
+        return rows
+
+    def compare_methods(self) -> bool:
+        """Quality tab: measure the current targets with each method on its text, one after the other."""
+        rows = self.method_plans()
+        if rows is None:
+            self.statusBar().showMessage("Fix the highlighted target first: there is nothing to compare", 8000)
+            return False
+        return self.quality.compare_methods(rows)
+
+    def use_method(self, method: str) -> None:
+        """A row of the methods table was clicked: the targets take that method (one undoable step)."""
+        if self.panel.method.currentText() != method and self.panel.method.isEnabled():
+            self.panel.method.setCurrentText(method)
+            self.statusBar().showMessage(f"Method: {method}", 5000)
+
     def choose_quality_text(self) -> QFileDialog:
         folder = self.settings.value("quality/text_folder", "") or str(Path.home())
         return self._file_dialog("Choose a text to measure on", folder, self._quality_text_chosen,
@@ -1301,6 +1464,7 @@ class MainWindow(QMainWindow):
         worker = ExportWorker(self.plan, Path(out), force, self._reductions)
         worker.progress.connect(self._export_progress)
         worker.choosing.connect(self._export_choosing)
+        worker.calibrating.connect(self._export_calibrating)
         worker.finished.connect(self._export_done)
         worker.failed.connect(self._export_failed)
         worker.cancelled.connect(self._export_cancelled)
@@ -1309,6 +1473,8 @@ class MainWindow(QMainWindow):
         self.cancel_shortcut.setEnabled(True)
         self._export_started = time.monotonic()
         self._export_writing = False
+        self._export_calibration = ""
+        self._export_bytes = (0, 0)
         self.export_worker = worker.start()
         if self.plan.reduction is not None and self.layer_choice is None:
             self.panel.progress_label.setText("choosing layers first…")
@@ -1333,21 +1499,51 @@ class MainWindow(QMainWindow):
         self.panel.progress_label.setText(text)
         self.panel.progress_label.setToolTip(f"{text}; the export writes once the layers are chosen")
 
+    def _export_calibrating(self, done: int, total: int) -> None:
+        """A calibrated plan is fitted layer by layer as the export writes it: say so beside the bytes."""
+        worker = self.sender()
+        if worker is not self.export_worker or worker.is_cancelled():
+            return
+        plan = getattr(worker, "exported", None) or self.export_plan
+        self._export_calibration = calibration_text(plan, done, total) if done < total else ""
+        self._show_export_progress()
+        if self.calibration_worker is not None and self.calibration_worker.plan is plan:
+            self._show_calibration_progress(done, total)  # the same walk: the preview follows it too
+
     def _export_progress(self, done, total) -> None:
         if not self._export_writing:  # the time left counts from the first byte, after any layer choice
             self._export_writing = True
             self._export_started = time.monotonic()
+        self._export_bytes = (done, total)
+        self._show_export_progress()
+
+    def _show_export_progress(self) -> None:
+        if self.export_worker is None or self.export_worker.is_cancelled():
+            return
+        done, total = self._export_bytes
+        calibrating = self._export_calibration
+        if not self._export_writing:
+            if calibrating:
+                self.panel.progress.setRange(0, 0)
+                self.panel.progress_label.setText(calibrating)
+                self.panel.progress_label.setToolTip(f"{calibrating}; the layers are written as they are calibrated")
+            return
         fraction = done / total if total else 1.0
-        self.panel.progress.setValue(int(1000 * fraction))
         self.panel.progress.setMaximum(1000)
+        self.panel.progress.setValue(int(1000 * fraction))
         elapsed = time.monotonic() - self._export_started
         remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
         text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
                 + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
+        tip = (f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
+               + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
+        # a calibrated layer is fitted just before it is written: the bar says which one (the bytes wait for it)
+        self.panel.progress.setFormat(calibrating.replace("calibrating: ", "calibrating ") if calibrating else "%p%")
+        if calibrating:
+            tip = f"{calibrating}: each layer is calibrated as it is written. {tip}"
         self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(
-            f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
-            + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
+        self.panel.progress_label.setToolTip(tip)
+        self.panel.progress.setToolTip(tip)
 
     def _export_ended(self) -> None:
         self.export_worker = None
@@ -1414,10 +1610,46 @@ class MainWindow(QMainWindow):
 
     def current_request(self) -> Request:
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
-        v = self.panel.values()
+        return self.request_for(self.panel.values())
+
+    def request_for(self, v: dict) -> Request:
+        """The request for a set of the panel's values (see :meth:`TargetsPanel.values`)."""
         fewer = self.arch is not None and v["num_layers"] < self.arch.num_layers
+        # settings that nothing reads for these targets stay at their defaults (the command, presets and
+        # the quality cache see only what matters)
+        pairs = v["rotary_pairs"] if self.rotary_pairs_use(v)[0] else "progression"
+        calibrates = self.calibration_use(v)[0]
         return Request(v["heads"], v["kv_heads"], v["head_dim"], Method(v["method"]), v["seed"], v["layers"],
+                       rotary_pairs=pairs, calib_text=v["calib_text"] if calibrates else None,
+                       calib_tokens=v["calib_tokens"] if calibrates else 4096,
                        num_layers=v["num_layers"] if fewer else None, layer_method=v["layer_method"] if fewer else None)
+
+    def rotary_pairs_use(self, v: dict) -> tuple[bool, str]:
+        """Whether the rotary pairs choice matters for these values, and why not."""
+        a = self.arch
+        if a is None or not a.usable or not a.layers:
+            return False, "no model"
+        if not a.layers[0].rotary_pairs:
+            return False, ("this model has no rotary embeddings" if a.rope is None
+                           else "this model rotates only part of each head, so its head size does not shrink by pairs")
+        if "longrope" not in a.family.rope_types:
+            return False, f"{a.family.title} loads only a plain rope, so a smaller head size keeps a progression of pairs"
+        if v["head_dim"] >= a.head_dim:
+            return False, "the head size does not shrink"
+        if v["method"] == Method.ARTICLE.value:
+            return False, "article mixes rotary dims instead of keeping pairs"
+        return True, ""
+
+    def calibration_use(self, v: dict) -> tuple[bool, str]:
+        """Whether anything reads the calibration text for these values (the calibrated method, or the
+        choice of decoder layers with a tokenizer), and why not."""
+        if self.arch is None or not self.arch.usable:
+            return False, "no model"
+        if not self.has_tokenizer:
+            return False, "this model has no tokenizer.json to read a text with"
+        if v["method"] == Method.CALIBRATED.value or v["num_layers"] < self.arch.num_layers:
+            return True, ""
+        return False, "only the calibrated method and fewer decoder layers read it"
 
     def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
@@ -1429,10 +1661,16 @@ class MainWindow(QMainWindow):
             self.show_message("Preset does not fit this model", str(e))
             return False
         self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text,
-                              r.num_layers or None, preset.request.layer_method or LayerMethod.DROP.value)
+                              r.num_layers or None, preset.request.layer_method or LayerMethod.DROP.value,
+                              preset.request.rotary_pairs, preset.request.calib_text, preset.request.calib_tokens)
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))
-        self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
+        tokens, most = preset.request.calib_tokens, self.panel.calib_tokens.maximum()
+        if tokens > most:  # the core takes more; the window offers what calibrates in minutes
+            self.statusBar().showMessage(f"Preset: {preset.name}; it asks for {tokens:,} calibration tokens, the window "
+                                         f"calibrates on at most {most:,} (the command line takes more)", 15000)
+        else:
+            self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
         return True
 
     def last_preset(self) -> preset_store.Preset | None:

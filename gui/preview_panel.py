@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedWidget, QTabWidget,
-    QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
+    QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.methods import HEATMAPS, MATRIX_TITLES
 
+from .labels import LineLabel, status_colour
 from .layers_view import LayersView
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
 from .quality_view import QualityView
@@ -65,6 +66,65 @@ class HeatmapGrid(QWidget):
         return QSize(self.cell_width(), rows * self.CELL_HEIGHT + (rows - 1) * self.layout_.spacing())
 
 
+class StatusRow(QStackedWidget):
+    """One line under the mixing title, always there so the heatmaps never move: what the plan computed
+    (kept rotary pairs, the calibration fit), or a calibration's progress with Cancel, or why it stopped
+    with Calibrate to run it again."""
+
+    INFO, CALIBRATING, STOPPED = range(3)
+
+    cancel_requested = Signal()
+    calibrate_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.info = LineLabel(grey=True)
+        self.progress = QProgressBar()
+        self.progress.setToolTip("The calibration text runs through the model layer by layer; each layer is fitted "
+                                 "on what leaves the already-shrunk layers before it")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop calibrating (after the layer being fitted); the targets stay as they are")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.stopped = LineLabel()
+        self.calibrate_button = QPushButton("Calibrate")
+        self.calibrate_button.setToolTip("Run the calibration for the current targets, to draw their matrices")
+        self.calibrate_button.clicked.connect(self.calibrate_requested)
+        pages = []
+        for widgets in ((self.info,), (self.progress, self.cancel_button), (self.stopped, self.calibrate_button)):
+            page = QWidget()
+            row = QHBoxLayout(page)
+            row.setContentsMargins(0, 0, 0, 0)
+            for n, w in enumerate(widgets):
+                row.addWidget(w, 1 if n == 0 else 0)
+            pages.append(page)
+            self.addWidget(page)
+        self.failed = False
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def show_info(self, text: str) -> None:
+        self.info.setText(text)
+        self.setCurrentIndex(self.INFO)
+
+    def show_calibrating(self, text: str, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 0))
+        self.progress.setValue(min(done, total) if total > 0 else 0)
+        self.progress.setFormat(text)
+        self.progress.setToolTip(text)
+        self.cancel_button.setEnabled(True)
+        self.setCurrentIndex(self.CALIBRATING)
+
+    def show_stopped(self, text: str, failed: bool = False) -> None:
+        self.failed = failed
+        self.stopped.setText(text)
+        self.stopped.set_colour(status_colour("no", self.palette()) if failed else None)
+        self.setCurrentIndex(self.STOPPED)
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange) and self.failed:
+            self.stopped.set_colour(status_colour("no", self.palette()))
+
+
 class PreviewPanel(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -96,9 +156,11 @@ class PreviewPanel(QTabWidget):
         top.addWidget(self.layer_label, 1)
         top.addWidget(self.toggle)
         top.addWidget(self.role)
+        self.status = StatusRow()
         mixing_tab = QWidget()
         layout = QVBoxLayout(mixing_tab)
         layout.addLayout(top)
+        layout.addWidget(self.status)
         layout.addWidget(self.stack, 1)
         self.addTab(mixing_tab, "Mixing matrices")
         self.setTabToolTip(0, "Each column is a new unit, each row an old one: the weight with which the old one enters")

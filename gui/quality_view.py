@@ -14,11 +14,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
-    QStackedWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
+    QScrollArea, QSizePolicy, QSpinBox, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.errors import HeadmixError
@@ -26,6 +25,8 @@ from headmix.core.inspection import human_count
 from headmix.core.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
 
 from .formatting import format_error, format_perplexity, format_ratio, ratio_of
+from .labels import LineLabel, status_colour
+from .plan_text import calibration_text
 from .plots import LayerErrorChart, PairChart
 from .targets_panel import ERROR_STYLE
 from .workers import QualityWorker, SampleWorker
@@ -35,6 +36,7 @@ DEFAULT_TEXT_ITEM = "Default text"
 #: perplexities further apart than this factor are drawn on a log axis
 LOG_RATIO = 10.0
 GREY_STYLE = "color: palette(placeholder-text);"
+CALIBRATION_NOTE = "⚠ measured on the calibration text: expect it to look better than on other text"
 
 
 def describe_targets(targets: dict, num_layers: int | None = None) -> str:
@@ -113,47 +115,6 @@ def headline_numbers(q: PlanQuality) -> str:
     return f"{main}, final hidden-state error {format_error(q.hidden_error)}"
 
 
-class LineLabel(QWidget):
-    """One line of plain text that never wraps and never widens its pane: too long, it is
-    elided (at the end, or in the middle for paths) and the tooltip holds all of it."""
-
-    def __init__(self, bold: bool = False, grey: bool = False, middle: bool = False, parent=None):
-        super().__init__(parent)
-        self._text = ""
-        self.middle = middle
-        self.grey = grey
-        if bold:
-            font = self.font()
-            font.setBold(True)
-            self.setFont(font)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-
-    def text(self) -> str:
-        return self._text
-
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name
-        self._text = text
-        self.setToolTip(text)
-        self.update()
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(self.fontMetrics().horizontalAdvance(self._text), self.fontMetrics().height() + 2)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(0, self.fontMetrics().height() + 2)
-
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        painter = QPainter(self)
-        role = QPalette.ColorRole.PlaceholderText if self.grey else QPalette.ColorRole.WindowText
-        painter.setPen(self.palette().color(role))
-        painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), self.shown_text())
-
-    def shown_text(self) -> str:
-        """What fits on screen (the whole text when it fits)."""
-        mode = Qt.TextElideMode.ElideMiddle if self.middle else Qt.TextElideMode.ElideRight
-        return self.fontMetrics().elidedText(self._text, mode, self.width())
-
-
 class QualityView(QWidget):
     """Text, settings, Measure/Cancel with progress, and the result for the current plan."""
 
@@ -167,6 +128,9 @@ class QualityView(QWidget):
     measurement_cancelled = Signal()
     compare_requested = Signal()  # the window answers with compare(the two plans)
     comparison_finished = Signal()
+    compare_methods_requested = Signal()  # the window answers with compare_methods(a plan per method)
+    methods_compared = Signal()
+    method_chosen = Signal(str)  # a row of the methods table was clicked: use that method
     idle = Signal()  # no thread started by this view is running any more
     state_changed = Signal(str)
 
@@ -186,11 +150,13 @@ class QualityView(QWidget):
         self.worker: QualityWorker | None = None
         self.reductions: list = []  # the window's finished layer choices (LayerReduction.reuse)
         self.comparison: dict | None = None  # fewer heads against fewer layers: plans, keys, labels
+        self.method_comparison: dict | None = None  # the current targets with each method: rows of plans and keys
         self._queue: list = []  # (plan, key) still to measure for the comparison
         self.sample_worker: SampleWorker | None = None
         self.failures: dict[str, str] = {}  # key -> why its measurement failed
         self.note = ""
         self.selected_layer: int | None = None
+        self.calibration_sha: str | None = None  # the current plan's calibration text, when it reads one
         self.state = "no model"
         self.decoder = True
         self._measuring_targets = ""
@@ -279,6 +245,44 @@ class QualityView(QWidget):
             box_layout.addWidget(w)
         self.compare_box.hide()
 
+        # the current targets with each method, on the same text: shown once asked for
+        self.methods_button = QPushButton("Compare methods")
+        self.methods_button.setToolTip("Measure the current targets with each method (calibrated where the model has a "
+                                       "tokenizer, mean, select, random) on the text, one after the other")
+        self.methods_button.clicked.connect(self.compare_methods_requested)
+        self.with_article = QCheckBox("with article")
+        self.with_article.setToolTip("Include the article's method (it needs retraining, so it is left out by default)")
+        self.methods_box = QGroupBox("Methods on this text")
+        self.methods_text = QLabel()
+        self.methods_text.setWordWrap(True)
+        self.methods_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.methods_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.methods_table = QTableWidget(0, 4)
+        self.methods_table.setHorizontalHeaderLabels(["method", "params", "perplexity", "× before"])
+        self.methods_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.methods_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.methods_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.methods_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.methods_table.verticalHeader().hide()
+        self.methods_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.methods_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.methods_table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.methods_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.methods_table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.methods_table.setToolTip("Click a row to use that method for the targets")
+        self.methods_table.cellClicked.connect(self._method_row_clicked)
+        self.methods_verdict = QLabel()
+        self.methods_verdict.setWordWrap(True)
+        self.methods_verdict.setTextFormat(Qt.TextFormat.PlainText)
+        self.methods_verdict.setStyleSheet("font-weight: bold;")
+        self.methods_verdict.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        methods_layout = QVBoxLayout(self.methods_box)
+        for w in (self.methods_text, self.methods_table, self.methods_verdict):
+            methods_layout.addWidget(w)
+        self.methods_box.hide()
+
         controls = QVBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         text_row = QHBoxLayout()
@@ -308,7 +312,13 @@ class QualityView(QWidget):
         compare_row.addWidget(self.compare_button)
         compare_row.addStretch(1)
         controls.addLayout(compare_row)
+        methods_row = QHBoxLayout()
+        methods_row.addWidget(self.methods_button)
+        methods_row.addWidget(self.with_article)
+        methods_row.addStretch(1)
+        controls.addLayout(methods_row)
         controls.addWidget(self.compare_box)
+        controls.addWidget(self.methods_box)
 
         self.headline = LineLabel(bold=True)
 
@@ -339,6 +349,9 @@ class QualityView(QWidget):
         font = self.summary.font()
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.summary.setFont(font)
+        # said when the text measured on is the one the plan was calibrated on (the numbers flatter it there)
+        self.calib_note = LineLabel()
+        self.calib_note.set_colour(status_colour("warn"))
         self.output_error = LineLabel()
         self.worst = LineLabel()
         self.pair = PairChart()
@@ -347,7 +360,7 @@ class QualityView(QWidget):
         results_page = QWidget()
         results_layout = QVBoxLayout(results_page)
         results_layout.setContentsMargins(0, 0, 0, 0)
-        for label in (self.summary, self.output_error, self.worst):
+        for label in (self.summary, self.calib_note, self.output_error, self.worst):
             results_layout.addWidget(label)
         results_layout.addWidget(self.pair)
         results_layout.addWidget(self.layers_chart, 1)
@@ -386,6 +399,7 @@ class QualityView(QWidget):
     def apply_theme(self, palette=None) -> None:
         self.pair.apply_theme(palette)
         self.layers_chart.apply_theme(palette)
+        self.calib_note.set_colour(status_colour("warn", palette))
 
     # ------------------------------------------------------------------ inputs from the window
 
@@ -398,7 +412,7 @@ class QualityView(QWidget):
         self.shown = self.last = None
         self.key = None
         self.note = ""
-        self.comparison = None
+        self.comparison = self.method_comparison = None
         self._limit_window()
         if arch is not None and arch.usable:
             self._prepare()
@@ -409,6 +423,14 @@ class QualityView(QWidget):
         self.plan = plan
         self._update_key()
         self._render()
+
+    def set_calibration_text(self, sha256: str | None) -> None:
+        """The current plan's calibration text (its hash; None: the plan reads none), set before ``set_plan``."""
+        self.calibration_sha = sha256
+
+    def on_calibration_text(self, q: PlanQuality) -> bool:
+        """Whether ``q`` was measured on the very text its plan was calibrated on."""
+        return self.calibration_sha is not None and q.text.sha256 == self.calibration_sha
 
     def set_selected_layer(self, layer: int | None) -> None:
         self.selected_layer = layer
@@ -481,7 +503,7 @@ class QualityView(QWidget):
         self.sample = self.text_problem = self.unavailable = None
         self.key = None
         self.last = None  # numbers measured on another text or window are never offered as "last measured"
-        self.comparison = None  # measured on another text
+        self.comparison = self.method_comparison = None  # measured on another text
         self._queue.clear()
         worker = SampleWorker(self.checkpoint, self.text_path, self.settings())
         worker.finished.connect(self._sample_ready)
@@ -552,6 +574,7 @@ class QualityView(QWidget):
         self._show_progress(0, len(self.arch.layers) + 1)
         worker.stage.connect(self._stage)
         worker.choosing.connect(self._choosing)
+        worker.calibrating.connect(self._calibrating)
         self._start(worker)
         self._render()
         self.measurement_started.emit()
@@ -584,6 +607,7 @@ class QualityView(QWidget):
         self.comparison = {"rows": [(label, plan, key) for (label, plan), key in zip(rows, keys, strict=True)],
                            "info": self.sample.info, "reported": False}
         self._queue = [(plan, key) for (_, plan), key in zip(rows, keys, strict=True) if key not in self.cache]
+        self.method_comparison = None  # one comparison at a time
         self._next_comparison()
         self._render()
         return True
@@ -600,6 +624,11 @@ class QualityView(QWidget):
             self.comparison["reported"] = True
             self._render()
             self.comparison_finished.emit()
+        methods = self.method_comparison
+        if methods is not None and not methods["reported"] and self._methods_done():
+            methods["reported"] = True
+            self._render()
+            self.methods_compared.emit()
 
     def _compared(self) -> list | None:
         """The comparison's results, when every row is measured."""
@@ -667,6 +696,152 @@ class QualityView(QWidget):
             done = sum(r is not None for r in results)
             self.compare_verdict.setText(f"Measuring: {done} of {len(rows)} done")
 
+    # ------------------------------------------------------------------ the methods on this text
+
+    def compare_methods(self, rows: list[tuple]) -> bool:
+        """Measure the current targets with each method, one after the other, and show them in a table; results come
+        from and go to the same cache as Measure's. ``rows``: (method, plan or None, why not, calibration text hash
+        or None) per method."""
+        if self.worker is not None or self.sample is None or self.checkpoint is None:
+            return False
+        entries = []
+        for method, plan, why, calibration in rows:
+            key = evaluation_key(self.checkpoint, self.sample.info, plan) if plan is not None else None
+            entries.append({"method": method, "plan": plan, "key": key, "why": why, "calibration": calibration})
+        self.comparison = None  # one comparison at a time
+        self.method_comparison = {"rows": entries, "info": self.sample.info, "reported": False}
+        self._queue = [(e["plan"], e["key"]) for e in entries if e["plan"] is not None and e["key"] not in self.cache]
+        self._next_comparison()
+        self._render()
+        return True
+
+    def _methods_done(self) -> bool:
+        """Every method that can be built has a result or a failure."""
+        rows = self.method_comparison["rows"]
+        return all(e["plan"] is None or e["key"] in self.cache or e["key"] in self.failures for e in rows)
+
+    def _render_methods_button(self) -> None:
+        ready = self.worker is None and self.sample is not None and self.unavailable is None and self.plan is not None
+        self.methods_button.setEnabled(ready)
+        self.with_article.setEnabled(self.unavailable is None and self.arch is not None and self.arch.usable)
+
+    def _method_row_clicked(self, row: int, _column: int) -> None:
+        comparison = self.method_comparison
+        if comparison is None or row >= len(comparison["rows"]):
+            return
+        entry = comparison["rows"][row]
+        if entry["plan"] is not None:
+            self.method_chosen.emit(entry["method"])
+
+    def best_method(self) -> str | None:
+        """The method with the lowest perplexity after (the highest cosine for an encoder), once all are measured."""
+        comparison = self.method_comparison
+        if comparison is None or not self._methods_done():
+            return None
+        measured = [(e["method"], self.cache[e["key"]]) for e in comparison["rows"] if e["key"] in self.cache]
+        if not measured:
+            return None
+        if all(r.after is not None for _, r in measured):
+            return min(measured, key=lambda m: m[1].after.mean_nll)[0]
+        return max(measured, key=lambda m: m[1].embedding_cosine if m[1].embedding_cosine is not None else -2)[0]
+
+    def _render_methods(self) -> None:
+        self._render_methods_button()
+        comparison = self.method_comparison
+        self.methods_box.setVisible(comparison is not None)
+        if comparison is None:
+            return
+        rows, info = comparison["rows"], comparison["info"]
+        results = [self.cache.get(e["key"]) if e["key"] is not None else None for e in rows]
+        decoder = all(r is None or r.after is not None for r in results)
+        on_calibration_text = [e["calibration"] is not None and e["calibration"] == info.sha256 for e in rows]
+        targets = next((describe_targets(plan_targets(e["plan"]), len(self.arch.layers)) for e in rows
+                        if e["plan"] is not None), "")
+        targets = targets.split(", ", 3)
+        shape = ", ".join(targets[:2] + targets[3:]) if len(targets) == 4 else ", ".join(targets)
+        text = (f"The current targets ({shape}) with each method, measured on the same text ({info.scored_tokens:,} "
+                f"tokens scored in {info.windows} windows of {info.window}). The highlighted row is the method in use; "
+                f"click another to use it.")
+        if any(on_calibration_text):
+            text += "\n⚠ marks a method measured on its calibration text: expect it to look better than on other text."
+        self.methods_text.setText(text)
+        table = self.methods_table
+        table.setHorizontalHeaderLabels(["method", "params", "perplexity" if decoder else "cosine",
+                                         "× before" if decoder else ""])
+        table.horizontalHeaderItem(2).setToolTip("Perplexity of the shrunk model on the text (lower is better)" if decoder
+                                                 else "Mean cosine of pooled embeddings with the original (1 = unchanged)")
+        table.horizontalHeaderItem(3).setToolTip("Perplexity after ÷ before")
+        table.setColumnHidden(3, not decoder)
+        table.setRowCount(len(rows))
+        best = self.best_method()
+        running = self.worker.key if self.worker is not None else None
+        original = self.checkpoint.num_parameters if self.checkpoint is not None else 0
+        for n, (entry, result) in enumerate(zip(rows, results, strict=True)):
+            plan = entry["plan"]
+            name = entry["method"] + (" ⚠" if on_calibration_text[n] else "")
+            if entry["method"] == best:
+                name = "★ " + name
+            if plan is None:
+                params, value, ratio = "—", "cannot build", ""
+                tip = f"{entry['method']} cannot build these targets: {entry['why']}"
+            else:
+                share = 100 * plan.params_after / max(original, 1)
+                params = human_count(plan.params_after)
+                tip = (f"{entry['method']}: {params} parameters ({share:.0f}% of the original)"
+                       + ("; in use" if entry["key"] == self.key else f"; click to use {entry['method']} for the targets"))
+                if result is not None and result.after is not None:
+                    value = format_perplexity(result.after.perplexity, result.after.mean_nll)
+                    ratio = format_ratio(ratio_of(result.before.mean_nll, result.after.mean_nll))
+                    tip += f": perplexity {headline_numbers(result)}"
+                elif result is not None:
+                    value, ratio = f"{result.embedding_cosine:.3f}", ""
+                elif entry["key"] in self.failures:
+                    value, ratio = "failed", ""
+                    tip = f"{entry['method']}: the measurement failed: {self.failures[entry['key']]}"
+                else:
+                    value = "measuring…" if entry["key"] == running else "waiting"
+                    ratio = ""
+            if on_calibration_text[n]:
+                tip += "\n" + CALIBRATION_NOTE.removeprefix("⚠ ")
+            for column, cell in enumerate((name, params, value, ratio)):
+                item = table.item(n, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    table.setItem(n, column, item)
+                item.setText(cell)
+                item.setToolTip(tip)
+                font = item.font()
+                font.setBold(entry["method"] == best)
+                item.setFont(font)
+                alignment = Qt.AlignmentFlag.AlignLeft if column == 0 else Qt.AlignmentFlag.AlignRight
+                item.setTextAlignment(alignment | Qt.AlignmentFlag.AlignVCenter)
+                flags = Qt.ItemFlag.ItemIsEnabled | (Qt.ItemFlag.ItemIsSelectable if plan is not None else Qt.ItemFlag.NoItemFlags)
+                item.setFlags(flags)
+        current = next((n for n, e in enumerate(rows) if e["key"] is not None and e["key"] == self.key), None)
+        table.blockSignals(True)
+        table.clearSelection()
+        if current is not None:
+            table.selectRow(current)
+        table.blockSignals(False)
+        height = table.horizontalHeader().sizeHint().height() + sum(table.rowHeight(n) for n in range(len(rows)))
+        table.setFixedHeight(height + 2 * table.frameWidth())
+        measured = [r for r in results if r is not None]
+        failed = [e for e in rows if e["key"] in self.failures]
+        buildable = [e for e in rows if e["plan"] is not None]
+        if best is not None:
+            result = self.cache[rows[[e["method"] for e in rows].index(best)]["key"]]
+            numbers = (f"perplexity {format_perplexity(result.after.perplexity, result.after.mean_nll)} "
+                       f"({format_ratio(ratio_of(result.before.mean_nll, result.after.mean_nll))} the original)"
+                       if result.after is not None else f"cosine {result.embedding_cosine:.3f}")
+            self.methods_verdict.setText(f"Best here: {best}, {numbers}"
+                                         + (f"; {len(failed)} failed (hover for why)" if failed else ""))
+        elif self._methods_done():
+            self.methods_verdict.setText("No method could be measured: hover over a row for why")
+        elif self.worker is None and not self._queue:
+            self.methods_verdict.setText("Stopped before every method was measured: Compare methods again to finish")
+        else:
+            self.methods_verdict.setText(f"Measuring: {len(measured) + len(failed)} of {len(buildable)} done")
+
     def cancel(self) -> None:
         self._queue.clear()
         if self.worker is not None and not self.worker.is_cancelled():
@@ -724,6 +899,12 @@ class QualityView(QWidget):
             self.progress.setValue(done)
         self.progress.setFormat(f"choosing layers: {stage_text(stage, done, total)}")
 
+    def _calibrating(self, done: int, total: int) -> None:
+        """A calibrated plan fits each layer as the measurement reaches it: the bar says so meanwhile."""
+        if self.sender() is not self.worker or self.worker.is_cancelled() or done >= total:
+            return
+        self.progress.setFormat(calibration_text(self.worker.plan, done, total))
+
     def _show_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
         layers = total - 1
@@ -753,9 +934,11 @@ class QualityView(QWidget):
         self.failures[worker.key] = message
         if worker is self.worker:
             self.worker = None
-        self._queue.clear()
+        if self.method_comparison is None:
+            self._queue.clear()
         self._render()
         self.measurement_failed.emit(message)
+        self._next_comparison()  # comparing methods: one that fails does not stop the others
 
     def _measure_cancelled(self) -> None:
         if self.sender() is self.worker:
@@ -795,6 +978,7 @@ class QualityView(QWidget):
             "Run the original and the shrunk model side by side on the text, without exporting")
         self._render_compare_button()
         self._render_comparison()
+        self._render_methods()
         old_state = self.state
         self._render_state()
         if self.state != old_state:
@@ -874,6 +1058,7 @@ class QualityView(QWidget):
         headline = (f"Measured for these targets{seconds}" if changed or fewer
                     else f"Measured{seconds}: these targets change no layer")
         self.headline.setText(headline)
+        self.calib_note.setText(CALIBRATION_NOTE if self.on_calibration_text(q) else "")
         worst = sorted(changed, key=lambda e: -e.attention_error)[:3]
         if fewer and not worst:
             self.worst.setText(f"Whole layers removed ({len(q.layers)} of {len(self.arch.layers)} stay) and heads "

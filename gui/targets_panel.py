@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
@@ -12,12 +14,10 @@ from headmix.core.inspection import human_bytes, human_count
 from headmix.core.layer_removal import LAYER_METHODS
 from headmix.core.methods import DEFAULT_METHOD, METHODS
 
+from .runtime_list import RuntimeVerdicts
 from .spinbox import ChoiceSpinBox
 
 ERROR_STYLE = "color: #c62828;"
-GOOD_BADGE = "background: #2e7d32; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
-BAD_BADGE = "background: #c62828; color: white; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
-AMBER_BADGE = "background: #ef8f00; color: black; border-radius: 4px; padding: 4px 8px; font-weight: bold;"
 
 
 def method_text(name: str) -> str:
@@ -29,10 +29,15 @@ def layer_method_text(name: str) -> str:
     return LAYER_METHODS.get(name, "")
 
 
+def breakable(text: str) -> str:
+    """The text with a zero-width space after each slash, underscore and hyphen of a long word, so a file name or
+    path wraps there instead of widening the panel past its pane."""
+    return " ".join(word if len(word) < 16 else re.sub(r"([/_\-])", "\\1\u200b", word) for word in text.split(" "))
+
+
 def _error_label() -> QLabel:
-    label = QLabel()
+    label = ReservedLabel([])  # as tall as its text at the width it gets (a plain QLabel came out short in the form)
     label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
     label.hide()
     return label
 
@@ -68,19 +73,44 @@ class ReservedLabel(QLabel):
         return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
 
 
+#: the rotary pairs choices: (value in the request, what the combo says, its tooltip)
+ROTARY_CHOICES = (
+    ("progression", "progression", "Keep an arithmetic progression of rotary pairs: written as a plain rope, which every "
+                                   "runtime reads"),
+    ("any", "any subset", "Keep whichever pairs score best, even when they form no progression: longrope per-pair "
+                          "factors, exact in transformers and vLLM, not in llama.cpp or ollama create"),
+)
+DEFAULT_TEXT_NAME = "Default text"
+CHOOSE_TEXT_ITEM = "Choose a file…"
+#: calibration tokens the window offers (the core takes up to 4M; the window stays with what runs in minutes)
+CALIB_TOKENS = (64, 65_536)
+#: "leave this control as it is" for set_values
+KEEP = object()
+
+
 class TargetsPanel(QWidget):
     changed = Signal()
     export_requested = Signal()
     cancel_requested = Signal()
+    calib_text_requested = Signal()  # the window answers with a file dialog, then use_calib_file(path)
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._exporting = False
+        self._rotary_ok = self._calib_ok = False
         self.heads = ChoiceSpinBox()
         self.heads.setToolTip("Query heads per layer in the exported model (only values that can be built are offered)")
         self.kv_heads = ChoiceSpinBox()
         self.kv_heads.setToolTip("Key/value heads per layer; must divide the query heads (grouped-query attention)")
         self.head_dim = ChoiceSpinBox()
         self.head_dim.setToolTip("Head size; with rotary embeddings it shrinks by whole rotary pairs")
+        self.rotary_pairs = QComboBox()
+        for i, (value, text, tip) in enumerate(ROTARY_CHOICES):
+            self.rotary_pairs.addItem(text, value)
+            self.rotary_pairs.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.rotary_pairs.setEnabled(False)
+        self.rotary_pairs.setToolTip("Which rotary pairs a smaller head size keeps (only when the head size shrinks on a "
+                                     "model with rotary embeddings)")
         self.method = QComboBox()
         for i, (name, sentence) in enumerate(METHODS.items()):
             self.method.addItem(name)
@@ -107,16 +137,34 @@ class TargetsPanel(QWidget):
         self.layer_method_help = ReservedLabel([layer_method_text(name) for name in LAYER_METHODS])
         self.layer_method_help.setText(layer_method_text("drop"))
         self.layer_method_help.setStyleSheet("color: palette(placeholder-text);")
+        # the text list: the default text, the files chosen so far, and last an entry that opens a file dialog
+        self.calib_text = QComboBox()
+        self.calib_text.addItem(DEFAULT_TEXT_NAME, None)
+        self.calib_text.setItemData(0, "The English prose that ships with headmix", Qt.ItemDataRole.ToolTipRole)
+        self.calib_text.addItem(CHOOSE_TEXT_ITEM, CHOOSE_TEXT_ITEM)
+        self.calib_text.setItemData(1, "Calibrate on a UTF-8 text file of your own", Qt.ItemDataRole.ToolTipRole)
+        self.calib_text.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.calib_text.setMinimumContentsLength(6)
+        self._calib_index_shown = 0
+        self.calib_tokens = QSpinBox()
+        self.calib_tokens.setRange(*CALIB_TOKENS)
+        self.calib_tokens.setValue(4096)
+        self.calib_tokens.setSingleStep(512)
+        self.calib_tokens.setGroupSeparatorShown(True)
+        self.calib_tokens.setSuffix(" tokens")
+        self.calib_tokens.setKeyboardTracking(False)  # one new plan when the number is typed, not one per digit
+        self.set_calibration_available(False, "")
         self.errors = {field: _error_label()
-                       for field in ("heads", "kv_heads", "head_dim", "method", "seed", "layers", "num_layers")}
+                       for field in ("heads", "kv_heads", "head_dim", "method", "seed", "layers", "num_layers", "calib_text")}
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, widget, field in (
             ("Query heads", self.heads, "heads"), ("Key/value heads", self.kv_heads, "kv_heads"),
-            ("Head size", self.head_dim, "head_dim"), ("Method", self.method, "method"),
-            ("Seed", self.seed, "seed"), ("Layers", self.layers, "layers"),
+            ("Head size", self.head_dim, "head_dim"), ("Rotary pairs", self.rotary_pairs, None),
+            ("Method", self.method, "method"), ("Seed", self.seed, "seed"), ("Layers", self.layers, "layers"),
             ("Decoder layers", self.num_layers, "num_layers"), ("Layer method", self.layer_method, None),
+            ("Calibration", self.calib_text, None), ("", self.calib_tokens, "calib_text"),
         ):  # fmt: skip
             form.addRow(label, widget)
             if field == "method":
@@ -136,14 +184,15 @@ class TargetsPanel(QWidget):
         self.size_label = QLabel()
         self.saved_label = QLabel()
         self.saved_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
-        self.badge = QLabel()
-        self.badge.setWordWrap(True)
-        self.badge.setToolTip("Whether stock Hugging Face transformers can load the exported checkpoint")
+        # one line per runtime people deploy with: does it load the export and compute what transformers computes
+        self.verdicts = RuntimeVerdicts()
+        self.verdicts.setToolTip("Whether each runtime loads the export and computes what transformers computes")
         self.warnings_label = QLabel()
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setStyleSheet("color: #e65100;")
         summary = QVBoxLayout()
-        for w in (self.source_label, self.decoder_label, self.params_label, self.size_label, self.saved_label, self.badge,
+        summary.setSpacing(3)
+        for w in (self.source_label, self.decoder_label, self.params_label, self.size_label, self.saved_label, self.verdicts,
                   self.warnings_label):
             summary.addWidget(w)
         summary_box = QGroupBox("Preview")
@@ -187,8 +236,10 @@ class TargetsPanel(QWidget):
         layout.addWidget(summary_box)
         layout.addStretch(1)
 
-        for spin in (self.heads, self.kv_heads, self.head_dim, self.seed, self.num_layers):
+        for spin in (self.heads, self.kv_heads, self.head_dim, self.seed, self.num_layers, self.calib_tokens):
             spin.valueChanged.connect(self.changed)
+        self.rotary_pairs.currentIndexChanged.connect(self.changed)
+        self.calib_text.currentIndexChanged.connect(self._calib_text_changed)
         self.method.currentTextChanged.connect(self._method_changed)
         self.layer_method.currentTextChanged.connect(self._layer_method_changed)
         # Layers are checked as they are typed (after a short pause), so a corrected entry
@@ -215,6 +266,61 @@ class TargetsPanel(QWidget):
         sentence = METHODS.get(name, "").replace("`", "")
         self.method.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}",
                                 Qt.ItemDataRole.ToolTipRole)
+
+    def set_rotary_available(self, available: bool, reason: str = "") -> None:
+        """Offer the rotary pairs choice only where a smaller head size keeps rotary pairs (greyed with the reason)."""
+        self._rotary_ok = available
+        self.rotary_pairs.setEnabled(available and not self._exporting)
+        base = "Which rotary pairs a smaller head size keeps: an arithmetic progression (a plain rope every runtime " \
+               "reads) or any subset (longrope factors: transformers and vLLM only)"
+        self.rotary_pairs.setToolTip(base if available else f"{base}\nNot used here: {reason}")
+
+    def set_calibration_available(self, available: bool, reason: str = "") -> None:
+        """Offer the calibration text and tokens only where something reads them (greyed with the reason)."""
+        self._calib_ok = available
+        for w in (self.calib_text, self.calib_tokens):
+            w.setEnabled(available and not self._exporting)
+        text = "The text the calibrated method fits each layer on, and that chooses which decoder layers go: " \
+               "headmix's default English prose, or a UTF-8 file of yours"
+        tokens = "How many tokens of the calibration text are read, in windows of up to 512 (default 4,096)"
+        suffix = "" if available else f"\nNot used here: {reason}"
+        self.calib_text.setToolTip(text + suffix)
+        self.calib_tokens.setToolTip(tokens + suffix)
+
+    def use_calib_file(self, path: str) -> None:
+        """Calibrate on this file from now on (it becomes an entry of the text list)."""
+        index = self._calib_index(path)
+        if index == self.calib_text.currentIndex():
+            self.changed.emit()  # chosen again: check it again (it may have been fixed)
+        else:
+            self.calib_text.setCurrentIndex(index)
+
+    def _calib_index(self, path: str | None) -> int:
+        """The list entry for a calibration text (None: the default), added when new."""
+        if path is None:
+            return 0
+        index = self.calib_text.findData(str(path))
+        if index < 0:
+            from pathlib import Path
+
+            index = self.calib_text.count() - 1  # before "Choose a file…"
+            self.calib_text.insertItem(index, Path(path).name, str(path))
+            self.calib_text.setItemData(index, str(path), Qt.ItemDataRole.ToolTipRole)
+        return index
+
+    def _calib_text_changed(self, index: int) -> None:
+        if self.calib_text.itemData(index) == CHOOSE_TEXT_ITEM:
+            # not a text: go back to the one in use, and ask for a file (use_calib_file follows if one is chosen)
+            self.calib_text.blockSignals(True)
+            self.calib_text.setCurrentIndex(self._calib_index_shown)
+            self.calib_text.blockSignals(False)
+            self.calib_text_requested.emit()
+            return
+        self._calib_index_shown = index
+        path = self.calib_text.currentData()
+        self.calib_text.setToolTip(str(path) if path else "The English prose that ships with headmix")
+        self.set_calibration_available(self._calib_ok)
+        self.changed.emit()
 
     def set_num_layers_range(self, layers: int) -> None:
         """The model has ``layers`` decoder layers: offer 1..layers (without emitting ``changed``)."""
@@ -256,15 +362,29 @@ class TargetsPanel(QWidget):
             "layers": self.layers.text().strip() or "all",
             "num_layers": self.num_layers.value(),
             "layer_method": self.layer_method.currentText(),
+            "rotary_pairs": self.rotary_pairs.currentData(),
+            "calib_text": self.calib_text.currentData(),
+            "calib_tokens": self.calib_tokens.value(),
         }
 
     def set_values(self, heads: int, kv_heads: int, head_dim: int, method: str, seed: int, layers: str,
-                   num_layers: int | None = None, layer_method: str = "drop") -> None:
-        """Set every control at once, emitting one ``changed`` (``num_layers`` None: every decoder layer)."""
+                   num_layers: int | None = None, layer_method: str = "drop", rotary_pairs=KEEP, calib_text=KEEP,
+                   calib_tokens=KEEP) -> None:
+        """Set every control at once, emitting one ``changed`` (``num_layers`` None: every decoder layer;
+        rotary pairs and the calibration text and tokens stay as they are unless given)."""
         widgets = (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers, self.num_layers,
-                   self.layer_method)
+                   self.layer_method, self.rotary_pairs, self.calib_text, self.calib_tokens)
         for w in widgets:
             w.blockSignals(True)
+        if rotary_pairs is not KEEP:
+            self.rotary_pairs.setCurrentIndex(max(0, self.rotary_pairs.findData(rotary_pairs)))
+        if calib_text is not KEEP:
+            self._calib_index_shown = self._calib_index(calib_text)
+            self.calib_text.setCurrentIndex(self._calib_index_shown)
+            self.calib_text.setToolTip(str(calib_text) if calib_text else "The English prose that ships with headmix")
+            self.set_calibration_available(self._calib_ok)
+        if calib_tokens is not KEEP:
+            self.calib_tokens.setValue(int(calib_tokens))
         self.method.setCurrentText(method)
         self.method_help.setText(method_text(method))
         self.num_layers.setValue(self.num_layers.maximum() if num_layers is None else num_layers)
@@ -291,7 +411,8 @@ class TargetsPanel(QWidget):
         for name, label in self.errors.items():
             label.setVisible(name == field)
             if name == field:
-                label.setText(message)
+                label.setText(breakable(message))
+                label.setToolTip(message)
 
     def clear_errors(self) -> None:
         for label in self.errors.values():
@@ -299,8 +420,8 @@ class TargetsPanel(QWidget):
             label.setText("")
 
     def show_summary(self, source: str, before: tuple[int, int], after: tuple[int, int] | None,
-                     loadable: tuple[bool, str] | None, warnings: list[str], needs_retraining: bool = False,
-                     decoder: str = "") -> None:
+                     verdicts: list | None, warnings: list[str], decoder: str = "", why: str = "") -> None:
+        """The plan in numbers, one verdict per runtime (None: no plan, for ``why``), and its warnings."""
         self.source_label.setText(source)
         self.decoder_label.setText(decoder)
         if after is None:
@@ -312,26 +433,22 @@ class TargetsPanel(QWidget):
             self.size_label.setText(f"Size: {human_bytes(before[1])} → {human_bytes(after[1])}")
             saved = 100 * (1 - after[0] / max(before[0], 1))
             self.saved_label.setText(f"{saved:.1f}% smaller")
-        if loadable is None:
-            self.badge.setText("")
-            self.badge.setStyleSheet("")
-        else:
-            ok, reason = loadable
-            if ok and needs_retraining:
-                self.badge.setText("⚠ loads in transformers, but the model needs retraining")
-                self.badge.setStyleSheet(AMBER_BADGE)
-            else:
-                self.badge.setText("✔ loads in transformers" if ok else f"✘ {reason}")
-                self.badge.setStyleSheet(GOOD_BADGE if ok else BAD_BADGE)
+        self.verdicts.set_verdicts(verdicts, why)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings_label.setVisible(bool(warnings))
 
     def set_exporting(self, exporting: bool) -> None:
+        self._exporting = exporting
         self.progress_box.setVisible(exporting)
         self.export_button.setEnabled(not exporting)
         for w in (self.heads, self.kv_heads, self.head_dim, self.method, self.seed, self.layers, self.num_layers,
                   self.layer_method):
             w.setEnabled(not exporting)
+        self.set_rotary_available(self._rotary_ok)
+        self.set_calibration_available(self._calib_ok)
         if exporting:
+            self.progress.setRange(0, 1000)
             self.progress.setValue(0)
+            self.progress.setFormat("%p%")
+            self.progress.setToolTip("Export progress, in bytes written")
             self.progress_label.setText("starting…")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -102,6 +103,65 @@ def choose_layers(plan, progress=None, cancelled=None, reuse=()):
         _CHOOSING.release()
 
 
+class _CalibrationFollowers:
+    """Everyone waiting on one plan's calibration walk (the previews, the export, a measurement): each hears its
+    progress, and the walk stops only once every one of them has cancelled (it serves them all). It remembers
+    the last step, so one who joins a walk under way hears at once how far it is."""
+
+    def __init__(self):
+        self.entries: list[tuple] = []
+        self.last: tuple[int, int] | None = None
+
+    def progress(self, done, total) -> None:
+        self.last = (int(done), int(total))
+        for report, _ in list(self.entries):
+            report(int(done), int(total))
+
+    def cancelled(self) -> bool:
+        entries = list(self.entries)
+        return bool(entries) and all(cancelled() for _, cancelled in entries)
+
+
+_FOLLOWERS_LOCK = threading.Lock()
+
+
+def calibration_steps(plan) -> int:
+    """Steps of a plan's calibration walk: a first pass that scores the rotary pairs when the head size
+    shrinks, then the layers (as the core's Calibrator counts them)."""
+    return len(plan.arch.layers) * (2 if plan.reduces_rotary_pairs else 1)
+
+
+@contextmanager
+def following_calibration(plan, report, cancelled):
+    """Hear ``plan``'s calibration walk (``report(done, total)``) while the block runs, and let ``cancelled`` stop it
+    when no one else needs it. The core asks the plan's ``calibration_progress``/``calibration_cancelled``."""
+    if plan is None or not plan.method.sequential or not plan.layers:
+        yield
+        return
+    calibrator = plan._calibrator
+    if calibrator is not None and all(calibrator.ready(i) for i in plan.layers):
+        yield  # calibrated already: nothing will run
+        return
+    entry = (report, cancelled)
+    with _FOLLOWERS_LOCK:
+        followers = getattr(plan.calibration_progress, "__self__", None)
+        if not isinstance(followers, _CalibrationFollowers):
+            followers = _CalibrationFollowers()
+            plan.calibration_progress, plan.calibration_cancelled = followers.progress, followers.cancelled
+        followers.entries.append(entry)
+        where = followers.last or (0, calibration_steps(plan))
+    report(*where)
+    ended = False
+    try:
+        yield
+        ended = True
+    finally:
+        with _FOLLOWERS_LOCK:
+            followers.entries.remove(entry)
+            if not ended and not followers.entries:
+                followers.last = None  # a walk stopped by its last follower, or failed, starts over
+
+
 class Stages:
     """Turns the core's per-walk ``progress(done, total)`` into steps a user can read: the choice
     runs the text once to score the layers, and once more to refit them for ``fit``."""
@@ -148,9 +208,11 @@ class ChoiceWorker(Worker):
 
 
 class ExportWorker(Worker):
-    """Writes the export; with fewer decoder layers it chooses them first (``choosing(done, total)``)."""
+    """Writes the export; with fewer decoder layers it chooses them first (``choosing(done, total)``); a calibrated
+    plan calibrates each layer as it is written (``calibrating(done, total)`` of the calibration walk)."""
 
     choosing = Signal(str, int, int)
+    calibrating = Signal(int, int)
 
     def __init__(self, plan, out, force: bool = False, reuse=()):
         super().__init__()
@@ -164,7 +226,9 @@ class ExportWorker(Worker):
             if not plan.reduction.data:
                 self.choosing.emit("weights", 0, 0)
             plan = choose_layers(plan, Stages(plan, self.choosing.emit), self.is_cancelled, self.reuse)
-        return export(plan, self.out, force=self.force, progress=self.progress.emit, cancelled=self.is_cancelled)
+        self.exported = plan
+        with following_calibration(plan, self.calibrating.emit, self.is_cancelled):
+            return export(plan, self.out, force=self.force, progress=self.progress.emit, cancelled=self.is_cancelled)
 
 
 class ImportanceWorker(Worker):
@@ -200,13 +264,8 @@ class CalibrationWorker(Worker):
         self.plan, self.index = plan, index
 
     def work(self):
-        self.plan.calibration_progress = self.progress.emit
-        self.plan.calibration_cancelled = self.is_cancelled
-        try:
+        with following_calibration(self.plan, self.progress.emit, self.is_cancelled):
             self.plan.mixing(self.index)
-        finally:
-            self.plan.calibration_progress = None
-            self.plan.calibration_cancelled = None
         return self.index
 
 
@@ -250,6 +309,7 @@ class QualityWorker(Worker):
 
     stage = Signal(str)
     choosing = Signal(str, int, int)
+    calibrating = Signal(int, int)  # a calibrated plan's walk, as it fits the layers the measurement reaches
 
     def __init__(self, plan, sample, key: str, reuse=()):
         super().__init__()
@@ -259,11 +319,12 @@ class QualityWorker(Worker):
         from headmix.core.quality import evaluate_plan
 
         if self.plan.reduction is None:
-            return evaluate_plan(self.plan, self.sample, progress=self.progress.emit, cancelled=self.is_cancelled)
+            with following_calibration(self.plan, self.calibrating.emit, self.is_cancelled):
+                return evaluate_plan(self.plan, self.sample, progress=self.progress.emit, cancelled=self.is_cancelled)
         self.stage.emit("choosing")
         if not self.plan.reduction.data:
             self.choosing.emit("weights", 0, 0)
-        choose_layers(self.plan, Stages(self.plan, self.choosing.emit), self.is_cancelled, self.reuse)
+        final = choose_layers(self.plan, Stages(self.plan, self.choosing.emit), self.is_cancelled, self.reuse)
         self.stage.emit("measuring")
 
         def progress(done, total):
@@ -271,4 +332,5 @@ class QualityWorker(Worker):
             if done >= total:  # the smaller model is through; the original's perplexity follows, uncounted
                 self.stage.emit("original")
 
-        return evaluate_plan(self.plan, self.sample, progress=progress, cancelled=self.is_cancelled)
+        with following_calibration(final, self.calibrating.emit, self.is_cancelled):
+            return evaluate_plan(self.plan, self.sample, progress=progress, cancelled=self.is_cancelled)

@@ -62,7 +62,7 @@ def test_filter_narrows_the_tree(qtbot, window):
 
 def test_targets_update_summary_and_heatmaps(qtbot, window):
     open_demo(qtbot, window)
-    assert window.panel.badge.text() == "✔ loads in transformers"
+    assert window.panel.verdicts.line("transformers").startswith("✔ transformers: loads in transformers")
     assert window.panel.method.currentText() == "mean"  # the default without a tokenizer: calibrated is greyed out
     calibrated = window.panel.method.model().item(window.panel.method.findText("calibrated"))
     assert not calibrated.isEnabled() and "tokenizer" in calibrated.toolTip()
@@ -161,7 +161,8 @@ def test_presets_round_trip(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.plan_changed):
         action.trigger()
     assert window.panel.values() == {"heads": 4, "kv_heads": 1, "head_dim": 16, "method": "random", "seed": 42, "layers": "0-2",
-                                     "num_layers": 4, "layer_method": "drop"}
+                                     "num_layers": 4, "layer_method": "drop", "rotary_pairs": "progression",
+                                     "calib_text": None, "calib_tokens": 4096}
     builtin = next(a for a in window.presets_menu.actions() if a.text() == "Halve query heads")
     builtin.trigger()
     assert window.panel.values()["heads"] == 4 and window.panel.values()["method"] == "mean"
@@ -228,7 +229,7 @@ def test_tied_kv_families_keep_a_valid_head_size(qtbot, window, model_dir, famil
         window.panel.heads.setValue(3)
     assert window.panel.values()["heads"] == window.panel.values()["kv_heads"] == 3
     assert window.panel.values()["head_dim"] == 8 and window.plan is not None
-    assert window.panel.badge.text().startswith("✘ will not load")
+    assert window.panel.verdicts.line("transformers").startswith("✘ transformers: will not load")
 
 
 def test_an_impossible_combination_settles_without_touching_head_size(qtbot, window):

@@ -30,6 +30,7 @@ import synthetic  # noqa: E402
 from conftest import open_demo  # noqa: E402
 from headmix.core import presets  # noqa: E402
 from headmix.core.inspection import human_bytes, human_count  # noqa: E402
+from headmix.core.runtimes import verdicts  # noqa: E402
 
 
 def plan_from_controls(window) -> Plan:
@@ -46,13 +47,10 @@ def assert_summary_is(window, plan: Plan) -> None:
     assert panel.params_label.text() == f"Parameters: {human_count(plan.params_before)} → {human_count(plan.params_after)}"
     assert panel.size_label.text() == f"Size: {human_bytes(plan.bytes_before)} → {human_bytes(plan.bytes_after)}"
     assert panel.saved_label.text() == f"{100 * (1 - plan.params_after / plan.params_before):.1f}% smaller"
-    ok, reason = plan.loadability
-    if not ok:
-        assert panel.badge.text() == f"✘ {reason}"
-    elif plan.method == "article" and not plan.identity:
-        assert panel.badge.text() == "⚠ loads in transformers, but the model needs retraining"
-    else:
-        assert panel.badge.text() == "✔ loads in transformers"
+    # one line per runtime, as the core says it for this plan
+    assert panel.verdicts.verdicts == verdicts(plan)
+    for v in verdicts(plan):
+        assert panel.verdicts.line(v.runtime) == f"{v.status.mark} {v.runtime}: {v.reason}"
     assert window.plan is not None
     assert (window.plan.params_after, window.plan.bytes_after, window.plan.loadability) == (
         plan.params_after, plan.bytes_after, plan.loadability)

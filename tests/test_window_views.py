@@ -87,13 +87,17 @@ def test_heatmap_tick_labels_never_overlap(qtbot, window, width):
         assert spacing == int(spacing)  # unit numbers
 
 
-def test_article_badge_is_amber_and_says_retraining(qtbot, window):
+def test_article_verdicts_are_amber_and_say_retraining(qtbot, window):
+    from headmix.gui.labels import STATUS_COLOURS
+
     open_demo(qtbot, window)
     window.panel.set_values(8, 2, 8, "article", 0, "all")
-    assert window.panel.badge.text() == "⚠ loads in transformers, but the model needs retraining"
-    assert "#ef8f00" in window.panel.badge.styleSheet()
+    row = window.panel.verdicts
+    assert row.line("transformers").startswith("⚠ transformers: loads in transformers")
+    assert row.line("transformers").endswith("needs retraining first")
+    assert STATUS_COLOURS["warn"][0] in row.marks[0].styleSheet()
     window.panel.set_values(4, 2, 32, "mean", 0, "all")
-    assert window.panel.badge.text() == "✔ loads in transformers" and "#2e7d32" in window.panel.badge.styleSheet()
+    assert row.line("transformers").startswith("✔ transformers: loads") and STATUS_COLOURS["ok"][0] in row.marks[0].styleSheet()
 
 
 def test_method_descriptions_have_no_raw_backticks(qtbot, window):

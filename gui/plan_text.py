@@ -1,0 +1,111 @@
+"""What a plan computed, in words for the line under the mixing title: the rotary pairs it keeps (and
+how that compares with the other choice of pairs), and how well a calibrated layer fits.
+
+Only what is already known is said: select's and the calibrated method's pairs are chosen from
+scores that workers compute, so nothing here reads weights or runs text on the window's thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from headmix.core.methods import Method, top
+from headmix.core.rope import best_progression, plain_rope_starts, progression
+
+from .formatting import format_error
+
+
+def pair_span(pairs) -> str:
+    """``8–15``, ``0–30 step 2``, or a list with ranges (``0–2, 5, 9–11``) when the pairs form no progression."""
+    pairs = [int(p) for p in pairs]
+    found = progression(pairs)
+    if found is not None and len(pairs) > 1:
+        s, r = found
+        return f"{s}–{pairs[-1]}" + (f" step {r}" if r > 1 else "")
+    parts, start = [], pairs[0]
+    for previous, current in zip(pairs, pairs[1:] + [None], strict=True):
+        if current is None or current != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+            start = current
+    return ", ".join(parts)
+
+
+def known_pairs(plan) -> np.ndarray | None:
+    """The plan's kept rotary pairs when they are known without reading weights or text (None otherwise)."""
+    if not plan.reduces_rotary_pairs:
+        return None
+    if plan.method in (Method.SELECT, Method.CALIBRATED):
+        return plan._kept_pairs  # chosen from scores a worker computes: known once it has
+    return plan.kept_pairs  # evenly spaced: from the shapes alone
+
+
+def known_pair_scores(plan) -> np.ndarray | None:
+    """The scores select or the calibrated method chose the pairs by, when already computed."""
+    if plan.method is Method.CALIBRATED:
+        calibrator = plan._calibrator
+        return None if calibrator is None else calibrator._pair_scores
+    if plan.method is Method.SELECT and all(i in plan._importance for i in plan.layers):
+        total = np.zeros(plan.arch.head_dim // 2)
+        for i in plan.layers:
+            scores = plan._importance[i].qk_units
+            total += scores / (scores.sum() or 1.0)
+        return total
+    return None
+
+
+def rotary_line(plan) -> str:
+    """``Keeps rotary pairs 8–15 of 16 (progression: plain rope) · …`` ("" when no rotary pairs go)."""
+    pairs = known_pairs(plan)
+    if pairs is None:
+        return ""
+    half, kept = plan.arch.head_dim // 2, len(pairs)
+    any_subset = plan.request.rotary_pairs == "any"
+    if progression(pairs) is not None:
+        kind = "progression: plain rope" + (", no longrope needed" if any_subset else "")
+    else:
+        kind = "any subset: longrope, transformers and vLLM only"
+    line = f"Keeps rotary pairs {pair_span(pairs)} of {half} ({kind})"
+    scores = known_pair_scores(plan)
+    if scores is not None and kept < half:
+        best_any = top(scores, kept)
+        start_at_zero = plain_rope_starts(plan.arch.rope, plan.arch.family.rope_types)
+        best_progression_pairs = best_progression(scores, kept, start_at_zero=start_at_zero)
+        any_score, progression_score = float(scores[best_any].sum()), float(scores[best_progression_pairs].sum())
+        if progression(pairs) is None:
+            share = 100 * progression_score / any_score if any_score > 0 else 100.0
+            line += f" · the best progression, {pair_span(best_progression_pairs)}, scores {_percent(share)} of these"
+        elif progression(np.sort(best_any)) is None and "longrope" in plan.arch.family.rope_types:
+            more = 100 * (any_score / progression_score - 1) if progression_score > 0 else 0.0
+            line += f" · any subset would score {_percent(more)} more (longrope: not llama.cpp)"
+    return line
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f}%" if abs(value) < 10 else f"{value:.0f}%"
+
+
+def fit_line(plan, index: int) -> str:
+    """How the calibrated layer fits the original on the calibration text ("" when not calibrated yet)."""
+    calibrator = plan._calibrator if plan.method is Method.CALIBRATED else None
+    fit = None if calibrator is None else calibrator.fits.get(index)
+    if fit is None:
+        return ""
+    how = "output projection refitted" if fit.refitted else "refit not kept: it did not help"
+    return f"calibration fit error {format_error(fit.error_before_fit)} → {format_error(fit.error)} ({how})"
+
+
+def status_line(plan, index: int) -> str:
+    """The line under the mixing title for layer ``index`` of ``plan`` (a changed layer)."""
+    return " · ".join(part for part in (rotary_line(plan), fit_line(plan, index)) if part)
+
+
+def calibration_text(plan, done: int, total: int) -> str:
+    """``calibrating: layer 3 of 16`` of a calibration walk at ``done`` of ``total`` steps (a first pass scores the
+    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers)."""
+    layers = len(plan.arch.layers)
+    if total <= 0:
+        return "calibrating: reading the calibration text"
+    if total == 2 * layers and done < layers:
+        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}"
+    step = done - (total - layers)
+    return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"
