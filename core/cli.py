@@ -203,7 +203,7 @@ def _shrink(args) -> int:
     if args.dry_run:
         print(plan.describe())
         if evaluation is not None:
-            print(_format_plan_quality(evaluation))
+            print(_format_plan_quality(evaluation, plan))
         return 0
     if evaluation is None:
         print(plan.describe(), file=sys.stderr)
@@ -212,7 +212,7 @@ def _shrink(args) -> int:
     ok, reason = plan.loadability
     print(f"wrote {out} ({'loads in transformers' if ok else reason})")
     if evaluation is not None:
-        print(_format_plan_quality(evaluation))
+        print(_format_plan_quality(evaluation, plan))
     return 0
 
 
@@ -237,13 +237,17 @@ def _describe_sample(text) -> str:
             f"({text.text_tokens:,} tokens); {start}")
 
 
-def _format_plan_quality(q) -> str:
+def _format_plan_quality(q, plan) -> str:
     lines = [f"evaluation on {_describe_sample(q.text)}"]
     if q.before is not None:
         lines.append(f"  perplexity      {q.before.perplexity:.4g} -> {q.after.perplexity:.4g}")
     if q.embedding_cosine is not None:
         lines.append(f"  embedding cos   {q.embedding_cosine:.4f} (mean-pooled, against the original)")
-    lines.append(f"  output error    {q.hidden_error:.4g} (relative error of the final hidden states)")
+    if plan.reduction is not None:  # the smaller model against itself unshrunk: what the removed layers cost is above
+        lines.append(f"  output error    {q.hidden_error:.4g} (relative error of the final hidden states from the head "
+                     f"targets, within the {len(q.layers)}-layer model; perplexity includes the removed layers)")
+    else:
+        lines.append(f"  output error    {q.hidden_error:.4g} (relative error of the final hidden states)")
     worst = sorted((e for e in q.layers if e.changed), key=lambda e: -e.attention_error)[:3]
     if worst:
         lines.append("  worst layers    " + ", ".join(f"{e.layer} ({e.attention_error:.3g})" for e in worst)

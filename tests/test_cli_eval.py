@@ -132,3 +132,15 @@ def test_real_process_eval_prints_no_traceback(folders):
     result = subprocess.run([sys.executable, "-m", "headmix.core.cli", "eval", str(folders["bare"])],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "quality check is unavailable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_shrink_eval_with_fewer_layers_says_what_the_output_error_is(folders, capsys):
+    """With fewer layers the output error compares the smaller model with itself unshrunk (0 without head targets),
+    so the line says so instead of looking like a free shrink; perplexity before is the original's."""
+    code, out, err = run(capsys, "shrink", folders["llama"], "--num-layers", 1, "--eval", "--dry-run", "--text",
+                         folders["text"], "--window", 16, "--calib-text", folders["text"], "--calib-tokens", 256)
+    assert code == 0, err
+    assert "within the 1-layer model; perplexity includes the removed layers" in out
+    checkpoint = open_checkpoint(folders["llama"])
+    before = evaluate_model(checkpoint, prepare_text(checkpoint, read_text(folders["text"]), Settings(16, 4096)))
+    assert f"perplexity      {before.perplexity.perplexity:.4g} -> " in out
