@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="decoder layers to keep, or a fraction such as 4/5 (default: all)")
     p.add_argument("--layer-method", choices=["drop", "merge", "fit"],
                    help="how layers go: drop the least influential, merge each into the kept layer before it, or "
-                        "drop and refit the MLP output before each removed run (default: drop)")
+                        "drop and refit the MLP output before each removed run (default: fit with a tokenizer on pre-norm "
+                        "families, else drop)")
     p.add_argument("--calib-text", metavar="FILE",
                    help="calibration text for the calibrated method (UTF-8; default: headmix's own English text)")
     p.add_argument("--calib-tokens", type=_whole_number(64), metavar="N",

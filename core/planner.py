@@ -182,10 +182,11 @@ class Plan:
         shapes), made on the chosen layers by :meth:`final` when something needs the weights."""
         from dataclasses import replace as with_fields
 
-        from .layer_removal import LayerMethod, LayerReduction, ReducedCheckpoint, check_method
+        from .layer_removal import LayerMethod, LayerReduction, ReducedCheckpoint, check_method, default_layer_method
 
-        method = LayerMethod(resolved.request.layer_method or LayerMethod.DROP.value)
-        check_method(arch, method)
+        asked = resolved.request.layer_method
+        method = LayerMethod(asked) if asked is not None else default_layer_method(arch, has_tokenizer)
+        check_method(arch, method, has_tokenizer)
         request = resolved.request
         reduction = LayerReduction(checkpoint, arch, resolved.num_layers, method, request.calib_text, request.calib_tokens,
                                    has_tokenizer)

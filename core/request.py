@@ -52,7 +52,7 @@ class Request:
     calib_tokens: int = 4096
     #: fewer decoder layers (a number, a fraction, or None to keep them all), and how they go
     num_layers: Target = None
-    layer_method: str | None = None  # drop | merge | fit; None: drop
+    layer_method: str | None = None  # drop | merge | fit; None: fit where it can run, else drop
 
     def __post_init__(self) -> None:
         if self.method is not None:

@@ -19,7 +19,7 @@ from headmix.core.checkpoint import Checkpoint, open_checkpoint
 from headmix.core.errors import HeadmixError, OutputRefused, TargetError
 from headmix.core.export import inspect_output
 from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layer_removal import LayerMethod, check_method
+from headmix.core.layer_removal import LayerMethod, check_method, default_layer_method
 from headmix.core.planner import Plan
 from headmix.core.request import Request
 from headmix.core.runtimes import verdicts
@@ -615,14 +615,13 @@ class MainWindow(QMainWindow):
             self.panel.set_method_available(
                 "calibrated", self.has_tokenizer, "this model has no tokenizer.json to read a calibration text with")
             try:
-                check_method(arch, LayerMethod.FIT)
+                check_method(arch, LayerMethod.FIT, self.has_tokenizer)
                 fit_ok, why = True, ""
             except TargetError as e:
                 fit_ok, why = False, str(e).removeprefix("layer method: ")
             self.panel.set_layer_method_available(LayerMethod.FIT.value, fit_ok, why)
-            layer_method = self.panel.layer_method.currentText()
-            if not fit_ok and layer_method == LayerMethod.FIT.value:
-                layer_method = LayerMethod.DROP.value
+            # like the method, the layer method opens at the model's default (fit where it can run)
+            layer_method = default_layer_method(arch, self.has_tokenizer).value
             self.panel.set_num_layers_range(arch.num_layers)
             self.layers_view.show_idle(arch.num_layers)
             method = Request().method_for(self.has_tokenizer).value
@@ -1661,7 +1660,8 @@ class MainWindow(QMainWindow):
             self.show_message("Preset does not fit this model", str(e))
             return False
         self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text,
-                              r.num_layers or None, preset.request.layer_method or LayerMethod.DROP.value,
+                              r.num_layers or None,
+                              preset.request.layer_method or default_layer_method(self.arch, self.has_tokenizer).value,
                               preset.request.rotary_pairs, preset.request.calib_text, preset.request.calib_tokens)
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))

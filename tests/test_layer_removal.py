@@ -179,3 +179,17 @@ def test_a_choice_reuses_the_scores_of_an_earlier_one_on_the_same_text(tmp_path,
     # fit refits on the text for its kept layers; another text or token count scores anew
     assert not Plan.build(checkpoint, Request(num_layers=2, layer_method="fit", **CALIB)).reduction.reuse(first.reduction)
     assert not Plan.build(checkpoint, Request(num_layers=2, calib_tokens=128)).reduction.reuse(first.reduction)
+
+
+def test_the_default_layer_method_is_fit_where_it_can_run_and_fit_is_never_quietly_drop(tmp_path):
+    """The measured default (fit) with a tokenizer on a pre-norm family; drop otherwise; and fit asked for on a
+    model without a tokenizer is refused instead of quietly dropping."""
+    bare = save(four_layers("llama"), tmp_path / "bare")
+    (bare / "tokenizer.json").unlink()
+    with pytest.raises(TargetError, match="no tokenizer.json"):
+        Plan.build(open_checkpoint(bare), Request(num_layers=3, layer_method="fit"))
+    assert Plan.build(open_checkpoint(bare), Request(num_layers=3)).reduction.method is LayerMethod.DROP
+    tokenized = save(four_layers("llama"), tmp_path / "tokenized")
+    assert Plan.build(open_checkpoint(tokenized), Request(num_layers=3)).reduction.method is LayerMethod.FIT
+    gemma = save(four_layers("gemma2"), tmp_path / "gemma")
+    assert Plan.build(open_checkpoint(gemma), Request(num_layers=3)).reduction.method is LayerMethod.DROP

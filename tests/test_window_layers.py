@@ -77,7 +77,9 @@ def test_the_decoder_layers_control_changes_the_plan_the_summary_and_the_command
     plan = window.plan
     assert plan.reduction is not None and plan.reduction.num_layers == 3
     assert plan.params_after < before and plan.params_before == before
-    assert panel.decoder_label.text() == "Decoder layers: 4 → 3 (drop)"
+    # the layer method opens at the measured default: fit, on a pre-norm model with a tokenizer
+    assert panel.layer_method.currentText() == "fit"
+    assert panel.decoder_label.text() == "Decoder layers: 4 → 3 (fit)"
     assert panel.params_label.text().endswith(plan.params_after and panel.params_label.text().split("→ ")[1])
     assert "decoder layers 4 → 3" in window.plan_status.text()
     with qtbot.waitSignal(window.plan_changed):
@@ -149,9 +151,9 @@ def test_undo_redo_and_presets_carry_the_layer_targets(qtbot, window, llama4):
         panel.num_layers.setValue(3)
     with qtbot.waitSignal(window.plan_changed):
         panel.layer_method.setCurrentText("merge")
-    assert window.undo_stack.undoText() == "layer method drop → merge"
+    assert window.undo_stack.undoText() == "layer method fit → merge"
     window.undo_stack.undo()
-    assert panel.values()["layer_method"] == "drop" and window.plan.reduction.method.value == "drop"
+    assert panel.values()["layer_method"] == "fit" and window.plan.reduction.method.value == "fit"
     window.undo_stack.undo()
     assert panel.values()["num_layers"] == 4 and window.plan.reduction is None
     window.undo_stack.redo()
@@ -186,6 +188,12 @@ def test_a_refused_combination_is_explained_next_to_the_control(qtbot, window, t
 
 def test_a_model_without_a_tokenizer_chooses_by_weights(qtbot, window):
     open_demo(qtbot, window)  # the demo has no tokenizer
+    # fit needs a calibration text: greyed with the reason, and drop is the default instead
+    panel = window.panel
+    fit = panel.layer_method.model().item(panel.layer_method.findText("fit"))
+    assert not fit.isEnabled() and "no tokenizer.json" in panel.layer_method.itemData(
+        panel.layer_method.findText("fit"), Qt.ItemDataRole.ToolTipRole)
+    assert panel.layer_method.currentText() == "drop"
     choose(qtbot, window, num_layers=3)
     assert "data-free" in window.layer_choice.score_kind and "data-free" in window.layers_view.message.text()
     assert window.layers_view.chart.plot.getAxis("left").labelText == "weight score (data-free)"
