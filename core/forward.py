@@ -536,6 +536,16 @@ def finish_layer(spec: ModelSpec, other: dict[str, np.ndarray], h: np.ndarray, a
     return h + mlp(spec, other, _norm_of(family, other, "mlp_norm", h, eps))
 
 
+def finish_layer_in_place(spec: ModelSpec, other: dict[str, np.ndarray], h: np.ndarray, attn: np.ndarray) -> None:
+    """:func:`finish_layer` into ``h``, a chunk of windows at a time: the MLP's intermediate activations
+    (several times the hidden size) then exist for one chunk, not for every calibration token at once."""
+
+    def one(part: slice) -> None:
+        h[part] = finish_layer(spec, other, h[part], attn[part])
+
+    each(parallel_chunks(h.shape[0], h.shape[1]), one)
+
+
 def window_chunks(windows: int, length: int, chunk_tokens: int = CHUNK_TOKENS) -> Iterator[slice]:
     """Slices of whole windows holding about ``chunk_tokens`` tokens each (at least one window)."""
     step = max(1, chunk_tokens // max(1, length))

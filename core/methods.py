@@ -10,6 +10,7 @@ for a selection the same selection.
 from __future__ import annotations
 
 import math
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -118,7 +119,7 @@ class LayerMixing:
     kept_pairs: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     q_norm_scale: float = 1.0
-    replace: dict[str, np.ndarray] = field(default_factory=dict)
+    replace: MutableMapping[str, np.ndarray] = field(default_factory=dict)  # calibrated: on disk (spill.py)
     precision: str = "float32"
 
     def unit_map(self, role: str) -> UnitMap | None:

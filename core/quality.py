@@ -285,6 +285,11 @@ def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
     report = progress or (lambda done, total: None)
     changed = set(plan.layers)
     kept = plan.kept_pairs  # select's model-wide pair choice reads every changed layer's scores first
+    if plan.method.sequential:
+        # calibrate first: the calibration walk and this one each hold a layer's weights and activations,
+        # so one after the other peaks at about half of both in lockstep (scripts/benchmark.py, memory)
+        for i in plan.layers:
+            plan.mixing(i)
     original = {layer.index: attention_spec(arch, layer) for layer in arch.layers}
     # the shrunk layers run with the config the export writes (a core may, say, rewrite Gemma's
     # query_pre_attn_scalar for the new head size and fold the difference into the queries)

@@ -62,3 +62,14 @@ def ratio_of(before_nll: float, after_nll: float) -> float:
     """Perplexity after ÷ before, from the mean losses (finite even when a perplexity overflows)."""
     difference = after_nll - before_nll
     return math.exp(difference) if difference < 700 else math.inf
+
+
+def runs(values, separator: str = ", ") -> str:
+    """Sorted whole numbers as runs: ``0–3, 7, 9–10``."""
+    values = sorted(int(v) for v in values)
+    parts, start = [], values[0]
+    for previous, current in zip(values, values[1:] + [None], strict=True):
+        if current is None or current != previous + 1:
+            parts.append(str(start) if start == previous else f"{start}–{previous}")
+            start = current
+    return separator.join(parts)

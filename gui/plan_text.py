@@ -12,7 +12,7 @@ import numpy as np
 from headmix.core.methods import Method, top
 from headmix.core.rope import best_progression, plain_rope_starts, progression
 
-from .formatting import format_error
+from .formatting import format_error, runs
 
 
 def pair_span(pairs) -> str:
@@ -22,12 +22,7 @@ def pair_span(pairs) -> str:
     if found is not None and len(pairs) > 1:
         s, r = found
         return f"{s}–{pairs[-1]}" + (f" step {r}" if r > 1 else "")
-    parts, start = [], pairs[0]
-    for previous, current in zip(pairs, pairs[1:] + [None], strict=True):
-        if current is None or current != previous + 1:
-            parts.append(str(start) if start == previous else f"{start}–{previous}")
-            start = current
-    return ", ".join(parts)
+    return runs(pairs)
 
 
 def known_pairs(plan) -> np.ndarray | None:

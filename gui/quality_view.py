@@ -24,7 +24,7 @@ from headmix.core.errors import HeadmixError
 from headmix.core.inspection import human_count
 from headmix.core.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
 
-from .formatting import format_error, format_perplexity, format_ratio, ratio_of
+from .formatting import format_error, format_perplexity, format_ratio, ratio_of, runs
 from .labels import LineLabel, status_colour
 from .plan_text import calibration_text
 from .plots import LayerErrorChart, PairChart
@@ -53,7 +53,7 @@ def describe_targets(targets: dict, num_layers: int | None = None) -> str:
     elif not layers:
         where = "no layer changed"
     else:
-        where = "layers " + _ranges(layers)
+        where = "layers " + runs(layers, ",")
     return f"{targets['num_heads']}×{targets['head_dim']}, kv {targets['num_kv_heads']}, {targets['method']}, {where}"
 
 
@@ -83,16 +83,6 @@ def comparison_kind(plan, arch) -> str | None:
     if plan.reduction is not None and not heads:
         return "heads"
     return None
-
-
-def _ranges(values: list[int]) -> str:
-    values = sorted(values)
-    parts, start = [], values[0]
-    for previous, current in zip(values, values[1:] + [None], strict=True):
-        if current is None or current != previous + 1:
-            parts.append(str(start) if start == previous else f"{start}–{previous}")
-            start = current
-    return ",".join(parts)
 
 
 def _default_words() -> int | None:

@@ -21,6 +21,8 @@ from pathlib import Path  # noqa: E402
 _DATA_HOME = tempfile.mkdtemp(prefix="headmix-test-data-")
 os.environ["XDG_DATA_HOME"] = _DATA_HOME
 atexit.register(shutil.rmtree, _DATA_HOME, True)
+# and calibrated projections spill into a folder of their own, not the user's cache
+os.environ["HEADMIX_SPILL_DIR"] = os.path.join(_DATA_HOME, "spill")
 
 import pytest  # noqa: E402
 
@@ -66,6 +68,29 @@ def window(qtbot, tmp_path, monkeypatch, settings):
     w.show()
     yield w
     w.close()
+
+
+@pytest.fixture
+def demo_folder(tmp_path):
+    """The demo checkpoint with a tokenizer of its own (its 512-token vocabulary covers the tiny one's 96)."""
+    import tiny_text
+
+    folder = tmp_path / "demo with tokenizer"
+    shutil.copytree(DEMO, folder)
+    tiny_text.save_tokenizer(folder, add_bos=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tokenized_llama(tmp_path_factory):
+    """A tiny transformers Llama with a tokenizer (calibration and quality read text), once per test module."""
+    import hf_models
+    import tiny_text
+
+    folder = tmp_path_factory.mktemp("tokenized") / "tiny llama"
+    hf_models.save(hf_models.build("llama"), folder)
+    tiny_text.save_tokenizer(folder)
+    return folder
 
 
 def open_demo(qtbot, window, path=DEMO):

@@ -11,21 +11,11 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
 
-import hf_models
-import tiny_text
 from conftest import open_demo
 from headmix.gui.plan_text import pair_span
 from headmix.gui.preview_panel import StatusRow
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(scope="module")
-def tokenized(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("progress") / "tiny llama"
-    hf_models.save(hf_models.build("llama"), folder)
-    tiny_text.save_tokenizer(folder)
-    return folder
 
 
 def gate_calibration(monkeypatch):
@@ -48,8 +38,8 @@ def places(window) -> dict[str, QRect]:
     return {name: QRect(w.mapTo(window, QPoint(0, 0)), w.size()) for name, w in parts.items()}
 
 
-def test_progress_cancel_and_calibrate_again(qtbot, window, tokenized, monkeypatch):
-    open_demo(qtbot, window, tokenized)
+def test_progress_cancel_and_calibrate_again(qtbot, window, tokenized_llama, monkeypatch):
+    open_demo(qtbot, window, tokenized_llama)
     window.select_layer(1)  # the last layer: the walk goes through layer 0 first
     status = window.preview.status
     QApplication.processEvents()
@@ -89,11 +79,11 @@ def test_progress_cancel_and_calibrate_again(qtbot, window, tokenized, monkeypat
     assert places(window) == reference
 
 
-def test_a_failed_calibration_says_why_and_waits_for_calibrate(qtbot, window, tokenized, monkeypatch):
+def test_a_failed_calibration_says_why_and_waits_for_calibrate(qtbot, window, tokenized_llama, monkeypatch):
     import headmix.core.calibration as calibration
     from headmix.core.errors import HeadmixError
 
-    open_demo(qtbot, window, tokenized)
+    open_demo(qtbot, window, tokenized_llama)
     real = calibration.decide
     monkeypatch.setattr(calibration, "decide", lambda *a, **k: (_ for _ in ()).throw(HeadmixError("disk went away")))
     status = window.preview.status
@@ -107,8 +97,8 @@ def test_a_failed_calibration_says_why_and_waits_for_calibrate(qtbot, window, to
     assert status.currentIndex() == StatusRow.INFO
 
 
-def test_export_says_it_calibrates(qtbot, window, tokenized, tmp_path, monkeypatch):
-    open_demo(qtbot, window, tokenized)
+def test_export_says_it_calibrates(qtbot, window, tokenized_llama, tmp_path, monkeypatch):
+    open_demo(qtbot, window, tokenized_llama)
     gate = gate_calibration(monkeypatch)
     window.panel.set_values(4, 2, 16, "calibrated", 0, "all")
     preview_worker = window.calibration_worker
@@ -126,8 +116,8 @@ def test_export_says_it_calibrates(qtbot, window, tokenized, tmp_path, monkeypat
     qtbot.waitUntil(lambda: window.calibration_worker is None, timeout=20000)
 
 
-def test_cancelling_the_export_during_calibration_leaves_nothing(qtbot, window, tokenized, tmp_path, monkeypatch):
-    open_demo(qtbot, window, tokenized)
+def test_cancelling_the_export_during_calibration_leaves_nothing(qtbot, window, tokenized_llama, tmp_path, monkeypatch):
+    open_demo(qtbot, window, tokenized_llama)
     gate = gate_calibration(monkeypatch)
     window.panel.set_values(4, 2, 16, "calibrated", 0, "all")
     with qtbot.waitSignal(window.export_cancelled, timeout=60000):
@@ -171,10 +161,10 @@ def test_pair_spans_read_well():
     assert pair_span([3]) == "3"
 
 
-def test_closing_during_a_calibration_is_quick(qtbot, window, tokenized, monkeypatch):
+def test_closing_during_a_calibration_is_quick(qtbot, window, tokenized_llama, monkeypatch):
     import time
 
-    open_demo(qtbot, window, tokenized)
+    open_demo(qtbot, window, tokenized_llama)
     window.select_layer(1)
     gate = gate_calibration(monkeypatch)
     window.panel.set_values(4, 2, 16, "calibrated", 0, "all")

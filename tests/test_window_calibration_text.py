@@ -11,7 +11,6 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QFileDialog, QLineEdit
 
-import hf_models
 import tiny_text
 from conftest import DEMO, open_demo
 from headmix.core.checkpoint import open_checkpoint
@@ -21,14 +20,6 @@ from headmix.gui.quality_view import CALIBRATION_NOTE
 from headmix.gui.targets_panel import CHOOSE_TEXT_ITEM
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture(scope="module")
-def llama_folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("calib") / "tiny llama"
-    hf_models.save(hf_models.build("llama"), folder)
-    tiny_text.save_tokenizer(folder)
-    return folder
 
 
 @pytest.fixture
@@ -49,8 +40,8 @@ def answer(qtbot, dialog, path) -> None:
     qtbot.keyClick(name, Qt.Key.Key_Return)
 
 
-def test_the_controls_apply_to_the_calibrated_method_and_to_fewer_layers(qtbot, window, llama_folder):
-    open_demo(qtbot, window, llama_folder)
+def test_the_controls_apply_to_the_calibrated_method_and_to_fewer_layers(qtbot, window, tokenized_llama):
+    open_demo(qtbot, window, tokenized_llama)
     panel = window.panel
     assert panel.method.currentText() == "calibrated"
     assert panel.calib_text.isEnabled() and panel.calib_tokens.isEnabled()
@@ -73,8 +64,8 @@ def test_without_a_tokenizer_there_is_nothing_to_calibrate_on(qtbot, window):
     qtbot.waitUntil(lambda: window.choice_worker is None, timeout=20000)
 
 
-def test_a_chosen_file_goes_into_the_plan_the_command_undo_and_presets(qtbot, window, llama_folder, texts):
-    open_demo(qtbot, window, llama_folder)
+def test_a_chosen_file_goes_into_the_plan_the_command_undo_and_presets(qtbot, window, tokenized_llama, texts):
+    open_demo(qtbot, window, tokenized_llama)
     panel = window.panel
     with qtbot.waitSignal(window.plan_changed):
         panel.set_values(4, 2, 16, "calibrated", 0, "all")
@@ -114,8 +105,8 @@ def test_a_chosen_file_goes_into_the_plan_the_command_undo_and_presets(qtbot, wi
     assert window.plan.request.calib_text is None and "--calib" not in window.command_line()
 
 
-def test_a_text_that_cannot_be_used_is_explained_next_to_the_control(qtbot, window, llama_folder, texts):
-    open_demo(qtbot, window, llama_folder)
+def test_a_text_that_cannot_be_used_is_explained_next_to_the_control(qtbot, window, tokenized_llama, texts):
+    open_demo(qtbot, window, tokenized_llama)
     panel = window.panel
     error = panel.errors["calib_text"]
     with qtbot.waitSignal(window.plan_changed):
@@ -183,10 +174,10 @@ def test_the_quality_tab_says_when_it_measures_on_the_calibration_text(qtbot, wi
     assert plan.request.calib_text is None
 
 
-def test_a_preset_asking_for_more_tokens_than_the_window_offers_says_so(qtbot, window, llama_folder, tmp_path):
+def test_a_preset_asking_for_more_tokens_than_the_window_offers_says_so(qtbot, window, tokenized_llama, tmp_path):
     import json
 
-    open_demo(qtbot, window, llama_folder)
+    open_demo(qtbot, window, tokenized_llama)
     preset = tmp_path / "many.json"
     preset.write_text(json.dumps({"schema": 1, "name": "many", "method": "calibrated", "calib_tokens": 100000}))
     assert window.load_preset_file(preset)
@@ -195,13 +186,13 @@ def test_a_preset_asking_for_more_tokens_than_the_window_offers_says_so(qtbot, w
 
 
 @pytest.mark.parametrize("size", [(1480, 880), (1024, 640)])
-def test_the_new_controls_move_nothing(qtbot, window, llama_folder, texts, size):
+def test_the_new_controls_move_nothing(qtbot, window, tokenized_llama, texts, size):
     """Greying the calibration and rotary controls, a calibration's progress, the verdicts and the line under the
     mixing title: none of it moves the panes, the heatmaps or the summary."""
     from test_window_layout import geometry, moved, settle
 
     window.resize(*size)
-    open_demo(qtbot, window, llama_folder)
+    open_demo(qtbot, window, tokenized_llama)
     window.panel.set_values(4, 2, 8, "mean", 0, "all")
     settle()
     parts = lambda: {**geometry(window), "verdicts": QRect(window.panel.verdicts.mapTo(window, QPoint(0, 0)),  # noqa: E731

@@ -3,14 +3,12 @@ text, one after the other with the tab's workers and cache, in a table whose row
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 import tiny_text
-from conftest import DEMO
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.inspection import human_count
 from headmix.core.planner import Plan
@@ -19,14 +17,6 @@ from headmix.gui.formatting import format_perplexity, format_ratio, ratio_of
 from test_window_quality import MAX_TOKENS, WINDOW, gate_layers, open_model
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture
-def demo_folder(tmp_path):
-    folder = tmp_path / "demo with tokenizer"
-    shutil.copytree(DEMO, folder)
-    tiny_text.save_tokenizer(folder, add_bos=True)
-    return folder
 
 
 def rows(quality) -> list[list[str]]:

@@ -23,15 +23,6 @@ from headmix.gui.formatting import format_error, format_perplexity, format_ratio
 WINDOW, MAX_TOKENS = 16, 200  # the tiny tokenizer's text: 13 windows, fast on the demo's 4 small layers
 
 
-@pytest.fixture
-def demo_folder(tmp_path):
-    """The demo checkpoint with a tokenizer of its own (its 512-token vocabulary covers the tiny one's 96)."""
-    folder = tmp_path / "demo with tokenizer"
-    shutil.copytree(DEMO, folder)
-    tiny_text.save_tokenizer(folder, add_bos=True)
-    return folder
-
-
 def open_model(qtbot, window, folder, window_tokens=WINDOW, max_tokens=MAX_TOKENS):
     """Open a model and wait for its importance scores and the Quality tab's text."""
     quality = window.quality
