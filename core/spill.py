@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from .errors import HeadmixError
+
 _FOLDER = re.compile(r"^spill-(\d+)-")
 
 
@@ -62,12 +64,23 @@ class SpillFolder:
     """One folder of spilled arrays (a calibration's), removed when no owner holds it any more, or at exit."""
 
     def __init__(self, root: Path | None = None) -> None:
-        root = root or spill_root()
-        root.mkdir(parents=True, exist_ok=True)
-        remove_stale(root)
-        self.path = Path(tempfile.mkdtemp(prefix=f"spill-{os.getpid()}-", dir=root))
+        try:
+            self.path = self._make(root or spill_root())
+        except OSError as e:  # a read-only or missing cache folder: the system's temporary folder will do
+            fallback = Path(tempfile.gettempdir()) / "headmix-spill"
+            try:
+                self.path = self._make(fallback)
+            except OSError:
+                raise HeadmixError(f"cannot keep the calibrated projections on disk: {e}; set HEADMIX_SPILL_DIR to "
+                                   "a writable folder") from e
         self._written = itertools.count()
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
+
+    @staticmethod
+    def _make(root: Path) -> Path:
+        root.mkdir(parents=True, exist_ok=True)
+        remove_stale(root)
+        return Path(tempfile.mkdtemp(prefix=f"spill-{os.getpid()}-", dir=root))
 
     def new_file(self) -> Path:
         return self.path / f"{next(self._written)}.npy"

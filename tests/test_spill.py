@@ -71,3 +71,14 @@ def test_a_calibrated_plan_keeps_its_refitted_projections_on_disk(tmp_path):
     del plan, spilled, arrays, mixings
     gc.collect()
     assert not path.exists()
+
+
+def test_an_unwritable_cache_falls_back_to_the_temporary_folder(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    folder = SpillFolder(blocked / "spill")  # cannot be made below a file
+    arrays = SpilledArrays(folder)
+    arrays["o"] = np.zeros(3)
+    assert folder.path.parent.name == "headmix-spill" and arrays["o"].shape == (3,)
+    folder.close()
+    assert not folder.path.exists()
