@@ -41,6 +41,11 @@ class Method(str, Enum):
         return self is Method.SELECT
 
     @property
+    def chooses_pairs(self) -> bool:
+        """Whether the kept rotary pairs are chosen from scores (weights or activations), not from the shapes alone."""
+        return self in (Method.SELECT, Method.CALIBRATED)
+
+    @property
     def compensates(self) -> bool:
         """Whether the output side is compensated (every method except the article's)."""
         return self is not Method.ARTICLE

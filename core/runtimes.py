@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .methods import Method
 from .rope import progression, stride_pairs
 
 if TYPE_CHECKING:
@@ -76,6 +75,7 @@ class _Facts:
     #: layers go from a model whose local/global pattern some runtimes hard-code: True if the kept
     #: layers break the pattern, None while which layers go is not chosen yet
     pattern_broken: bool | None = False
+    pairs_pending: bool = False  # any subset, chosen from scores not computed yet: longrope is the worst case
 
 
 def _facts(plan: Plan, exact: bool) -> _Facts:
@@ -83,14 +83,17 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
     hidden = plan.arch.hidden_size or 0
     heads, d = (plan.num_heads, plan.head_dim)
     rope = plan.arch.rope
-    longrope = False
+    longrope = pending = False
     if plan.reduces_rotary_pairs and not plan.partial:
         if exact:  # after an export: what it wrote
             longrope = any(b.get("rope_type") == "longrope" for b in _rope_blocks(plan.new_config() or {}))
-        else:  # before: select's choice among any subsets is not known yet, so assume the worst
+        else:  # before: the pairs if they are known already, else the worst a choice from scores can give
             any_subset = plan.request.rotary_pairs == "any" and "longrope" in plan.arch.family.rope_types
-            stride = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
-            longrope = any_subset and (plan.method is Method.SELECT or progression(stride) is None)
+            known = plan._kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
+            if known is None and not plan.method.chooses_pairs:
+                known = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
+            longrope = any_subset and (known is None or progression(known) is None)
+            pending = any_subset and known is None
     if rope is not None and rope.type == "longrope":
         longrope = True  # the source itself uses longrope
     scale_key = plan.arch.family.attention_scale_key
@@ -103,6 +106,7 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
         partial=plan.partial,
         identity=plan.identity,
         longrope=longrope,
+        pairs_pending=pending,
         per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
         scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
         article=plan.needs_retraining,
@@ -161,12 +165,15 @@ def _verdict(runtime: str, f: _Facts) -> Verdict:
             runtime, f"its {title} sizes the attention by hidden / heads and ignores head_dim")
         return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and {why}")
     if f.longrope:
+        # not chosen yet: the pairs any subset picks from scores are a progression only by chance
+        maybe = "the rotary pairs are chosen from scores not computed yet, and unless they form a progression " \
+            if f.pairs_pending else ""
         if runtime == "llama.cpp / Ollama (GGUF)":
-            return Verdict(runtime, Status.NO, "convert_hf_to_gguf.py drops longrope per-pair factors, so the GGUF "
-                           "would rotate at the default frequencies; keep an arithmetic progression of rotary pairs "
-                           "(--rotary-pairs progression)")
+            return Verdict(runtime, Status.NO, f"{maybe}convert_hf_to_gguf.py drops longrope per-pair factors, so the "
+                           "GGUF would rotate at the default frequencies; keep an arithmetic progression of rotary "
+                           "pairs (--rotary-pairs progression)")
         if runtime == "ollama create":
-            return Verdict(runtime, Status.NO, "its converter drops longrope per-pair factors")
+            return Verdict(runtime, Status.NO, f"{maybe}its converter drops longrope per-pair factors")
         if f.per_type_longrope and runtime == "mlx-lm":
             return Verdict(runtime, Status.NO, "its Gemma 3 reads no rope scaling for the sliding-window layers")
     if runtime == "llama.cpp / Ollama (GGUF)" and f.scale_differs:

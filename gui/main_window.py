@@ -971,6 +971,9 @@ class MainWindow(QMainWindow):
                            on_error=lambda m: self.preview.show_weights(name, None, None, None, m))
         self._step("importance chart", self._update_importance_chart,
                    on_error=lambda m: self.preview.importance.set_scores(None, None, m))
+        if not waiting and plan is self.plan and plan.reduces_rotary_pairs and plan.method.chooses_pairs:
+            # the rotary pairs chosen from scores are known now: the verdicts can say what they are, not the worst case
+            self._step("summary", self._show_summary)
 
     # ------------------------------------------------------------------ fewer decoder layers
 

@@ -76,3 +76,28 @@ def test_the_dry_run_prints_every_verdict(models, capsys):
     code = main(["shrink", str(models["llama"].folder), "--heads", "3", "--dry-run"])
     out = capsys.readouterr().out
     assert code == 0 and all(runtime in out for runtime in RUNTIMES)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("method", ["calibrated", "select"])
+def test_pairs_chosen_from_scores_are_the_worst_case_until_chosen_then_what_the_export_writes(tokenized_llama, method,
+                                                                                            tmp_path):
+    """The calibrated method chooses any subset from activations as select does from weights: before the choice
+    llama.cpp is refused (it may be longrope), after it the verdict is what the export writes."""
+    from headmix.core.rope import progression
+
+    plan = Plan.build(open_checkpoint(tokenized_llama), Request(head_dim=8, method=method, rotary_pairs="any",
+                                                                calib_tokens=256))
+    assert status(plan, GGUF).status is Status.NO and status(plan, "transformers").status is Status.OK
+    pairs = plan.kept_pairs  # the choice (calibration's first pass, or the weights' scores)
+    assert (status(plan, GGUF).status is Status.NO) == (progression(pairs) is None)
+    out = export(plan, tmp_path / "out")
+    recorded = {r["runtime"]: r["status"] for r in json.loads((out / "headmix.json").read_text())["runtimes"]}
+    assert recorded == {v.runtime: v.status.value for v in verdicts(plan)}
+
+
+def test_the_worst_case_says_it_is_one(models):
+    plan = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    assert status(plan, GGUF).reason.startswith("the rotary pairs are chosen from scores not computed yet")
+    plan.kept_pairs  # noqa: B018 - the choice
+    assert "not computed yet" not in status(plan, GGUF).reason

@@ -55,7 +55,7 @@ def test_invalid_targets_keep_the_lines_and_say_why(qtbot, window):
     assert all(line.startswith("– ") and line.endswith("no plan for these targets") for line in shown(window).values())
 
 
-def test_rotary_pairs_any_subset_shows_llama_cpp_refusing(qtbot, window):
+def test_rotary_pairs_any_subset_shows_what_llama_cpp_does_with_the_pairs_kept(qtbot, window):
     open_demo(qtbot, window)
     panel = window.panel
     assert not panel.rotary_pairs.isEnabled() and "head size does not shrink" in panel.rotary_pairs.toolTip()
@@ -68,7 +68,12 @@ def test_rotary_pairs_any_subset_shows_llama_cpp_refusing(qtbot, window):
     assert panel.rotary_pairs.currentText() == "any subset"
     assert window.plan.request.rotary_pairs == "any" and "--rotary-pairs any" in window.command_line()
     assert_lists_the_plan(window)
-    assert shown(window)[LLAMA_CPP].startswith("✘") and "longrope" in shown(window)[LLAMA_CPP]
+    # select has chosen its pairs (the demo's scores are in): the verdict is for those pairs, not the worst case
+    from headmix.core.rope import progression
+
+    subset = progression(window.plan.kept_pairs) is None
+    assert shown(window)[LLAMA_CPP].startswith("✘" if subset else "✔")
+    assert not subset or "longrope" in shown(window)[LLAMA_CPP]
     assert shown(window)["ollama create"].startswith("✘") and shown(window)["vLLM"].startswith("✔")
     # mean keeps every other pair, a progression anyway: any subset changes nothing, and the verdicts say so
     with qtbot.waitSignal(window.plan_changed):
@@ -76,7 +81,7 @@ def test_rotary_pairs_any_subset_shows_llama_cpp_refusing(qtbot, window):
     assert shown(window)[LLAMA_CPP].startswith("✔")
     # undo goes back through the choice; the head size back to the model's turns it off and out of the command
     window.undo_action.trigger()
-    assert panel.values()["method"] == "select" and shown(window)[LLAMA_CPP].startswith("✘")
+    assert panel.values()["method"] == "select" and shown(window)[LLAMA_CPP].startswith("✘" if subset else "✔")
     window.undo_action.trigger()
     assert panel.values()["rotary_pairs"] == "progression" and shown(window)[LLAMA_CPP].startswith("✔")
     window.redo_action.trigger()
@@ -174,4 +179,19 @@ def test_the_window_shows_what_any_subset_changes(qtbot, window, tmp_path):
     assert status.info.text() == (f"Keeps rotary pairs {pair_span(subset)} of 16 (any subset: longrope, transformers and "
                                   f"vLLM only) · the best progression, {pair_span(pairs)}, scores 98% of these")
     assert shown(window)[LLAMA_CPP].startswith("✘")
+    assert_lists_the_plan(window)
+
+
+@pytest.mark.interop
+def test_the_verdicts_follow_the_calibrated_choice_of_pairs(qtbot, window, tokenized_llama):
+    """Any subset with the calibrated method: llama.cpp is refused while the pairs are being chosen, and once the
+    calibration has chosen them the list says what the export will write."""
+    from headmix.core.rope import progression
+
+    open_demo(qtbot, window, tokenized_llama)
+    window.panel.set_values(4, 2, 8, "calibrated", 0, "all", rotary_pairs="any")
+    assert window.plan._kept_pairs is None and shown(window)[LLAMA_CPP].startswith("✘")
+    qtbot.waitUntil(lambda: window.calibration_worker is None, timeout=30000)
+    pairs = window.plan.kept_pairs
+    assert shown(window)[LLAMA_CPP].startswith("✘" if progression(pairs) is None else "✔")
     assert_lists_the_plan(window)
