@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .formatting import SUPERSCRIPT, format_error
@@ -38,13 +38,51 @@ def theme_colours(palette: QPalette | None = None) -> tuple[QColor, QColor]:
     return QColor("white"), QColor("black")
 
 
+def set_title(plot: pg.PlotItem, title: str, color) -> None:
+    """``plot.setTitle``, elided to the plot's width (the whole title on hover) and without a minimum width:
+    pyqtgraph makes a title's text width the plot's minimum, so a long title pushed the chart past its pane
+    (its last bars cut off, with no way to scroll to them), and side by side plots' titles overlapped."""
+    label = plot.titleLabel
+    if not getattr(label, "_headmix_relaxed", False):
+        label.updateMin = lambda label=label: _title_fits(label)  # LabelItem calls it on every text change and resize
+        label._headmix_relaxed, label._headmix_busy = True, False
+    label._headmix_full, label._headmix_shown = title, None
+    plot.setTitle(title, color=color)
+
+
+def _title_fits(label) -> None:
+    type(label).updateMin(label)
+    hint = getattr(label, "_sizeHint", None)  # what LabelItem.sizeHint answers
+    if isinstance(hint, dict):
+        for which in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            if which in hint:
+                hint[which] = (0, hint[which][1])
+    label.setMinimumWidth(0)
+    full, width = label._headmix_full, int(label.rect().width())
+    if label._headmix_busy or not full or width <= 0:
+        return
+    font = QFont(label.item.font())
+    size = str(label.opts.get("size", ""))
+    if size.endswith("pt"):
+        font.setPointSizeF(float(size[:-2]))
+    shown = QFontMetrics(font).elidedText(full, Qt.TextElideMode.ElideRight, max(1, width - 8))
+    if shown != label._headmix_shown:
+        label._headmix_busy = True
+        try:
+            type(label).setText(label, shown)  # with the label's own colour and size
+        finally:
+            label._headmix_busy = False
+        label._headmix_shown, label.text = shown, full
+        label.setToolTip(full if shown != full else "")
+
+
 def _style_plot(plot: pg.PlotItem, foreground: QColor, title: str | None) -> None:
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setPen(foreground)
         axis.setTextPen(foreground)
     if title is not None:
-        plot.setTitle(title, color=foreground)
+        set_title(plot, title, foreground)
 
 
 class UnitAxis(pg.AxisItem):
@@ -123,7 +161,7 @@ class MatrixView(QWidget):
         self.row_step, self.col_step = row_step, col_step
         if title is not None and title != self.title:
             self.title = title
-            self.plot.setTitle(title, color=theme_colours()[1])
+            set_title(self.plot, title, theme_colours()[1])
         if self.matrix is None or self.matrix.size == 0:
             self.image.clear()
             self.readout.setText("nothing to show")
@@ -212,7 +250,7 @@ class WeightsPair(QWidget):
         for i, title in enumerate(titles):
             if title != self.titles[i]:
                 self.titles[i] = title
-                self.plots[i].setTitle(title, color=foreground)
+                set_title(self.plots[i], title, foreground)
         self.matrices = [None if m is None else np.asarray(m, dtype=np.float32) for m in (before, after)]
         self.row_step, self.col_step = row_step, col_step
         shown = [m for m in self.matrices if m is not None and m.size]
@@ -292,7 +330,7 @@ class ImportanceChart(QWidget):
 
     def set_scores(self, scores: np.ndarray | None, kept: np.ndarray | None, title: str = "", num_kv_heads: int | None = None) -> None:
         self._title = title
-        self.plot.setTitle(title, color=theme_colours()[1])
+        set_title(self.plot, title, theme_colours()[1])
         if scores is None:
             self.scores, self.kept, self.kv_of_head = np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=int)
         else:
@@ -365,7 +403,7 @@ class HistogramView(QWidget):
 
     def set_stats(self, name: str, stats: dict) -> None:
         self._title = name
-        self.plot.setTitle(name, color=theme_colours()[1])
+        set_title(self.plot, name, theme_colours()[1])
         self.curve.setData(stats["edges"], stats["counts"])
         sampled = "" if stats["sampled"] == stats["count"] else f" (histogram of {stats['sampled']:,} evenly strided values)"
         self.stats.setText(
@@ -457,7 +495,7 @@ class PairChart(QWidget):
                  log: bool = False, axis_label: str = "") -> None:
         """``values``: what each bar's length is (log10 of the value when ``log``); ``texts`` at the bar ends."""
         self._title = title
-        self.plot.setTitle(title, color=theme_colours()[1])
+        set_title(self.plot, title, theme_colours()[1])
         self.axis.log = log
         self.plot.setLabel("bottom", axis_label)
         self.values = (0.0, 0.0) if values is None else (float(values[0]), float(values[1]))
@@ -565,7 +603,7 @@ class LayerErrorChart(QWidget):
         """``layers``: the core's LayerError records (None: nothing measured)."""
         self.layers = list(layers or [])
         self._title = title
-        self.plot.setTitle(title, color=theme_colours()[1])
+        set_title(self.plot, title, theme_colours()[1])
         changed = [e for e in self.layers if e.changed]
         errors = [e.attention_error for e in changed if e.attention_error > 0 and math.isfinite(e.attention_error)]
         # log when the errors span more than three decades (the article's blow-ups next to ordinary layers)
@@ -698,7 +736,7 @@ class LayerScoreChart(QWidget):
     def set_choice(self, choice, title: str = "", axis_label: str = "score", selected: int | None = None) -> None:
         """``choice``: the core's LayerChoice (None: nothing chosen yet)."""
         self._title = title
-        self.plot.setTitle(title, color=theme_colours()[1])
+        set_title(self.plot, title, theme_colours()[1])
         self.plot.setLabel("left", axis_label)
         if choice is None:
             self.scores, self.kept, self.merged = np.zeros(0), (), {}

@@ -1079,6 +1079,6 @@ class QualityView(QWidget):
             self.pair.set_pair((1.0, cosine), ("1", f"{cosine:.3f}"),
                                "mean cosine of pooled embeddings with the original (1 = unchanged)",
                                axis_label="cosine")
-        self.layers_chart.set_layers(q.layers, "where the head shrink hurts, layer by layer of the smaller model" if fewer
+        self.layers_chart.set_layers(q.layers, "layer by layer of the smaller model" if fewer
                                      else "where the shrink hurts, layer by layer", self.selected_layer)
         self.stack.setCurrentIndex(1)
