@@ -270,11 +270,13 @@ def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
     original model's perplexity is measured on its own for "before".
     """
     if plan.reduction is not None:
+        started = time.perf_counter()
         final = plan.final(cancelled=cancelled)
         result = evaluate_plan(_without_reduction(final), sample, progress, cancelled)
         original = evaluate_model(plan.source_checkpoint, sample, None, cancelled)
         result.before = original.perplexity
         result.key = evaluation_key(plan.checkpoint, sample.info, plan)  # what a caller holding this plan computes
+        result.seconds = time.perf_counter() - started  # the choice and the original's pass included
         return result
     started = time.perf_counter()
     checkpoint, arch = plan.checkpoint, plan.arch

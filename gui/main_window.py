@@ -43,6 +43,10 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+#: the status bar says this when a measurement ends; a new plan clears it
+QUALITY_MESSAGE = "Quality measured: "
+
+
 class ShortcutGuard(QObject):
     """Keeps the window's own shortcuts working while a text box has the focus.
 
@@ -773,6 +777,8 @@ class MainWindow(QMainWindow):
         """A new plan (or none): what was chosen or calibrated for the last one no longer applies."""
         self.final_plan = self.layer_choice = None
         self._heads_ready = False
+        if self.statusBar().currentMessage().startswith(QUALITY_MESSAGE):
+            self.statusBar().clearMessage()  # it was about the targets before these
         if self.choice_worker is not None and self.choice_worker.plan is not self.plan:
             self._stop_choice()  # its plan is gone
         if self.calibration_worker is not None and not self._is_current(self.calibration_worker.plan):
@@ -1409,7 +1415,7 @@ class MainWindow(QMainWindow):
 
     def _quality_measured(self, result) -> None:
         if self.quality.shown is result:
-            self.statusBar().showMessage(f"Quality measured: {self.quality.summary.text().lower()}", 10000)
+            self.statusBar().showMessage(f"{QUALITY_MESSAGE}{self.quality.summary.text().lower()}", 10000)
 
     def _quality_idle(self) -> None:
         if self._quit_after_measurement:

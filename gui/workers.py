@@ -8,6 +8,7 @@ core polls between tensors).
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from contextlib import contextmanager
 
@@ -316,6 +317,12 @@ class QualityWorker(Worker):
         self.plan, self.sample, self.key, self.reuse = plan, sample, key, tuple(reuse)
 
     def work(self):
+        started = time.perf_counter()
+        result = self._measure()
+        result.seconds = time.perf_counter() - started  # from Measure to the result: choosing and calibrating too
+        return result
+
+    def _measure(self):
         from headmix.core.quality import evaluate_plan
 
         if self.plan.reduction is None:

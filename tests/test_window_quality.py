@@ -101,6 +101,11 @@ def test_not_measured_at_first_then_the_numbers_evaluate_plan_gives(qtbot, windo
     assert "layer 1 of 4" in steps[:2] and "layer 4 of 4" in steps and steps[-2:] == ["output head", "done"]
     assert not quality.progress.isVisible() and not quality.measure_button.isEnabled()  # measured already
     assert window.last_message is None
+    # the time is from Measure to the result; the message goes once the targets change (it was about these)
+    assert result.seconds > 0 and f"in {result.seconds:.1f} s" in quality.headline.text()
+    with qtbot.waitSignal(window.plan_changed):
+        window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    assert not window.statusBar().currentMessage().startswith("Quality measured")
 
 
 def test_cached_per_plan_and_never_shown_for_other_targets(qtbot, window, demo_folder):
