@@ -32,6 +32,8 @@ def stage_text(stage: str, done: int, total: int) -> str:
         return f"fitting: layer {min(done + 1, total)} of {total}" if done < total else "fitted"
     if stage == "weights":
         return "scoring layers by their weights"
+    if stage == "waiting":
+        return "waiting for the choice under way (its progress is on the Layer scores tab)"
     if stage == "heads":
         return f"head scores of the kept layers: {done} of {total}"
     return stage

@@ -87,11 +87,16 @@ _RUNNING: set[Worker] = set()
 _CHOOSING = threading.Lock()
 
 
-def choose_layers(plan, progress=None, cancelled=None, reuse=()):
+def choose_layers(plan, progress=None, cancelled=None, reuse=(), waiting=None):
     """The plan on its chosen layers (``plan.final()``), from an earlier choice's scores when one of
-    ``reuse`` (LayerReductions) answers the same question; run on a worker thread, never the GUI's."""
+    ``reuse`` (LayerReductions) answers the same question; run on a worker thread, never the GUI's.
+    ``waiting()`` is called once if another choice (the window's own) must finish first."""
     cancelled = cancelled or (lambda: False)
+    first = True
     while not _CHOOSING.acquire(timeout=0.05):
+        if first and waiting is not None:
+            waiting()
+        first = False
         if cancelled():
             raise Cancelled("cancelled while waiting for another layer choice")
     try:
@@ -331,7 +336,8 @@ class QualityWorker(Worker):
         self.stage.emit("choosing")
         if not self.plan.reduction.data:
             self.choosing.emit("weights", 0, 0)
-        final = choose_layers(self.plan, Stages(self.plan, self.choosing.emit), self.is_cancelled, self.reuse)
+        final = choose_layers(self.plan, Stages(self.plan, self.choosing.emit), self.is_cancelled, self.reuse,
+                              waiting=lambda: self.choosing.emit("waiting", 0, 0))
         self.stage.emit("measuring")
 
         def progress(done, total):

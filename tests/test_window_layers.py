@@ -358,3 +358,18 @@ def test_fewer_layers_moves_nothing(qtbot, window, size):
             window.select_layer(layer)
             settle()
             assert not moved(reference, geometry(window)), f"{layers} {method} layer {layer}: {moved(reference, geometry(window))}"
+
+
+def test_measuring_while_the_window_chooses_says_it_waits_for_that_choice(qtbot, window, llama4, monkeypatch):
+    from test_window_quality import open_model
+
+    quality = open_model(qtbot, window, llama4)
+    window.preview.setCurrentWidget(quality)
+    gate = gate_choice(monkeypatch, per_layer=30.0)
+    window.panel.num_layers.setValue(3)
+    assert gate.entered.wait(10)  # the window's own choice is under way
+    quality.measure_button.click()
+    qtbot.waitUntil(lambda: "waiting for the choice under way" in quality.progress.format(), timeout=5000)
+    with qtbot.waitSignal(quality.measurement_finished, timeout=60000):
+        gate.set()
+    assert quality.state == "measured"
