@@ -42,6 +42,8 @@ def set_title(plot: pg.PlotItem, title: str, color) -> None:
     """``plot.setTitle``, elided to the plot's width (the whole title on hover) and without a minimum width:
     pyqtgraph makes a title's text width the plot's minimum, so a long title pushed the chart past its pane
     (its last bars cut off, with no way to scroll to them), and side by side plots' titles overlapped."""
+    if isinstance(plot, pg.PlotWidget):
+        plot = plot.getPlotItem()
     label = plot.titleLabel
     if not getattr(label, "_headmix_relaxed", False):
         label.updateMin = lambda label=label: _title_fits(label)  # LabelItem calls it on every text change and resize

@@ -102,7 +102,8 @@ def test_not_measured_at_first_then_the_numbers_evaluate_plan_gives(qtbot, windo
     assert not quality.progress.isVisible() and not quality.measure_button.isEnabled()  # measured already
     assert window.last_message is None
     # the time is from Measure to the result; the message goes once the targets change (it was about these)
-    assert result.seconds > 0 and f"in {result.seconds:.1f} s" in quality.headline.text()
+    assert result.seconds > 0
+    assert f"in {result.seconds:.1f} s" in quality.headline.text() or result.seconds < 0.05  # under 0.05 s: not said
     with qtbot.waitSignal(window.plan_changed):
         window.panel.set_values(4, 2, 32, "mean", 0, "all")
     assert not window.statusBar().currentMessage().startswith("Quality measured")
