@@ -128,8 +128,12 @@ def pair_scores(layer: Layer, q: np.ndarray, k: np.ndarray) -> np.ndarray:
 def head_energy(heads: np.ndarray, o: np.ndarray) -> np.ndarray:
     """``E‖z_h·W_o,h‖²`` per query head from its outputs ``heads (b, T, nq·d)`` and canonical ``o (nq, d, hidden)``."""
     nq, d, _ = o.shape
-    z = heads.reshape(-1, nq, d).astype(np.float64)
-    moments = np.einsum("nhd,nhe->hde", z, z) / max(1, z.shape[0])
+    z = heads.reshape(-1, nq, d)
+    moments = np.zeros((nq, d, d))
+    for start in range(0, z.shape[0], 1024):  # float64 a block of tokens at a time, not a copy of every token
+        block = z[start:start + 1024].astype(np.float64)
+        moments += np.einsum("nhd,nhe->hde", block, block)
+    moments /= max(1, z.shape[0])
     oo = np.einsum("hdx,hex->hde", o.astype(np.float64), o.astype(np.float64))
     return np.einsum("hde,hde->h", moments, oo)
 
