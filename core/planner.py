@@ -28,7 +28,7 @@ from .families import FAMILIES, Family, Loads
 from .importance import Importance, layer_importance
 from .inspection import human_bytes, human_count
 from .layer_weights import read_attention
-from .methods import LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
+from .methods import HEATMAPS, LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
 from .mixing import apply_role, mix_tensor
 from .request import Request, Resolved
 from .rope import best_progression, plain_rope_starts, progression, stride_pairs
@@ -389,6 +389,13 @@ class Plan:
                 self.rng(index), self.kept_pairs, self.new_scale_base,
             )
         return self._mixing[index]
+
+    def stacked_heatmaps(self, index: int) -> set[str]:
+        """Which of ``heatmaps(index)`` stack one matrix per old head (their rows are old head · dim, not dims)."""
+        if index not in self.layers:
+            return set()
+        matrices = self.mixing(index).matrices()
+        return {key for key in HEATMAPS if matrices[key].ndim == 3}
 
     def heatmaps(self, index: int) -> dict[str, np.ndarray]:
         """The matrices the window draws for one layer: identities where the layer is unchanged."""

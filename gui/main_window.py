@@ -962,7 +962,8 @@ class MainWindow(QMainWindow):
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         else:
             self._step("matrices", lambda: self.preview.show_mixing(
-                i, plan.heatmaps(j), plan.method if changed else "unchanged by these targets (identity)", title),
+                i, plan.heatmaps(j), plan.method if changed else "unchanged by these targets (identity)", title,
+                plan.stacked_heatmaps(j)),
                 on_error=lambda m: self.preview.show_mixing(i, None, m, title))
         if not calibrating:
             self._step("status line", lambda: self.preview.status.show_info(status_line(plan, j) if changed else ""),

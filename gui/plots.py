@@ -157,6 +157,12 @@ class MatrixView(QWidget):
         self.bar.axis.setPen(foreground)
         self.bar.axis.setTextPen(foreground)
 
+    def set_row_label(self, label: str) -> None:
+        """What the rows are (``dim``, or ``head · dim`` for dim matrices stacked per old head)."""
+        if label != self.old_label:
+            self.old_label = label
+            self.plot.setLabel("left", f"{self.prefixes[0]}{label}")
+
     def set_matrix(self, matrix: np.ndarray | None, row_step: int = 1, col_step: int = 1, title: str | None = None) -> None:
         """Show ``matrix`` (already small enough to draw; steps say how it was strided)."""
         self.matrix = None if matrix is None else np.asarray(matrix, dtype=np.float32)

@@ -200,12 +200,15 @@ class PreviewPanel(QTabWidget):
         self.stack.setCurrentIndex(1 if on else 0)
         self.role.setEnabled(on)
 
-    def show_mixing(self, layer: int, heatmaps: dict | None, note: str = "", title: str | None = None) -> None:
-        """The selected layer's matrices (None: the layer is not changed by the plan); ``title`` replaces "Layer N"."""
+    def show_mixing(self, layer: int, heatmaps: dict | None, note: str = "", title: str | None = None,
+                    stacked: set[str] = frozenset()) -> None:
+        """The selected layer's matrices (None: the layer is not changed by the plan); ``title`` replaces "Layer N";
+        ``stacked``: the matrices that hold one dim matrix per old head, stacked (rows: old head · dim)."""
         text = (title or f"Layer {layer}") + (f" — {note}" if note else "")
         self.layer_label.setText(text)
         self.layer_label.setToolTip(text)
         for key, view in self.matrices.items():
+            view.set_row_label("head · dim" if key in stacked else AXES[key])
             view.set_matrix(None if heatmaps is None else heatmaps[key])
 
     def show_message(self, note: str) -> None:

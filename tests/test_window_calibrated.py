@@ -47,3 +47,20 @@ def test_changing_targets_during_a_calibration_abandons_it(qtbot, window, tokeni
     with qtbot.waitSignal(window.plan_changed):
         window.panel.set_values(8, 4, 16, "mean", 0, "all")  # nothing to calibrate any more
     assert window.calibration_worker is None and first.is_cancelled()
+
+
+def test_stacked_dim_matrices_say_their_rows_are_old_head_dims(qtbot, window, tokenized_llama):
+    """The calibrated kv merge rotates each old head's dims its own way: one dim matrix per old head, stacked, so the
+    heatmap's rows are old head · dim (the helper found 576 rows labelled 'old dim' on a head size of 64)."""
+    open_demo(qtbot, window, tokenized_llama)
+    with qtbot.waitSignal(window.calibration_ready, timeout=30000):
+        window.panel.set_values(4, 1, 16, "calibrated", 0, "all")
+    stacked = window.plan.stacked_heatmaps(0)
+    assert stacked, "no stacked matrix in a calibrated kv merge"
+    for key, view in window.preview.matrices.items():
+        label = view.plot.getAxis("left").labelText
+        assert label == ("old head · dim" if key in stacked else f"old {view.old_label}")
+        if key in stacked:
+            assert view.matrix.shape[0] == np.prod(window.plan.mixing(0).matrices()[key].shape[:2])
+    window.panel.set_values(4, 1, 16, "mean", 0, "all")
+    assert all(view.plot.getAxis("left").labelText != "old head · dim" for view in window.preview.matrices.values())
