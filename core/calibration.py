@@ -491,7 +491,9 @@ class Calibrator:
             # on disk until written: every layer's refitted W_o in memory would not be bounded by one layer
             if self._spill is None:
                 self._spill = SpillFolder()
-            mixing.replace = SpilledArrays(self._spill)
+            spilled = SpilledArrays(self._spill)
+            spilled.update(mixing.replace)
+            mixing.replace = spilled
             mixing.replace["o"] = np.ascontiguousarray(weights[:units].reshape(plan.num_heads, plan.head_dim, -1), dtype=np.float32)
             if has_bias:
                 mixing.replace["o_bias"] = np.asarray(weights[units], dtype=np.float32)

@@ -359,7 +359,7 @@ class Plan:
             allowed = self.arch.family.rope_types
             any_subset = self.request.rotary_pairs == "any" and "longrope" in allowed
             from_zero = plain_rope_starts(self.arch.rope, allowed)
-            if self.method not in (Method.SELECT, Method.CALIBRATED):
+            if not self.method.chooses_pairs:
                 pairs = stride_pairs(half, new_half)
                 if not any_subset and progression(pairs) is None:
                     r = (half - 1) // (new_half - 1) if new_half > 1 else 1

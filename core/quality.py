@@ -289,7 +289,7 @@ def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
     kept = plan.kept_pairs  # select's model-wide pair choice reads every changed layer's scores first
     if plan.method.sequential:
         # calibrate first: the calibration walk and this one each hold a layer's weights and activations,
-        # so one after the other peaks at about half of both in lockstep (scripts/benchmark.py, memory)
+        # so one after the other peaks at the larger of the two, not at their sum (scripts/benchmark.py, memory)
         for i in plan.layers:
             plan.mixing(i)
     original = {layer.index: attention_spec(arch, layer) for layer in arch.layers}

@@ -29,7 +29,7 @@ def known_pairs(plan) -> np.ndarray | None:
     """The plan's kept rotary pairs when they are known without reading weights or text (None otherwise)."""
     if not plan.reduces_rotary_pairs:
         return None
-    if plan.method in (Method.SELECT, Method.CALIBRATED):
+    if plan.method.chooses_pairs:
         return plan._kept_pairs  # chosen from scores a worker computes: known once it has
     return plan.kept_pairs  # evenly spaced: from the shapes alone
 
