@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from .errors import HeadmixError
+from .errors import ExportError
 
 _FOLDER = re.compile(r"^spill-(\d+)-")
 
@@ -71,7 +71,7 @@ class SpillFolder:
             try:
                 self.path = self._make(fallback)
             except OSError:
-                raise HeadmixError(f"cannot keep the calibrated projections on disk: {e}; set HEADMIX_SPILL_DIR to "
+                raise ExportError(f"cannot keep the calibrated projections on disk: {e}; set HEADMIX_SPILL_DIR to "
                                    "a writable folder") from e
         self._written = itertools.count()
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
@@ -99,7 +99,12 @@ class SpilledArrays(MutableMapping):
 
     def __setitem__(self, key: str, value: np.ndarray) -> None:
         path = self.folder.new_file()
-        np.save(path, np.asarray(value), allow_pickle=False)
+        try:
+            np.save(path, np.asarray(value), allow_pickle=False)
+        except OSError as e:  # a full disk, most likely: say where, and how to choose another place
+            path.unlink(missing_ok=True)
+            raise ExportError(f"cannot keep a calibrated projection in {self.folder.path.parent}: {e.strerror or e}; "
+                               "free some room there or set HEADMIX_SPILL_DIR to a folder with more") from e
         old = self._keys.pop(key, None)
         if old is not None:
             old.unlink(missing_ok=True)

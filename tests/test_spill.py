@@ -82,3 +82,19 @@ def test_an_unwritable_cache_falls_back_to_the_temporary_folder(tmp_path):
     assert folder.path.parent.name == "headmix-spill" and arrays["o"].shape == (3,)
     folder.close()
     assert not folder.path.exists()
+
+
+def test_a_full_disk_while_spilling_is_a_clear_message(tmp_path, monkeypatch):
+    from headmix.core.errors import HeadmixError
+
+    arrays = SpilledArrays(SpillFolder(tmp_path))
+
+    def full(path, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    with pytest.raises(HeadmixError, match="No space left on device.*HEADMIX_SPILL_DIR"):
+        arrays["o"] = np.zeros(4)
+    assert "o" not in arrays and not any(arrays.folder.path.iterdir())  # nothing half-written left
