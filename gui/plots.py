@@ -543,56 +543,49 @@ class _ModestPlot(pg.PlotWidget):
         return QSize(super().sizeHint().width(), max(self.minimumHeight(), 100))
 
 
-class LayerErrorChart(QWidget):
-    """Per layer: the relative error of the shrunk attention output (bars; layers the plan does
-    not change are greyed), the selected layer outlined. Hover reads out a layer's numbers,
-    the accumulated error of the residual stream too; a click emits ``layer_clicked``."""
+class _LayerBars(QWidget):
+    """A bar per decoder layer: the plot, a dashed outline round the selected layer, a readout of the layer
+    under the mouse and a legend below; a click on a layer emits ``layer_clicked``. Subclasses draw the bars
+    and say which layers are shown (``has_layer``), where one is (``layer_at``) and what it is (``describe``)."""
 
     layer_clicked = Signal(int)
+    #: room above the tallest bar for the selection outline, as a fraction of the bars' range
+    BAND = 0.08
 
-    def __init__(self, parent=None):
+    def __init__(self, axis_items: dict, bottom: str, left: str, readout_tip: str, parent=None):
         super().__init__(parent)
-        self.axis = ValueAxis("left")
-        self.plot_widget = _ModestPlot(axisItems={"left": self.axis, "bottom": UnitAxis("bottom")})
+        self.plot_widget = _ModestPlot(axisItems=axis_items)
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
-        self.plot.setLabel("bottom", "layer")
-        self.plot.setLabel("left", "relative error")
+        self.plot.setLabel("bottom", bottom)
+        self.plot.setLabel("left", left)
         # made once and updated in place (see ImportanceChart)
-        self.unchanged = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(*DROPPED, 110), pen=None)
         self.selected = pg.BarGraphItem(x=[], height=[], width=0.96, brush=pg.mkBrush(0, 0, 0, 0), pen=None)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*SHRUNK), pen=None)
-        for item in (self.unchanged, self.bars, self.selected):
-            self.plot.addItem(item)
         self.readout = QLabel(" ")
         self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.readout.setToolTip("A layer's numbers, under the mouse; click a layer to select it in the window")
+        self.readout.setToolTip(readout_tip)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        square = "<span style='color:rgb{}'>■</span>"
-        self.legend.setText(
-            f"{square.format(SHRUNK)} relative error of the layer's attention output, shrunk against original on "
-            f"the same input &nbsp; {square.format(DROPPED)} layer unchanged by the targets")
-        self.legend.setToolTip("What the shrink does to each layer on its own, undiluted by earlier layers; "
-                               "hover for how far the whole model has drifted after the layer")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.readout)
         layout.addWidget(self.legend)
-        self.layers: list = []
         self.selected_layer: int | None = None
-        self.log = False
         self.top, self.base = 1.0, 0.0
         self._title = ""
         self.plot_widget.scene().sigMouseMoved.connect(self._hover)
         self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
-        self.apply_theme()
+
+    def _add_bars(self, *items) -> None:
+        """The subclass's bar items, under the selection outline."""
+        for item in (*items, self.selected):
+            self.plot.addItem(item)
 
     def apply_theme(self, palette: QPalette | None = None) -> None:
         background, foreground = theme_colours(palette)
@@ -600,6 +593,65 @@ class LayerErrorChart(QWidget):
         _style_plot(self.plot, foreground, self._title)
         self._mark_pen = pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine)
         self._draw_selection()
+
+    def set_selected(self, layer: int | None) -> None:
+        self.selected_layer = layer
+        self._draw_selection()
+
+    def _band_top(self) -> float:
+        return self.top + self.BAND * ((self.top - self.base) or 1.0)
+
+    def _draw_selection(self) -> None:
+        layer = self.selected_layer
+        if layer is None or not self.has_layer(layer):
+            self.selected.setOpts(x=[], height=[])
+            return
+        self.selected.setOpts(x=[float(layer)], y0=self.base, height=[self._band_top() - self.base], pen=self._mark_pen)
+
+    def has_layer(self, layer: int) -> bool:
+        raise NotImplementedError
+
+    def layer_at(self, scene_pos) -> int | None:
+        raise NotImplementedError
+
+    def describe(self, layer: int) -> str:
+        raise NotImplementedError
+
+    def _hover(self, pos) -> None:
+        layer = self.layer_at(pos)
+        if layer is not None:
+            self.readout.setText(self.describe(layer))
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        layer = self.layer_at(event.scenePos())
+        if layer is not None:
+            self.layer_clicked.emit(layer)
+
+
+class LayerErrorChart(_LayerBars):
+    """Per layer: the relative error of the shrunk attention output (bars; layers the plan does
+    not change are greyed), the selected layer outlined. Hover reads out a layer's numbers,
+    the accumulated error of the residual stream too; a click emits ``layer_clicked``."""
+
+    def __init__(self, parent=None):
+        axis = ValueAxis("left")
+        super().__init__({"left": axis, "bottom": UnitAxis("bottom")}, "layer", "relative error",
+                         "A layer's numbers, under the mouse; click a layer to select it in the window", parent)
+        self.axis = axis
+        self.unchanged = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(*DROPPED, 110), pen=None)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*SHRUNK), pen=None)
+        self._add_bars(self.unchanged, self.bars)
+        square = "<span style='color:rgb{}'>■</span>"
+        self.legend.setText(
+            f"{square.format(SHRUNK)} relative error of the layer's attention output, shrunk against original on "
+            f"the same input &nbsp; {square.format(DROPPED)} layer unchanged by the targets")
+        self.legend.setToolTip("What the shrink does to each layer on its own, undiluted by earlier layers; "
+                               "hover for how far the whole model has drifted after the layer")
+        self.layers: list = []
+        self.log = False
+        self.apply_theme()
 
     def _height(self, value: float) -> float:
         """Where a value sits on the axis (its log10 in log mode; NaN for nothing to draw)."""
@@ -637,20 +689,8 @@ class LayerErrorChart(QWidget):
         self.readout.setText("hover over a layer for its numbers; click to select it" if self.layers else " ")
         self.set_selected(selected)
 
-    def set_selected(self, layer: int | None) -> None:
-        self.selected_layer = layer
-        self._draw_selection()
-
-    def _draw_selection(self) -> None:
-        shown = self.selected_layer is not None and any(e.layer == self.selected_layer for e in self.layers)
-        if not shown:
-            self.selected.setOpts(x=[], height=[])
-            return
-        self.selected.setOpts(x=[float(self.selected_layer)], y0=self.base, height=[self._band_top() - self.base],
-                              pen=self._mark_pen)
-
-    def _band_top(self) -> float:
-        return self.top + 0.08 * ((self.top - self.base) or 1.0)
+    def has_layer(self, layer: int) -> bool:
+        return any(e.layer == layer for e in self.layers)
 
     def layer_at(self, scene_pos) -> int | None:
         if not self.layers or not self.plot.getViewBox().sceneBoundingRect().contains(scene_pos):
@@ -666,75 +706,30 @@ class LayerErrorChart(QWidget):
             return f"layer {layer}: unchanged by the targets · {drift}"
         return f"layer {layer}: attention output error {format_error(e.attention_error)} · {drift}"
 
-    def _hover(self, pos) -> None:
-        layer = self.layer_at(pos)
-        if layer is not None:
-            self.readout.setText(self.describe(layer))
-
-    def _clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return
-        layer = self.layer_at(event.scenePos())
-        if layer is not None:
-            self.layer_clicked.emit(layer)
-
 
 #: the layer chart's colours: a layer that stays, one that goes
 LAYER_KEPT = KEPT
 LAYER_REMOVED = (198, 40, 40)
 
 
-class LayerScoreChart(QWidget):
+class LayerScoreChart(_LayerBars):
     """Why these decoder layers go: each source layer's score as a bar, green where the layer stays,
     red where it is removed, the selected layer outlined. Hover reads a layer out (its score, its
     new index or where it was merged); a click emits ``layer_clicked``."""
 
-    layer_clicked = Signal(int)
+    BAND = 0.06
 
     def __init__(self, parent=None):
-        super().__init__(parent)
-        self.plot_widget = _ModestPlot(axisItems={"bottom": UnitAxis("bottom")})
-        self.plot = self.plot_widget.getPlotItem()
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.setLabel("bottom", "layer of the original model")
-        self.plot.setLabel("left", "score")
-        # made once and updated in place (see ImportanceChart)
-        self.selected = pg.BarGraphItem(x=[], height=[], width=0.96, brush=pg.mkBrush(0, 0, 0, 0), pen=None)
+        super().__init__({"bottom": UnitAxis("bottom")}, "layer of the original model", "score",
+                         "A layer's score and fate, under the mouse; click a layer to select it in the window", parent)
         self.kept_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*LAYER_KEPT), pen=None)
         self.removed_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*LAYER_REMOVED), pen=None)
-        for item in (self.kept_bars, self.removed_bars, self.selected):
-            self.plot.addItem(item)
-        self.readout = QLabel(" ")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.readout.setToolTip("A layer's score and fate, under the mouse; click a layer to select it in the window")
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.readout)
-        layout.addWidget(self.legend)
+        self._add_bars(self.kept_bars, self.removed_bars)
         self.scores = np.zeros(0)
         self.kept: tuple[int, ...] = ()
         self.merged: dict[int, tuple[int, ...]] = {}
-        self.selected_layer: int | None = None
-        self._title = ""
-        self.plot_widget.scene().sigMouseMoved.connect(self._hover)
-        self.plot_widget.scene().sigMouseClicked.connect(self._clicked)
         self.apply_theme()
         self.set_choice(None)
-
-    def apply_theme(self, palette: QPalette | None = None) -> None:
-        background, foreground = theme_colours(palette)
-        self.plot_widget.setBackground(background)
-        _style_plot(self.plot, foreground, self._title)
-        self._mark_pen = pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine)
-        self._draw_selection()
 
     @property
     def removed(self) -> tuple[int, ...]:
@@ -769,19 +764,8 @@ class LayerScoreChart(QWidget):
         self.readout.setText("hover over a layer for its score; click to select it" if len(self.scores) else " ")
         self.set_selected(selected)
 
-    def set_selected(self, layer: int | None) -> None:
-        self.selected_layer = layer
-        self._draw_selection()
-
-    def _band_top(self) -> float:
-        return self.top + 0.06 * ((self.top - self.base) or 1.0)
-
-    def _draw_selection(self) -> None:
-        layer = self.selected_layer
-        if layer is None or not 0 <= layer < len(self.scores):
-            self.selected.setOpts(x=[], height=[])
-            return
-        self.selected.setOpts(x=[float(layer)], y0=self.base, height=[self._band_top() - self.base], pen=self._mark_pen)
+    def has_layer(self, layer: int) -> bool:
+        return 0 <= layer < len(self.scores)
 
     def layer_at(self, scene_pos) -> int | None:
         if not len(self.scores) or not self.plot.getViewBox().sceneBoundingRect().contains(scene_pos):
@@ -798,15 +782,3 @@ class LayerScoreChart(QWidget):
             return f"{score} · stays, as layer {new}" + (f" (+ merged {', '.join(map(str, merged))})" if merged else "")
         into = next((k for k, group in self.merged.items() if layer in group), None)
         return f"{score} · removed" + (f" (merged into layer {into})" if into is not None else "")
-
-    def _hover(self, pos) -> None:
-        layer = self.layer_at(pos)
-        if layer is not None:
-            self.readout.setText(self.describe(layer))
-
-    def _clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return
-        layer = self.layer_at(event.scenePos())
-        if layer is not None:
-            self.layer_clicked.emit(layer)
