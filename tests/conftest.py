@@ -93,6 +93,24 @@ def tokenized_llama(tmp_path_factory):
     return folder
 
 
+def gate(monkeypatch, module, name: str, per_call: float):
+    """Make ``module.name`` wait until the returned gate opens (or ``per_call`` seconds) each time it runs, as on
+    a large model, so a test can act while the work is under way; ``gate.entered`` is set once it has started."""
+    import threading
+
+    opened = threading.Event()
+    opened.entered = threading.Event()
+    real = getattr(module, name)
+
+    def slow(*args, **kwargs):
+        opened.entered.set()
+        opened.wait(per_call)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, slow)
+    return opened
+
+
 def open_demo(qtbot, window, path=DEMO):
     """Open a checkpoint in the window and wait until its importance scores are in."""
     with qtbot.waitSignal(window.importance_ready, timeout=20000):

@@ -4,14 +4,13 @@ computed: its calibration fit and the rotary pairs it keeps (issue 14)."""
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication
 
-from conftest import open_demo
+from conftest import gate, open_demo
 from headmix.gui.plan_text import pair_span
 from headmix.gui.preview_panel import StatusRow
 
@@ -22,15 +21,7 @@ def gate_calibration(monkeypatch):
     """Hold each calibrated layer until the gate opens (as a large model would take its time)."""
     import headmix.core.calibration as calibration
 
-    gate = threading.Event()
-    real = calibration.decide
-
-    def slow(*args, **kwargs):
-        gate.wait(20)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(calibration, "decide", slow)
-    return gate
+    return gate(monkeypatch, calibration, "decide", 20)
 
 
 def places(window) -> dict[str, QRect]:

@@ -4,7 +4,6 @@ show it, previews of the smaller model, undo, command line, refusals, export, cl
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import numpy as np
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 import hf_models
 import tiny_text
-from conftest import open_demo
+from conftest import gate, open_demo
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.planner import Plan
 
@@ -203,17 +202,7 @@ def gate_choice(monkeypatch, per_layer: float = 5.0):
     """Each layer of the choice's walk waits until the gate opens (or ``per_layer`` seconds), as on a large model."""
     import headmix.core.forward as forward
 
-    gate = threading.Event()
-    gate.entered = threading.Event()
-    real = forward.finish_layer
-
-    def slow(*args, **kwargs):
-        gate.entered.set()
-        gate.wait(per_layer)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(forward, "finish_layer", slow)
-    return gate
+    return gate(monkeypatch, forward, "finish_layer", per_layer)
 
 
 def test_cancel_then_choose_again(qtbot, window, llama4, monkeypatch):

@@ -4,7 +4,6 @@ ever shown for the targets they belong to, and every problem said in the tab its
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
 import tiny_text
-from conftest import DEMO
+from conftest import DEMO, gate
 from headmix.core.checkpoint import open_checkpoint
 from headmix.core.planner import Plan
 from headmix.core.quality import Settings, evaluate_plan, prepare_text
@@ -50,17 +49,7 @@ def gate_layers(monkeypatch, per_layer: float):
     gate opens), so it is still running when the test acts, as on a large model."""
     import headmix.core.quality as quality_module
 
-    gate = threading.Event()
-    gate.entered = threading.Event()  # a layer is being computed
-    real = quality_module.mix_layer
-
-    def slow(*args, **kwargs):
-        gate.entered.set()
-        gate.wait(per_layer)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(quality_module, "mix_layer", slow)
-    return gate
+    return gate(monkeypatch, quality_module, "mix_layer", per_layer)
 
 
 def test_not_measured_at_first_then_the_numbers_evaluate_plan_gives(qtbot, window, demo_folder):
