@@ -35,6 +35,16 @@ def breakable(text: str) -> str:
     return " ".join(word if len(word) < 16 else re.sub(r"([/_\-])", "\\1\u200b", word) for word in text.split(" "))
 
 
+def _offer(combo: QComboBox, name: str, sentence: str, available: bool, reason: str) -> None:
+    """Enable the item ``name`` of ``combo``, or grey it out; its tooltip is its sentence, and the reason when greyed."""
+    index = combo.findText(name)
+    item = combo.model().item(index) if index >= 0 else None
+    if item is None:
+        return
+    item.setEnabled(available)
+    combo.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}", Qt.ItemDataRole.ToolTipRole)
+
+
 def _error_label() -> QLabel:
     label = ReservedLabel([])  # as tall as its text at the width it gets (a plain QLabel came out short in the form)
     label.setStyleSheet(ERROR_STYLE)
@@ -258,14 +268,7 @@ class TargetsPanel(QWidget):
 
     def set_method_available(self, name: str, available: bool, reason: str = "") -> None:
         """Offer a method or grey it out with the reason (the calibrated method needs the model's tokenizer)."""
-        index = self.method.findText(name)
-        item = self.method.model().item(index) if index >= 0 else None
-        if item is None:
-            return
-        item.setEnabled(available)
-        sentence = METHODS.get(name, "").replace("`", "")
-        self.method.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}",
-                                Qt.ItemDataRole.ToolTipRole)
+        _offer(self.method, name, METHODS.get(name, "").replace("`", ""), available, reason)
 
     def set_rotary_available(self, available: bool, reason: str = "") -> None:
         """Offer the rotary pairs choice only where a smaller head size keeps rotary pairs (greyed with the reason)."""
@@ -333,14 +336,7 @@ class TargetsPanel(QWidget):
 
     def set_layer_method_available(self, name: str, available: bool, reason: str = "") -> None:
         """Offer a layer method or grey it out with the reason (fit needs pre-norm blocks)."""
-        index = self.layer_method.findText(name)
-        item = self.layer_method.model().item(index) if index >= 0 else None
-        if item is None:
-            return
-        item.setEnabled(available)
-        sentence = LAYER_METHODS.get(name, "")
-        self.layer_method.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}",
-                                      Qt.ItemDataRole.ToolTipRole)
+        _offer(self.layer_method, name, LAYER_METHODS.get(name, ""), available, reason)
 
     def _layer_method_changed(self, name: str) -> None:
         self.layer_method_help.setText(layer_method_text(name))
