@@ -26,6 +26,7 @@ from .errors import ExportError, OutputRefused
 from .inspection import human_bytes
 from .executor import execute
 from .planner import Plan
+from .stale import remove_dead_owners
 
 Progress = Callable[[int, int], None]
 
@@ -106,33 +107,10 @@ def check_output(plan: Plan, out: Path, force: bool) -> Path:
     return out
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. EPERM: it exists, and belongs to someone else
-        return True
-    return True
-
-
 def remove_stale_partials(parent: Path) -> list[Path]:
     """Remove ``.<name>.headmix-partial-<pid>`` folders left in ``parent`` by an export whose
     process no longer exists (a crash or a kill; a normal failure removes its own)."""
-    removed = []
-    try:
-        candidates = list(parent.iterdir())
-    except OSError:
-        return removed
-    for path in candidates:
-        m = _PARTIAL_RE.match(path.name)
-        if m and path.is_dir() and not path.is_symlink() and not _pid_alive(int(m[1])):
-            shutil.rmtree(path, ignore_errors=True)
-            if not path.exists():
-                removed.append(path)
-    return removed
+    return remove_dead_owners(parent, _PARTIAL_RE)
 
 
 def _other_files(plan: Plan) -> list[Path]:

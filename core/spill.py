@@ -28,6 +28,7 @@ import numpy as np
 import platformdirs
 
 from .errors import ExportError
+from .stale import remove_dead_owners
 
 _FOLDER = re.compile(r"^spill-(\d+)-")
 
@@ -38,26 +39,9 @@ def spill_root() -> Path:
     return Path(override) if override else platformdirs.user_cache_path("headmix") / "spill"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def remove_stale(root: Path) -> None:
     """Remove spill folders left by processes that no longer exist (a killed export, a crash)."""
-    try:
-        entries = list(root.iterdir())
-    except OSError:
-        return
-    for path in entries:
-        m = _FOLDER.match(path.name)
-        if m and int(m[1]) != os.getpid() and path.is_dir() and not path.is_symlink() and not _alive(int(m[1])):
-            shutil.rmtree(path, ignore_errors=True)
+    remove_dead_owners(root, _FOLDER)
 
 
 class SpillFolder:
