@@ -9,7 +9,7 @@ each time). Perplexity is measured by headmix's numpy forward pass on texts that
 and healing never see: scripts/get_texts.py's heldout.txt (a novel) and technical.txt (Python's
 reference documentation), the first ``--eval-tokens`` tokens of each in windows of 512. It also
 measures, on two held-out windows of the calibration text, the gap between the full KL of the
-un-healed export to the original and its top-k stand-in the heal trains on (k = 16, 64, 256).
+un-healed export to the original and its top-k stand-in the heal trains on (k = 64, 256, 1024, 4096).
 Peak RSS of the process is printed at the end (the heal runs in this process).
 
 Run it niced: the machine it was written on has 2 cores shared with others.
@@ -66,7 +66,7 @@ def top_k_gap(source: Path, export: Path) -> dict[int, dict[str, float]]:
     vocab_p = forward.logits(open_checkpoint(source), ids)
     p_all = vocab_p.reshape(-1, vocab_p.shape[-1])
     q_all = forward.logits(open_checkpoint(export), ids).reshape(p_all.shape)
-    sums = {k: 0.0 for k in (16, 64, 256)}
+    sums = {k: 0.0 for k in (64, 256, 1024, 4096)}
     full = 0.0
     for start in range(0, p_all.shape[0], 128):  # float64 rows of logits, a block at a time
         p = p_all[start:start + 128].astype(np.float64)
@@ -97,6 +97,7 @@ def main(argv=None) -> int:
     parser.add_argument("--train", default="changed")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--reuse", action="store_true", help="reuse shrunk exports already in --workdir")
     parser.add_argument("--no-gap", action="store_true", help="skip the top-k gap measurement")
     args = parser.parse_args(argv)
     texts = {"novel": args.texts / "heldout.txt", "technical": args.texts / "technical.txt"}
@@ -114,12 +115,15 @@ def main(argv=None) -> int:
     for key in args.shapes.split(","):
         title, flags = SHAPES[key]
         shrunk = work / f"{key}-shrunk"
-        if shrunk.exists():
-            shutil.rmtree(shrunk)
         started = time.perf_counter()
-        code = headmix(["shrink", str(args.model), "-o", str(shrunk), *flags])
-        if code:
-            return code
+        if args.reuse and (shrunk / "headmix.json").exists():
+            print(f"reusing {shrunk}", flush=True)
+        else:
+            if shrunk.exists():
+                shutil.rmtree(shrunk)
+            code = headmix(["shrink", str(args.model), "-o", str(shrunk), *flags])
+            if code:
+                return code
         shrink_seconds = time.perf_counter() - started
         before = perplexities(shrunk, texts, args.eval_tokens)
         rows.append({"shape": title, "budget": 0, **before, "seconds": shrink_seconds})

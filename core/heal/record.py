@@ -25,7 +25,9 @@ class HealOptions:
     device: str = "auto"  # auto | cpu | cuda | mps
     window: int = DEFAULT_WINDOW
     batch: int = 1  # windows per optimiser step
-    top_k: int = 64
+    top_k: int = 1024
+    #: recompute each layer in the backward pass instead of keeping its activations (less memory, ~1/3 more compute)
+    recompute: bool = False
     seed: int = 0
     text: str | None = None  # a UTF-8 file; None: the text the shrink was calibrated on
 

@@ -107,7 +107,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
                               cancelled=cancelled)
     try:
         teacher_seconds, top_k = targets.seconds, targets.k
-        student = Student(export, arch, set(trained), device)
+        student = Student(export, arch, set(trained), device, options.recompute)
         before = score(student, targets, ids, heldout_rows, options.batch, cancelled)
         result = distil(student, targets, ids, train_rows, options.tokens, options.lr, options.batch, options.seed,
                         progress=lambda s, n, loss: report("train", s, n, loss), cancelled=cancelled)

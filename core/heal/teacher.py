@@ -4,13 +4,16 @@ The teacher never enters torch memory: headmix's own numpy forward pass runs the
 (one layer's weights at a time, :func:`..forward.run`), the output head is applied a few
 windows at a time, and for every position only the ``k`` most likely tokens' log-probabilities
 and the log of the remaining mass are kept, in memory-mapped files in a temporary folder.
-Training then reads one batch's rows at a time. With ``k`` = 64 that is 64 × 8 + 4 bytes a
-token (about 20 MB for 40,000 tokens) instead of ``vocab`` × 4 (7.9 GB for SmolLM2's 49,152).
+Training then reads one batch's rows at a time. With ``k`` = 1,024 that is 8 KB a token (330 MB
+for 40,000 tokens, on disk, paged in a batch at a time) instead of ``vocab`` × 4 bytes (7.9 GB for
+SmolLM2's 49,152 at 40,000 tokens).
 
 The loss over the top-k tokens and one "rest" bucket is
 ``Σ_top p (log p − log q) + p_rest (log p_rest − log q_rest)``, a lower bound of the full KL
 that equals it when the rest is one token or the student's rest is shaped like the teacher's;
-``scripts/measure_heal.py`` measures the gap on real models.
+``scripts/measure_heal.py`` measures the gap on real models: on SmolLM2-135M with kv heads
+3 → 1 the stand-in is 13% under the full KL at k = 64, 6% at 256, 2.0% at 1,024 (the default)
+and 0.4% at 4,096.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from ..errors import Cancelled
 from ..forward import OutputHead, prepare, run
 
 #: teacher log-probabilities kept per token (measured to lose nothing: see the module docstring)
-DEFAULT_TOP_K = 64
+DEFAULT_TOP_K = 1024
+#: positions whose float64 log-probabilities are worked on at once (128 × 49,152 × 8 bytes = 50 MB)
+ROWS = 128
 #: the log of a rest mass that rounds to zero
 LOG_TINY = float(np.log(1e-30))
 
@@ -110,10 +115,9 @@ def compute(checkpoint: Checkpoint, ids: np.ndarray, k: int = DEFAULT_TOP_K, arc
                 raise Cancelled("cancelled")
             stop = min(windows, start + per)
             logits = head.logits(result.hidden[start:stop]).reshape(-1, head.vocab)
-            i, lp, r = top_k_of_logits(logits, k)
-            index[start:stop] = i.reshape(stop - start, T, k)
-            logp[start:stop] = lp.reshape(stop - start, T, k)
-            rest[start:stop] = r.reshape(stop - start, T)
+            rows_i, rows_lp, rows_r = index[start:stop].reshape(-1, k), logp[start:stop].reshape(-1, k), rest[start:stop].reshape(-1)
+            for a in range(0, logits.shape[0], ROWS):  # float64 temporaries for ROWS positions at a time
+                rows_i[a:a + ROWS], rows_lp[a:a + ROWS], rows_r[a:a + ROWS] = top_k_of_logits(logits[a:a + ROWS], k)
         for array in (index, logp, rest):
             array.flush()
         report(total, total)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint as recompute_in_backward
 
 from ..architecture import Architecture
 from ..checkpoint import Checkpoint
@@ -77,7 +78,8 @@ class Student:
     autograd keeps no state for them.
     """
 
-    def __init__(self, checkpoint: Checkpoint, arch: Architecture, trainable: set[str], device: torch.device):
+    def __init__(self, checkpoint: Checkpoint, arch: Architecture, trainable: set[str], device: torch.device,
+                 recompute: bool = False):
         check_family(arch)
         self.arch = arch
         self.spec: ModelSpec = model_spec(arch)
@@ -85,6 +87,9 @@ class Student:
         if self.spec.activation not in _ACTIVATIONS:
             raise HealUnavailable(f"healing does not know the activation '{self.spec.activation}'")
         self.device = device
+        #: keep only each layer's input for the backward pass and recompute the layer there:
+        #: one layer's activations in memory instead of every layer's, for about a third more compute
+        self.recompute = recompute
         self.tensors: dict[str, torch.Tensor] = {}
         needed = set(arch.global_names.values())
         for layer in arch.layers:
@@ -172,22 +177,26 @@ class Student:
 
     # ---------------------------------------------------------------- whole model
 
+    def _layer(self, position: int, h: torch.Tensor) -> torch.Tensor:
+        names = self.arch.layers[position].names
+        attn = self._attention(position, self._layer_norm(names, "attn_norm", h))
+        if self.spec.family.blocks is Blocks.SANDWICH:
+            h = h + self._layer_norm(names, "post_attn_norm", attn)
+            return h + self._layer_norm(names, "post_mlp_norm", self._mlp(names, self._layer_norm(names, "mlp_norm", h)))
+        h = h + attn
+        return h + self._mlp(names, self._layer_norm(names, "mlp_norm", h))
+
     def hidden(self, ids: torch.Tensor) -> torch.Tensor:
         """The final hidden states ``(B, T, hidden)`` (after the final norm) of token ids ``(B, T)``."""
         glob = self.arch.global_names
         h = F.embedding(ids, self.tensors[glob["embed"]])
         if self.spec.embed_scale is not None:
             h = h * self.spec.embed_scale
-        sandwich = self.spec.family.blocks is Blocks.SANDWICH
-        for position, layer in enumerate(self.arch.layers):
-            names = layer.names
-            attn = self._attention(position, self._layer_norm(names, "attn_norm", h))
-            if sandwich:
-                h = h + self._layer_norm(names, "post_attn_norm", attn)
-                h = h + self._layer_norm(names, "post_mlp_norm", self._mlp(names, self._layer_norm(names, "mlp_norm", h)))
+        for position in range(len(self.arch.layers)):
+            if self.recompute and torch.is_grad_enabled():
+                h = recompute_in_backward(self._layer, position, h, use_reentrant=False)
             else:
-                h = h + attn
-                h = h + self._mlp(names, self._layer_norm(names, "mlp_norm", h))
+                h = self._layer(position, h)
         if "final_norm" in glob:
             h = self._norm(h, self.tensors[glob["final_norm"]], self.spec.family.norm, self.spec.norm_eps)
         return h
