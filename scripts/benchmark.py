@@ -412,7 +412,7 @@ def _evaluation_memory(folder: Path, repeat: int) -> None:
 HEAL_TARGET = 1.2
 
 
-def heal_speed(real_model: Path, repeat: int, windows: int = 4) -> None:
+def heal_speed(real_model: Path, repeat: int, windows: int = 2) -> None:
     """Seconds per heal step of headmix's loop against a plain PyTorch loop over the same tensors and tokens."""
     import torch
     import transformers
