@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CheckpointError, ConfigError
+from .hf_cache import looks_like_repo_id, repo_name, snapshot_folder
 from .safetensors_file import SafetensorsHeader, TensorInfo, read_header, read_tensor
 
 INDEX_NAME = "model.safetensors.index.json"
@@ -41,6 +42,31 @@ class Checkpoint:
     config: dict | None
     index: dict | None = None  # parsed model.safetensors.index.json, when sharded
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str:
+        """What to call the model: ``org/name@commit`` for a Hugging Face cache snapshot (whose folder
+        is named by a commit hash), else the file or folder the user named."""
+        return self.cached_as or self.path.name
+
+    @property
+    def cached_as(self) -> str | None:
+        """``org/name@commit`` when this is a snapshot folder of a Hugging Face cache, else None."""
+        return repo_name(self.folder) if self.path == self.folder else None
+
+    @property
+    def argument(self) -> str:
+        """How a command line names this model: its repo id for a cache snapshot (which opens it
+        offline on any machine that has it cached), else its path."""
+        return self.cached_as or str(self.path)
+
+    @property
+    def short_name(self) -> str:
+        """A name fit for a new folder: the repository's name for a cache snapshot, else the
+        folder's name or the file's stem."""
+        if self.cached_as is not None:
+            return self.cached_as.split("/")[-1].split("@")[0]
+        return self.path.name if self.path.is_dir() else self.path.stem
 
     @property
     def sharded(self) -> bool:
@@ -86,9 +112,12 @@ class Checkpoint:
 
 def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Open a checkpoint from a file or folder, reading headers only."""
+    named = str(path)
     path = Path(path).expanduser()
     if not path.exists():
-        raise CheckpointError(f"{path}: no such file or folder")
+        if not looks_like_repo_id(named):
+            raise CheckpointError(f"{path}: no such file or folder")
+        path = snapshot_folder(named)  # a model the user already has, opened offline
     if path.is_file():
         if path.suffix.lower() in PICKLE_SUFFIXES:
             raise _pickle_refusal(path)

@@ -27,6 +27,7 @@ def summary(checkpoint: Checkpoint, arch: Architecture | None = None) -> dict:
     rope = arch.rope
     return {
         "path": str(checkpoint.path),
+        "name": checkpoint.display_name,
         "architecture": arch.name,
         "model_type": arch.model_type,
         "architectures": arch.architectures,

@@ -28,9 +28,7 @@ ERROR_STYLE = "color: #c62828;"
 def suggested_name(plan) -> str:
     """``<model>-<heads>x<head size>-<method>``, e.g. ``demo-8x32-select``; with fewer decoder layers
     also ``-<layers>layers-<layer method>``, e.g. ``demo-8x32-select-3layers-drop``."""
-    checkpoint = plan.checkpoint
-    base = checkpoint.path.name if checkpoint.path.is_dir() else checkpoint.path.stem
-    name = f"{base}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
+    name = f"{plan.checkpoint.short_name}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
     if plan.reduction is not None:
         name += f"-{plan.reduction.num_layers}layers-{plan.reduction.method}"
     return name
@@ -42,7 +40,9 @@ def suggested_folder(plan, fallback: Path | None = None) -> Path:
     import os
 
     parent = plan.checkpoint.folder.resolve().parent
-    if not os.access(parent, os.W_OK | os.X_OK) and fallback is not None:
+    # next to a Hugging Face cache snapshot would be inside the cache, which is not the user's to fill
+    inside_cache = plan.checkpoint.cached_as is not None
+    if (inside_cache or not os.access(parent, os.W_OK | os.X_OK)) and fallback is not None:
         parent = fallback
     name = suggested_name(plan)
     candidate, n = parent / name, 2

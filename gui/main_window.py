@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
@@ -27,6 +27,7 @@ from headmix.core.stats import tensor_stats
 from headmix.core.methods import Method
 from headmix.core.targets import check, choices, layer_example, layer_range
 
+from .cache_dialog import CacheDialog, fill_cache_menu
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
 from .plan_text import calibration_text, status_line
@@ -278,6 +279,9 @@ class MainWindow(QMainWindow):
         self.open_folder_action.setToolTip("Open a model folder (config.json with single or sharded safetensors)")
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.cache_menu = QMenu("Open from &cache", self)
+        self.cache_menu.setToolTipsVisible(True)
+        self.cache_menu.aboutToShow.connect(self.fill_cache_menu)
         self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
         self.export_action.setEnabled(False)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
@@ -298,6 +302,7 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.open_folder_action):
             file_menu.addAction(action)
         file_menu.insertMenu(None, self.recent_menu)
+        file_menu.addMenu(self.cache_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         self.open_export_action = QAction("Open the last e&xport", self, triggered=lambda: self.open_path(self.last_export))
@@ -558,6 +563,18 @@ class MainWindow(QMainWindow):
         return self._file_dialog("Open checkpoint", self.settings.value("last_folder", ""), self.open_path,
                                  "Checkpoints (*.safetensors *.json);;All files (*)")
 
+    def fill_cache_menu(self) -> None:
+        """List the Hugging Face cache's models in File → Open from cache (read when the menu opens)."""
+        fill_cache_menu(self.cache_menu, self.open_path, self.open_from_cache)
+
+    def open_from_cache(self) -> CacheDialog:
+        """Every cached model in a table; the chosen snapshot folder opens like any model folder."""
+        dialog = CacheDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.open_path)
+        dialog.open()
+        return dialog
+
     def choose_folder(self) -> QFileDialog:
         return self._file_dialog("Open model folder", self.settings.value("last_folder", ""), self.open_path,
                                  directory=True)
@@ -598,7 +615,7 @@ class MainWindow(QMainWindow):
         for col, width in enumerate((170, 120, 45, 68, 68)):
             self.tree.setColumnWidth(col, width)
         self._show_model_label()
-        self.setWindowTitle(f"headmix — {checkpoint.path.name}")
+        self.setWindowTitle(f"headmix — {checkpoint.display_name}")
         self._remember(Path(checkpoint.path).resolve())
         self.panel.setEnabled(arch.usable)
         self.export_action.setEnabled(arch.usable)
@@ -648,10 +665,10 @@ class MainWindow(QMainWindow):
         c, a = self.checkpoint, self.arch
         rope = f", rope θ={a.rope.theta:g}" if a.rope else ""
         heads = f"{a.num_heads} heads" + (f" / {a.num_kv_heads} kv" if a.num_kv_heads != a.num_heads else "")
-        text = (f"<b>{c.path.name}</b> — {a.name}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
+        text = (f"<b>{c.display_name}</b> — {a.name}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
                 f"head size {a.head_dim}{rope}<br>{human_count(c.num_parameters)} parameters, {c.dtype}, "
                 f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
-                f"<b>{c.path.name}</b>: {a.description}")  # fmt: skip
+                f"<b>{c.display_name}</b>: {a.description}")  # fmt: skip
         if a.problems:
             text += "<br><span style='color:#c62828'>" + "<br>".join(a.problems) + "</span>"
         self.model_label.setText(text)
@@ -847,7 +864,7 @@ class MainWindow(QMainWindow):
         plan = self.current_plan()
         if plan is None:
             return None
-        return plan.request.command_line(self.checkpoint.path, suggested_folder(plan, Path.home()))
+        return plan.request.command_line(self.checkpoint.argument, suggested_folder(plan, Path.home()))
 
     def copy_command(self) -> None:
         line = self.command_line()
@@ -862,15 +879,15 @@ class MainWindow(QMainWindow):
         if c is None:
             text = "No model open"
         elif not a.usable:
-            text = f"{c.path.name} · {a.name if a.recognised else 'attention not recognised'} · read-only"
+            text = f"{c.display_name} · {a.name if a.recognised else 'attention not recognised'} · read-only"
         elif plan is None:
-            text = f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
+            text = f"{c.display_name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
         else:
             saved = 100 * (1 - plan.params_after / max(plan.params_before, 1))
             layers = "all layers" if plan.resolved.layers is None else f"layers {plan.resolved.layers_text}"
             if plan.reduction is not None:
                 layers = f"decoder layers {a.num_layers} → {plan.reduction.num_layers} ({plan.reduction.method})"
-            text = (f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
+            text = (f"{c.display_name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
                     f"{plan.num_heads}×{plan.head_dim}, kv {plan.num_kv_heads} · {plan.method} · {layers} · "
                     f"{saved:.1f}% smaller")
             if self.choice_worker is not None and self.layer_choice is None:

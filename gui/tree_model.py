@@ -65,7 +65,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         self.root = Node("", "root")
         self._head_nodes = {}
         self.choice = None
-        title = f"{checkpoint.path.name} ({arch.name})"
+        title = f"{checkpoint.display_name} ({arch.name})"
         model = self.root.add(Node(title, "model", params=checkpoint.num_parameters))
         layers: dict[int, Node] = {}
         groups: dict[tuple[int | None, str], Node] = {}
