@@ -240,6 +240,8 @@ class MainWindow(QMainWindow):
         right_layout.setSpacing(0)
         right_layout.addWidget(scroll, 1)
         right_layout.addWidget(self.panel.export_box)  # never scrolled out of view
+        # the export box sits outside the panel (which is disabled with no model), so it is switched off itself
+        self.panel.export_button.setEnabled(False)
         right.setMinimumWidth(300)
         left.setMinimumWidth(220)
         self.preview.setMinimumWidth(160)
@@ -314,7 +316,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
         self.reset_action.setToolTip("Query heads, kv heads, head size and decoder layers back to the model's own; "
-                                     "all layers")
+                                     "all layers; rotary pairs a progression")
         self.reset_action.setEnabled(False)
         self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
         self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
@@ -640,6 +642,7 @@ class MainWindow(QMainWindow):
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
             self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
+            self._enable_export()
             self._update_status()
         self.checkpoint_opened.emit(str(checkpoint.path))
         return True
@@ -834,13 +837,14 @@ class MainWindow(QMainWindow):
             self._restoring = False
 
     def reset_targets(self) -> None:
-        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers (undoable)."""
+        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers, rotary pairs
+        back to a progression (undoable)."""
         a = self.arch
         if a is None or not a.usable:
             return
         v = self.panel.values()
         self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all", None,
-                              v["layer_method"])
+                              v["layer_method"], rotary_pairs="progression")
 
     def command_line(self) -> str | None:
         """The ``headmix shrink …`` line that exports what the controls say."""
@@ -1251,12 +1255,15 @@ class MainWindow(QMainWindow):
                 self.preview.importance.set_scores(None, None, f"{name}: {self._choice_note or 'reading head scores…'}")
                 return
             scores = plan.importance(j)
-        kept = plan.kept_by_select(j)
-        if kept is None:
-            title = f"{name}: select cannot build {plan.num_heads} query heads over {plan.num_kv_heads} kv heads"
-        else:
-            title = f"{name}: green = kept by select at {plan.num_heads} heads"
-        self.preview.importance.set_scores(scores.q_heads, kept, title, plan.layer(j).num_kv_heads)
+        from .importance_legend import colouring
+
+        shown = colouring(plan, j) if j in plan.layers else None
+        if shown is None:
+            self.preview.importance.set_scores(scores.q_heads, None, f"{name}: unchanged by these targets",
+                                               plan.layer(j).num_kv_heads, ("score", ""))
+            return
+        self.preview.importance.set_scores(scores.q_heads, shown.kept, f"{name}: {shown.title}", plan.layer(j).num_kv_heads,
+                                           (shown.keeps, shown.drops))
 
     # ------------------------------------------------------------------ tree selection
 
@@ -1271,6 +1278,8 @@ class MainWindow(QMainWindow):
             self.select_layer(node.layer)
         if node.kind == "tensor" and node.tensor:
             self.show_tensor(node.tensor)
+        elif node.kind == "head" and node.tensor:
+            self.show_head(node.tensor, node.layer, node.head, node.head_axis)
 
     def select_layer(self, index: int) -> None:
         self.selected_layer = index
@@ -1299,6 +1308,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 10000)
             return
         self.preview.histogram.set_stats(name, stats)
+
+    def show_head(self, tensor: str, layer: int, head: int, axis: str) -> None:
+        """Histogram and statistics of one head's slice of a tensor (a head row of the tree)."""
+        from .head_values import head_values
+
+        self.selected_tensor = tensor
+        try:
+            title, values = head_values(self.checkpoint, self.arch.layer(layer), tensor, head, axis)
+            stats = tensor_stats(values)
+        except HeadmixError as e:
+            self.statusBar().showMessage(str(e), 10000)
+            return
+        self.preview.histogram.set_stats(title, stats)
 
     # ------------------------------------------------------------------ quality
 
@@ -1485,6 +1507,7 @@ class MainWindow(QMainWindow):
         self._export_calibration = ""
         self._export_bytes = (0, 0)
         self.export_worker = worker.start()
+        self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:
             self.panel.progress_label.setText("choosing layers first…")
 
@@ -1559,6 +1582,7 @@ class MainWindow(QMainWindow):
         self.cancel_shortcut.setEnabled(False)
         self.panel.set_exporting(False)
         self._enable_export()
+        self._step("status bar", self._update_status)  # no longer "exporting"
         if self._quit_after_export:
             self.close()
 

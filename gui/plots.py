@@ -336,7 +336,9 @@ class ImportanceChart(QWidget):
             label.setColor(foreground)
         self._redraw_bands()
 
-    def set_scores(self, scores: np.ndarray | None, kept: np.ndarray | None, title: str = "", num_kv_heads: int | None = None) -> None:
+    def set_scores(self, scores: np.ndarray | None, kept: np.ndarray | None, title: str = "", num_kv_heads: int | None = None,
+                   labels: tuple[str, str] = ("select keeps", "select drops")) -> None:
+        """``labels``: the legend's words for the green and the grey bars (they depend on the method)."""
         self._title = title
         set_title(self.plot, title, theme_colours()[1])
         if scores is None:
@@ -356,8 +358,8 @@ class ImportanceChart(QWidget):
             self.legend.setText("")
         else:
             square = "<span style='color:rgb{}'>■</span>"
-            keeps = f"{square.format(KEPT)} select keeps" if kept is not None else f"{square.format(KEPT)} score"
-            drops = f" &nbsp; {square.format(DROPPED)} select drops" if kept is not None and not self.kept.all() else ""
+            keeps = f"{square.format(KEPT)} {labels[0]}" if kept is not None else f"{square.format(KEPT)} score"
+            drops = f" &nbsp; {square.format(DROPPED)} {labels[1]}" if kept is not None and not self.kept.all() else ""
             self.legend.setText(f"{keeps}{drops} &nbsp; shaded bands: the key/value head each query head reads")
 
     def _redraw_bands(self) -> None:

@@ -1,0 +1,99 @@
+"""Issue 18, "misleading or awkward": what an afternoon with the window on a real model found, one test each."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from conftest import DEMO, ROOT, open_demo
+
+
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------------- item 11: the README
+
+
+def test_readme_gives_the_commands_for_the_real_model_and_the_texts_and_says_xvfb_needs_a_window_manager():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line.strip() for line in readme.splitlines() if line.startswith("    ")]
+    assert _load_script("get_real_model").INSTALL in commands  # the pip line the script itself asks for
+    assert any(c.startswith("python scripts/get_real_model.py") for c in commands)
+    assert any(c.startswith("python scripts/get_texts.py") for c in commands)
+    assert re.search(r"Xvfb[^.]*window manager", readme, re.S) and "openbox" in readme
+
+
+# ---------------------------------------------------------------------- item 10: smaller ones
+
+
+def test_export_is_off_with_no_model_and_on_a_model_that_cannot_be_shrunk(qtbot, window, tmp_path):
+    assert not window.export_action.isEnabled() and not window.panel.export_button.isEnabled()
+    open_demo(qtbot, window)
+    assert window.panel.export_button.isEnabled()
+    unknown = tmp_path / "unknown.safetensors"
+    from safetensors.numpy import save_file
+
+    save_file({"weight": np.zeros((4, 4), np.float32)}, str(unknown))
+    assert window.open_path(unknown)
+    assert not window.arch.usable
+    assert not window.export_action.isEnabled() and not window.panel.export_button.isEnabled()
+
+
+def test_reset_to_the_models_shape_also_resets_the_rotary_pairs(qtbot, window):
+    open_demo(qtbot, window)
+    window.panel.set_values(4, 2, 16, "select", 0, "all", rotary_pairs="any")
+    assert window.panel.values()["rotary_pairs"] == "any"
+    window.reset_action.trigger()
+    assert window.panel.values()["rotary_pairs"] == "progression"
+    window.undo_action.trigger()  # one undoable step
+    assert window.panel.values()["rotary_pairs"] == "any" and window.panel.values()["head_dim"] == 16
+
+
+def test_the_status_bar_stops_saying_exporting_when_the_export_ends(qtbot, window, tmp_path):
+    open_demo(qtbot, window)
+    window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    with qtbot.waitSignal(window.export_finished, timeout=30000):
+        window.start_export(tmp_path / "out")
+        assert "exporting" in window.plan_status.text()
+    assert "exporting" not in window.plan_status.text()
+
+
+def test_a_head_row_shows_that_heads_values(qtbot, window):
+    from headmix.core.layer_weights import role_weights
+
+    open_demo(qtbot, window)
+    head = next(n for n in window.tree_model.iter_nodes() if n.kind == "head" and n.head == 3 and n.head_axis == "q"
+                and n.tensor.endswith("q_proj.weight"))
+    index = window.proxy.mapFromSource(window.tree_model.createIndex(head.row(), 0, head))
+    window.tree.setCurrentIndex(index)
+    histogram = window.preview.histogram
+    expected = role_weights(window.checkpoint, window.arch.layer(head.layer), "q")[3]
+    assert "head 3" in histogram._title
+    assert f"{expected.size:,} values" in histogram.stats.text()
+    x, counts = histogram.curve.getData()
+    assert counts.sum() == expected.size
+    assert x.min() >= expected.min() - 1e-6 and x.max() <= expected.max() + 1e-6
+
+
+def test_the_importance_legend_tells_the_truth_for_each_method(qtbot, demo_folder, window):
+    open_demo(qtbot, window, demo_folder)
+    chart = window.preview.importance
+    window.panel.set_values(4, 2, 32, "select", 0, "all")
+    assert "kept by select" in chart._title and "select keeps" in chart.legend.text()
+    window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    assert "select would keep" in chart._title and "mean mixes every head" in chart._title
+    assert "select would keep" in chart.legend.text()
+    with qtbot.waitSignal(window.calibration_ready, timeout=60000):
+        window.panel.set_values(4, 2, 32, "calibrated", 0, "all", calib_tokens=256)
+    assert "select" not in chart._title and "select" not in chart.legend.text()
+    assert "kept by calibrated" in chart._title and "calibrated keeps" in chart.legend.text()
+    kept = np.asarray(window.plan.mixing(window.selected_layer).q.heads != 0).any(axis=1)
+    assert (chart.kept == kept).all() and kept.sum() == 4
