@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
@@ -1638,8 +1638,13 @@ class MainWindow(QMainWindow):
         delete.setEnabled(bool(user))
         menu.setToolTipsVisible(True)
 
-    def current_preset(self, name: str) -> preset_store.Preset:
-        return preset_store.Preset(name=name, request=self.current_request())
+    def current_preset(self, name: str, fractions: bool = False) -> preset_store.Preset:
+        """The current settings as a preset; with ``fractions`` its targets are fractions of this model's shape."""
+        return preset_store.Preset(name=name, request=self.preset_request(fractions))
+
+    def preset_request(self, fractions: bool) -> Request:
+        request = self.current_request()
+        return request.relative_to(self.arch) if fractions and self.arch is not None else request
 
     def current_request(self) -> Request:
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
@@ -1738,11 +1743,12 @@ class MainWindow(QMainWindow):
             return False
         return self.apply_preset(preset)
 
-    def ask_save_preset(self) -> QInputDialog:
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Save preset")
-        dialog.setLabelText("Name:")
-        dialog.textValueSelected.connect(lambda name: name.strip() and self.save_preset(name.strip()))
+    def ask_save_preset(self):
+        """The name (never a built-in preset's) and whether the targets are saved as fractions of this model."""
+        from .preset_dialog import SavePresetDialog
+
+        dialog = SavePresetDialog(self.preset_request, self)
+        dialog.chosen.connect(lambda name, fractions: self.save_preset(name, fractions=fractions))
         self.name_dialog = dialog
         dialog.open()
         return dialog
@@ -1761,16 +1767,17 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
-    def save_preset(self, name: str, replace: bool = False) -> Path | None:
-        """Save the current settings as a user preset; a preset of the same name is replaced
-        only after a question (whose default is Cancel)."""
+    def save_preset(self, name: str, replace: bool = False, fractions: bool = False) -> Path | None:
+        """Save the current settings as a user preset (``fractions``: its targets as fractions of this model's
+        shape); a preset of the same name is replaced only after a question (whose default is Cancel), and a
+        built-in preset's name is refused."""
         path = preset_store.user_file(name)
-        if path.exists() and not replace:
+        if path.exists() and not replace and preset_store.builtin_clash(name) is None:
             self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
-                           str(path), "Replace", lambda: self.save_preset(name, replace=True))
+                           str(path), "Replace", lambda: self.save_preset(name, replace=True, fractions=fractions))
             return None
         try:
-            path = preset_store.save_user(self.current_preset(name))
+            path = preset_store.save_user(self.current_preset(name, fractions))
         except HeadmixError as e:
             self.show_message("Cannot save preset", str(e))
             return None

@@ -97,3 +97,71 @@ def test_the_importance_legend_tells_the_truth_for_each_method(qtbot, demo_folde
     assert "kept by calibrated" in chart._title and "calibrated keeps" in chart.legend.text()
     kept = np.asarray(window.plan.mixing(window.selected_layer).q.heads != 0).any(axis=1)
     assert (chart.kept == kept).all() and kept.sum() == 4
+
+
+# ---------------------------------------------------------------------- item 9: presets
+
+
+def test_a_preset_may_not_take_a_built_in_presets_name(qtbot, window):
+    from PySide6.QtWidgets import QLineEdit
+
+    from headmix.core import presets
+
+    open_demo(qtbot, window)
+    dialog = window.ask_save_preset()
+    qtbot.keyClicks(dialog.findChild(QLineEdit), "halve query HEADS")
+    assert not dialog.save_button.isEnabled()
+    assert "built-in preset" in dialog.problem.text() and dialog.problem.isVisible()
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter saves nothing while the name is taken
+    assert presets.user_presets() == {}
+    # nor through the window's own call, nor the core's
+    assert window.save_preset("Halve query heads") is None
+    assert window.last_message[0] == "Cannot save preset" and "choose another name" in window.last_message[1]
+    assert presets.user_presets() == {}
+    window._fill_presets_menu()
+    names = [a.text() for a in window.presets_menu.actions()]
+    assert names.count("Halve query heads") == 1
+
+
+def test_a_preset_saved_as_fractions_applies_to_a_model_of_another_size(qtbot, window, model_dir):
+    from PySide6.QtWidgets import QLineEdit
+
+    from headmix.core import presets
+
+    open_demo(qtbot, window)  # 4 decoder layers, 8 query heads over 2 kv heads
+    window.panel.set_values(4, 2, 32, "mean", 0, "all", 2, "drop")
+    dialog = window.ask_save_preset()
+    assert dialog.fractions.isChecked()  # offered, and the default
+    assert "query heads 1/2" in dialog.note.text() and "decoder layers 1/2" in dialog.note.text()
+    qtbot.keyClicks(dialog.findChild(QLineEdit), "half of everything")
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    saved = next(p for p in presets.user_presets().values() if p.name == "half of everything")
+    assert (saved.request.heads, saved.request.kv_heads, saved.request.num_layers) == ("1/2", None, "1/2")
+    # the same numbers on this model
+    assert window.apply_preset(saved)
+    assert (window.panel.values()["heads"], window.panel.values()["num_layers"]) == (4, 2)
+    # and halves a model of another size (2 decoder layers, 8 query heads over 4 kv heads)
+    with qtbot.waitSignal(window.importance_ready, timeout=20000):
+        window.open_path(model_dir("llama"))
+    assert window.apply_preset(saved)
+    assert (window.panel.values()["heads"], window.panel.values()["num_layers"]) == (4, 1)
+
+
+def test_counts_that_do_not_fit_name_the_decoder_layers_control(qtbot, window, model_dir):
+    from headmix.core import presets
+
+    open_demo(qtbot, window)
+    window.panel.set_values(8, 2, 32, "mean", 0, "all", 3, "drop")
+    path = window.save_preset("three layers")  # as counts
+    assert presets.load(path).request.num_layers == 3
+    with qtbot.waitSignal(window.importance_ready, timeout=20000):
+        window.open_path(model_dir("llama"))
+    assert not window.apply_preset(presets.load(path))
+    title, text = window.last_message
+    assert text.startswith("decoder layers: 3 is not between 1 and the model's 2 decoder layers")
+    # and next to the control, in its words, when the layers list and fewer layers clash
+    open_demo(qtbot, window)
+    window.panel.set_values(8, 2, 32, "mean", 0, "0-1", 3, "drop")
+    error = window.panel.errors["num_layers"]
+    assert error.isVisibleTo(window.panel) and error.toolTip().startswith("decoder layers: ")
+    assert "either fewer layers or a list of layers to shrink (Layers)" in error.toolTip()
