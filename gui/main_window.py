@@ -445,14 +445,24 @@ class MainWindow(QMainWindow):
                      open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
         self.last_message = (title, text)
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        actions = bool(open_model or open_folder)
+        # With actions (the export's "Open …"), Close is the default and the Escape answer, and the actions never
+        # become the default as the focus moves onto them: Enter after a stray arrow key only closes the box.
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Close if actions else QMessageBox.StandardButton.Ok,
+                          self)
+        if actions:
+            close = box.button(QMessageBox.StandardButton.Close)
+            box.setDefaultButton(close)
+            box.setEscapeButton(close)
         if open_model:
             button = box.addButton("Open the exported model", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Open the smaller checkpoint in this window")
+            button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_path(open_model))
         if open_folder:
             button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Show the folder in the file manager")
+            button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_in_file_manager(open_folder))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()

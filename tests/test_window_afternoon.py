@@ -165,3 +165,40 @@ def test_counts_that_do_not_fit_name_the_decoder_layers_control(qtbot, window, m
     error = window.panel.errors["num_layers"]
     assert error.isVisibleTo(window.panel) and error.toolTip().startswith("decoder layers: ")
     assert "either fewer layers or a list of layers to shrink (Layers)" in error.toolTip()
+
+
+# ---------------------------------------------------------------------- item 6: "Export finished"
+
+
+def _finished_box(qtbot, window, tmp_path, name):
+    from PySide6.QtWidgets import QMessageBox
+
+    with qtbot.waitSignal(window.export_finished, timeout=30000):
+        window.start_export(tmp_path / name)
+    box = next(b for b in window.findChildren(QMessageBox) if b.windowTitle() == "Export finished" and b.isVisible())
+    box.activateWindow()
+    qtbot.waitUntil(lambda: box.focusWidget() is not None)
+    return box
+
+
+def test_escape_closes_export_finished_and_enter_after_arrows_never_opens_the_model(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    open_demo(qtbot, window)
+    window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    opened = []
+    monkeypatch.setattr(window, "open_path", lambda path: opened.append(path))
+    monkeypatch.setattr(window, "open_in_file_manager", lambda path: opened.append(path))
+    box = _finished_box(qtbot, window, tmp_path, "a")
+    qtbot.keyClick(box.focusWidget(), Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not box.isVisible())
+    box = _finished_box(qtbot, window, tmp_path, "b")
+    for _ in range(4):  # arrows walk the focus onto "Open the exported model"
+        if box.focusWidget().text() == "Open the exported model":
+            break
+        qtbot.keyClick(QApplication.focusWidget() or box.focusWidget(), Qt.Key.Key_Right)
+    assert box.focusWidget().text() == "Open the exported model" and box.isVisible()
+    qtbot.keyClick(QApplication.focusWidget() or box.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert opened == []
+    assert box.defaultButton().text().replace("&", "") == "Close" and box.escapeButton() is box.defaultButton()
