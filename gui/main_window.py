@@ -1457,14 +1457,20 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ export
 
     def choose_export_folder(self) -> None:
-        """Ask where to export (a new folder next to the source is suggested), then export."""
+        """Ask where to export (a new folder next to the source is suggested; for headmix's own demo, one in the
+        last export's folder or the documents), then export."""
         if self.export_worker is not None:
             return
         plan = self.current_plan()
         if plan is None:
             return
-        fallback = Path(self.settings.value("last_export_folder", str(Path.home())))
-        dialog = ExportDialog(plan, suggested_folder(plan, fallback if fallback.is_dir() else Path.home()), self)
+        from .export_place import documents_folder, export_parent
+
+        last = self.settings.value("last_export_folder", "")
+        fallback = Path(last) if isinstance(last, str) and last and Path(last).is_dir() else documents_folder()
+        # the bundled demo (inside headmix's own files): the last export's folder or the documents, never site-packages
+        parent = export_parent(plan.checkpoint.folder, last if isinstance(last, str) else None)
+        dialog = ExportDialog(plan, suggested_folder(plan, fallback, parent), self)
         dialog.accepted.connect(lambda: self._export_folder_chosen(dialog.output()))
         self.export_dialog = dialog
         dialog.open()

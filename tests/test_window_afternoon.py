@@ -202,3 +202,42 @@ def test_escape_closes_export_finished_and_enter_after_arrows_never_opens_the_mo
     qtbot.waitUntil(lambda: not box.isVisible())
     assert opened == []
     assert box.defaultButton().text().replace("&", "") == "Close" and box.escapeButton() is box.defaultButton()
+
+
+# ---------------------------------------------------------------------- item 8: where the export is proposed
+
+
+def test_the_bundled_demo_is_exported_to_the_documents_or_the_last_export_folder_never_beside_itself(
+        qtbot, window, tmp_path, monkeypatch):
+    import platformdirs
+
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    monkeypatch.setattr(platformdirs, "user_documents_path", lambda: documents)
+    open_demo(qtbot, window)  # resources/demo: headmix's own files (site-packages in a normal install)
+    window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    window.choose_export_folder()
+    assert Path(window.export_dialog.parent_edit.text()) == documents
+    window.export_dialog.reject()
+    # after an export elsewhere, that folder is proposed (remembered in the settings)
+    elsewhere = tmp_path / "my exports"
+    elsewhere.mkdir()
+    with qtbot.waitSignal(window.export_finished, timeout=30000):
+        window._export_folder_chosen(elsewhere / "first")
+    assert window.settings.value("last_export_folder") == str(elsewhere)
+    window.choose_export_folder()
+    assert Path(window.export_dialog.parent_edit.text()) == elsewhere
+    assert window.export_dialog.name_edit.text() == "demo-4x32-mean"
+    window.export_dialog.reject()
+
+
+def test_a_users_model_is_still_exported_beside_itself(qtbot, window, tmp_path):
+    import shutil
+
+    copy = tmp_path / "models" / "demo"
+    shutil.copytree(DEMO, copy)
+    window.settings.setValue("last_export_folder", str(tmp_path))
+    open_demo(qtbot, window, copy)
+    window.choose_export_folder()
+    assert Path(window.export_dialog.parent_edit.text()) == copy.parent.resolve()
+    window.export_dialog.reject()
