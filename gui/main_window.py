@@ -198,6 +198,10 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Open a checkpoint: File → Open, or drop a file or folder here.")
         self.model_label.setWordWrap(True)
         left_layout.addWidget(self.model_label)
+        from .problems_view import ProblemsList
+
+        self.problems = ProblemsList()  # bounded and scrolling: dozens of problems never push the tree away
+        left_layout.addWidget(self.problems)
         left_layout.addWidget(self.filter)
         left_layout.addWidget(self.tree, 1)
 
@@ -646,7 +650,8 @@ class MainWindow(QMainWindow):
             self._start_importance()
         else:
             self.plan = None
-            reason = arch.description if not arch.recognised else "; ".join(arch.problems)
+            reason = arch.description if not arch.recognised else (
+                arch.problems[0] if len(arch.problems) == 1 else f"{len(arch.problems)} problems, listed on the left")
             self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
                                     why="nothing to export")
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
@@ -666,8 +671,10 @@ class MainWindow(QMainWindow):
                 f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
                 f"<b>{c.path.name}</b>: {a.description}")  # fmt: skip
         if a.problems:
-            text += "<br><span style='color:#c62828'>" + "<br>".join(a.problems) + "</span>"
+            count = "1 problem" if len(a.problems) == 1 else f"{len(a.problems)} problems"
+            text += f"<br><span style='color:#c62828'>{count}, listed below</span>"
         self.model_label.setText(text)
+        self.problems.set_problems(a.problems)
 
     # ------------------------------------------------------------------ importance
 

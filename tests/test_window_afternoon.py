@@ -241,3 +241,45 @@ def test_a_users_model_is_still_exported_beside_itself(qtbot, window, tmp_path):
     window.choose_export_folder()
     assert Path(window.export_dialog.parent_edit.text()) == copy.parent.resolve()
     window.export_dialog.reject()
+
+
+# ---------------------------------------------------------------------- item 7: a folder whose config disagrees
+
+
+def _disagreeing_folder(tmp_path: Path) -> Path:
+    """The demo with a config.json that disagrees with every attention tensor (16 problems, long lines)."""
+    import json
+    import shutil
+
+    folder = tmp_path / "config disagrees"
+    shutil.copytree(DEMO, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(hidden_size=256, num_attention_heads=16, num_key_value_heads=4, head_dim=16)
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_problems_go_in_a_bounded_list_and_the_window_keeps_its_size(qtbot, window, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    available = window.screen().availableGeometry()
+    window.resize(min(1480, available.width()), min(880, available.height()))
+    qtbot.waitUntil(lambda: window.isVisible())
+    open_demo(qtbot, window)
+    size = window.size()
+    assert window.open_path(_disagreeing_folder(tmp_path))
+    QApplication.processEvents()
+    assert not window.arch.usable and len(window.arch.problems) == 16
+    assert window.minimumSizeHint().height() <= available.height()
+    assert window.size() == size and window.frameGeometry().height() <= available.height() + 40
+    assert window.tree.height() >= 150  # the tree keeps its room
+    assert window.model_label.height() < 8 * window.model_label.fontMetrics().height()
+    problems = window.problems
+    assert problems.isVisible() and problems.count() == 16
+    assert problems.height() <= 8 * problems.fontMetrics().height() + 40  # a few rows, then it scrolls
+    assert problems.verticalScrollBar().maximum() > 0
+    # a good model again: the list goes, the size stays
+    open_demo(qtbot, window)
+    QApplication.processEvents()
+    assert not problems.isVisible()
+    assert window.size() == size
