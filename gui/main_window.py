@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import traceback
 from pathlib import Path
 
@@ -36,11 +35,6 @@ from .tree_model import CheckpointTreeModel
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 #: the status bar says this when a measurement ends; a new plan clears it
@@ -155,7 +149,7 @@ class MainWindow(QMainWindow):
         self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
-        self._export_started = 0.0
+        self._export_view = None  # export_progress.ExportProgress of the running export
         self.export_plan: Plan | None = None
         self.export_dialog: ExportDialog | None = None
         self.replace_question: QMessageBox | None = None
@@ -1525,10 +1519,10 @@ class MainWindow(QMainWindow):
         self.panel.set_exporting(True)
         self.export_action.setEnabled(False)
         self.cancel_shortcut.setEnabled(True)
-        self._export_started = time.monotonic()
-        self._export_writing = False
-        self._export_calibration = ""
-        self._export_bytes = (0, 0)
+        from .export_progress import ExportProgress
+
+        self._export_view = ExportProgress(
+            lambda done, total: calibration_text(getattr(worker, "exported", None) or self.export_plan, done, total))
         self.export_worker = worker.start()
         self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:
@@ -1545,60 +1539,36 @@ class MainWindow(QMainWindow):
             self._show_export_choosing(stage, done, total)
 
     def _show_export_choosing(self, stage: str, done: int, total: int) -> None:
-        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_writing:
+        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_view.stage != "choosing" \
+                and self._export_view.stage != "starting":
             return
-        self.panel.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
-        if total > 0:
-            self.panel.progress.setValue(done)
-        text = f"choosing layers first: {stage_text(stage, done, total)}"
-        self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(f"{text}; the export writes once the layers are chosen")
+        self._show_export_stage(self._export_view.choosing(stage, done, total))
 
     def _export_calibrating(self, done: int, total: int) -> None:
-        """A calibrated plan is fitted layer by layer as the export writes it: say so beside the bytes."""
+        """A calibrated plan is fitted layer by layer as the export writes it: the bar says which layer."""
         worker = self.sender()
         if worker is not self.export_worker or worker.is_cancelled():
             return
         plan = getattr(worker, "exported", None) or self.export_plan
-        self._export_calibration = calibration_text(plan, done, total) if done < total else ""
-        self._show_export_progress()
+        self._show_export_stage(self._export_view.on_calibrating(int(done), int(total)))
         if self.calibration_worker is not None and self.calibration_worker.plan is plan:
             self._show_calibration_progress(done, total)  # the same walk: the preview follows it too
 
     def _export_progress(self, done, total) -> None:
-        if not self._export_writing:  # the time left counts from the first byte, after any layer choice
-            self._export_writing = True
-            self._export_started = time.monotonic()
-        self._export_bytes = (done, total)
-        self._show_export_progress()
-
-    def _show_export_progress(self) -> None:
         if self.export_worker is None or self.export_worker.is_cancelled():
             return
-        done, total = self._export_bytes
-        calibrating = self._export_calibration
-        if not self._export_writing:
-            if calibrating:
-                self.panel.progress.setRange(0, 0)
-                self.panel.progress_label.setText(calibrating)
-                self.panel.progress_label.setToolTip(f"{calibrating}; the layers are written as they are calibrated")
-            return
-        fraction = done / total if total else 1.0
-        self.panel.progress.setMaximum(1000)
-        self.panel.progress.setValue(int(1000 * fraction))
-        elapsed = time.monotonic() - self._export_started
-        remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
-        text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
-                + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
-        tip = (f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
-               + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
-        # a calibrated layer is fitted just before it is written: the bar says which one (the bytes wait for it)
-        self.panel.progress.setFormat(calibrating.replace("calibrating: ", "calibrating ") if calibrating else "%p%")
-        if calibrating:
-            tip = f"{calibrating}: each layer is calibrated as it is written. {tip}"
-        self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(tip)
-        self.panel.progress.setToolTip(tip)
+        self._show_export_stage(self._export_view.on_bytes(int(done), int(total)))
+
+    def _show_export_stage(self, shown) -> None:
+        """Show one step of the export (see export_progress.ExportProgress: stages, each with its own time left)."""
+        bar = self.panel.progress
+        bar.setFormat(shown.bar)  # before the value, so whoever hears valueChanged reads the step's own words
+        bar.setRange(0, shown.maximum)
+        if shown.maximum:
+            bar.setValue(shown.value)
+        bar.setToolTip(shown.tooltip)
+        self.panel.progress_label.setText(shown.label)
+        self.panel.progress_label.setToolTip(shown.tooltip)
 
     def _export_ended(self) -> None:
         self.export_worker = None

@@ -283,3 +283,116 @@ def test_problems_go_in_a_bounded_list_and_the_window_keeps_its_size(qtbot, wind
     QApplication.processEvents()
     assert not problems.isVisible()
     assert window.size() == size
+
+
+# ---------------------------------------------------------------------- item 4: the export's stages and time left
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _fake_export(monkeypatch, window):
+    """The window's export worker replaced by one the test speaks for (signals on the GUI thread), and a clock the
+    test moves."""
+    import time
+
+    from PySide6.QtCore import QObject, Signal
+
+    import headmix.gui.main_window as main_window
+
+    class FakeExport(QObject):
+        progress = Signal(object, object)
+        choosing = Signal(str, int, int)
+        calibrating = Signal(int, int)
+        finished = Signal(object)
+        failed = Signal(str)
+        cancelled = Signal()
+
+        def __init__(self, plan, out, force=False, reuse=()):
+            super().__init__()
+            self.exported = plan
+
+        def start(self):
+            return self
+
+        def is_cancelled(self):
+            return False
+
+        def cancel(self):
+            pass
+
+    clock = _Clock()
+    monkeypatch.setattr(time, "monotonic", clock)
+    monkeypatch.setattr(main_window, "ExportWorker", FakeExport)
+    return clock
+
+
+def _left(text: str) -> int | None:
+    found = re.search(r"(\d+):(\d\d) left", text)
+    return None if found is None else 60 * int(found[1]) + int(found[2])
+
+
+def test_the_export_shows_its_stages_and_a_time_left_that_counts_down(qtbot, window, tmp_path, monkeypatch):
+    open_demo(qtbot, window)  # 4 layers
+    window.panel.set_values(4, 2, 32, "mean", 0, "all")
+    clock = _fake_export(monkeypatch, window)
+    window.start_export(tmp_path / "out")
+    worker = window.export_worker
+    label, bar = window.panel.progress_label, window.panel.progress
+    mb = 1_000_000
+    shown = []  # (stage, label, seconds really left)
+
+    def at(t, emit, stage, really_left):
+        clock.now = 1000.0 + t
+        emit()
+        shown.append((stage, label.text(), really_left))
+
+    # each layer is calibrated (5 s) just before it is written; the embeddings go first, at disk speed
+    at(0.0, lambda: worker.calibrating.emit(0, 4), "calibrating", 21)
+    at(0.2, lambda: worker.progress.emit(30 * mb, 100 * mb), "calibrating", 21)
+    for k in range(1, 5):
+        at(5.0 * k, lambda k=k: worker.calibrating.emit(k, 4), "calibrating" if k < 4 else "writing", 21 - 5 * k)
+        at(5.0 * k + 0.05, lambda k=k: worker.progress.emit((30 + 15 * k) * mb, 100 * mb),
+           "calibrating" if k < 4 else "writing", 21 - 5 * k)
+    for t, written in ((20.5, 95), (21.0, 100)):
+        at(t, lambda w=written: worker.progress.emit(w * mb, 100 * mb), "writing", 21 - t)
+
+    calibrating = [(text, really) for stage, text, really in shown if stage == "calibrating"]
+    assert all(text.startswith("calibrating layer") for text, _ in calibrating)
+    assert "calibrating layer 2 of 4" in [t.split(" · ")[0] for t, _ in calibrating]
+    estimates = [(_left(text), really) for text, really in calibrating if _left(text) is not None]
+    assert estimates, calibrating
+    # never "0:01 left" while 15 s of calibration remain, and it counts down, never up
+    assert all(left >= 0.6 * really for left, really in estimates), estimates
+    assert all(b[0] <= a[0] for a, b in zip(estimates, estimates[1:])), estimates
+    writing = [text for stage, text, _ in shown if stage == "writing"]
+    assert writing and all(text.startswith("writing ") and " MB of 100" in text for text in writing), writing
+    assert bar.format().startswith("writing")
+    worker.cancelled.emit()
+    assert "exporting" not in window.plan_status.text()
+
+
+def test_the_layer_choice_of_an_export_has_its_own_estimate_or_says_there_is_none(qtbot, window, tmp_path, monkeypatch):
+    open_demo(qtbot, window)
+    window.panel.set_values(4, 2, 32, "mean", 0, "all", 2, "drop")
+    qtbot.waitUntil(lambda: window.choice_worker is None, timeout=20000)  # the window's own choice says nothing more
+    clock = _fake_export(monkeypatch, window)
+    window.start_export(tmp_path / "out")
+    worker = window.export_worker
+    label = window.panel.progress_label
+    worker.choosing.emit("weights", 0, 0)
+    assert label.text().startswith("choosing layers first") and "no estimate" in label.text()
+    lefts = []
+    for k in range(8):
+        clock.now += 2.0 + 0.2 * (k % 2)  # a little uneven, as real layers are
+        worker.choosing.emit("scoring", k, 8)
+        assert label.text().startswith(f"choosing layers first: scoring layer {k + 1} of 8")
+        if _left(label.text()) is not None:
+            lefts.append(_left(label.text()))
+    assert lefts and all(b <= a for a, b in zip(lefts, lefts[1:])), lefts
+    worker.cancelled.emit()
