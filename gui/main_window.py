@@ -178,9 +178,11 @@ class MainWindow(QMainWindow):
         self.filter.setPlaceholderText("Filter tensors, e.g. q_proj or layer 3")
         self.filter.setToolTip("Narrow the tree to matching tensor names and nodes")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._filter_changed)
         self.tree = QTreeView()
         self.tree.setModel(self.proxy)
+        from .tree_filter import TreeFilter
+
+        self.tree_filter = TreeFilter(self.filter, self.proxy, self.tree)  # once typing pauses (see tree_filter.py)
         self.tree.setUniformRowHeights(True)
         self.tree.setToolTip("Model structure from the headers; select a layer for its heatmaps, a tensor for its histogram")
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -1277,11 +1279,6 @@ class MainWindow(QMainWindow):
                                            (shown.keeps, shown.drops))
 
     # ------------------------------------------------------------------ tree selection
-
-    def _filter_changed(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
-        if text:
-            self.tree.expandAll()
 
     def _tree_current_changed(self, current, _previous) -> None:
         node = self.tree_model.node(self.proxy.mapToSource(current))
