@@ -5,7 +5,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
@@ -340,11 +340,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings
 
     def _restore_settings(self) -> None:
+        from .window_size import fit_to_screen, fitting_size
+
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty() and self.restoreGeometry(geometry):
+            fit_to_screen(self)  # saved on a larger screen, or at another scale
         else:
-            self.resize(1480, 880)
+            screen = self.screen()
+            self.resize(fitting_size(screen.availableGeometry()) if screen is not None else QSize(1480, 880))
 
     def showEvent(self, event) -> None:
         """Lay the three panes out once the window has its real width (or as the user left them)."""
@@ -607,7 +610,9 @@ class MainWindow(QMainWindow):
         self.tree_model.set_checkpoint(checkpoint, arch)
         self.tree.expand(self.proxy.index(0, 0))
         self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
-        for col, width in enumerate((170, 120, 45, 68, 68)):
+        from .tree_model import column_widths
+
+        for col, width in enumerate(column_widths(self.tree.fontMetrics())):
             self.tree.setColumnWidth(col, width)
         self._show_model_label()
         self.setWindowTitle(f"headmix — {checkpoint.path.name}")
