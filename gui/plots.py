@@ -48,8 +48,20 @@ def set_title(plot: pg.PlotItem, title: str, color) -> None:
     if not getattr(label, "_headmix_relaxed", False):
         label.updateMin = lambda label=label: _title_fits(label)  # LabelItem calls it on every text change and resize
         label._headmix_relaxed, label._headmix_busy = True, False
+    _span_title(plot, label)
     label._headmix_full, label._headmix_shown = title, None
     plot.setTitle(title, color=color)
+
+
+def _span_title(plot: pg.PlotItem, label) -> None:
+    """Give the title the plot's whole width, over the axes and any colour bar, not only the view box's column:
+    a heatmap's "Query/key dims" was elided to "Query/key di…" in a 240-pixel cell that had room for it."""
+    columns = plot.layout.columnCount()
+    if getattr(label, "_headmix_span", None) == columns:
+        return
+    plot.layout.removeItem(label)
+    plot.layout.addItem(label, 0, 0, 1, columns)
+    label._headmix_span = columns
 
 
 def _title_fits(label) -> None:

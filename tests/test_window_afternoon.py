@@ -469,3 +469,38 @@ def test_the_size_column_fits_its_widest_text(qtbot, window):
     metrics = window.tree.fontMetrics()
     assert window.tree.columnWidth(3) >= metrics.horizontalAdvance("888.88 MB") + 12
     assert window.tree.columnWidth(1) >= metrics.horizontalAdvance("888.88K params") + 12
+
+
+def test_a_heatmaps_title_uses_the_whole_width_of_its_cell(qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from headmix.gui.app import make_app
+    from headmix.gui.plots import MatrixView
+
+    make_app()
+    view = MatrixView("Query/key dims", "dim", "dim")
+    qtbot.addWidget(view)
+    view.resize(240, 330)  # a cell of the mixing grid at 1480×900, with its colour bar
+    view.show()
+    view.set_matrix(np.eye(64, 32))
+    qtbot.waitUntil(lambda: view.plot.titleLabel._headmix_shown is not None)
+    QApplication.processEvents()
+    assert view.plot.titleLabel._headmix_shown == "Query/key dims"  # was "Query/key d…"
+
+
+def test_the_line_under_the_mixing_title_shows_each_part_whole(qtbot):
+    from headmix.gui.preview_panel import StatusRow
+
+    row = StatusRow()
+    qtbot.addWidget(row)
+    row.resize(490, 60)  # the preview pane at 1480×900
+    row.show()
+    parts = ["Keeps rotary pairs 16–31 of 32 (progression: plain rope)",
+             "any subset would score 1.2% more (longrope: not llama.cpp)",
+             "calibration fit error 0.312 → 0.187 (output projection refitted)"]
+    row.show_info(" · ".join(parts))
+    qtbot.waitUntil(lambda: row.info.width() > 400)
+    assert row.info.text() == " · ".join(parts)  # the text itself is unchanged
+    shown = row.info.shown_text()
+    assert "…" not in shown and all(part in shown for part in parts)
+    assert row.height() >= 3 * row.fontMetrics().height()
