@@ -67,9 +67,11 @@ class _Countdown:
 class ExportProgress:
     """Turns the export worker's reports (``choosing``, ``calibrating``, ``progress`` in bytes) into :class:`Shown`."""
 
-    def __init__(self, calibration_words: Callable[[int, int], str], clock: Callable[[], float] = lambda: time.monotonic()):
+    def __init__(self, calibration_words: Callable[[int, int], str], clock: Callable[[], float] = lambda: time.monotonic(),
+                 layers: Callable[[], int] | None = None):
         self.clock = clock
         self.words = calibration_words  # plan_text.calibration_text for the exported plan
+        self.layers = layers  # the exported plan's layer count: a walk of twice as many steps has two passes
         self.started = clock()
         self.stage = "starting"
         self._countdown: _Countdown | None = None
@@ -121,7 +123,12 @@ class ExportProgress:
             self.stage = "calibrating"
             done, total = self.calibration
             words = self.words(done, total)  # "calibrating: layer 3 of 16"
-            remaining = self._stage("calibrating").update(done, total)
+            # a walk that first scores the rotary pairs has two passes of different pace: each is a stage of its own
+            layers = self.layers() if self.layers is not None else total
+            two = total == 2 * layers
+            first = two and done < layers
+            step, steps = (done, layers) if first else (done - (total - layers), layers) if two else (done, total)
+            remaining = self._stage(("calibrating", first)).update(step, steps)
             times, tip = self._times(remaining)
             bar = words.replace("calibrating: ", "calibrating ")
             return Shown(max(total, 1), done, bar, f"{bar} · {times}",

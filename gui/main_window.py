@@ -1523,8 +1523,11 @@ class MainWindow(QMainWindow):
         self.cancel_shortcut.setEnabled(True)
         from .export_progress import ExportProgress
 
-        self._export_view = ExportProgress(
-            lambda done, total: calibration_text(getattr(worker, "exported", None) or self.export_plan, done, total))
+        def exported():
+            return getattr(worker, "exported", None) or self.export_plan
+
+        self._export_view = ExportProgress(lambda done, total: calibration_text(exported(), done, total),
+                                           layers=lambda: len(exported().arch.layers))
         self.export_worker = worker.start()
         self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:

@@ -504,3 +504,20 @@ def test_the_line_under_the_mixing_title_shows_each_part_whole(qtbot):
     shown = row.info.shown_text()
     assert "…" not in shown and all(part in shown for part in parts)
     assert row.height() >= 3 * row.fontMetrics().height()
+
+
+def test_the_two_passes_of_a_calibration_walk_are_estimated_each_at_its_own_pace():
+    """Scoring the rotary pairs is quick, fitting the layers slow: one estimate over both said 0:00 and then jumped."""
+    from headmix.gui.export_progress import ExportProgress
+
+    clock = _Clock()
+    words = lambda done, total: f"calibrating: step {done} of {total}"  # noqa: E731
+    view = ExportProgress(words, clock, layers=lambda: 10)
+    lefts = []
+    for done in range(20):
+        clock.now += 0.5 if done <= 10 else 5.0  # 0.5 s a pair-scoring step, 5 s a layer
+        shown = view.on_calibrating(done, 20)
+        lefts.append((done, _left(shown.label)))
+    second = [left for done, left in lefts if done > 11 and left is not None]
+    assert second and all(b <= a for a, b in zip(second, second[1:])), lefts
+    assert second[0] >= 0.6 * 5 * (20 - 12), lefts  # layer 12 of 20's pace: about 40 s left, not a few
