@@ -44,6 +44,8 @@ class SavePresetDialog(QDialog):
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(ERROR_STYLE)
+        for label in (self.note, self.problem):  # two lines kept for each, so the dialog never squeezes them
+            label.setMinimumHeight(2 * label.fontMetrics().lineSpacing() + 4)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setDefault(True)
@@ -74,7 +76,6 @@ class SavePresetDialog(QDialog):
         problem = self.refusal()
         shown = problem if problem and self.name_edit.text().strip() else ""
         self.problem.setText(shown)
-        self.problem.setVisible(bool(shown))
         self.save_button.setEnabled(problem is None)
         self.note.setText(f"Saves: {describe(self.request_for(self.fractions.isChecked()))}")
 

@@ -112,6 +112,7 @@ def test_a_preset_may_not_take_a_built_in_presets_name(qtbot, window):
     qtbot.keyClicks(dialog.findChild(QLineEdit), "halve query HEADS")
     assert not dialog.save_button.isEnabled()
     assert "built-in preset" in dialog.problem.text() and dialog.problem.isVisible()
+    assert dialog.problem.height() >= dialog.problem.heightForWidth(dialog.problem.width())  # said whole, not squeezed
     qtbot.keyClick(dialog, Qt.Key.Key_Return)  # Enter saves nothing while the name is taken
     assert presets.user_presets() == {}
     # nor through the window's own call, nor the core's
