@@ -113,8 +113,22 @@ def user_file(name: str) -> Path:
     return user_dir() / f"{stem}.json"
 
 
+def builtin_clash(name: str) -> Preset | None:
+    """The built-in preset that ``name`` would be confused with (same name or file stem, ignoring case), if any:
+    the Presets menu would list two entries of one name, and ``find`` would return only one of them."""
+    wanted = unicodedata.normalize("NFC", name.strip()).casefold()
+    for stem, preset in builtin().items():
+        if wanted in (stem.casefold(), unicodedata.normalize("NFC", preset.name).casefold()):
+            return preset
+    return None
+
+
 def save_user(preset: Preset) -> Path:
-    """Save into the user folder under a file name made from the preset's name (see user_file)."""
+    """Save into the user folder under a file name made from the preset's name (see user_file); a built-in
+    preset's name is refused."""
+    clash = builtin_clash(preset.name)
+    if clash is not None:
+        raise PresetError(f"“{preset.name.strip()}” is the name of a built-in preset ({clash.name}); choose another name")
     return save(preset, user_file(preset.name))
 
 

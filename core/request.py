@@ -168,11 +168,29 @@ class Request:
             d = _snap(d, choices(layer, method, heads, kv, d)["head_dim"], below=True)
         num_layers = _apply(self.num_layers, arch.num_layers)
         if not 1 <= num_layers <= arch.num_layers:
-            raise TargetError(f"layers: {num_layers} is not between 1 and the model's {arch.num_layers} layers", field="num_layers")
+            raise TargetError(f"decoder layers: {num_layers} is not between 1 and the model's {arch.num_layers} decoder layers",
+                              field="num_layers")
         if num_layers != arch.num_layers and self.layers.strip().lower() != "all":
-            raise TargetError("layers: choose either fewer layers or head targets for some layers, not both "
-                              "(the layer numbers would change under the list)", field="num_layers")
+            raise TargetError("decoder layers: choose either fewer layers or a list of layers to shrink (Layers), "
+                              "not both (the layer numbers would change under the list)", field="num_layers")
         return Resolved(heads, kv, d, parse_layers(self.layers, arch.num_layers), method, self.seed, self, num_layers)
+
+    def relative_to(self, arch: Architecture) -> Request:
+        """The request with its whole-number targets as fractions of ``arch``'s own values (a value equal to the
+        model's own becomes None, "keep"), so a preset saved from one model applies to another of any size:
+        query heads 6 of 9 become "2/3", decoder layers 24 of 30 "4/5". Resolved on ``arch`` it gives the same numbers."""
+        if not arch.layers:
+            return self
+        layer = arch.layers[0]
+        own = {"heads": layer.num_heads, "kv_heads": layer.num_kv_heads, "head_dim": layer.head_dim,
+               "num_layers": arch.num_layers}
+        values = {}
+        for key, source in own.items():
+            value = getattr(self, key)
+            if type(value) is int and 1 <= value <= source:
+                fraction = Fraction(value, source)
+                values[key] = None if fraction == 1 else f"{fraction.numerator}/{fraction.denominator}"
+        return replace(self, **values)
 
     def describe_targets(self) -> str:
         """For menus and messages: "heads 1/2, kv kept, head size 16"."""

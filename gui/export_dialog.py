@@ -34,16 +34,15 @@ def suggested_name(plan) -> str:
     return name
 
 
-def suggested_folder(plan, fallback: Path | None = None) -> Path:
-    """A new folder next to the source (or in ``fallback`` when that is not writable),
+def suggested_folder(plan, fallback: Path | None = None, parent: Path | None = None) -> Path:
+    """A new folder in ``parent``, or next to the source (or in ``fallback`` when that is not writable),
     numbered so it never names an existing one."""
     import os
 
-    parent = plan.checkpoint.folder.resolve().parent
-    # next to a Hugging Face cache snapshot would be inside the cache, which is not the user's to fill
-    inside_cache = plan.checkpoint.cached_as is not None
-    if (inside_cache or not os.access(parent, os.W_OK | os.X_OK)) and fallback is not None:
-        parent = fallback
+    if parent is None:
+        parent = plan.checkpoint.folder.resolve().parent
+        if not os.access(parent, os.W_OK | os.X_OK) and fallback is not None:
+            parent = fallback
     name = suggested_name(plan)
     candidate, n = parent / name, 2
     while candidate.exists():

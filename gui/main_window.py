@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
@@ -37,11 +36,6 @@ from .tree_model import CheckpointTreeModel
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 #: the status bar says this when a measurement ends; a new plan clears it
@@ -156,7 +150,7 @@ class MainWindow(QMainWindow):
         self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
-        self._export_started = 0.0
+        self._export_view = None  # export_progress.ExportProgress of the running export
         self.export_plan: Plan | None = None
         self.export_dialog: ExportDialog | None = None
         self.replace_question: QMessageBox | None = None
@@ -185,9 +179,11 @@ class MainWindow(QMainWindow):
         self.filter.setPlaceholderText("Filter tensors, e.g. q_proj or layer 3")
         self.filter.setToolTip("Narrow the tree to matching tensor names and nodes")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._filter_changed)
         self.tree = QTreeView()
         self.tree.setModel(self.proxy)
+        from .tree_filter import TreeFilter
+
+        self.tree_filter = TreeFilter(self.filter, self.proxy, self.tree)  # once typing pauses (see tree_filter.py)
         self.tree.setUniformRowHeights(True)
         self.tree.setToolTip("Model structure from the headers; select a layer for its heatmaps, a tensor for its histogram")
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -199,6 +195,10 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Open a checkpoint: File → Open, or drop a file or folder here.")
         self.model_label.setWordWrap(True)
         left_layout.addWidget(self.model_label)
+        from .problems_view import ProblemsList
+
+        self.problems = ProblemsList()  # bounded and scrolling: dozens of problems never push the tree away
+        left_layout.addWidget(self.problems)
         left_layout.addWidget(self.filter)
         left_layout.addWidget(self.tree, 1)
 
@@ -241,6 +241,8 @@ class MainWindow(QMainWindow):
         right_layout.setSpacing(0)
         right_layout.addWidget(scroll, 1)
         right_layout.addWidget(self.panel.export_box)  # never scrolled out of view
+        # the export box sits outside the panel (which is disabled with no model), so it is switched off itself
+        self.panel.export_button.setEnabled(False)
         right.setMinimumWidth(300)
         left.setMinimumWidth(220)
         self.preview.setMinimumWidth(160)
@@ -319,7 +321,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
         self.reset_action.setToolTip("Query heads, kv heads, head size and decoder layers back to the model's own; "
-                                     "all layers")
+                                     "all layers; rotary pairs a progression")
         self.reset_action.setEnabled(False)
         self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
         self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
@@ -343,11 +345,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings
 
     def _restore_settings(self) -> None:
+        from .window_size import fit_to_screen, fitting_size
+
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty() and self.restoreGeometry(geometry):
+            fit_to_screen(self)  # saved on a larger screen, or at another scale
         else:
-            self.resize(1480, 880)
+            screen = self.screen()
+            self.resize(fitting_size(screen.availableGeometry()) if screen is not None else QSize(1480, 880))
 
     def showEvent(self, event) -> None:
         """Lay the three panes out once the window has its real width (or as the user left them)."""
@@ -448,14 +453,24 @@ class MainWindow(QMainWindow):
                      open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
         self.last_message = (title, text)
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        actions = bool(open_model or open_folder)
+        # With actions (the export's "Open …"), Close is the default and the Escape answer, and the actions never
+        # become the default as the focus moves onto them: Enter after a stray arrow key only closes the box.
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Close if actions else QMessageBox.StandardButton.Ok,
+                          self)
+        if actions:
+            close = box.button(QMessageBox.StandardButton.Close)
+            box.setDefaultButton(close)
+            box.setEscapeButton(close)
         if open_model:
             button = box.addButton("Open the exported model", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Open the smaller checkpoint in this window")
+            button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_path(open_model))
         if open_folder:
             button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Show the folder in the file manager")
+            button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_in_file_manager(open_folder))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -612,7 +627,9 @@ class MainWindow(QMainWindow):
         self.tree_model.set_checkpoint(checkpoint, arch)
         self.tree.expand(self.proxy.index(0, 0))
         self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
-        for col, width in enumerate((170, 120, 45, 68, 68)):
+        from .tree_model import column_widths
+
+        for col, width in enumerate(column_widths(self.tree.fontMetrics())):
             self.tree.setColumnWidth(col, width)
         self._show_model_label()
         self.setWindowTitle(f"headmix — {checkpoint.display_name}")
@@ -651,12 +668,14 @@ class MainWindow(QMainWindow):
             self._start_importance()
         else:
             self.plan = None
-            reason = arch.description if not arch.recognised else "; ".join(arch.problems)
+            reason = arch.description if not arch.recognised else (
+                arch.problems[0] if len(arch.problems) == 1 else f"{len(arch.problems)} problems, listed on the left")
             self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
                                     why="nothing to export")
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
             self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
+            self._enable_export()
             self._update_status()
         self.checkpoint_opened.emit(str(checkpoint.path))
         return True
@@ -670,8 +689,10 @@ class MainWindow(QMainWindow):
                 f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
                 f"<b>{c.display_name}</b>: {a.description}")  # fmt: skip
         if a.problems:
-            text += "<br><span style='color:#c62828'>" + "<br>".join(a.problems) + "</span>"
+            count = "1 problem" if len(a.problems) == 1 else f"{len(a.problems)} problems"
+            text += f"<br><span style='color:#c62828'>{count}, listed below</span>"
         self.model_label.setText(text)
+        self.problems.set_problems(a.problems)
 
     # ------------------------------------------------------------------ importance
 
@@ -851,20 +872,21 @@ class MainWindow(QMainWindow):
             self._restoring = False
 
     def reset_targets(self) -> None:
-        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers (undoable)."""
+        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers, rotary pairs
+        back to a progression (undoable)."""
         a = self.arch
         if a is None or not a.usable:
             return
         v = self.panel.values()
         self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all", None,
-                              v["layer_method"])
+                              v["layer_method"], rotary_pairs="progression")
 
     def command_line(self) -> str | None:
         """The ``headmix shrink …`` line that exports what the controls say."""
         plan = self.current_plan()
         if plan is None:
             return None
-        return plan.request.command_line(self.checkpoint.argument, suggested_folder(plan, Path.home()))
+        return plan.request.command_line(self.checkpoint.argument, self.proposed_export_folder(plan))
 
     def copy_command(self) -> None:
         line = self.command_line()
@@ -1268,19 +1290,17 @@ class MainWindow(QMainWindow):
                 self.preview.importance.set_scores(None, None, f"{name}: {self._choice_note or 'reading head scores…'}")
                 return
             scores = plan.importance(j)
-        kept = plan.kept_by_select(j)
-        if kept is None:
-            title = f"{name}: select cannot build {plan.num_heads} query heads over {plan.num_kv_heads} kv heads"
-        else:
-            title = f"{name}: green = kept by select at {plan.num_heads} heads"
-        self.preview.importance.set_scores(scores.q_heads, kept, title, plan.layer(j).num_kv_heads)
+        from .importance_legend import colouring
+
+        shown = colouring(plan, j) if j in plan.layers else None
+        if shown is None:
+            self.preview.importance.set_scores(scores.q_heads, None, f"{name}: unchanged by these targets",
+                                               plan.layer(j).num_kv_heads, ("score", ""))
+            return
+        self.preview.importance.set_scores(scores.q_heads, shown.kept, f"{name}: {shown.title}", plan.layer(j).num_kv_heads,
+                                           (shown.keeps, shown.drops))
 
     # ------------------------------------------------------------------ tree selection
-
-    def _filter_changed(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
-        if text:
-            self.tree.expandAll()
 
     def _tree_current_changed(self, current, _previous) -> None:
         node = self.tree_model.node(self.proxy.mapToSource(current))
@@ -1288,6 +1308,8 @@ class MainWindow(QMainWindow):
             self.select_layer(node.layer)
         if node.kind == "tensor" and node.tensor:
             self.show_tensor(node.tensor)
+        elif node.kind == "head" and node.tensor:
+            self.show_head(node.tensor, node.layer, node.head, node.head_axis)
 
     def select_layer(self, index: int) -> None:
         self.selected_layer = index
@@ -1316,6 +1338,19 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(str(e), 10000)
             return
         self.preview.histogram.set_stats(name, stats)
+
+    def show_head(self, tensor: str, layer: int, head: int, axis: str) -> None:
+        """Histogram and statistics of one head's slice of a tensor (a head row of the tree)."""
+        from .head_values import head_values
+
+        self.selected_tensor = tensor
+        try:
+            title, values = head_values(self.checkpoint, self.arch.layer(layer), tensor, head, axis)
+            stats = tensor_stats(values)
+        except HeadmixError as e:
+            self.statusBar().showMessage(str(e), 10000)
+            return
+        self.preview.histogram.set_stats(title, stats)
 
     # ------------------------------------------------------------------ quality
 
@@ -1442,17 +1477,27 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ export
 
     def choose_export_folder(self) -> None:
-        """Ask where to export (a new folder next to the source is suggested), then export."""
+        """Ask where to export (a new folder next to the source is suggested; for headmix's own demo, one in the
+        last export's folder or the documents), then export."""
         if self.export_worker is not None:
             return
         plan = self.current_plan()
         if plan is None:
             return
-        fallback = Path(self.settings.value("last_export_folder", str(Path.home())))
-        dialog = ExportDialog(plan, suggested_folder(plan, fallback if fallback.is_dir() else Path.home()), self)
+        dialog = ExportDialog(plan, self.proposed_export_folder(plan), self)
         dialog.accepted.connect(lambda: self._export_folder_chosen(dialog.output()))
         self.export_dialog = dialog
         dialog.open()
+
+    def proposed_export_folder(self, plan: Plan) -> Path:
+        """Next to the source, except for the bundled demo (inside headmix's own files) and a Hugging Face cache
+        snapshot: those get the last export's folder or the documents, never site-packages or the cache."""
+        from .export_place import documents_folder, export_parent
+
+        last = self.settings.value("last_export_folder", "")
+        last = last if isinstance(last, str) else None
+        fallback = Path(last) if last and Path(last).is_dir() else documents_folder()
+        return suggested_folder(plan, fallback, export_parent(plan.checkpoint.folder, last))
 
     def _export_folder_chosen(self, out: Path) -> None:
         if self.plan is None:
@@ -1497,11 +1542,15 @@ class MainWindow(QMainWindow):
         self.panel.set_exporting(True)
         self.export_action.setEnabled(False)
         self.cancel_shortcut.setEnabled(True)
-        self._export_started = time.monotonic()
-        self._export_writing = False
-        self._export_calibration = ""
-        self._export_bytes = (0, 0)
+        from .export_progress import ExportProgress
+
+        def exported():
+            return getattr(worker, "exported", None) or self.export_plan
+
+        self._export_view = ExportProgress(lambda done, total: calibration_text(exported(), done, total),
+                                           layers=lambda: len(exported().arch.layers))
         self.export_worker = worker.start()
+        self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:
             self.panel.progress_label.setText("choosing layers first…")
 
@@ -1516,66 +1565,43 @@ class MainWindow(QMainWindow):
             self._show_export_choosing(stage, done, total)
 
     def _show_export_choosing(self, stage: str, done: int, total: int) -> None:
-        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_writing:
+        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_view.stage != "choosing" \
+                and self._export_view.stage != "starting":
             return
-        self.panel.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
-        if total > 0:
-            self.panel.progress.setValue(done)
-        text = f"choosing layers first: {stage_text(stage, done, total)}"
-        self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(f"{text}; the export writes once the layers are chosen")
+        self._show_export_stage(self._export_view.choosing(stage, done, total))
 
     def _export_calibrating(self, done: int, total: int) -> None:
-        """A calibrated plan is fitted layer by layer as the export writes it: say so beside the bytes."""
+        """A calibrated plan is fitted layer by layer as the export writes it: the bar says which layer."""
         worker = self.sender()
         if worker is not self.export_worker or worker.is_cancelled():
             return
         plan = getattr(worker, "exported", None) or self.export_plan
-        self._export_calibration = calibration_text(plan, done, total) if done < total else ""
-        self._show_export_progress()
+        self._show_export_stage(self._export_view.on_calibrating(int(done), int(total)))
         if self.calibration_worker is not None and self.calibration_worker.plan is plan:
             self._show_calibration_progress(done, total)  # the same walk: the preview follows it too
 
     def _export_progress(self, done, total) -> None:
-        if not self._export_writing:  # the time left counts from the first byte, after any layer choice
-            self._export_writing = True
-            self._export_started = time.monotonic()
-        self._export_bytes = (done, total)
-        self._show_export_progress()
-
-    def _show_export_progress(self) -> None:
         if self.export_worker is None or self.export_worker.is_cancelled():
             return
-        done, total = self._export_bytes
-        calibrating = self._export_calibration
-        if not self._export_writing:
-            if calibrating:
-                self.panel.progress.setRange(0, 0)
-                self.panel.progress_label.setText(calibrating)
-                self.panel.progress_label.setToolTip(f"{calibrating}; the layers are written as they are calibrated")
-            return
-        fraction = done / total if total else 1.0
-        self.panel.progress.setMaximum(1000)
-        self.panel.progress.setValue(int(1000 * fraction))
-        elapsed = time.monotonic() - self._export_started
-        remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
-        text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
-                + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
-        tip = (f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
-               + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
-        # a calibrated layer is fitted just before it is written: the bar says which one (the bytes wait for it)
-        self.panel.progress.setFormat(calibrating.replace("calibrating: ", "calibrating ") if calibrating else "%p%")
-        if calibrating:
-            tip = f"{calibrating}: each layer is calibrated as it is written. {tip}"
-        self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(tip)
-        self.panel.progress.setToolTip(tip)
+        self._show_export_stage(self._export_view.on_bytes(int(done), int(total)))
+
+    def _show_export_stage(self, shown) -> None:
+        """Show one step of the export (see export_progress.ExportProgress: stages, each with its own time left)."""
+        bar = self.panel.progress
+        bar.setFormat(shown.bar)  # before the value, so whoever hears valueChanged reads the step's own words
+        bar.setRange(0, shown.maximum)
+        if shown.maximum:
+            bar.setValue(shown.value)
+        bar.setToolTip(shown.tooltip)
+        self.panel.progress_label.setText(shown.label)
+        self.panel.progress_label.setToolTip(shown.tooltip)
 
     def _export_ended(self) -> None:
         self.export_worker = None
         self.cancel_shortcut.setEnabled(False)
         self.panel.set_exporting(False)
         self._enable_export()
+        self._step("status bar", self._update_status)  # no longer "exporting"
         if self._quit_after_export:
             self.close()
 
@@ -1631,8 +1657,13 @@ class MainWindow(QMainWindow):
         delete.setEnabled(bool(user))
         menu.setToolTipsVisible(True)
 
-    def current_preset(self, name: str) -> preset_store.Preset:
-        return preset_store.Preset(name=name, request=self.current_request())
+    def current_preset(self, name: str, fractions: bool = False) -> preset_store.Preset:
+        """The current settings as a preset; with ``fractions`` its targets are fractions of this model's shape."""
+        return preset_store.Preset(name=name, request=self.preset_request(fractions))
+
+    def preset_request(self, fractions: bool) -> Request:
+        request = self.current_request()
+        return request.relative_to(self.arch) if fractions and self.arch is not None else request
 
     def current_request(self) -> Request:
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
@@ -1731,11 +1762,12 @@ class MainWindow(QMainWindow):
             return False
         return self.apply_preset(preset)
 
-    def ask_save_preset(self) -> QInputDialog:
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Save preset")
-        dialog.setLabelText("Name:")
-        dialog.textValueSelected.connect(lambda name: name.strip() and self.save_preset(name.strip()))
+    def ask_save_preset(self):
+        """The name (never a built-in preset's) and whether the targets are saved as fractions of this model."""
+        from .preset_dialog import SavePresetDialog
+
+        dialog = SavePresetDialog(self.preset_request, self)
+        dialog.chosen.connect(lambda name, fractions: self.save_preset(name, fractions=fractions))
         self.name_dialog = dialog
         dialog.open()
         return dialog
@@ -1754,16 +1786,17 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
-    def save_preset(self, name: str, replace: bool = False) -> Path | None:
-        """Save the current settings as a user preset; a preset of the same name is replaced
-        only after a question (whose default is Cancel)."""
+    def save_preset(self, name: str, replace: bool = False, fractions: bool = False) -> Path | None:
+        """Save the current settings as a user preset (``fractions``: its targets as fractions of this model's
+        shape); a preset of the same name is replaced only after a question (whose default is Cancel), and a
+        built-in preset's name is refused."""
         path = preset_store.user_file(name)
-        if path.exists() and not replace:
+        if path.exists() and not replace and preset_store.builtin_clash(name) is None:
             self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
-                           str(path), "Replace", lambda: self.save_preset(name, replace=True))
+                           str(path), "Replace", lambda: self.save_preset(name, replace=True, fractions=fractions))
             return None
         try:
-            path = preset_store.save_user(self.current_preset(name))
+            path = preset_store.save_user(self.current_preset(name, fractions))
         except HeadmixError as e:
             self.show_message("Cannot save preset", str(e))
             return None

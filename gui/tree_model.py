@@ -21,6 +21,14 @@ from headmix.core.inspection import human_bytes, human_count
 from headmix.core.layout import FUSED
 
 COLUMNS = ("Name", "Shape", "DType", "Size", "Importance")
+#: the widest text each column shows (the Name column is the tree's: wide enough for "layer 29 → 23 (+ merged 24)")
+_WIDEST = ("attention (q/k/v) layer 29", "888.88K params", "DType", "888.88 MB", "Importance")
+_PADDING = 20  # a cell's margins, and the header's sort indicator
+
+
+def column_widths(metrics) -> tuple[int, ...]:
+    """Column widths that fit their widest text in this font (fixed pixel widths clipped "269.03 MB" to "269.03 …")."""
+    return tuple(metrics.horizontalAdvance(text) + _PADDING for text in _WIDEST)
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|layer)\.(\d+)\.")
 _ROLE_LABELS = {"q": "query", "k": "key", "v": "value", "o": "output"}
 

@@ -56,8 +56,8 @@ def test_filter_narrows_the_tree(qtbot, window):
         return found
 
     assert len(visible_tensors()) == len(open_checkpoint(DEMO).tensors)
-    qtbot.keyClicks(window.filter, "o_proj")
-    assert sorted(visible_tensors()) == [f"model.layers.{i}.self_attn.o_proj.weight" for i in range(4)]
+    qtbot.keyClicks(window.filter, "o_proj")  # applied once typing pauses
+    qtbot.waitUntil(lambda: sorted(visible_tensors()) == [f"model.layers.{i}.self_attn.o_proj.weight" for i in range(4)])
 
 
 def test_targets_update_summary_and_heatmaps(qtbot, window):

@@ -159,8 +159,8 @@ def test_window_proposes_no_export_folder_inside_the_cache_and_copies_the_repo_i
     window.panel.heads.setValue(4)
     line = window.command_line()
     assert line.startswith("headmix shrink org/demo@aaaaaaa -o ")
-    from headmix.gui.export_dialog import suggested_folder
-
-    proposed = suggested_folder(window.current_plan(), tmp_path / "exports")
+    (tmp_path / "exports").mkdir()
+    window.settings.setValue("last_export_folder", str(tmp_path / "exports"))
+    proposed = window.proposed_export_folder(window.current_plan())
     assert proposed.parent == tmp_path / "exports" and proposed.name.startswith("demo-4x")
     assert hf_cache not in proposed.parents

@@ -94,7 +94,9 @@ def test_export_says_it_calibrates(qtbot, window, tokenized_llama, tmp_path, mon
     window.panel.set_values(4, 2, 16, "calibrated", 0, "all")
     preview_worker = window.calibration_worker
     formats = []
-    window.panel.progress.valueChanged.connect(lambda _: formats.append(window.panel.progress.format()))
+    bar = window.panel.progress
+    set_format = bar.setFormat
+    monkeypatch.setattr(bar, "setFormat", lambda text: (formats.append(text), set_format(text)))  # every step's words
     with qtbot.waitSignal(window.export_finished, timeout=60000):
         window.start_export(tmp_path / "out")
         qtbot.waitUntil(lambda: window.panel.progress.format().startswith("calibrating layer"), timeout=20000)
