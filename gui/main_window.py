@@ -30,6 +30,7 @@ from headmix.core.targets import check, choices, layer_example, layer_range
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
 from .plan_text import calibration_text, status_line
+from .recent_plans import RecentPlans
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self._heads_ready = False  # the final plan's head scores are read (by the choice worker)
         self._choice_note = ""
         self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
+        self.recent_plans = RecentPlans()  # going back to targets just shown reuses their plan (and its calibration)
         self._quit_after_choice = False
         self._calibration_workers: set[CalibrationWorker] = set()  # every one still running, abandoned ones too
         self._calibration_note = ""
@@ -383,12 +385,17 @@ class MainWindow(QMainWindow):
             return
         self._stop_importance()
         self._stop_calibration()
+        self.recent_plans.clear()
         self.quality.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
         super().closeEvent(event)
         self.closed.emit()
+        if self._quit_after_choice or self._quit_after_measurement or self._quit_after_export:
+            # Hidden at the first close while work stopped: Qt ends app.exec() when the last *visible* window
+            # closes, which this one no longer was, so the process lived on without a window (issue 18).
+            QApplication.quit()
 
     def ask_quit_during_export(self) -> QMessageBox:
         """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
@@ -584,6 +591,7 @@ class MainWindow(QMainWindow):
         self._stop_choice()
         self._stop_calibration()
         self._reductions.clear()
+        self.recent_plans.clear()
         self.plan = self.final_plan = self.layer_choice = None
         self.tree_model.set_layer_choice(None)
         self.checkpoint, self.arch = checkpoint, arch
@@ -724,6 +732,7 @@ class MainWindow(QMainWindow):
         try:
             plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
             self._check_calibration_text(plan)
+            plan = self.recent_plans.reuse(plan, self.calibration_text.sha256 if self.calibration_text else None)
         except HeadmixError as e:
             self.plan = None
             self._plan_changed()
@@ -738,6 +747,8 @@ class MainWindow(QMainWindow):
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
             return
+        if plan is not self.plan:
+            self._calibration_stop = None  # a cancel was about the targets before: these calibrate by themselves
         self.plan = plan
         self._plan_changed()
         self._plan_values = values
