@@ -29,7 +29,7 @@ from headmix.core.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
-from .plan_text import calibration_text, status_line
+from .plan_text import calibration_text, layers_up_to, status_line
 from .recent_plans import RecentPlans
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
@@ -1187,12 +1187,15 @@ class MainWindow(QMainWindow):
 
     def _show_calibration_progress(self, done: int, total: int) -> None:
         """The preview's calibration has come ``done`` steps of ``total`` (reported by it, or by an export of the same plan)."""
-        plan = self.calibration_worker.plan
-        self._calibration_note = calibration_text(plan, done, total) + ("…" if done < total else "")
-        self._calibration_step = (done, total)
+        worker = self.calibration_worker
+        plan = worker.plan
+        upto = layers_up_to(plan, worker.index)  # the walk stops at the layer on screen: the bar says so
+        last = total - len(plan.arch.layers) + upto if total > 0 else total
+        self._calibration_note = calibration_text(plan, done, total, upto) + ("…" if done < last else "")
+        self._calibration_step = (min(done, last), last)
         shown, j, _ = self._view()
         if shown is plan and j in plan.layers and self.preview.status.currentIndex() == self.preview.status.CALIBRATING:
-            self.preview.status.show_calibrating(self._calibration_note, done, total)
+            self.preview.status.show_calibrating(self._calibration_note, *self._calibration_step)
 
     def _layer_title(self, j: int) -> str | None:
         """The mixing title for the smaller model's layer ``j`` when it is not the source's selected layer's number."""

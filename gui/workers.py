@@ -185,15 +185,19 @@ def following_calibration(plan, report, cancelled):
         followers.entries.append(entry)
         where = followers.last or (0, calibration_steps(plan))
     report(*where)
-    ended = False
+    failed = False
     try:
         yield
-        ended = True
+    except Cancelled:
+        raise  # a cancelled walk goes on from where it stopped: the next follower hears that step at once
+    except BaseException:
+        failed = True
+        raise
     finally:
         with _FOLLOWERS_LOCK:
             followers.entries.remove(entry)
-            if not ended and not followers.entries:
-                followers.last = None  # a walk stopped by its last follower, or failed, starts over
+            if failed and not followers.entries:
+                followers.last = None  # a failed walk starts over
 
 
 class Stages:
