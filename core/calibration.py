@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .architecture import Layer
+from .errors import Cancelled
 from .fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
 from .forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
 from .methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
@@ -346,6 +347,8 @@ class Calibrator:
         self.mixings: dict[int, LayerMixing] = {}
         self.fits: dict[int, LayerFit] = {}
         self._walk = None
+        self._pipeline: LayerPipeline | None = None  # the walk's, closed with it
+        self._closing = False  # close() asked while a walk ran on another thread
         self._pair_scores: np.ndarray | None = None
 
     # ------------------------------------------------------------------ the first pass: rotary pair scores
@@ -400,27 +403,61 @@ class Calibrator:
         return index in self.mixings
 
     def mixing(self, index: int) -> LayerMixing:
-        """Layer ``index``'s mixing, running the walk as far as needed (a cancelled or failed walk starts over)."""
+        """Layer ``index``'s mixing, running the walk as far as needed.
+
+        A cancel stops between layers and keeps the walk where it is, so asking again goes on from
+        there (the layers done are never fitted twice); a failed walk starts over.
+        """
         with self._lock:
-            while index not in self.mixings:
-                if self._walk is None:
-                    self._walk = self._layers()
-                try:
-                    next(self._walk)
-                except StopIteration:
-                    self._walk = None
-                    raise KeyError(f"layer {index} is not changed by this plan") from None
-                except BaseException:
-                    self._walk = None  # a new walk recomputes the same layers from the start
-                    raise
-            if self._walk is not None and all(i in self.mixings for i in self.plan.layers):
-                # done: a suspended walk would keep its layer's weights, the next one read ahead and
-                # its activations for as long as the plan lives (through an evaluation, an export)
-                self._walk.close()
-                self._walk = None
-            return self.mixings[index]
+            try:
+                while index not in self.mixings:
+                    if self.cancelled():
+                        raise Cancelled("calibration cancelled; the layers fitted so far are kept")
+                    if self._walk is None:
+                        self._walk = self._layers()
+                    try:
+                        next(self._walk)
+                    except StopIteration:
+                        self._end_walk()
+                        raise KeyError(f"layer {index} is not changed by this plan") from None
+                    except Cancelled:
+                        self._end_walk()  # stopped inside the first pass (the rotary pairs): that pass runs again
+                        raise
+                    except BaseException:
+                        self._end_walk()  # a new walk recomputes the same layers from the start
+                        raise
+                if all(i in self.mixings for i in self.plan.layers):
+                    # done: a suspended walk would keep its layer's weights, the next one read ahead and
+                    # its activations for as long as the plan lives (through an evaluation, an export)
+                    self._end_walk()
+                return self.mixings[index]
+            finally:
+                if self._closing:
+                    self._end_walk()
+
+    def close(self) -> None:
+        """Let a suspended walk go (its activations and read-ahead layer) when the plan is no longer shown.
+
+        What was fitted stays; a later ``mixing`` of a layer not yet fitted walks again from the start.
+        A walk running on another thread is let go when it stops.
+        """
+        if self._lock.acquire(blocking=False):
+            try:
+                self._end_walk()
+            finally:
+                self._lock.release()
+        else:
+            self._closing = True
+
+    def _end_walk(self) -> None:
+        walk, pipeline, self._walk, self._pipeline, self._closing = self._walk, self._pipeline, None, None, False
+        if walk is not None:
+            walk.close()
+        if pipeline is not None:
+            pipeline.close()
 
     def _layers(self):
+        """The walk: yields after each layer (changed or not), so a cancel is heard between any two layers."""
         plan, arch = self.plan, self.plan.arch
         plan.kept_pairs  # noqa: B018 - the rope is decided before the first layer
         config = plan.new_config()
@@ -430,8 +467,9 @@ class Calibrator:
         steps = len(arch.layers)
         offset = steps if plan.reduces_rotary_pairs else 0
         total = steps + offset
-        pipeline = LayerPipeline(plan.checkpoint, arch, cancelled=self.cancelled,
-                                 progress=lambda done, _: self.progress(offset + done, total))
+        # no cancel here: mixing() asks between layers, so a cancelled walk can go on later
+        self._pipeline = pipeline = LayerPipeline(plan.checkpoint, arch,
+                                                  progress=lambda done, _: self.progress(offset + done, total))
         for _, weights in pipeline:
             layer = weights.layer
             spec = attention_spec(arch, layer)
@@ -443,6 +481,8 @@ class Calibrator:
                     finish_layer_in_place(self.spec, weights.other, original,
                                           output(weights.attention, attend(spec, *project(spec, weights.attention, xo))))
                 finish_layer_in_place(self.spec, weights.other, h, attn)
+                del weights, x, attn
+                yield layer.index
                 continue
             if not self.options.sequential:  # fit on the original model's activations (one pass, as TransMLA does)
                 x = attention_input(self.spec, weights.other, original)
@@ -459,8 +499,8 @@ class Calibrator:
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
             self.mixings[layer.index] = mixing
             finish_layer_in_place(self.spec, weights.other, h, attn)
+            del weights, x, attn, target, decision, mixing  # a suspended walk keeps its activations, not this layer
             yield layer.index
-        self._walk = None
 
     def _refit(self, layer: Layer, mixing: LayerMixing, w: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray,
                config: dict | None) -> tuple[LayerMixing, np.ndarray]:

@@ -335,6 +335,13 @@ class Plan:
             self._mixing = self._calibrator.mixings
         return self._calibrator
 
+    def close(self) -> None:
+        """Let go what a suspended calibration walk holds (its activations, the layer read ahead), here and in the
+        plan on the chosen layers; what was computed stays, and asking for more walks again."""
+        for plan in {id(p): p for p in (self, self._final) if p is not None}.values():
+            if plan._calibrator is not None:
+                plan._calibrator.close()
+
     def release(self, index: int) -> None:
         """Drop a layer's computed arrays once they are written (a calibrated layer's refitted projection is large)."""
         mixing = self._mixing.get(index)

@@ -29,7 +29,8 @@ from headmix.core.targets import check, choices, layer_example, layer_range
 from .cache_dialog import CacheDialog, fill_cache_menu
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
-from .plan_text import calibration_text, status_line
+from .plan_text import calibration_text, layers_up_to, status_line
+from .recent_plans import RecentPlans
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self._heads_ready = False  # the final plan's head scores are read (by the choice worker)
         self._choice_note = ""
         self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
+        self.recent_plans = RecentPlans()  # going back to targets just shown reuses their plan (and its calibration)
         self._quit_after_choice = False
         self._calibration_workers: set[CalibrationWorker] = set()  # every one still running, abandoned ones too
         self._calibration_note = ""
@@ -393,12 +395,17 @@ class MainWindow(QMainWindow):
             return
         self._stop_importance()
         self._stop_calibration()
+        self.recent_plans.clear()
         self.quality.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
         super().closeEvent(event)
         self.closed.emit()
+        if self._quit_after_choice or self._quit_after_measurement or self._quit_after_export:
+            # Hidden at the first close while work stopped: Qt ends app.exec() when the last *visible* window
+            # closes, which this one no longer was, so the process lived on without a window (issue 18).
+            QApplication.quit()
 
     def ask_quit_during_export(self) -> QMessageBox:
         """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
@@ -616,6 +623,7 @@ class MainWindow(QMainWindow):
         self._stop_choice()
         self._stop_calibration()
         self._reductions.clear()
+        self.recent_plans.clear()
         self.plan = self.final_plan = self.layer_choice = None
         self.tree_model.set_layer_choice(None)
         self.checkpoint, self.arch = checkpoint, arch
@@ -762,6 +770,7 @@ class MainWindow(QMainWindow):
         try:
             plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
             self._check_calibration_text(plan)
+            plan = self.recent_plans.reuse(plan, self.calibration_text.sha256 if self.calibration_text else None)
         except HeadmixError as e:
             self.plan = None
             self._plan_changed()
@@ -776,6 +785,8 @@ class MainWindow(QMainWindow):
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
             return
+        if plan is not self.plan:
+            self._calibration_stop = None  # a cancel was about the targets before: these calibrate by themselves
         self.plan = plan
         self._plan_changed()
         self._plan_values = values
@@ -1215,12 +1226,15 @@ class MainWindow(QMainWindow):
 
     def _show_calibration_progress(self, done: int, total: int) -> None:
         """The preview's calibration has come ``done`` steps of ``total`` (reported by it, or by an export of the same plan)."""
-        plan = self.calibration_worker.plan
-        self._calibration_note = calibration_text(plan, done, total) + ("…" if done < total else "")
-        self._calibration_step = (done, total)
+        worker = self.calibration_worker
+        plan = worker.plan
+        upto = layers_up_to(plan, worker.index)  # the walk stops at the layer on screen: the bar says so
+        last = total - len(plan.arch.layers) + upto if total > 0 else total
+        self._calibration_note = calibration_text(plan, done, total, upto) + ("…" if done < last else "")
+        self._calibration_step = (min(done, last), last)
         shown, j, _ = self._view()
         if shown is plan and j in plan.layers and self.preview.status.currentIndex() == self.preview.status.CALIBRATING:
-            self.preview.status.show_calibrating(self._calibration_note, done, total)
+            self.preview.status.show_calibrating(self._calibration_note, *self._calibration_step)
 
     def _layer_title(self, j: int) -> str | None:
         """The mixing title for the smaller model's layer ``j`` when it is not the source's selected layer's number."""

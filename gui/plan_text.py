@@ -94,13 +94,28 @@ def status_line(plan, index: int) -> str:
     return " · ".join(part for part in (rotary_line(plan), fit_line(plan, index)) if part)
 
 
-def calibration_text(plan, done: int, total: int) -> str:
+def calibration_text(plan, done: int, total: int, upto: int | None = None) -> str:
     """``calibrating: layer 3 of 16`` of a calibration walk at ``done`` of ``total`` steps (a first pass scores the
-    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers)."""
+    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers).
+
+    ``upto``: the walk stops after that many layers (the preview's, at the layer on screen), and says so:
+    ``calibrating layers 1–3 of 16 (up to the layer shown): layer 2``."""
     layers = len(plan.arch.layers)
+    part = upto is not None and upto < layers
     if total <= 0:
         return "calibrating: reading the calibration text"
     if total == 2 * layers and done < layers:
-        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}"
+        then = f", then layers 1–{upto}" if part else ""
+        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}{then}"
     step = done - (total - layers)
+    if part:
+        if step < upto:
+            return f"calibrating layers 1–{upto} of {layers} (up to the layer shown): layer {step + 1}"
+        return f"calibrated layers 1–{upto} of {layers}"
     return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"
+
+
+def layers_up_to(plan, index: int) -> int:
+    """How many layers a walk goes through to reach layer ``index`` (layers are walked in the model's order)."""
+    order = [layer.index for layer in plan.arch.layers]
+    return order.index(index) + 1 if index in order else len(order)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -50,3 +51,16 @@ def test_demo_script_is_reproducible(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo.py"), str(tmp_path)], check=True, capture_output=True)
     for name in ("model.safetensors", "config.json", "generation_config.json"):
         assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), name
+
+
+def test_demo_bf16_rounding_is_nearest_even_on_float32_bits():
+    """The demo script rounds to bfloat16 itself, so its bytes do not depend on the installed ml_dtypes."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_demo
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    bits = np.array([0x3F808000, 0x3F818000, 0x3F807FFF, 0x3F808001, 0xBF80C000, 0x00000000], dtype=np.uint32)
+    got = make_demo.to_bf16_bits(bits.view(np.float32))
+    assert got.dtype == np.uint16
+    assert got.tolist() == [0x3F80, 0x3F82, 0x3F80, 0x3F81, 0xBF81, 0x0000]  # ties go to the even pattern
