@@ -13,19 +13,19 @@ from PySide6.QtWidgets import (
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core import presets as preset_store
-from headmix.core.architecture import Architecture, detect
-from headmix.core.checkpoint import Checkpoint, open_checkpoint
+from headmix.core.plan import presets as preset_store
+from headmix.core.model.architecture import Architecture, detect
+from headmix.core.io.checkpoint import Checkpoint, open_checkpoint
 from headmix.core.errors import HeadmixError, OutputRefused, TargetError
-from headmix.core.export import inspect_output
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layer_removal import LayerMethod, check_method, default_layer_method
-from headmix.core.planner import Plan
-from headmix.core.request import Request
-from headmix.core.runtimes import verdicts
-from headmix.core.stats import tensor_stats
-from headmix.core.methods import Method
-from headmix.core.targets import check, choices, layer_example, layer_range
+from headmix.core.run.export import inspect_output
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.shrink.layer_removal import LayerMethod, check_method, default_layer_method
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
+from headmix.core.plan.runtimes import verdicts
+from headmix.core.model.stats import tensor_stats
+from headmix.core.shrink.methods import Method
+from headmix.core.shrink.targets import check, choices, layer_example, layer_range
 
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
@@ -613,7 +613,7 @@ class MainWindow(QMainWindow):
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
-            from headmix.core.text import has_tokenizer
+            from headmix.core.io.text import has_tokenizer
 
             self.has_tokenizer = (checkpoint.folder / "config.json").is_file() and has_tokenizer(checkpoint.folder)
             self.panel.set_method_available(
@@ -1220,7 +1220,7 @@ class MainWindow(QMainWindow):
         self._step("status bar", self._update_status)
 
     def _draw_weights(self, plan: Plan, i: int, role: str) -> None:
-        from headmix.core.layer_weights import read_attention
+        from headmix.core.model.layer_weights import read_attention
 
         from .alignment import unit_sources
 

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from headmix.core.architecture import Layer
-from headmix.core.families import LLAMA
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.methods import article_mixing, column_normalised_gaussian
-from headmix.core.mixing import mix_tensor
-from headmix.core.planner import Plan
-from headmix.core.safetensors_file import OutputTensor, encode_header
-from headmix.core.request import Request
+from headmix.core.model.architecture import Layer
+from headmix.core.model.families import LLAMA
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.shrink.methods import article_mixing, column_normalised_gaussian
+from headmix.core.shrink.mixing import mix_tensor
+from headmix.core.plan.planner import Plan
+from headmix.core.io.safetensors_file import OutputTensor, encode_header
+from headmix.core.plan.request import Request
 
 HIDDEN, HEADS, DIM, NEW_HEADS = 768, 128, 32, 8
 

@@ -11,13 +11,13 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core.calibration import CalibrationOptions
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.run.calibration import CalibrationOptions
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
 from headmix.core.errors import TargetError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 CALIB = dict(calib_tokens=256)

@@ -16,13 +16,13 @@ import pytest
 import torch
 
 import hf_models
-from headmix.core import forward
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model import forward
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 
@@ -266,7 +266,7 @@ def test_large_attention_scores_take_the_max_subtracting_softmax(tmp_path, famil
     hf_models.save(model, tmp_path)
     checkpoint = open_checkpoint(tmp_path)
     arch, spec = forward.prepare(checkpoint)
-    from headmix.core.pipeline import read_layer
+    from headmix.core.model.pipeline import read_layer
 
     weights = read_layer(checkpoint, arch.layers[0])
     x = forward.attention_input(spec, weights.other, forward.embed(checkpoint, arch, spec, hf_models.tokens(length=20).numpy()))

@@ -10,13 +10,13 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import TargetError
-from headmix.core.export import export
-from headmix.core.layer_removal import LayerChoice, LayerMethod, ReducedCheckpoint, block_influence
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.run.export import export
+from headmix.core.shrink.layer_removal import LayerChoice, LayerMethod, ReducedCheckpoint, block_influence
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 CALIB = dict(calib_tokens=256)
@@ -128,7 +128,7 @@ def test_fit_reproduces_the_removed_layer_better_than_dropping_it(tmp_path):
 
 
 def _calibration_ids(plan):
-    from headmix.core.quality import Settings, prepare_text
+    from headmix.core.run.quality import Settings, prepare_text
 
     return prepare_text(plan.source_checkpoint, None, Settings(64, 256)).windows.ids
 
@@ -164,7 +164,7 @@ def test_block_influence_is_zero_exactly_for_a_layer_that_changes_nothing(tmp_pa
 
 
 def test_a_choice_reuses_the_scores_of_an_earlier_one_on_the_same_text(tmp_path, monkeypatch):
-    import headmix.core.layer_removal as layer_removal
+    import headmix.core.shrink.layer_removal as layer_removal
 
     checkpoint = open_checkpoint(save(four_layers("llama"), tmp_path / "src"))
     first = Plan.build(checkpoint, Request(num_layers=3, **CALIB))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import DEMO
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 
 def test_kept_by_select_says_none_where_select_cannot_build_the_heads():
@@ -28,9 +28,9 @@ import pytest  # noqa: E402
 
 import synthetic  # noqa: E402
 from conftest import open_demo  # noqa: E402
-from headmix.core import presets  # noqa: E402
-from headmix.core.inspection import human_bytes, human_count  # noqa: E402
-from headmix.core.runtimes import verdicts  # noqa: E402
+from headmix.core.plan import presets  # noqa: E402
+from headmix.core.model.inspection import human_bytes, human_count  # noqa: E402
+from headmix.core.plan.runtimes import verdicts  # noqa: E402
 
 
 def plan_from_controls(window) -> Plan:

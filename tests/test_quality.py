@@ -11,16 +11,16 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core import forward
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model import forward
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.quality import (
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.run.quality import (
     ModelQuality, PlanQuality, Settings, evaluate_model, evaluate_plan, evaluation_key, prepare_text,
 )  # fmt: skip
-from headmix.core.request import Request
-from headmix.core.text import QualityUnavailable, Text, TextError, cut_windows, load_tokenizer, read_text
+from headmix.core.plan.request import Request
+from headmix.core.io.text import QualityUnavailable, Text, TextError, cut_windows, load_tokenizer, read_text
 
 pytestmark = pytest.mark.interop
 SETTINGS = Settings(window=16, max_tokens=200)
@@ -151,8 +151,8 @@ def test_per_layer_errors_where_the_plan_changes(tmp_path):
     # the attention error of layer 1, recomputed by hand from layer 0's output
     arch, spec = forward.prepare(checkpoint)
     h = forward.run(checkpoint, sample.windows.ids, keep_layers=True).layers[0]
-    from headmix.core.mixing import mix_layer
-    from headmix.core.pipeline import read_layer
+    from headmix.core.shrink.mixing import mix_layer
+    from headmix.core.model.pipeline import read_layer
 
     plan = Plan.build(checkpoint, Request(heads=2, kv_heads=1, method="mean", layers="1"))
     weights = read_layer(checkpoint, arch.layers[1])

@@ -7,15 +7,15 @@ import pytest
 
 import synthetic
 from conftest import DEMO
-from headmix.core import presets
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.plan import presets
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import build_parser
 from headmix.core.errors import TargetError
-from headmix.core.methods import Method
-from headmix.core.planner import Plan
-from headmix.core.request import Request, RequestError
-from headmix.core.targets import choices
+from headmix.core.shrink.methods import Method
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request, RequestError
+from headmix.core.shrink.targets import choices
 
 SHAPES = [("llama", 2, 8, 2, 8), ("llama", 2, 12, 4, 12), ("qwen2", 2, 6, 6, 10), ("qwen3", 2, 9, 3, 16), ("gpt2", 2, 6, 6, 8)]
 

@@ -7,11 +7,11 @@ import json
 import pytest
 
 import synthetic
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
-from headmix.core.runtimes import RUNTIMES, Status, verdicts
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
+from headmix.core.plan.runtimes import RUNTIMES, Status, verdicts
 
 GGUF = "llama.cpp / Ollama (GGUF)"
 
@@ -84,7 +84,7 @@ def test_pairs_chosen_from_scores_are_the_worst_case_until_chosen_then_what_the_
                                                                                             tmp_path):
     """The calibrated method chooses any subset from activations as select does from weights: before the choice
     llama.cpp is refused (it may be longrope), after it the verdict is what the export writes."""
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     plan = Plan.build(open_checkpoint(tokenized_llama), Request(head_dim=8, method=method, rotary_pairs="any",
                                                                 calib_tokens=256))

@@ -11,10 +11,10 @@ from safetensors.torch import load_file
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
 import hf_models
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 ROTARY = hf_models.ROTARY
@@ -176,8 +176,8 @@ def test_a_progression_of_rotary_pairs_exports_as_a_plain_rope(tmp_path, family,
     """Pairs {s + r·j} rotate exactly under the default rope of the new size with base θ^(2rk/d),
     linearly scaled by θ^(2s/d) when s > 0: no longrope, so every runtime reads it. A llama3 rope
     rescales each frequency by itself alone, so pairs r·j keep it with the same parameters."""
-    from headmix.core.architecture import Rope
-    from headmix.core.rope import inverse_frequencies
+    from headmix.core.model.architecture import Rope
+    from headmix.core.model.rope import inverse_frequencies
 
     model = hf_models.build(family, **overrides)
     _zero_all_but(model, kept)
@@ -266,9 +266,9 @@ def test_the_verdict_matches_what_transformers_does_for_every_head_count(model_d
     """For every query-head count the window offers, "loads" is said exactly when transformers builds the model."""
     import transformers
 
-    from headmix.core.architecture import detect
-    from headmix.core.methods import Method
-    from headmix.core.targets import choices
+    from headmix.core.model.architecture import detect
+    from headmix.core.shrink.methods import Method
+    from headmix.core.shrink.targets import choices
 
     checkpoint = open_checkpoint(model_dir(family))
     arch = detect(checkpoint)

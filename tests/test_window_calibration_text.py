@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit
 
 import tiny_text
 from conftest import DEMO, open_demo
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import build_parser
-from headmix.core.planner import Plan
+from headmix.core.plan.planner import Plan
 from headmix.gui.quality_view import CALIBRATION_NOTE
 from headmix.gui.targets_panel import CHOOSE_TEXT_ITEM
 

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 import tiny_text
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.inspection import human_count
-from headmix.core.planner import Plan
-from headmix.core.quality import Settings, evaluate_plan, prepare_text
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.model.inspection import human_count
+from headmix.core.plan.planner import Plan
+from headmix.core.run.quality import Settings, evaluate_plan, prepare_text
 from headmix.gui.formatting import format_perplexity, format_ratio, ratio_of
 from test_window_quality import MAX_TOKENS, WINDOW, gate_layers, open_model
 

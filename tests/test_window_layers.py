@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication
 import hf_models
 import tiny_text
 from conftest import gate, open_demo
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.planner import Plan
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.plan.planner import Plan
 
 pytestmark = pytest.mark.interop
 
@@ -123,7 +123,7 @@ def test_the_choice_runs_in_the_background_and_the_tree_and_chart_show_it(qtbot,
 
 
 def test_merge_marks_the_layer_that_absorbs_and_a_new_count_reuses_the_scores(qtbot, window, llama4, monkeypatch):
-    import headmix.core.layer_removal as layer_removal
+    import headmix.core.shrink.layer_removal as layer_removal
 
     open_demo(qtbot, window, llama4)
     choose(qtbot, window, num_layers=3, layer_method="merge")
@@ -200,7 +200,7 @@ def test_a_model_without_a_tokenizer_chooses_by_weights(qtbot, window):
 
 def gate_choice(monkeypatch, per_layer: float = 5.0):
     """Each layer of the choice's walk waits until the gate opens (or ``per_layer`` seconds), as on a large model."""
-    import headmix.core.forward as forward
+    import headmix.core.model.forward as forward
 
     return gate(monkeypatch, forward, "finish_layer", per_layer)
 

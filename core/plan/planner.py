@@ -19,22 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .architecture import Architecture, Layer, detect, expected_shapes
-from .checkpoint import Checkpoint
-from .dtypes import itemsize
-from .errors import ConfigError, TargetError
-from .families import FAMILIES, Family, Loads
-from .importance import Importance, layer_importance
-from .inspection import human_bytes, human_count
-from .layer_weights import read_attention
-from .methods import HEATMAPS, LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
-from .mixing import apply_role, mix_tensor
+from .. import __version__
+from ..model.architecture import Architecture, Layer, detect, expected_shapes
+from ..io.checkpoint import Checkpoint
+from ..io.dtypes import itemsize
+from ..errors import ConfigError, TargetError
+from ..model.families import FAMILIES, Family, Loads
+from ..model.importance import Importance, layer_importance
+from ..model.inspection import human_bytes, human_count
+from ..model.layer_weights import read_attention
+from ..shrink.methods import HEATMAPS, LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
+from ..shrink.mixing import apply_role, mix_tensor
 from .request import Request, Resolved
-from .rope import best_progression, plain_rope_starts, progression, stride_pairs
+from ..model.rope import best_progression, plain_rope_starts, progression, stride_pairs
 from .runtimes import verdicts
-from .safetensors_file import TensorInfo
-from .targets import check, format_layers
+from ..io.safetensors_file import TensorInfo
+from ..shrink.targets import check, format_layers
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class Plan:
             raise ConfigError(f"{checkpoint.path}: {arch.description}")
         if arch.problems:
             raise ConfigError(f"{checkpoint.path}: cannot shrink: " + "; ".join(arch.problems))
-        from .text import has_tokenizer as tokenizer_loads
+        from ..io.text import has_tokenizer as tokenizer_loads
 
         has_tokenizer = (checkpoint.folder / "config.json").is_file() and tokenizer_loads(checkpoint.folder)
         resolved = request if isinstance(request, Resolved) else request.resolve(arch, has_tokenizer)
@@ -182,7 +182,7 @@ class Plan:
         shapes), made on the chosen layers by :meth:`final` when something needs the weights."""
         from dataclasses import replace as with_fields
 
-        from .layer_removal import LayerMethod, LayerReduction, ReducedCheckpoint, check_method, default_layer_method
+        from ..shrink.layer_removal import LayerMethod, LayerReduction, ReducedCheckpoint, check_method, default_layer_method
 
         asked = resolved.request.layer_method
         method = LayerMethod(asked) if asked is not None else default_layer_method(arch, has_tokenizer)
@@ -201,7 +201,7 @@ class Plan:
         if self.reduction is None or self._final is self:
             return self
         if self._final is None:
-            from .layer_removal import ReducedCheckpoint
+            from ..shrink.layer_removal import ReducedCheckpoint
 
             choice = self.reduction.choice(progress, cancelled)
             final = Plan.build(ReducedCheckpoint(self.reduction.checkpoint, self.reduction.arch, choice), self.resolved)
@@ -320,9 +320,9 @@ class Plan:
     def calibrator(self):
         """The calibrated method's sequential walk over its text (built on first use; reads the tokenizer)."""
         if self._calibrator is None:
-            from .calibration import CalibrationOptions, Calibrator
-            from .quality import Settings, prepare_text
-            from .text import read_text
+            from ..run.calibration import CalibrationOptions, Calibrator
+            from ..run.quality import Settings, prepare_text
+            from ..io.text import read_text
 
             request = self.request
             config = self.arch.config or {}

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Cancelled, CheckpointError
-from .mixing import mix_tensor
-from .planner import OutputFile, Plan
-from .safetensors_file import OutputTensor, encode_header
+from ..errors import Cancelled, CheckpointError
+from ..shrink.mixing import mix_tensor
+from ..plan.planner import OutputFile, Plan
+from ..io.safetensors_file import OutputTensor, encode_header
 
 Progress = Callable[[int, int], None]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError
 from .safetensors_file import SafetensorsHeader, TensorInfo, read_header, read_tensor
 
 INDEX_NAME = "model.safetensors.index.json"

@@ -45,17 +45,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import __version__
-from .checkpoint import Checkpoint
-from .forward import (
+from .. import __version__
+from ..io.checkpoint import Checkpoint
+from ..model.forward import (
     OutputHead, attention, attention_input, attention_spec, check_length, each, embed, final_hidden, finish_layer,
     model_spec, parallel_chunks, prepare, run_layer, window_chunks,
 )  # fmt: skip
-from .layout import FUSED
-from .mixing import mix_layer
-from .pipeline import LayerPipeline
-from .planner import Plan
-from .text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, QualityUnavailable, Text, Windows, cut_windows, load_tokenizer, read_text
+from ..model.layout import FUSED
+from ..shrink.mixing import mix_layer
+from ..model.pipeline import LayerPipeline
+from ..plan.planner import Plan
+from ..io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, QualityUnavailable, Text, Windows, cut_windows, load_tokenizer, read_text
 
 #: ``progress(done, total)``: one step per layer, and a last one for the output head
 Progress = Callable[[int, int], None]

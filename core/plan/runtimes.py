@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .rope import progression, stride_pairs
+from ..model.rope import progression, stride_pairs
 
 if TYPE_CHECKING:
     from .planner import Plan

@@ -38,16 +38,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .architecture import Layer
-from .fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
-from .forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
-from .methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
-from .mixing import mix_layer
-from .pipeline import LayerPipeline
-from .spill import SpillFolder, SpilledArrays
+from ..model.architecture import Layer
+from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
+from ..model.forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
+from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
+from ..shrink.mixing import mix_layer
+from ..model.pipeline import LayerPipeline
+from ..io.spill import SpillFolder, SpilledArrays
 
 if TYPE_CHECKING:
-    from .planner import Plan
+    from ..plan.planner import Plan
     from .quality import Sample
 
 Progress = Callable[[int, int], None]
@@ -219,7 +219,7 @@ def _fitted_temperatures(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray,
     something the remaining logits come out flatter, and the attention pattern blurs. Measured on
     every causal (query, key) pair of two calibration windows, after rotation.
     """
-    from .forward import _rotate, attention_spec
+    from ..model.forward import _rotate, attention_spec
 
     d = layer.head_dim
     old_spec = attention_spec(plan.arch, layer)

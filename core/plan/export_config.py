@@ -14,9 +14,9 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from .families import Family
-from .rope import rope_parameters_for
-from .rope_config import resolved_rope, write_portable
+from ..model.families import Family
+from ..model.rope import rope_parameters_for
+from ..model.rope_config import resolved_rope, write_portable
 
 if TYPE_CHECKING:
     from .planner import Plan

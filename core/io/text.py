@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import HeadmixError
+from ..errors import HeadmixError
 
 #: the text that ships with headmix, for when the user has none (original English prose)
-DEFAULT_TEXT = Path(__file__).resolve().parent.parent / "resources" / "text" / "default.txt"
+DEFAULT_TEXT = Path(__file__).resolve().parent.parent.parent / "resources" / "text" / "default.txt"
 #: tokens per evaluation window and tokens scored at most (see :mod:`quality` for why)
 DEFAULT_WINDOW = 512
 DEFAULT_MAX_TOKENS = 4096

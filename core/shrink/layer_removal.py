@@ -34,13 +34,13 @@ from enum import Enum
 
 import numpy as np
 
-from .architecture import Architecture
-from .checkpoint import Checkpoint
-from .dtypes import to_source_dtype
-from .errors import TargetError
-from .families import Blocks, Layout
+from ..model.architecture import Architecture
+from ..io.checkpoint import Checkpoint
+from ..io.dtypes import to_source_dtype
+from ..errors import TargetError
+from ..model.families import Blocks, Layout
 from .fitting import Gram
-from .safetensors_file import SafetensorsHeader, read_tensor
+from ..io.safetensors_file import SafetensorsHeader, read_tensor
 
 Progress = Callable[[int, int], None]
 
@@ -112,8 +112,8 @@ def weight_scores(checkpoint: Checkpoint, arch: Architecture) -> np.ndarray:
 def block_influence(checkpoint: Checkpoint, arch: Architecture, ids: np.ndarray, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """``1 − E[cos(x_in, x_out)]`` per layer over every token (the residual stream before and after it)."""
-    from .forward import attention, attention_input, attention_spec, embed, finish_layer, model_spec
-    from .pipeline import LayerPipeline
+    from ..model.forward import attention, attention_input, attention_spec, embed, finish_layer, model_spec
+    from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
     h = embed(checkpoint, arch, spec, ids)
@@ -280,8 +280,8 @@ def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, 
     ``M`` is layer s's MLP output, ``r`` the residual it is added to, ``y`` the residual entering the
     next kept layer (the original model's, so the fit reproduces the removed run's effect).
     """
-    from .forward import attention, attention_input, attention_spec, embed, mlp, mlp_input, model_spec
-    from .pipeline import LayerPipeline
+    from ..model.forward import attention, attention_input, attention_spec, embed, mlp, mlp_input, model_spec
+    from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
     keep = set(kept)
@@ -349,8 +349,8 @@ class LayerReduction:
         if self._choice is None:
             ids = None
             if self.data:
-                from .quality import Settings, prepare_text
-                from .text import read_text
+                from ..run.quality import Settings, prepare_text
+                from ..io.text import read_text
 
                 config = self.arch.config or {}
                 positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)

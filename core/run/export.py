@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import INDEX_NAME, PICKLE_SUFFIXES
-from .errors import ExportError, OutputRefused
-from .inspection import human_bytes
+from ..io.checkpoint import INDEX_NAME, PICKLE_SUFFIXES
+from ..errors import ExportError, OutputRefused
+from ..model.inspection import human_bytes
 from .executor import execute
-from .planner import Plan
-from .stale import remove_dead_owners
+from ..plan.planner import Plan
+from ..io.stale import remove_dead_owners
 
 Progress = Callable[[int, int], None]
 
