@@ -193,8 +193,8 @@ def _shrink(args) -> int:
         return 2
     evaluation = None
     if args.eval:
-        from .run.quality import Settings, evaluate_plan, prepare_text
-        from .io.text import read_text
+        from .run.quality import evaluate_plan
+        from .io.text import Settings, prepare_text, read_text
 
         # tokenise first: a missing tokenizer or a bad text fails before anything runs or is written
         sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
@@ -219,8 +219,8 @@ def _shrink(args) -> int:
 
 def _eval(args) -> int:
     from .io.checkpoint import open_checkpoint
-    from .run.quality import Settings, evaluate_model, prepare_text
-    from .io.text import read_text
+    from .run.quality import evaluate_model
+    from .io.text import Settings, prepare_text, read_text
 
     checkpoint = open_checkpoint(args.model)
     sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))

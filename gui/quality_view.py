@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from headmix.core.errors import HeadmixError
 from headmix.core.model.inspection import human_count
-from headmix.core.run.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
+from headmix.core.io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, Sample, Settings
+from headmix.core.run.quality import PlanQuality, evaluation_key
 
 from .formatting import format_error, format_perplexity, format_ratio, ratio_of, runs
 from .labels import LineLabel, status_colour

@@ -289,7 +289,7 @@ class SampleWorker(Worker):
         self.checkpoint, self.path, self.settings = checkpoint, path, settings
 
     def work(self):
-        from headmix.core.run.quality import prepare_text
+        from headmix.core.io.text import prepare_text
         from headmix.core.io.text import QualityUnavailable, TextError, load_tokenizer, read_text
 
         try:

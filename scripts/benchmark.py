@@ -241,7 +241,8 @@ def calibration_cost(folder: Path, repeat: int) -> None:
 
     from core.io.checkpoint import open_checkpoint
     from core.plan.planner import Plan
-    from core.run.quality import Settings, evaluate_model, prepare_text
+    from core.io.text import Settings, prepare_text
+    from core.run.quality import evaluate_model
     from core.plan.request import Request
 
     checkpoint = open_checkpoint(folder)
@@ -295,7 +296,8 @@ def forward_speed(folder: Path, text_path: Path | None, repeat: int) -> None:
         print("skipped: needs torch and transformers (pip install -e '.[test]')")
         return
     from core.io.checkpoint import open_checkpoint
-    from core.run.quality import Settings, evaluate_model, prepare_text
+    from core.io.text import Settings, prepare_text
+    from core.run.quality import evaluate_model
     from core.io.text import read_text
 
     checkpoint = open_checkpoint(folder)

@@ -28,7 +28,8 @@ from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
 from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
 from headmix.core.plan.planner import Plan  # noqa: E402
-from headmix.core.run.quality import Settings, evaluate_plan, prepare_text  # noqa: E402
+from headmix.core.io.text import Settings, prepare_text  # noqa: E402
+from headmix.core.run.quality import evaluate_plan  # noqa: E402
 from headmix.core.plan.request import Request  # noqa: E402
 from headmix.core.io.text import read_text  # noqa: E402
 

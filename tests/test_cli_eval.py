@@ -12,7 +12,8 @@ import hf_models
 import tiny_text
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
-from headmix.core.run.quality import Settings, evaluate_model, prepare_text
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_model
 from headmix.core.io.text import read_text
 
 pytestmark = pytest.mark.interop

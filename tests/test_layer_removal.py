@@ -128,7 +128,7 @@ def test_fit_reproduces_the_removed_layer_better_than_dropping_it(tmp_path):
 
 
 def _calibration_ids(plan):
-    from headmix.core.run.quality import Settings, prepare_text
+    from headmix.core.io.text import Settings, prepare_text
 
     return prepare_text(plan.source_checkpoint, None, Settings(64, 256)).windows.ids
 

@@ -17,10 +17,12 @@ from headmix.core.errors import HeadmixError
 from headmix.core.run.export import export
 from headmix.core.plan.planner import Plan
 from headmix.core.run.quality import (
-    ModelQuality, PlanQuality, Settings, evaluate_model, evaluate_plan, evaluation_key, prepare_text,
+    ModelQuality, PlanQuality, evaluate_model, evaluate_plan, evaluation_key,
 )  # fmt: skip
 from headmix.core.plan.request import Request
-from headmix.core.io.text import QualityUnavailable, Text, TextError, cut_windows, load_tokenizer, read_text
+from headmix.core.io.text import (
+    QualityUnavailable, Settings, Text, TextError, cut_windows, load_tokenizer, prepare_text, read_text,
+)  # fmt: skip
 
 pytestmark = pytest.mark.interop
 SETTINGS = Settings(window=16, max_tokens=200)

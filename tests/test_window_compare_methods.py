@@ -12,7 +12,8 @@ import tiny_text
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.model.inspection import human_count
 from headmix.core.plan.planner import Plan
-from headmix.core.run.quality import Settings, evaluate_plan, prepare_text
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_plan
 from headmix.gui.formatting import format_perplexity, format_ratio, ratio_of
 from test_window_quality import MAX_TOKENS, WINDOW, gate_layers, open_model
 

@@ -15,7 +15,8 @@ import tiny_text
 from conftest import DEMO, gate
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.plan.planner import Plan
-from headmix.core.run.quality import Settings, evaluate_plan, prepare_text
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_plan
 from headmix.core.io.text import read_text
 from headmix.gui.formatting import format_error, format_perplexity, format_ratio, ratio_of
 

@@ -321,8 +321,7 @@ class Plan:
         """The calibrated method's sequential walk over its text (built on first use; reads the tokenizer)."""
         if self._calibrator is None:
             from ..run.calibration import CalibrationOptions, Calibrator
-            from ..run.quality import Settings, prepare_text
-            from ..io.text import read_text
+            from ..io.text import Settings, prepare_text, read_text
 
             request = self.request
             config = self.arch.config or {}

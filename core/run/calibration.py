@@ -48,7 +48,7 @@ from ..io.spill import SpillFolder, SpilledArrays
 
 if TYPE_CHECKING:
     from ..plan.planner import Plan
-    from .quality import Sample
+    from ..io.text import Sample
 
 Progress = Callable[[int, int], None]
 

@@ -55,53 +55,10 @@ from ..model.layout import FUSED
 from ..shrink.mixing import mix_layer
 from ..model.pipeline import LayerPipeline
 from ..plan.planner import Plan
-from ..io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, QualityUnavailable, Text, Windows, cut_windows, load_tokenizer, read_text
+from ..io.text import QualityUnavailable, Sample, TextInfo
 
 #: ``progress(done, total)``: one step per layer, and a last one for the output head
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Settings:
-    window: int = DEFAULT_WINDOW
-    max_tokens: int = DEFAULT_MAX_TOKENS
-
-
-@dataclass
-class TextInfo:
-    """Which text was measured and how it was cut (JSON-friendly)."""
-
-    source: str
-    sha256: str
-    text_tokens: int  # tokens in the whole text
-    windows: int
-    window: int
-    bos: str | None  # the token each window starts with, or None
-    bos_reason: str
-    scored_tokens: int
-
-
-@dataclass
-class Sample:
-    """A tokenised text ready to run: the windows and their description."""
-
-    info: TextInfo
-    windows: Windows
-
-
-def prepare_text(checkpoint: Checkpoint, text: Text | None = None, settings: Settings = Settings()) -> Sample:
-    """Tokenise ``text`` (default: headmix's own text) with the model's tokenizer and cut the windows.
-
-    Raises :class:`~text.QualityUnavailable` without a tokenizer and :class:`~text.TextError`
-    for a text that cannot be used; both are ``HeadmixError`` with a message for the user.
-    """
-    tokenizer = load_tokenizer(checkpoint.folder)
-    text = text or read_text(None)
-    windows = cut_windows(tokenizer.encode(text.content), settings.window, settings.max_tokens, tokenizer.bos_id,
-                          text.source)
-    info = TextInfo(text.source, text.sha256, windows.text_tokens, windows.count, settings.window, tokenizer.bos_token,
-                    tokenizer.bos_reason, windows.predicted)
-    return Sample(info, windows)
 
 
 @dataclass

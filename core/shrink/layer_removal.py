@@ -349,8 +349,7 @@ class LayerReduction:
         if self._choice is None:
             ids = None
             if self.data:
-                from ..run.quality import Settings, prepare_text
-                from ..io.text import read_text
+                from ..io.text import Settings, prepare_text, read_text
 
                 config = self.arch.config or {}
                 positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
