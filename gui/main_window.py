@@ -22,7 +22,6 @@ from headmix.core.model.inspection import human_bytes, human_count
 from headmix.core.shrink.layer_removal import LayerMethod, check_method, default_layer_method
 from headmix.core.plan.planner import Plan
 from headmix.core.plan.request import Request
-from headmix.core.plan.runtimes import verdicts
 from headmix.core.model.stats import tensor_stats
 from headmix.core.shrink.methods import Method
 from headmix.core.shrink.targets import check, choices, layer_example, layer_range
@@ -914,7 +913,7 @@ class MainWindow(QMainWindow):
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
-            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), verdicts(plan),
+            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.verdicts(),
             plan.warnings, decoder=decoder,
         )
 

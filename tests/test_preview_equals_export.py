@@ -30,7 +30,6 @@ import synthetic  # noqa: E402
 from conftest import open_demo  # noqa: E402
 from headmix.core.plan import presets  # noqa: E402
 from headmix.core.model.inspection import human_bytes, human_count  # noqa: E402
-from headmix.core.plan.runtimes import verdicts  # noqa: E402
 
 
 def plan_from_controls(window) -> Plan:
@@ -48,8 +47,8 @@ def assert_summary_is(window, plan: Plan) -> None:
     assert panel.size_label.text() == f"Size: {human_bytes(plan.bytes_before)} → {human_bytes(plan.bytes_after)}"
     assert panel.saved_label.text() == f"{100 * (1 - plan.params_after / plan.params_before):.1f}% smaller"
     # one line per runtime, as the core says it for this plan
-    assert panel.verdicts.verdicts == verdicts(plan)
-    for v in verdicts(plan):
+    assert panel.verdicts.verdicts == plan.verdicts()
+    for v in plan.verdicts():
         assert panel.verdicts.line(v.runtime) == f"{v.status.mark} {v.runtime}: {v.reason}"
     assert window.plan is not None
     assert (window.plan.params_after, window.plan.bytes_after, window.plan.loadability) == (

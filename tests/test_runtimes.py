@@ -11,7 +11,7 @@ from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.run.export import export
 from headmix.core.plan.planner import Plan
 from headmix.core.plan.request import Request
-from headmix.core.plan.runtimes import RUNTIMES, Status, verdicts
+from headmix.core.plan.runtimes import RUNTIMES, Status
 
 GGUF = "llama.cpp / Ollama (GGUF)"
 
@@ -27,12 +27,12 @@ def models(tmp_path_factory):
 
 
 def status(plan, runtime):
-    return {v.runtime: v for v in verdicts(plan)}[runtime]
+    return {v.runtime: v for v in plan.verdicts()}[runtime]
 
 
 def test_every_runtime_gets_a_verdict_with_a_reason(models):
     plan = Plan.build(models["llama"], Request(heads=3))
-    found = verdicts(plan)
+    found = plan.verdicts()
     assert [v.runtime for v in found] == list(RUNTIMES)
     assert all(v.reason for v in found)
 
@@ -48,7 +48,7 @@ def test_a_progression_of_pairs_runs_everywhere_but_a_subset_does_not_in_llama_c
 def test_qwen2_with_a_new_head_shape_is_portable_because_it_goes_out_as_llama(models):
     plan = Plan.build(models["qwen2"], Request(heads=3, kv_heads=3, head_dim=4))
     assert plan.exported_family.name == "llama"
-    assert {v.runtime: v.status for v in verdicts(plan)} == {
+    assert {v.runtime: v.status for v in plan.verdicts()} == {
         "transformers": Status.OK, "vLLM": Status.OK, GGUF: Status.OK, "mlx-lm": Status.OK,
         "ollama create": Status.NO,  # its converter sizes the rope by hidden / heads
     }  # fmt: skip
@@ -56,7 +56,7 @@ def test_qwen2_with_a_new_head_shape_is_portable_because_it_goes_out_as_llama(mo
 
 def test_partial_plans_run_nowhere(models):
     plan = Plan.build(models["llama"], Request(heads=3, layers="0"))
-    assert all(v.status is Status.NO for v in verdicts(plan))
+    assert all(v.status is Status.NO for v in plan.verdicts())
 
 
 def test_headmix_json_records_the_verdicts_of_what_was_written(models, tmp_path):
@@ -93,7 +93,7 @@ def test_pairs_chosen_from_scores_are_the_worst_case_until_chosen_then_what_the_
     assert (status(plan, GGUF).status is Status.NO) == (progression(pairs) is None)
     out = export(plan, tmp_path / "out")
     recorded = {r["runtime"]: r["status"] for r in json.loads((out / "headmix.json").read_text())["runtimes"]}
-    assert recorded == {v.runtime: v.status.value for v in verdicts(plan)}
+    assert recorded == {v.runtime: v.status.value for v in plan.verdicts()}
 
 
 def test_the_worst_case_says_it_is_one(models):

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from conftest import open_demo
-from headmix.core.plan.runtimes import RUNTIMES, verdicts
+from headmix.core.plan.runtimes import RUNTIMES
 from headmix.gui.labels import STATUS_COLOURS
 
 LLAMA_CPP = "llama.cpp / Ollama (GGUF)"
@@ -19,7 +19,7 @@ def shown(window) -> dict[str, str]:
 
 
 def assert_lists_the_plan(window) -> None:
-    expected = verdicts(window.plan)
+    expected = window.plan.verdicts()
     assert [v.runtime for v in expected] == list(RUNTIMES)
     assert window.panel.verdicts.verdicts == expected
     assert shown(window) == {v.runtime: f"{v.status.mark} {v.runtime}: {v.reason}" for v in expected}

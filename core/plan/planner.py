@@ -32,7 +32,8 @@ from ..shrink.methods import HEATMAPS, LayerMixing, Method, article_matrices, ar
 from ..shrink.mixing import apply_role, mix_tensor
 from .request import Request, Resolved
 from ..model.rope import best_progression, plain_rope_starts, progression, stride_pairs
-from .runtimes import verdicts
+from .export_config import export_config
+from .runtimes import RuntimeFacts, Verdict, verdicts
 from ..io.safetensors_file import TensorInfo
 from ..shrink.targets import check, format_layers
 
@@ -501,9 +502,75 @@ class Plan:
 
     def new_config(self) -> dict | None:
         """config.json for the export: the new head shape, and every rope key each runtime reads."""
-        from .export_config import export_config
+        shape = None if self.identity or self.partial else (self.num_heads, self.num_kv_heads, self.head_dim)
+        return export_config(self.checkpoint.config, self.arch, shape, self.kept_pairs if shape else None,
+                             self.new_scale_base, self.exported_family)
 
-        return export_config(self)
+    def runtime_facts(self, exact: bool = False) -> RuntimeFacts:
+        """The plain facts the runtime verdicts depend on (:mod:`runtimes` reads these, never the plan)."""
+        plan = self
+        family = plan.exported_family or plan.arch.family
+        hidden = plan.arch.hidden_size or 0
+        heads, d = (plan.num_heads, plan.head_dim)
+        rope = plan.arch.rope
+        longrope = pending = False
+        if plan.reduces_rotary_pairs and not plan.partial:
+            if exact:  # after an export: what it wrote
+                longrope = any(b.get("rope_type") == "longrope" for b in plan._rope_blocks(plan.new_config() or {}))
+            else:  # before: the pairs if they are known already, else the worst a choice from scores can give
+                any_subset = plan.request.rotary_pairs == "any" and "longrope" in plan.arch.family.rope_types
+                known = plan._kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
+                if known is None and not plan.method.chooses_pairs:
+                    known = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
+                longrope = any_subset and (known is None or progression(known) is None)
+                pending = any_subset and known is None
+        if rope is not None and rope.type == "longrope":
+            longrope = True  # the source itself uses longrope
+        scale_key = plan.arch.family.attention_scale_key
+        scale = None
+        if scale_key:
+            scale = plan.new_scale_base or (plan.arch.layers[0].scale_base if plan.arch.layers else None)
+        return RuntimeFacts(
+            family=family.name,
+            shape_changed=heads * d != hidden,
+            partial=plan.partial,
+            identity=plan.identity,
+            longrope=longrope,
+            pairs_pending=pending,
+            per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
+            scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
+            article=plan.needs_retraining,
+            pattern_broken=plan._pattern_broken(exact),
+        )
+
+    def _pattern_broken(self, exact: bool) -> bool | None:
+        """Gemma's sliding/global layers follow a fixed period that llama.cpp and mlx-lm assume."""
+        plan = self
+        if plan.reduction is None or plan.arch.family.sliding_window != "layer_types":
+            return False
+        source = plan.reduction.arch.config or {}
+        types = source.get("layer_types")
+        if not isinstance(types, list) or len(set(types)) < 2:
+            return False
+        choice = plan.reduction._choice if exact else None
+        if choice is None:
+            return None
+        period = types.index("full_attention") + 1 if "full_attention" in types else len(types)
+        kept = [types[i] for i in choice.kept]
+        return any((t == "full_attention") != ((i + 1) % period == 0) for i, t in enumerate(kept))
+
+    @staticmethod
+    def _rope_blocks(config: dict) -> list[dict]:
+        rope = config.get("rope_parameters") or {}
+        return list(rope.values()) if rope and all(isinstance(v, dict) for v in rope.values()) else [rope]
+
+    def verdicts(self, exact: bool = False) -> list[Verdict]:
+        """One verdict per runtime in :data:`runtimes.RUNTIMES`.
+
+        From the plan alone by default, for the dry run and the window; ``exact`` looks at what
+        the export wrote (select's rotary pairs are chosen from the weights), for headmix.json.
+        """
+        return verdicts(self.runtime_facts(exact), self.loadability)
 
     def describe(self) -> str:
         """The dry-run text: everything the plan will do, from headers and the seed alone."""
@@ -546,7 +613,7 @@ class Plan:
             lines.append(f"  calibration  up to {request.calib_tokens:,} tokens of {text}, layer by layer on the shrunk "
                          "model's own activations")
         lines.append(f"  verdict      {reason}")
-        for v in verdicts(self):
+        for v in self.verdicts():
             lines.append(f"  {v.runtime:<26} {v.status.mark} {v.reason}")
         lines.extend(f"  warning      {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -580,7 +647,7 @@ class Plan:
             "parameters": {"before": self.params_before, "after": self.params_after},
             "loads_in_transformers": ok,
             "verdict": reason,
-            "runtimes": [v.to_json() for v in verdicts(self, exact=True)],
+            "runtimes": [v.to_json() for v in self.verdicts(exact=True)],
             "warnings": list(self.warnings),
             "matrices": "headmix_matrices.npz",
             **({"calibration": self._calibrator.report().to_json()} if self._calibrator is not None else {}),
