@@ -171,7 +171,7 @@ def _shrink(args) -> int:
     from .model.architecture import detect
     from .io.checkpoint import open_checkpoint
     from .run.export import export
-    from .plan.planner import Plan
+    from .run.shrink_run import ShrinkRun
 
     checkpoint = open_checkpoint(args.source)
     arch = detect(checkpoint)
@@ -181,7 +181,7 @@ def _shrink(args) -> int:
         layers=args.layers, rotary_pairs=args.rotary_pairs, calib_text=args.calib_text, calib_tokens=args.calib_tokens,
         num_layers=args.num_layers, layer_method=args.layer_method,
     )
-    plan = Plan.build(checkpoint, preset.request, arch=arch)
+    plan = ShrinkRun.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:
         saved = presets.save(preset, args.save_preset)
         print(f"saved preset {saved}", file=sys.stderr)

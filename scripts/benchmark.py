@@ -240,7 +240,7 @@ def calibration_cost(folder: Path, repeat: int) -> None:
     import resource
 
     from core.io.checkpoint import open_checkpoint
-    from core.plan.planner import Plan
+    from core.run.shrink_run import ShrinkRun
     from core.io.text import Settings, prepare_text
     from core.run.quality import evaluate_model
     from core.plan.request import Request
@@ -259,7 +259,7 @@ def calibration_cost(folder: Path, repeat: int) -> None:
                            ("head size 64 -> 32", dict(head_dim=32))):  # fmt: skip
         times = []
         for _ in range(max(1, repeat // 2)):
-            plan = Plan.build(checkpoint, Request(method="calibrated", **targets))
+            plan = ShrinkRun.build(checkpoint, Request(method="calibrated", **targets))
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start = time.perf_counter()
             for i in plan.layers:

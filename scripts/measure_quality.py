@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
 from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
-from headmix.core.plan.planner import Plan  # noqa: E402
+from headmix.core.run.shrink_run import ShrinkRun  # noqa: E402
 from headmix.core.io.text import Settings, prepare_text  # noqa: E402
 from headmix.core.run.quality import evaluate_plan  # noqa: E402
 from headmix.core.plan.request import Request  # noqa: E402
@@ -113,7 +113,7 @@ def main() -> None:
                 fields["calib_text"] = args.calib_text
             request = Request(**targets, **fields, calib_tokens=args.calib_tokens)
             try:
-                plan = Plan.build(checkpoint, request)
+                plan = ShrinkRun.build(checkpoint, request)
             except TargetError as e:  # e.g. select cannot reach 9 query heads over 1 kv head
                 results.append({"shape": label, "method": name, "what": what, "perplexity": None, "refused": str(e)})
                 print(f"{label:<36} {name:<14} {'refused':>12}  ({e})", flush=True)
@@ -151,7 +151,7 @@ def measure_presets(checkpoint, sample) -> None:
     print("| preset | shape after | parameters | perplexity ↓ | worst layers (attention error) |")
     print("|---|---|---|---|---|")
     for preset in presets.builtin().values():
-        plan = Plan.build(checkpoint, preset.request)
+        plan = ShrinkRun.build(checkpoint, preset.request)
         started = time.perf_counter()
         quality = evaluate_plan(plan, sample)
         worst = sorted((e for e in quality.layers if e.changed), key=lambda e: -e.attention_error)[:3]

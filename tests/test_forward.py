@@ -21,7 +21,7 @@ from headmix.core.model.architecture import detect
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
 from headmix.core.run.export import export
-from headmix.core.plan.planner import Plan
+from headmix.core.run.shrink_run import ShrinkRun
 from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
@@ -169,7 +169,7 @@ def test_models_exported_by_headmix(tmp_path, family, kept, rope_type):
     model = hf_models.build(family)
     _zero_all_but(model, kept)
     hf_models.save(model, tmp_path / "src")
-    plan = Plan.build(open_checkpoint(tmp_path / "src"), Request(head_dim=8, heads=4, method="select", **ANY_PAIRS))
+    plan = ShrinkRun.build(open_checkpoint(tmp_path / "src"), Request(head_dim=8, heads=4, method="select", **ANY_PAIRS))
     export(plan, tmp_path / "out")
     assert list(plan.kept_pairs) == kept
     config = json.loads((tmp_path / "out" / "config.json").read_text())
@@ -181,7 +181,7 @@ def test_models_exported_by_headmix(tmp_path, family, kept, rope_type):
 
 def test_article_export_with_mixed_rotary_dims(tmp_path, model_dir):
     """The article's export keeps the source rope for the new head size: whatever it computes, we compute it too."""
-    plan = Plan.build(open_checkpoint(model_dir("llama")), Request(heads=4, kv_heads=2, head_dim=8, method="article"))
+    plan = ShrinkRun.build(open_checkpoint(model_dir("llama")), Request(heads=4, kv_heads=2, head_dim=8, method="article"))
     export(plan, tmp_path / "out")
     compare(tmp_path / "out", hf_models.load("llama", tmp_path / "out"))
 

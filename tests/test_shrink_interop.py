@@ -13,7 +13,7 @@ from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 import hf_models
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.run.export import export
-from headmix.core.plan.planner import Plan
+from headmix.core.run.shrink_run import ShrinkRun
 from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
@@ -21,7 +21,7 @@ ROTARY = hf_models.ROTARY
 
 
 def shrink(src, out, method="mean", seed=0, heads=None, kv_heads=None, head_dim=None, rotary_pairs="progression"):
-    plan = Plan.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed, rotary_pairs=rotary_pairs))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed, rotary_pairs=rotary_pairs))
     export(plan, out)
     return plan
 
@@ -68,7 +68,7 @@ def close(a: torch.Tensor, b: torch.Tensor, tol=2e-4):
 @pytest.mark.parametrize("method", ["mean", "select", "random", "article"])
 def test_identity_targets_give_identical_bytes(model_dir, tmp_path, family, method):
     src = model_dir(family)
-    plan = Plan.build(open_checkpoint(src), Request(method=method))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(method=method))
     assert plan.identity
     export(plan, tmp_path / "out")
     before, after = tensors(src), tensors(tmp_path / "out")
@@ -280,7 +280,7 @@ def test_the_verdict_matches_what_transformers_does_for_every_head_count(model_d
             continue
         kv = max(offered["kv_heads"])
         tried.add(heads)
-        plan = Plan.build(checkpoint, Request(heads, kv, method="mean"))
+        plan = ShrinkRun.build(checkpoint, Request(heads, kv, method="mean"))
         ok, reason = plan.loadability
         config = plan.new_config()
         try:
@@ -317,7 +317,7 @@ def _resolved_frequencies(config: dict) -> dict:
 def test_every_rope_key_alone_resolves_to_the_same_frequencies(model_dir, tmp_path, family, request_):
     """rope_parameters, the legacy rope_scaling and the top-level rope_theta each say the same thing,
     so a runtime reading any one of them rotates at the frequencies transformers uses."""
-    plan = Plan.build(open_checkpoint(model_dir(family)), request_)
+    plan = ShrinkRun.build(open_checkpoint(model_dir(family)), request_)
     export(plan, tmp_path / "out")
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert "rope_theta" in config

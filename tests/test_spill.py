@@ -55,12 +55,12 @@ def test_a_calibrated_plan_keeps_its_refitted_projections_on_disk(tmp_path):
     import hf_models
     import tiny_text
     from headmix.core.io.checkpoint import open_checkpoint
-    from headmix.core.plan.planner import Plan
+    from headmix.core.run.shrink_run import ShrinkRun
     from headmix.core.plan.request import Request
 
     folder = hf_models.save(hf_models.build("llama"), tmp_path / "llama")
     tiny_text.save_tokenizer(folder)
-    plan = Plan.build(open_checkpoint(folder), Request(method="calibrated", heads=2, kv_heads=1, calib_tokens=256))
+    plan = ShrinkRun.build(open_checkpoint(folder), Request(method="calibrated", heads=2, kv_heads=1, calib_tokens=256))
     mixings = {i: plan.mixing(i) for i in plan.layers}  # runs the calibration
     spilled = [mixings[i].replace for i in plan.layers if plan.calibrator.fits[i].refitted]
     assert spilled, "no layer was refitted"

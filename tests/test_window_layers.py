@@ -16,7 +16,7 @@ import hf_models
 import tiny_text
 from conftest import gate, open_demo
 from headmix.core.io.checkpoint import open_checkpoint
-from headmix.core.plan.planner import Plan
+from headmix.core.run.shrink_run import ShrinkRun
 
 pytestmark = pytest.mark.interop
 
@@ -98,7 +98,7 @@ def test_the_choice_runs_in_the_background_and_the_tree_and_chart_show_it(qtbot,
         # nothing is chosen on the window's thread: the previews wait for the worker
         assert window.choice_worker is not None and "choosing layers" in window.preview.layer_label.text()
         assert window.layers_view.state == "choosing"
-    expected = Plan.build(open_checkpoint(llama4), window.current_request()).final().reduction.choice()
+    expected = ShrinkRun.build(open_checkpoint(llama4), window.current_request()).final().reduction.choice()
     assert expected.removed == (2,)
     removed = [n.layer for n in layer_nodes(window) if shape_text(window, n).startswith("removed")]
     assert removed == list(expected.removed)
@@ -283,7 +283,7 @@ def test_quality_compares_fewer_heads_with_fewer_layers_at_the_same_size(qtbot, 
     (heads_label, heads, heads_key), (layers_label, layers, layers_key) = quality.comparison["rows"]
     assert heads is window.plan and layers.reduction is not None
     # of every layer count, the one nearest in parameters
-    candidates = {n: Plan.build(open_checkpoint(llama4), window.current_request().with_overrides(num_layers=n)).params_after
+    candidates = {n: ShrinkRun.build(open_checkpoint(llama4), window.current_request().with_overrides(num_layers=n)).params_after
                   for n in range(1, 4)}
     assert layers.reduction.num_layers == min(candidates, key=lambda n: abs(candidates[n] - heads.params_after))
     per_layer = heads.params_before - candidates[3]

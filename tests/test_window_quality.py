@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 import tiny_text
 from conftest import DEMO, gate
 from headmix.core.io.checkpoint import open_checkpoint
-from headmix.core.plan.planner import Plan
+from headmix.core.run.shrink_run import ShrinkRun
 from headmix.core.io.text import Settings, prepare_text
 from headmix.core.run.quality import evaluate_plan
 from headmix.core.io.text import read_text
@@ -42,7 +42,7 @@ def measure(qtbot, window):
 def expected_result(window, folder, text=None):
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, text, Settings(WINDOW, MAX_TOKENS))
-    return evaluate_plan(Plan.build(checkpoint, window.current_request()), sample)
+    return evaluate_plan(ShrinkRun.build(checkpoint, window.current_request()), sample)
 
 
 def gate_layers(monkeypatch, per_layer: float):

@@ -170,6 +170,7 @@ class ReducedCheckpoint(Checkpoint):
             tensors = {rename[n]: replace(info, name=rename[n]) for n, info in header.tensors.items() if n in rename}
             headers.append(SafetensorsHeader(header.path, tensors, header.metadata, header.header_bytes, header.data_start))
         tensors = {name: info for h in headers for name, info in h.tensors.items()}
+        self.rename = rename  # source name -> name in the smaller model, for the kept tensors
         index = copy.deepcopy(source.index)
         if index is not None:
             index["weight_map"] = {rename[n]: f for n, f in index["weight_map"].items() if n in rename}
@@ -224,6 +225,19 @@ class ReducedCheckpoint(Checkpoint):
         h = hashlib.sha256(self.source.header_digest().encode())
         h.update(json.dumps(self.choice.to_json(), sort_keys=True).encode())
         return h.hexdigest()
+
+
+def reduced_architecture(reduced: ReducedCheckpoint, arch: Architecture) -> Architecture:
+    """The smaller model's architecture, derived from the source's (detected once) instead of detected again:
+    the kept layers renumbered, every tensor name as the smaller model names it, its config.json.
+    tests/test_plan_once.py checks it equals what detection on ``reduced`` finds, for every family."""
+    rename = reduced.rename
+    layers = [replace(arch.layer(source), index=new, names={role: rename[n] for role, n in arch.layer(source).names.items()})
+              for new, source in enumerate(reduced.choice.kept)]
+    return replace(arch, config=reduced.config, num_layers=len(layers), layers=layers,
+                   parts={rename[n]: part for n, part in arch.parts.items() if n in rename},
+                   global_names={role: rename[n] for role, n in arch.global_names.items()},
+                   problems=list(arch.problems))
 
 
 def reduced_config(config: dict | None, arch: Architecture, choice: LayerChoice) -> dict | None:
