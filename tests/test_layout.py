@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CORE = Path(__file__).resolve().parent.parent / "core"
 
 
@@ -102,3 +104,18 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
     (package / "c.py").write_text("def f():\n    from . import a\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert import_cycles("cyclic") == [["cyclic.a", "cyclic.b"]]
+
+
+def test_every_core_and_gui_package_is_installed():
+    """A normal (non-editable) install ships only the packages pyproject.toml lists: every folder of
+    core/ and gui/ with an __init__.py must be one of them (else `pip install .` misses it)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    root = CORE.parent
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setuptools["packages"])
+    folders = {"core": "headmix.core", "gui": "headmix.gui"}
+    found = {".".join((folders[p.relative_to(root).parts[0]], *p.relative_to(root).parent.parts[1:]))
+             for top in folders for p in (root / top).rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
+    assert "headmix.core.run" in found
