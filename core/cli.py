@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from . import __version__
 from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
-from .methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
+from .shrink.methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
 
 
 def _whole_number(minimum: int):
@@ -42,7 +42,7 @@ _seed = _whole_number(0)
 
 def _target(text: str) -> int | str:
     """A target flag: a whole number, or a fraction of the model's own value such as 1/2."""
-    from .request import RequestError, check_target
+    from .plan.request import RequestError, check_target
 
     value: int | str = int(text) if text.strip().isdigit() else text.strip()
     if isinstance(value, int) and value < 1:
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _text_arguments(p: argparse.ArgumentParser) -> None:
-    from .text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
+    from .io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
 
     p.add_argument("--text", metavar="FILE", help="a UTF-8 text file (default: the English prose that ships with headmix)")
     p.add_argument("--max-tokens", type=_positive, default=DEFAULT_MAX_TOKENS, metavar="N",
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None 
 
 
 def _inspect(args) -> int:
-    from .inspection import format_summary, inspect_path
+    from .model.inspection import format_summary, inspect_path
 
     info = inspect_path(args.path)
     print(json.dumps(info, indent=2) if args.json else format_summary(info))
@@ -167,11 +167,11 @@ def _inspect(args) -> int:
 
 
 def _shrink(args) -> int:
-    from . import presets
-    from .architecture import detect
-    from .checkpoint import open_checkpoint
-    from .export import export
-    from .planner import Plan
+    from .plan import presets
+    from .model.architecture import detect
+    from .io.checkpoint import open_checkpoint
+    from .run.export import export
+    from .run.shrink_run import ShrinkRun
 
     checkpoint = open_checkpoint(args.source)
     arch = detect(checkpoint)
@@ -181,7 +181,7 @@ def _shrink(args) -> int:
         layers=args.layers, rotary_pairs=args.rotary_pairs, calib_text=args.calib_text, calib_tokens=args.calib_tokens,
         num_layers=args.num_layers, layer_method=args.layer_method,
     )
-    plan = Plan.build(checkpoint, preset.request, arch=arch)
+    plan = ShrinkRun.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:
         saved = presets.save(preset, args.save_preset)
         print(f"saved preset {saved}", file=sys.stderr)
@@ -193,8 +193,8 @@ def _shrink(args) -> int:
         return 2
     evaluation = None
     if args.eval:
-        from .quality import Settings, evaluate_plan, prepare_text
-        from .text import read_text
+        from .run.quality import evaluate_plan
+        from .io.text import Settings, prepare_text, read_text
 
         # tokenise first: a missing tokenizer or a bad text fails before anything runs or is written
         sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
@@ -218,9 +218,9 @@ def _shrink(args) -> int:
 
 
 def _eval(args) -> int:
-    from .checkpoint import open_checkpoint
-    from .quality import Settings, evaluate_model, prepare_text
-    from .text import read_text
+    from .io.checkpoint import open_checkpoint
+    from .run.quality import evaluate_model
+    from .io.text import Settings, prepare_text, read_text
 
     checkpoint = open_checkpoint(args.model)
     sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
@@ -295,7 +295,7 @@ def _steps_bar(what: str):
 
 
 def _presets() -> int:
-    from .presets import builtin
+    from .plan.presets import builtin
 
     for name, preset in builtin().items():
         print(f"{name:<28} {preset.name}: {preset.description}")

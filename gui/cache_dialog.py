@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from headmix.core.hf_cache import CachedModel, cache_folder, cached_models
-from headmix.core.inspection import human_bytes
+from headmix.core.io.hf_cache import CachedModel, cache_folder, cached_models
+from headmix.core.model.inspection import human_bytes
 
 #: how many cached models the menu itself lists; the dialog shows all
 MENU_MODELS = 12

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from headmix.core.errors import OutputRefused
-from headmix.core.export import describe_contents, inspect_output
+from headmix.core.run.export import describe_contents, inspect_output
 
 OK_STYLE = "color: #2e7d32;"
 WARN_STYLE = "color: #e65100;"

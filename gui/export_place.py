@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from headmix.core.hf_cache import repo_name
+from headmix.core.io.hf_cache import repo_name
 
 #: headmix's own resources (the demo, the presets, the default text)
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from headmix.core.inspection import human_bytes
+from headmix.core.model.inspection import human_bytes
 
 from .layers_view import stage_text
 

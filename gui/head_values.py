@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from headmix.core.architecture import Layer
-from headmix.core.checkpoint import Checkpoint
-from headmix.core.layer_weights import read_attention
-from headmix.core.layout import FUSED
+from headmix.core.model.architecture import Layer
+from headmix.core.io.checkpoint import Checkpoint
+from headmix.core.model.layer_weights import read_attention
+from headmix.core.model.layout import FUSED
 
 #: the roles a head row of each axis stands for
 _AXIS_ROLES = {"q": ("q", "o"), "kv": ("k", "v")}

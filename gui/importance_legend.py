@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from headmix.core.methods import Method
+from headmix.core.shrink.methods import Method
 
 
 @dataclass(frozen=True)

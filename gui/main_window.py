@@ -12,19 +12,18 @@ from PySide6.QtWidgets import (
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core import presets as preset_store
-from headmix.core.architecture import Architecture, detect
-from headmix.core.checkpoint import Checkpoint, open_checkpoint
+from headmix.core.plan import presets as preset_store
+from headmix.core.model.architecture import Architecture, detect
+from headmix.core.io.checkpoint import Checkpoint, open_checkpoint
 from headmix.core.errors import HeadmixError, OutputRefused, TargetError
-from headmix.core.export import inspect_output
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layer_removal import LayerMethod, check_method, default_layer_method
-from headmix.core.planner import Plan
-from headmix.core.request import Request
-from headmix.core.runtimes import verdicts
-from headmix.core.stats import tensor_stats
-from headmix.core.methods import Method
-from headmix.core.targets import check, choices, layer_example, layer_range
+from headmix.core.run.export import inspect_output
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.shrink.layer_removal import LayerMethod, check_method, default_layer_method
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
+from headmix.core.model.stats import tensor_stats
+from headmix.core.shrink.methods import Method
+from headmix.core.shrink.targets import check, choices, layer_example, layer_range
 
 from .cache_dialog import CacheDialog, fill_cache_menu
 from .export_dialog import ExportDialog, suggested_folder
@@ -127,7 +126,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("headmix", "headmix")
         self.checkpoint: Checkpoint | None = None
         self.arch: Architecture | None = None
-        self.plan: Plan | None = None
+        self.plan: ShrinkRun | None = None
         self._plan_values: dict | None = None
         self.importance: dict = {}
         self.selected_layer = 0
@@ -137,7 +136,7 @@ class MainWindow(QMainWindow):
         self.calibration_worker: CalibrationWorker | None = None
         self.choice_worker: ChoiceWorker | None = None
         self._choice_workers: set[ChoiceWorker] = set()  # every one still running, obsolete ones too
-        self.final_plan: Plan | None = None  # the current plan on its chosen layers (fewer decoder layers)
+        self.final_plan: ShrinkRun | None = None  # the current plan on its chosen layers (fewer decoder layers)
         self.layer_choice = None  # the core's LayerChoice of the current plan, once made
         self._heads_ready = False  # the final plan's head scores are read (by the choice worker)
         self._choice_note = ""
@@ -153,7 +152,7 @@ class MainWindow(QMainWindow):
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
         self._export_view = None  # export_progress.ExportProgress of the running export
-        self.export_plan: Plan | None = None
+        self.export_plan: ShrinkRun | None = None
         self.export_dialog: ExportDialog | None = None
         self.replace_question: QMessageBox | None = None
         self.quit_question: QMessageBox | None = None
@@ -655,7 +654,7 @@ class MainWindow(QMainWindow):
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
-            from headmix.core.text import has_tokenizer
+            from headmix.core.io.text import has_tokenizer
 
             self.has_tokenizer = (checkpoint.folder / "config.json").is_file() and has_tokenizer(checkpoint.folder)
             self.panel.set_method_available(
@@ -768,7 +767,7 @@ class MainWindow(QMainWindow):
         self.panel.set_calibration_available(*self.calibration_use(values))
         self.calibration_text = None
         try:
-            plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
+            plan = ShrinkRun.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
             self._check_calibration_text(plan)
             plan = self.recent_plans.reuse(plan, self.calibration_text.sha256 if self.calibration_text else None)
         except HeadmixError as e:
@@ -795,7 +794,7 @@ class MainWindow(QMainWindow):
         self._update_preview()
         self._refreshed(values)
 
-    def _check_calibration_text(self, plan: Plan) -> None:
+    def _check_calibration_text(self, plan: ShrinkRun) -> None:
         """A plan that reads its calibration text needs one it can use: said next to the control at once."""
         from .calibration_text import check_calibration_text
 
@@ -931,7 +930,7 @@ class MainWindow(QMainWindow):
                 text += " · exporting"
         self.plan_status.setText(text)
 
-    def current_plan(self) -> Plan | None:
+    def current_plan(self) -> ShrinkRun | None:
         """The plan for the controls as they are now (rebuilt if a typed entry is still pending)."""
         if self.plan is None or self.panel.values() != self._plan_values:
             self.refresh()
@@ -964,7 +963,7 @@ class MainWindow(QMainWindow):
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
-            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), verdicts(plan),
+            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.verdicts(),
             plan.warnings, decoder=decoder,
         )
 
@@ -1034,7 +1033,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ fewer decoder layers
 
-    def _start_choice(self, plan: Plan) -> None:
+    def _start_choice(self, plan: ShrinkRun) -> None:
         """Choose the plan's decoder layers in the background (then read the kept layers' head scores)."""
         worker = self.choice_worker
         if worker is not None and worker.plan is plan and not worker.is_cancelled():
@@ -1104,7 +1103,7 @@ class MainWindow(QMainWindow):
         self._step("status bar", self._update_status)
         self.layers_chosen.emit()
 
-    def _show_choice(self, plan: Plan, final: Plan) -> None:
+    def _show_choice(self, plan: ShrinkRun, final: ShrinkRun) -> None:
         """The choice is made: mark the tree, draw the scores, map the selected layer."""
         self.final_plan = final
         self.layer_choice = plan.reduction.choice()
@@ -1158,7 +1157,7 @@ class MainWindow(QMainWindow):
             return None
         return self.layer_choice.kept.index(layer)
 
-    def _view(self) -> tuple[Plan | None, int | None, str]:
+    def _view(self) -> tuple[ShrinkRun | None, int | None, str]:
         """What the previews draw for the selected layer: (plan, its index there, "") or, when the
         plan cannot show it, (None, None, why): layers not chosen yet, or the layer removed."""
         plan, i = self.plan, self.selected_layer
@@ -1179,7 +1178,7 @@ class MainWindow(QMainWindow):
             index = self.layer_choice.kept[index]
         self.select_layer_everywhere(index)
 
-    def _start_calibration(self, plan: Plan, index: int) -> None:
+    def _start_calibration(self, plan: ShrinkRun, index: int) -> None:
         """Calibrate up to layer ``index`` in the background (one walk at a time, for the current plan only)."""
         worker = self.calibration_worker
         if worker is not None and worker.plan is plan and worker.index >= index and not worker.is_cancelled():
@@ -1272,8 +1271,8 @@ class MainWindow(QMainWindow):
         self._update_preview()
         self._step("status bar", self._update_status)
 
-    def _draw_weights(self, plan: Plan, i: int, role: str) -> None:
-        from headmix.core.layer_weights import read_attention
+    def _draw_weights(self, plan: ShrinkRun, i: int, role: str) -> None:
+        from headmix.core.model.layer_weights import read_attention
 
         from .alignment import unit_sources
 
@@ -1373,7 +1372,7 @@ class MainWindow(QMainWindow):
         plan = self.current_plan()
         return plan is not None and self.quality.measure(plan)
 
-    def comparison_plans(self) -> list[tuple[str, Plan]] | None:
+    def comparison_plans(self) -> list[tuple[str, ShrinkRun]] | None:
         """The current plan and the other way to the same size: fewer decoder layers for a plan that
         shrinks heads, fewer heads for one that removes layers; the other has the parameter count
         nearest the current plan's (of every layer count, or every buildable query/kv head pair)."""
@@ -1390,7 +1389,7 @@ class MainWindow(QMainWindow):
             layer_method = v["layer_method"]
             for n in range(1, a.num_layers):
                 request = Request(method=plan.method, seed=plan.seed, num_layers=n, layer_method=layer_method)
-                candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+                candidates.append(ShrinkRun.build(self.checkpoint, request, arch=a, importance=self.importance))
         else:
             layer, method = a.layers[0], plan.method
             for heads in range(1, layer.num_heads + 1):
@@ -1403,7 +1402,7 @@ class MainWindow(QMainWindow):
                         continue
                     request = Request(heads, kv, None, method, plan.seed)
                     try:
-                        candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+                        candidates.append(ShrinkRun.build(self.checkpoint, request, arch=a, importance=self.importance))
                     except HeadmixError:
                         continue
         if not candidates:
@@ -1424,7 +1423,7 @@ class MainWindow(QMainWindow):
             return False
         return self.quality.compare(rows)
 
-    def method_plans(self) -> list[tuple[str, Plan | None, str, str | None]] | None:
+    def method_plans(self) -> list[tuple[str, ShrinkRun | None, str, str | None]] | None:
         """The current targets with each method the model can use (calibrated with a tokenizer, mean, select, random,
         and article when the Quality tab asks): (method, plan or None, why not, its calibration text's hash or None)."""
         from .calibration_text import check_calibration_text
@@ -1442,7 +1441,7 @@ class MainWindow(QMainWindow):
                     other = plan  # the window's own: its calibration and layer choice are shared
                 else:
                     request = self.request_for({**self.panel.values(), "method": method.value})
-                    other = Plan.build(self.checkpoint, request, arch=self.arch, importance=self.importance)
+                    other = ShrinkRun.build(self.checkpoint, request, arch=self.arch, importance=self.importance)
             except HeadmixError as e:
                 rows.append((method.value, None, str(e), None))
                 continue
@@ -1503,7 +1502,7 @@ class MainWindow(QMainWindow):
         self.export_dialog = dialog
         dialog.open()
 
-    def proposed_export_folder(self, plan: Plan) -> Path:
+    def proposed_export_folder(self, plan: ShrinkRun) -> Path:
         """Next to the source, except for the bundled demo (inside headmix's own files) and a Hugging Face cache
         snapshot: those get the last export's folder or the documents, never site-packages or the cache."""
         from .export_place import documents_folder, export_parent

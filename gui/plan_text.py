@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from headmix.core.methods import Method, top
-from headmix.core.rope import best_progression, plain_rope_starts, progression
+from headmix.core.shrink.methods import Method, top
+from headmix.core.model.rope import best_progression, plain_rope_starts, progression
 
 from .formatting import format_error, runs
 

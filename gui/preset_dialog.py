@@ -8,8 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
-from headmix.core import presets as preset_store
-from headmix.core.request import Request
+from headmix.core.plan import presets as preset_store
+from headmix.core.plan.request import Request
 
 ERROR_STYLE = "color: #c62828;"
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core.methods import HEATMAPS, MATRIX_TITLES
+from headmix.core.shrink.methods import HEATMAPS, MATRIX_TITLES
 
 from .labels import LineLabel, status_colour
 from .layers_view import LayersView

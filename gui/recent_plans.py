@@ -3,7 +3,7 @@
 Toggling key/value heads 3 → 1 → 3 → 1, or Undo after a change, rebuilds a plan the window had a moment
 ago; a calibrated plan would then fit its layers again from the first (issue 18). A plan is determined by
 the checkpoint, the resolved request (the seed only where the method draws random numbers) and, when it
-reads one, the calibration text's content; the same key gives back the same :class:`Plan` object, with its
+reads one, the calibration text's content; the same key gives back the same :class:`ShrinkRun`, with its
 calibrated layers, its suspended walk and its layer choice.
 
 Bounded: a suspended calibration walk holds the calibration tokens' activations and one layer read ahead,
@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 
-from headmix.core.planner import Plan
+from headmix.core.run.shrink_run import ShrinkRun
 
 #: the plan on screen and the two before it: enough for a toggle and an undo
 SIZE = 3
 
 
-def plan_key(plan: Plan, text_sha256: str | None) -> tuple:
+def plan_key(plan: ShrinkRun, text_sha256: str | None) -> tuple:
     """What determines everything a plan computes: the model, the resolved targets, the calibration text."""
     request = plan.request.to_json()
     if plan.method.sequential:
@@ -38,12 +38,12 @@ class RecentPlans:
 
     def __init__(self, size: int = SIZE):
         self.size = size
-        self._plans: OrderedDict[tuple, Plan] = OrderedDict()
+        self._plans: OrderedDict[tuple, ShrinkRun] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._plans)
 
-    def reuse(self, plan: Plan, text_sha256: str | None) -> Plan:
+    def reuse(self, plan: ShrinkRun, text_sha256: str | None) -> ShrinkRun:
         """The kept plan equal to ``plan`` (then ``plan`` is dropped), else ``plan``, now kept."""
         key = plan_key(plan, text_sha256)
         kept = self._plans.get(key)

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layer_removal import LAYER_METHODS
-from headmix.core.methods import DEFAULT_METHOD, METHODS
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.shrink.layer_removal import LAYER_METHODS
+from headmix.core.shrink.methods import DEFAULT_METHOD, METHODS
 
 from .runtime_list import RuntimeVerdicts
 from .spinbox import ChoiceSpinBox

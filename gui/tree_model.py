@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 
-from headmix.core.architecture import Architecture
-from headmix.core.checkpoint import Checkpoint
-from headmix.core.importance import Importance
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layout import FUSED
+from headmix.core.model.architecture import Architecture
+from headmix.core.io.checkpoint import Checkpoint
+from headmix.core.model.importance import Importance
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.model.layout import FUSED
 
 COLUMNS = ("Name", "Shape", "DType", "Size", "Importance")
 #: the widest text each column shows (the Name column is the tree's: wide enough for "layer 29 → 23 (+ merged 24)")

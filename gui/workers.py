@@ -287,7 +287,7 @@ class ExportWorker(Worker):
         self.plan, self.out, self.force, self.reuse = plan, out, force, tuple(reuse)
 
     def work(self):
-        from headmix.core.export import export
+        from headmix.core.run.export import export
 
         plan = self.plan
         if plan.reduction is not None:
@@ -309,7 +309,7 @@ class ImportanceWorker(Worker):
         self.checkpoint, self.arch = checkpoint, arch
 
     def work(self):
-        from headmix.core.importance import layer_importance
+        from headmix.core.model.importance import layer_importance
 
         total = len(self.arch.layers)
         for n, layer in enumerate(self.arch.layers):
@@ -351,8 +351,8 @@ class SampleWorker(Worker):
         self.checkpoint, self.path, self.settings = checkpoint, path, settings
 
     def work(self):
-        from headmix.core.quality import prepare_text
-        from headmix.core.text import QualityUnavailable, TextError, load_tokenizer, read_text
+        from headmix.core.io.text import prepare_text
+        from headmix.core.io.text import QualityUnavailable, TextError, load_tokenizer, read_text
 
         try:
             try:
@@ -367,7 +367,7 @@ class SampleWorker(Worker):
 
 
 class QualityWorker(Worker):
-    """Runs the original and the plan's shrunk model side by side on a sample (core.quality.evaluate_plan).
+    """Runs the original and the plan's shrunk model side by side on a sample (core.run.quality.evaluate_plan).
 
     ``progress(done, total)``: ``done`` layers of ``total - 1`` are through, then the output head.
     With fewer decoder layers, ``stage`` says what runs: "scoring"/"fitting"/"weights" while the
@@ -390,7 +390,7 @@ class QualityWorker(Worker):
         return result
 
     def _measure(self):
-        from headmix.core.quality import evaluate_plan
+        from headmix.core.run.quality import evaluate_plan
 
         if self.plan.reduction is None:
             with following_calibration(self.plan, self.calibrating.emit, self.is_cancelled):

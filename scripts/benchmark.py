@@ -65,7 +65,7 @@ def shapes(config: dict | None = None) -> dict[str, tuple[int, ...]]:
 
 def make_checkpoint(folder: Path, config: dict | None = None) -> tuple[int, int]:
     """Write the checkpoint with real (random) BF16 bytes; returns (parameters, largest tensor bytes)."""
-    from core.safetensors_file import OutputTensor, encode_header
+    from core.io.safetensors_file import OutputTensor, encode_header
 
     folder.mkdir(parents=True, exist_ok=True)
     config = config or CONFIG
@@ -203,9 +203,9 @@ def describe_speed(workdir: Path | None) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     import synthetic
 
-    from core.checkpoint import open_checkpoint
-    from core.planner import Plan
-    from core.request import Request
+    from core.io.checkpoint import open_checkpoint
+    from core.plan.planner import Plan
+    from core.plan.request import Request
 
     print("\n== describing a plan for a 70B-shaped checkpoint (headers only)")
     folder = Path(tempfile.mkdtemp(prefix="headmix-70b-", dir=workdir))
@@ -239,10 +239,11 @@ def calibration_cost(folder: Path, repeat: int) -> None:
         return
     import resource
 
-    from core.checkpoint import open_checkpoint
-    from core.planner import Plan
-    from core.quality import Settings, evaluate_model, prepare_text
-    from core.request import Request
+    from core.io.checkpoint import open_checkpoint
+    from core.run.shrink_run import ShrinkRun
+    from core.io.text import Settings, prepare_text
+    from core.run.quality import evaluate_model
+    from core.plan.request import Request
 
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, None, Settings(512, 4096))
@@ -258,7 +259,7 @@ def calibration_cost(folder: Path, repeat: int) -> None:
                            ("head size 64 -> 32", dict(head_dim=32))):  # fmt: skip
         times = []
         for _ in range(max(1, repeat // 2)):
-            plan = Plan.build(checkpoint, Request(method="calibrated", **targets))
+            plan = ShrinkRun.build(checkpoint, Request(method="calibrated", **targets))
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start = time.perf_counter()
             for i in plan.layers:
@@ -294,9 +295,10 @@ def forward_speed(folder: Path, text_path: Path | None, repeat: int) -> None:
     except ImportError:
         print("skipped: needs torch and transformers (pip install -e '.[test]')")
         return
-    from core.checkpoint import open_checkpoint
-    from core.quality import Settings, evaluate_model, prepare_text
-    from core.text import read_text
+    from core.io.checkpoint import open_checkpoint
+    from core.io.text import Settings, prepare_text
+    from core.run.quality import evaluate_model
+    from core.io.text import read_text
 
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, read_text(text_path), Settings(FORWARD_WINDOW, FORWARD_TOKENS))

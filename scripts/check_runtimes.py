@@ -459,7 +459,7 @@ def folder_stamp(folder: Path) -> list:
 def headmix_core_hash(python: str) -> str:
     code = "import headmix.core, pathlib; print(pathlib.Path(headmix.core.__file__).parent)"
     core = Path(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip())
-    return fingerprint(*[(f.name, f.read_bytes()) for f in sorted(core.glob("*.py"))])
+    return fingerprint(*[(str(f.relative_to(core)), f.read_bytes()) for f in sorted(core.rglob("*.py"))])
 
 
 def tokenize(model: Path, text: Path, max_tokens: int, window: int) -> np.ndarray:

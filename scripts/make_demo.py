@@ -86,7 +86,7 @@ def to_bf16_bits(values: np.ndarray) -> np.ndarray:
 
 
 def main(folder: Path) -> None:
-    from core.safetensors_file import OutputTensor, encode_header
+    from core.io.safetensors_file import OutputTensor, encode_header
 
     folder.mkdir(parents=True, exist_ok=True)
     weights = tensors(np.random.default_rng(20261128))

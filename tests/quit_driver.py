@@ -27,8 +27,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def slow_reads(seconds: float) -> threading.Event:
     """Every layer read takes ``seconds`` (the pipeline's and the export's); the event is set once one has started."""
-    import headmix.core.executor as executor
-    import headmix.core.pipeline as pipeline
+    import headmix.core.run.executor as executor
+    import headmix.core.model.pipeline as pipeline
 
     started = threading.Event()
     read_attention, copy_to = pipeline.read_attention, executor.copy_to

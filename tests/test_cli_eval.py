@@ -10,10 +10,11 @@ import pytest
 
 import hf_models
 import tiny_text
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
-from headmix.core.quality import Settings, evaluate_model, prepare_text
-from headmix.core.text import read_text
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_model
+from headmix.core.io.text import read_text
 
 pytestmark = pytest.mark.interop
 

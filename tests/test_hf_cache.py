@@ -11,10 +11,10 @@ import pytest
 
 from conftest import DEMO
 
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
 from headmix.core.errors import CheckpointError
-from headmix.core.hf_cache import cached_models, repo_name, snapshot_folder
+from headmix.core.io.hf_cache import cached_models, repo_name, snapshot_folder
 
 COMMIT_A = "a" * 40
 COMMIT_B = "b" * 40

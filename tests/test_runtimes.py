@@ -7,11 +7,11 @@ import json
 import pytest
 
 import synthetic
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
-from headmix.core.runtimes import RUNTIMES, Status, verdicts
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
+from headmix.core.plan.runtimes import RUNTIMES, Status
 
 GGUF = "llama.cpp / Ollama (GGUF)"
 
@@ -27,40 +27,40 @@ def models(tmp_path_factory):
 
 
 def status(plan, runtime):
-    return {v.runtime: v for v in verdicts(plan)}[runtime]
+    return {v.runtime: v for v in plan.verdicts()}[runtime]
 
 
 def test_every_runtime_gets_a_verdict_with_a_reason(models):
-    plan = Plan.build(models["llama"], Request(heads=3))
-    found = verdicts(plan)
+    plan = ShrinkRun.build(models["llama"], Request(heads=3))
+    found = plan.verdicts()
     assert [v.runtime for v in found] == list(RUNTIMES)
     assert all(v.reason for v in found)
 
 
 def test_a_progression_of_pairs_runs_everywhere_but_a_subset_does_not_in_llama_cpp(models):
-    progression = Plan.build(models["llama-wide"], Request(head_dim=4, method="select"))
-    subset = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    progression = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select"))
+    subset = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
     assert status(progression, GGUF).status is Status.OK
     assert status(subset, GGUF).status is Status.NO and "longrope" in status(subset, GGUF).reason
     assert status(subset, "vLLM").status is Status.OK and status(subset, "transformers").status is Status.OK
 
 
 def test_qwen2_with_a_new_head_shape_is_portable_because_it_goes_out_as_llama(models):
-    plan = Plan.build(models["qwen2"], Request(heads=3, kv_heads=3, head_dim=4))
+    plan = ShrinkRun.build(models["qwen2"], Request(heads=3, kv_heads=3, head_dim=4))
     assert plan.exported_family.name == "llama"
-    assert {v.runtime: v.status for v in verdicts(plan)} == {
+    assert {v.runtime: v.status for v in plan.verdicts()} == {
         "transformers": Status.OK, "vLLM": Status.OK, GGUF: Status.OK, "mlx-lm": Status.OK,
         "ollama create": Status.NO,  # its converter sizes the rope by hidden / heads
     }  # fmt: skip
 
 
 def test_partial_plans_run_nowhere(models):
-    plan = Plan.build(models["llama"], Request(heads=3, layers="0"))
-    assert all(v.status is Status.NO for v in verdicts(plan))
+    plan = ShrinkRun.build(models["llama"], Request(heads=3, layers="0"))
+    assert all(v.status is Status.NO for v in plan.verdicts())
 
 
 def test_headmix_json_records_the_verdicts_of_what_was_written(models, tmp_path):
-    plan = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    plan = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
     out = export(plan, tmp_path / "out")
     recorded = json.loads((out / "headmix.json").read_text())["runtimes"]
     assert [r["runtime"] for r in recorded] == list(RUNTIMES)
@@ -84,20 +84,22 @@ def test_pairs_chosen_from_scores_are_the_worst_case_until_chosen_then_what_the_
                                                                                             tmp_path):
     """The calibrated method chooses any subset from activations as select does from weights: before the choice
     llama.cpp is refused (it may be longrope), after it the verdict is what the export writes."""
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
-    plan = Plan.build(open_checkpoint(tokenized_llama), Request(head_dim=8, method=method, rotary_pairs="any",
+    plan = ShrinkRun.build(open_checkpoint(tokenized_llama), Request(head_dim=8, method=method, rotary_pairs="any",
                                                                 calib_tokens=256))
     assert status(plan, GGUF).status is Status.NO and status(plan, "transformers").status is Status.OK
     pairs = plan.kept_pairs  # the choice (calibration's first pass, or the weights' scores)
     assert (status(plan, GGUF).status is Status.NO) == (progression(pairs) is None)
     out = export(plan, tmp_path / "out")
     recorded = {r["runtime"]: r["status"] for r in json.loads((out / "headmix.json").read_text())["runtimes"]}
-    assert recorded == {v.runtime: v.status.value for v in verdicts(plan)}
+    assert recorded == {v.runtime: v.status.value for v in plan.verdicts()}
 
 
 def test_the_worst_case_says_it_is_one(models):
-    plan = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    plan = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
     assert status(plan, GGUF).reason.startswith("the rotary pairs are chosen from scores not computed yet")
     plan.kept_pairs  # noqa: B018 - the choice
     assert "not computed yet" not in status(plan, GGUF).reason
+    # the plan itself never changes: alone it still says the worst case; the run says what its pairs give
+    assert status(plan.plan, GGUF).reason.startswith("the rotary pairs are chosen from scores not computed yet")

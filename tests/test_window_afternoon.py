@@ -67,7 +67,7 @@ def test_the_status_bar_stops_saying_exporting_when_the_export_ends(qtbot, windo
 
 
 def test_a_head_row_shows_that_heads_values(qtbot, window):
-    from headmix.core.layer_weights import role_weights
+    from headmix.core.model.layer_weights import role_weights
 
     open_demo(qtbot, window)
     head = next(n for n in window.tree_model.iter_nodes() if n.kind == "head" and n.head == 3 and n.head_axis == "q"
@@ -105,7 +105,7 @@ def test_the_importance_legend_tells_the_truth_for_each_method(qtbot, demo_folde
 def test_a_preset_may_not_take_a_built_in_presets_name(qtbot, window):
     from PySide6.QtWidgets import QLineEdit
 
-    from headmix.core import presets
+    from headmix.core.plan import presets
 
     open_demo(qtbot, window)
     dialog = window.ask_save_preset()
@@ -127,7 +127,7 @@ def test_a_preset_may_not_take_a_built_in_presets_name(qtbot, window):
 def test_a_preset_saved_as_fractions_applies_to_a_model_of_another_size(qtbot, window, model_dir):
     from PySide6.QtWidgets import QLineEdit
 
-    from headmix.core import presets
+    from headmix.core.plan import presets
 
     open_demo(qtbot, window)  # 4 decoder layers, 8 query heads over 2 kv heads
     window.panel.set_values(4, 2, 32, "mean", 0, "all", 2, "drop")
@@ -149,7 +149,7 @@ def test_a_preset_saved_as_fractions_applies_to_a_model_of_another_size(qtbot, w
 
 
 def test_counts_that_do_not_fit_name_the_decoder_layers_control(qtbot, window, model_dir):
-    from headmix.core import presets
+    from headmix.core.plan import presets
 
     open_demo(qtbot, window)
     window.panel.set_values(8, 2, 32, "mean", 0, "all", 3, "drop")

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.interop
 
 def gate_calibration(monkeypatch):
     """Hold each calibrated layer until the gate opens (as a large model would take its time)."""
-    import headmix.core.calibration as calibration
+    import headmix.core.run.calibration as calibration
 
     return gate(monkeypatch, calibration, "decide", 20)
 
@@ -71,7 +71,7 @@ def test_progress_cancel_and_calibrate_again(qtbot, window, tokenized_llama, mon
 
 
 def test_a_failed_calibration_says_why_and_waits_for_calibrate(qtbot, window, tokenized_llama, monkeypatch):
-    import headmix.core.calibration as calibration
+    import headmix.core.run.calibration as calibration
     from headmix.core.errors import HeadmixError
 
     open_demo(qtbot, window, tokenized_llama)
@@ -134,7 +134,7 @@ def test_select_says_which_rotary_pairs_it_keeps(qtbot, window):
     pairs = window.plan.kept_pairs
     line = status.info.text()
     assert line.startswith(f"Keeps rotary pairs {pair_span(pairs)} of 16 (")
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     if progression(pairs) is None:
         assert "(any subset: longrope, transformers and vLLM only)" in line and "the best progression, " in line

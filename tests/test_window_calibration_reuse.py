@@ -17,7 +17,7 @@ pytestmark = pytest.mark.interop
 @pytest.fixture
 def decided(monkeypatch):
     """The layers the calibration fits, in order (every call of calibration.decide)."""
-    import headmix.core.calibration as calibration
+    import headmix.core.run.calibration as calibration
 
     seen: list[int] = []
     real = calibration.decide
@@ -38,7 +38,7 @@ def calibrate(qtbot, window, kv: int) -> None:
 def test_the_bar_says_the_walk_stops_at_the_layer_shown(qtbot, window, demo_folder, monkeypatch, decided):
     open_demo(qtbot, window, demo_folder)
     window.select_layer(1)
-    held = gate(monkeypatch, __import__("headmix.core.calibration", fromlist=["x"]), "decide", 20)
+    held = gate(monkeypatch, __import__("headmix.core.run.calibration", fromlist=["x"]), "decide", 20)
     status = window.preview.status
     window.panel.set_values(4, 1, 32, "calibrated", 0, "all")
     qtbot.waitUntil(lambda: status.progress.format().startswith("calibrating layers 1–2 of 4"), timeout=20000)
@@ -50,7 +50,7 @@ def test_the_bar_says_the_walk_stops_at_the_layer_shown(qtbot, window, demo_fold
 
 
 def test_cancel_then_calibrate_goes_on_from_where_it_stopped(qtbot, window, demo_folder, monkeypatch, decided):
-    import headmix.core.calibration as calibration
+    import headmix.core.run.calibration as calibration
 
     open_demo(qtbot, window, demo_folder)
     window.select_layer(2)

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from conftest import open_demo
-from headmix.core.runtimes import RUNTIMES, verdicts
+from headmix.core.plan.runtimes import RUNTIMES
 from headmix.gui.labels import STATUS_COLOURS
 
 LLAMA_CPP = "llama.cpp / Ollama (GGUF)"
@@ -19,7 +19,7 @@ def shown(window) -> dict[str, str]:
 
 
 def assert_lists_the_plan(window) -> None:
-    expected = verdicts(window.plan)
+    expected = window.plan.verdicts()
     assert [v.runtime for v in expected] == list(RUNTIMES)
     assert window.panel.verdicts.verdicts == expected
     assert shown(window) == {v.runtime: f"{v.status.mark} {v.runtime}: {v.reason}" for v in expected}
@@ -69,7 +69,7 @@ def test_rotary_pairs_any_subset_shows_what_llama_cpp_does_with_the_pairs_kept(q
     assert window.plan.request.rotary_pairs == "any" and "--rotary-pairs any" in window.command_line()
     assert_lists_the_plan(window)
     # select has chosen its pairs (the demo's scores are in): the verdict is for those pairs, not the worst case
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     subset = progression(window.plan.kept_pairs) is None
     assert shown(window)[LLAMA_CPP].startswith("✘" if subset else "✔")
@@ -186,7 +186,7 @@ def test_the_window_shows_what_any_subset_changes(qtbot, window, tmp_path):
 def test_the_verdicts_follow_the_calibrated_choice_of_pairs(qtbot, window, tokenized_llama):
     """Any subset with the calibrated method: llama.cpp is refused while the pairs are being chosen, and once the
     calibration has chosen them the list says what the export will write."""
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     open_demo(qtbot, window, tokenized_llama)
     window.panel.set_values(4, 2, 8, "calibrated", 0, "all", rotary_pairs="any")

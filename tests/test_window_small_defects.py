@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from conftest import DEMO, open_demo
-from headmix.core import presets
+from headmix.core.plan import presets
 from headmix.core.errors import TargetError
-from headmix.core.targets import parse_layers
+from headmix.core.shrink.targets import parse_layers
 
 
 def test_the_last_preset_is_not_applied_again_on_open(qtbot, window, model_dir):

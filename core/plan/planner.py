@@ -7,34 +7,37 @@ computed by its layer's job). The window's summary, ``headmix shrink --dry-run``
 executor all read the same plan, and what it *says* (shapes, sizes, verdict, warnings)
 comes from headers and the seed alone, never from which scores happen to be cached.
 
-Computing is on demand: :meth:`Plan.mixing` builds one layer's matrices when the executor
-or the window asks (``select`` reads that layer's weights to score it).
+A plan is immutable, built once from one opened model (the checkpoint and its architecture,
+detected once and passed down). What runs it lives elsewhere: :class:`run.shrink_run.ShrinkRun`
+holds a plan with the caches, the calibrator, the chosen rotary pairs, progress and cancel,
+and the plan on the layers kept once they are chosen; it computes one layer's matrices on
+demand when the executor or the window asks (``select`` reads that layer's weights to score it).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .architecture import Architecture, Layer, detect, expected_shapes
-from .checkpoint import Checkpoint
-from .dtypes import itemsize
-from .errors import ConfigError, TargetError
-from .families import FAMILIES, Family, Loads
-from .importance import Importance, layer_importance
-from .inspection import human_bytes, human_count
-from .layer_weights import read_attention
-from .methods import HEATMAPS, LayerMixing, Method, article_matrices, article_warnings, head_matrices, layer_mixing, top
-from .mixing import apply_role, mix_tensor
+from ..model.architecture import Architecture, Layer, detect, expected_shapes
+from ..io.checkpoint import Checkpoint
+from ..io.dtypes import itemsize
+from ..errors import ConfigError, TargetError
+from ..model.families import FAMILIES, Family, Loads
+from ..model.inspection import human_bytes, human_count
+from ..shrink.methods import Method, article_matrices, article_warnings
 from .request import Request, Resolved
-from .rope import best_progression, plain_rope_starts, progression, stride_pairs
-from .runtimes import verdicts
-from .safetensors_file import TensorInfo
-from .targets import check, format_layers
+from ..model.rope import progression, stride_pairs
+from .runtimes import RuntimeFacts, Verdict, verdicts
+from ..io.safetensors_file import TensorInfo
+from ..shrink.targets import check, format_layers
+from ..shrink.layer_removal import (
+    LayerChoice, LayerMethod, LayerReduction, ReducedCheckpoint, check_method, default_layer_method, reduced_architecture,
+)  # fmt: skip
+from ..io.text import has_tokenizer as tokenizer_loads
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class OutputFile:
     tensors: tuple[TensorJob, ...]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     checkpoint: Checkpoint
     arch: Architecture
@@ -87,43 +90,38 @@ class Plan:
     shapes: dict[str, tuple[int, ...]]  # every output tensor's shape, in source order
     layer_jobs: tuple[LayerJob, ...]
     files: tuple[OutputFile, ...]
-    warnings: list[str] = field(default_factory=list)
-    _mixing: dict[int, LayerMixing] = field(default_factory=dict, repr=False)
-    _importance: dict[int, Importance] = field(default_factory=dict, repr=False)
-    _kept_pairs: np.ndarray | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()
     #: the family the export is written as (a head-shape change of Qwen2 goes out as Llama)
     exported_family: Family | None = None
-    _calibrator: object | None = field(default=None, repr=False)
-    #: where a calibration reports progress and asks whether to stop (set by whoever runs it)
-    calibration_progress: object | None = field(default=None, repr=False)
-    calibration_cancelled: object | None = field(default=None, repr=False)
-    calibration_options: object | None = field(default=None, repr=False)
-    #: fewer layers: the reduction, and the plan on the layers it keeps once chosen
-    reduction: object | None = field(default=None, repr=False)
-    _final: Plan | None = field(default=None, repr=False)
+    has_tokenizer: bool = False
+    #: fewer layers: what is asked (the count, the method, the text); the choice is made by a run
+    reduction: LayerReduction | None = field(default=None, repr=False)
+    #: the layers kept, on the plan a run builds once they are chosen (None: not chosen yet, or none go)
+    choice: LayerChoice | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def build(cls, checkpoint: Checkpoint, request: Request | Resolved, arch: Architecture | None = None,
-              importance: dict[int, Importance] | None = None) -> Plan:
+    def build(cls, checkpoint: Checkpoint, request: Request | Resolved, arch: Architecture | None = None, *,
+              has_tokenizer: bool | None = None, reduction: LayerReduction | None = None,
+              choice: LayerChoice | None = None) -> Plan:
         """Validate the request against the model and work out every output tensor and job.
 
         Raises :class:`ConfigError` for a model headmix cannot shrink and
         :class:`TargetError` (with the control's name in ``field``) for impossible targets.
-        ``importance`` is a cache of layer scores shared between plans (the window keeps one,
-        so changing a spin box never re-reads weights). Reads headers only.
+        Reads headers only. ``arch`` is the checkpoint's architecture when the caller has it
+        (detected once per opened model); ``has_tokenizer``, ``reduction`` and ``choice`` are
+        passed down by the plan on fewer layers to the plans it builds on the smaller model.
         """
         arch = arch or detect(checkpoint)
         if not arch.recognised:
             raise ConfigError(f"{checkpoint.path}: {arch.description}")
         if arch.problems:
             raise ConfigError(f"{checkpoint.path}: cannot shrink: " + "; ".join(arch.problems))
-        from .text import has_tokenizer as tokenizer_loads
-
-        has_tokenizer = (checkpoint.folder / "config.json").is_file() and tokenizer_loads(checkpoint.folder)
+        if has_tokenizer is None:
+            has_tokenizer = (checkpoint.folder / "config.json").is_file() and tokenizer_loads(checkpoint.folder)
         resolved = request if isinstance(request, Resolved) else request.resolve(arch, has_tokenizer)
-        if resolved.num_layers and resolved.num_layers != arch.num_layers:
+        if reduction is None and resolved.num_layers and resolved.num_layers != arch.num_layers:
             return cls._with_fewer_layers(checkpoint, arch, resolved, has_tokenizer)
         if resolved.method.sequential and not has_tokenizer:
             raise TargetError(
@@ -168,22 +166,16 @@ class Plan:
                     shapes[new] = shape
                     jobs.append(TensorJob(new, None, shape, math.prod(shape) * (size or 0), None, i, info.dtype))
             files.append(OutputFile(header.path.name, header.path, header.metadata, tuple(jobs)))
-        plan = cls(checkpoint, arch, resolved, changing, shapes, (), tuple(files))
-        plan.exported_family = target or arch.family
-        plan.layer_jobs = tuple(LayerJob(i, tuple(by_index[i].tensor_names()), plan._how(by_index[i])) for i in changing)
-        if importance is not None:
-            plan._importance = importance
-        plan.warnings = plan._warnings()
-        return plan
+        plan = cls(checkpoint, arch, resolved, changing, shapes, (), tuple(files), (), target or arch.family, has_tokenizer,
+                   reduction, choice)
+        # the jobs and warnings are worded from the plan's own description (its method, shapes, seed)
+        jobs = tuple(LayerJob(i, tuple(by_index[i].tensor_names()), plan._how(by_index[i])) for i in changing)
+        return replace(plan, layer_jobs=jobs, warnings=tuple(plan._warnings()))
 
     @classmethod
     def _with_fewer_layers(cls, checkpoint: Checkpoint, arch: Architecture, resolved: Resolved, has_tokenizer: bool) -> Plan:
         """A plan on the smaller model: described at once on a stand-in (every layer has the same
-        shapes), made on the chosen layers by :meth:`final` when something needs the weights."""
-        from dataclasses import replace as with_fields
-
-        from .layer_removal import LayerMethod, LayerReduction, ReducedCheckpoint, check_method, default_layer_method
-
+        shapes); a run builds it on the chosen layers (:meth:`on_kept_layers`) when something needs the weights."""
         asked = resolved.request.layer_method
         method = LayerMethod(asked) if asked is not None else default_layer_method(arch, has_tokenizer)
         check_method(arch, method, has_tokenizer)
@@ -191,25 +183,20 @@ class Plan:
         reduction = LayerReduction(checkpoint, arch, resolved.num_layers, method, request.calib_text, request.calib_tokens,
                                    has_tokenizer)
         stand_in = ReducedCheckpoint(checkpoint, arch, reduction.provisional())
-        inner = with_fields(resolved, num_layers=resolved.num_layers, layers=None)
-        plan = cls.build(stand_in, inner)
-        plan.reduction = reduction
-        return plan
+        inner = replace(resolved, num_layers=resolved.num_layers, layers=None)
+        return cls.build(stand_in, inner, reduced_architecture(stand_in, arch), has_tokenizer=has_tokenizer,
+                         reduction=reduction)
 
-    def final(self, progress=None, cancelled=None) -> Plan:
-        """The plan on the layers actually kept (the same plan when no layers go); chooses them on first call."""
-        if self.reduction is None or self._final is self:
-            return self
-        if self._final is None:
-            from .layer_removal import ReducedCheckpoint
+    def on_kept_layers(self, choice: LayerChoice) -> Plan:
+        """The same request on the layers ``choice`` keeps (a plan for fewer layers is described on a stand-in)."""
+        reduced = ReducedCheckpoint(self.reduction.checkpoint, self.reduction.arch, choice)
+        return Plan.build(reduced, self.resolved, reduced_architecture(reduced, self.reduction.arch),
+                          has_tokenizer=self.has_tokenizer, reduction=self.reduction, choice=choice)
 
-            choice = self.reduction.choice(progress, cancelled)
-            final = Plan.build(ReducedCheckpoint(self.reduction.checkpoint, self.reduction.arch, choice), self.resolved)
-            final.reduction = self.reduction
-            final._final = final
-            final.calibration_options = self.calibration_options
-            self._final = final
-        return self._final
+    @property
+    def layers_chosen(self) -> bool:
+        """Whether this plan is on the layers actually kept (always, when no layers go)."""
+        return self.reduction is None or self.choice is not None
 
     @property
     def source_checkpoint(self) -> Checkpoint:
@@ -310,136 +297,8 @@ class Plan:
     def layer(self, index: int) -> Layer:
         return self.arch.layer(index)
 
-    def importance(self, index: int) -> Importance:
-        """Importance scores of one layer (reads its four attention tensors once)."""
-        if index not in self._importance:
-            self._importance[index] = layer_importance(self.checkpoint, self.layer(index))
-        return self._importance[index]
-
-    @property
-    def calibrator(self):
-        """The calibrated method's sequential walk over its text (built on first use; reads the tokenizer)."""
-        if self._calibrator is None:
-            from .calibration import CalibrationOptions, Calibrator
-            from .quality import Settings, prepare_text
-            from .text import read_text
-
-            request = self.request
-            config = self.arch.config or {}
-            positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
-            window = min(512, request.calib_tokens, positions)
-            sample = prepare_text(self.checkpoint, read_text(request.calib_text),
-                                  Settings(window=window, max_tokens=request.calib_tokens))
-            self._calibrator = Calibrator(self, sample, self.calibration_options or CalibrationOptions(),
-                                          progress=self.calibration_progress, cancelled=self.calibration_cancelled)
-            self._mixing = self._calibrator.mixings
-        return self._calibrator
-
-    def close(self) -> None:
-        """Let go what a suspended calibration walk holds (its activations, the layer read ahead), here and in the
-        plan on the chosen layers; what was computed stays, and asking for more walks again."""
-        for plan in {id(p): p for p in (self, self._final) if p is not None}.values():
-            if plan._calibrator is not None:
-                plan._calibrator.close()
-
-    def release(self, index: int) -> None:
-        """Drop a layer's computed arrays once they are written (a calibrated layer's refitted projection is large)."""
-        mixing = self._mixing.get(index)
-        if mixing is not None:
-            mixing.replace.clear()
-
     def rng(self, index: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, index])
-
-    @property
-    def kept_pairs(self) -> np.ndarray | None:
-        """Rotary pairs kept in every changed layer, or None when no rotary head size changes.
-
-        One set for the whole model, because config.json holds one rope: ``select`` sums
-        each layer's normalised pair scores (reading every changed layer's weights once),
-        the other methods keep evenly spaced pairs.
-        """
-        if not self.reduces_rotary_pairs:
-            return None
-        if self._kept_pairs is None:
-            half, new_half = self.arch.head_dim // 2, self.head_dim // 2
-            allowed = self.arch.family.rope_types
-            any_subset = self.request.rotary_pairs == "any" and "longrope" in allowed
-            from_zero = plain_rope_starts(self.arch.rope, allowed)
-            if not self.method.chooses_pairs:
-                pairs = stride_pairs(half, new_half)
-                if not any_subset and progression(pairs) is None:
-                    r = (half - 1) // (new_half - 1) if new_half > 1 else 1
-                    pairs = r * np.arange(new_half)  # the widest progression from pair 0
-            else:
-                if self.method is Method.CALIBRATED:
-                    total = self.calibrator.pair_scores()
-                else:
-                    total = np.zeros(half)
-                    for i in self.layers:
-                        scores = self.importance(i).qk_units
-                        total += scores / (scores.sum() or 1.0)
-                pairs = top(total, new_half) if any_subset else best_progression(total, new_half, start_at_zero=from_zero)
-            self._kept_pairs = np.asarray(pairs, dtype=np.int64)
-        return self._kept_pairs
-
-    def mixing(self, index: int) -> LayerMixing:
-        """The matrices and scales for one changed layer, built once."""
-        if index not in self.layers:
-            raise KeyError(f"layer {index} is not changed by this plan")
-        if index not in self._mixing and self.method.sequential:
-            return self.calibrator.mixing(index)
-        if index not in self._mixing:
-            scores = self.importance(index) if self.method.needs_scores else None
-            self._mixing[index] = layer_mixing(
-                self.method, self.layer(index), self.num_heads, self.num_kv_heads, self.head_dim, scores,
-                self.rng(index), self.kept_pairs, self.new_scale_base,
-            )
-        return self._mixing[index]
-
-    def stacked_heatmaps(self, index: int) -> set[str]:
-        """Which of ``heatmaps(index)`` stack one matrix per old head (their rows are old head · dim, not dims)."""
-        if index not in self.layers:
-            return set()
-        matrices = self.mixing(index).matrices()
-        return {key for key in HEATMAPS if matrices[key].ndim == 3}
-
-    def heatmaps(self, index: int) -> dict[str, np.ndarray]:
-        """The matrices the window draws for one layer: identities where the layer is unchanged."""
-        if index in self.layers:
-            return self.mixing(index).heatmaps()
-        layer = self.layer(index)
-        unchanged = layer_mixing(Method.MEAN, layer, layer.num_heads, layer.num_kv_heads, layer.head_dim, None,
-                                 self.rng(index), None)
-        return unchanged.heatmaps()
-
-    def kept_by_select(self, index: int) -> np.ndarray | None:
-        """Which query heads ``select`` would keep in this layer at these targets (a bool per head).
-
-        None when select cannot reach these head counts (its kv heads are single kept heads,
-        so fewer query heads per kv head are reachable than by the grouping methods).
-        """
-        layer = self.layer(index)
-        try:
-            check(layer, self.num_heads, self.num_kv_heads, layer.head_dim, Method.SELECT)
-        except TargetError:
-            return None
-        q, _ = head_matrices(Method.SELECT, layer, self.num_heads, self.num_kv_heads, self.importance(index), self.rng(index))
-        return q.any(axis=1)
-
-    def preview(self, index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
-        """One stored weight tensor of a changed layer, before and after, in float32."""
-        layer = self.layer(index)
-        name = layer.names[role]
-        before = self.checkpoint.read_float(name)
-        return before, mix_tensor(layer, self.mixing(index), name, before, "F32")
-
-    def canonical_preview(self, index: int, role: str) -> tuple[np.ndarray, np.ndarray]:
-        """One projection of a changed layer in the canonical ``(heads·dims, hidden)`` form, before and after."""
-        layer = self.layer(index)
-        before = read_attention(self.checkpoint, layer, (role,))[role]
-        after = apply_role(layer, self.mixing(index), role, before)
-        return before.reshape(-1, before.shape[-1]), after.reshape(-1, after.shape[-1])
 
     # ------------------------------------------------------------------ the whole model
 
@@ -507,14 +366,81 @@ class Plan:
         """The article's uncompensated mixing loads but computes something far from the original."""
         return self.method is Method.ARTICLE and not self.identity
 
-    def new_config(self) -> dict | None:
-        """config.json for the export: the new head shape, and every rope key each runtime reads."""
-        from .export_config import export_config
+    def runtime_facts(self, kept_pairs: np.ndarray | None = None, written: dict | None = None,
+                      exact: bool = False) -> RuntimeFacts:
+        """The plain facts the runtime verdicts depend on (:mod:`runtimes` reads these, never the plan).
 
-        return export_config(self)
+        ``kept_pairs``: the rotary pairs once a run chose them (without, the worst case a choice
+        from scores can give); ``exact`` with ``written``: what the export wrote, for headmix.json.
+        """
+        plan = self
+        family = plan.exported_family or plan.arch.family
+        hidden = plan.arch.hidden_size or 0
+        heads, d = (plan.num_heads, plan.head_dim)
+        rope = plan.arch.rope
+        longrope = pending = False
+        if plan.reduces_rotary_pairs and not plan.partial:
+            if exact:  # after an export: what it wrote
+                longrope = any(b.get("rope_type") == "longrope" for b in plan._rope_blocks(written or {}))
+            else:  # before: the pairs if they are known already, else the worst a choice from scores can give
+                any_subset = plan.request.rotary_pairs == "any" and "longrope" in plan.arch.family.rope_types
+                known = kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
+                if known is None and not plan.method.chooses_pairs:
+                    known = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
+                longrope = any_subset and (known is None or progression(known) is None)
+                pending = any_subset and known is None
+        if rope is not None and rope.type == "longrope":
+            longrope = True  # the source itself uses longrope
+        scale_key = plan.arch.family.attention_scale_key
+        scale = None
+        if scale_key:
+            scale = plan.new_scale_base or (plan.arch.layers[0].scale_base if plan.arch.layers else None)
+        return RuntimeFacts(
+            family=family.name,
+            shape_changed=heads * d != hidden,
+            partial=plan.partial,
+            identity=plan.identity,
+            longrope=longrope,
+            pairs_pending=pending,
+            per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
+            scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
+            article=plan.needs_retraining,
+            pattern_broken=plan._pattern_broken(exact),
+        )
 
-    def describe(self) -> str:
-        """The dry-run text: everything the plan will do, from headers and the seed alone."""
+    def _pattern_broken(self, exact: bool) -> bool | None:
+        """Gemma's sliding/global layers follow a fixed period that llama.cpp and mlx-lm assume."""
+        plan = self
+        if plan.reduction is None or plan.arch.family.sliding_window != "layer_types":
+            return False
+        source = plan.reduction.arch.config or {}
+        types = source.get("layer_types")
+        if not isinstance(types, list) or len(set(types)) < 2:
+            return False
+        choice = plan.choice if exact else None
+        if choice is None:
+            return None
+        period = types.index("full_attention") + 1 if "full_attention" in types else len(types)
+        kept = [types[i] for i in choice.kept]
+        return any((t == "full_attention") != ((i + 1) % period == 0) for i, t in enumerate(kept))
+
+    @staticmethod
+    def _rope_blocks(config: dict) -> list[dict]:
+        rope = config.get("rope_parameters") or {}
+        return list(rope.values()) if rope and all(isinstance(v, dict) for v in rope.values()) else [rope]
+
+    def verdicts(self, kept_pairs: np.ndarray | None = None, written: dict | None = None,
+                 exact: bool = False) -> list[Verdict]:
+        """One verdict per runtime in :data:`runtimes.RUNTIMES`.
+
+        From the plan alone by default, for the dry run and the window; ``exact`` looks at what
+        the export wrote (select's rotary pairs are chosen from the weights), for headmix.json.
+        """
+        return verdicts(self.runtime_facts(kept_pairs, written, exact), self.loadability)
+
+    def describe(self, verdicts: list[Verdict] | None = None) -> str:
+        """The dry-run text: everything the plan will do, from headers and the seed alone (``verdicts``:
+        a run's, on the rotary pairs it kept; by default the plan's own, the worst case)."""
         a = self.arch
         ok, reason = self.loadability
         saved = 1 - self.params_after / max(self.params_before, 1)
@@ -554,45 +480,11 @@ class Plan:
             lines.append(f"  calibration  up to {request.calib_tokens:,} tokens of {text}, layer by layer on the shrunk "
                          "model's own activations")
         lines.append(f"  verdict      {reason}")
-        for v in verdicts(self):
+        for v in verdicts if verdicts is not None else self.verdicts():
             lines.append(f"  {v.runtime:<26} {v.status.mark} {v.reason}")
         lines.extend(f"  warning      {w}" for w in self.warnings)
         return "\n".join(lines)
 
-    def provenance(self) -> dict:
-        """headmix.json: enough to inspect and reproduce the shrink (read after the export computed it)."""
-        ok, reason = self.loadability
-        return {
-            "headmix_version": __version__,
-            "source": str(self.source_checkpoint.path.resolve()),
-            "source_header_sha256": self.source_checkpoint.header_digest(),
-            **({"layer_reduction": self.reduction._choice.to_json()}
-               if self.reduction is not None and self.reduction._choice is not None else {}),
-            "architecture": self.arch.name,
-            "method": self.method.value,
-            "seed": self.seed,
-            "request": self.request.to_json(),
-            "targets": {
-                "num_heads": self.num_heads,
-                "num_kv_heads": self.num_kv_heads,
-                "head_dim": self.head_dim,
-                "layers": format_layers(self.resolved.layers),
-            },
-            "source_shape": {
-                "num_heads": self.arch.num_heads,
-                "num_kv_heads": self.arch.num_kv_heads,
-                "head_dim": self.arch.head_dim,
-            },
-            "changed_layers": list(self.layers),
-            "kept_rotary_pairs": None if self.kept_pairs is None else [int(p) for p in self.kept_pairs],
-            "parameters": {"before": self.params_before, "after": self.params_after},
-            "loads_in_transformers": ok,
-            "verdict": reason,
-            "runtimes": [v.to_json() for v in verdicts(self, exact=True)],
-            "warnings": list(self.warnings),
-            "matrices": "headmix_matrices.npz",
-            **({"calibration": self._calibrator.report().to_json()} if self._calibrator is not None else {}),
-        }
 
 
 def portable_family(arch: Architecture, heads: int, kv: int, d: int, changing: tuple[int, ...]) -> Family | None:

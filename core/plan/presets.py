@@ -17,11 +17,11 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import PresetError
+from ..errors import PresetError
 from .request import Request, RequestError
 
 SCHEMA_VERSION = 1
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
+BUILTIN_DIR = Path(__file__).resolve().parent.parent.parent / "resources" / "presets"
 _KEYS = {"schema", "name", "description"} | set(Request().to_json())
 
 

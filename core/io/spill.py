@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from .errors import ExportError
+from ..errors import ExportError
 from .stale import remove_dead_owners
 
 _FOLDER = re.compile(r"^spill-(\d+)-")

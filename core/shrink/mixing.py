@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .architecture import Layer
-from .dtypes import to_source_dtype
-from .families import Norm
-from .layout import ATTENTION_WEIGHTS, FUSED, decode, encode
+from ..model.architecture import Layer
+from ..io.dtypes import to_source_dtype
+from ..model.families import Norm
+from ..model.layout import ATTENTION_WEIGHTS, FUSED, decode, encode
 from .methods import LayerMixing, UnitMap
 
 

@@ -14,43 +14,49 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING
 
-from .families import Family
-from .rope import rope_parameters_for
-from .rope_config import resolved_rope, write_portable
+from ..model.families import Family
+from ..model.rope import rope_parameters_for
+from ..model.rope_config import resolved_rope, write_portable
 
 if TYPE_CHECKING:
-    from .planner import Plan
+    import numpy as np
+
+    from ..model.architecture import Architecture
 
 #: config keys only the source family reads; dropped when the export changes family
 _FAMILY_ONLY = {"qwen2": ("use_sliding_window", "sliding_window", "max_window_layers", "layer_types")}
 
 
-def export_config(plan: Plan) -> dict | None:
-    source = plan.checkpoint.config
+def export_config(source: dict | None, arch: Architecture, shape: tuple[int, int, int] | None,
+                  pairs: np.ndarray | None, new_scale_base: float | None, exported_family: Family | None) -> dict | None:
+    """``source`` (the model's config.json) rewritten for the export. ``shape`` is the new
+    (query heads, kv heads, head size) when every layer takes it (None: the head shape stays),
+    ``pairs`` the rotary pairs kept, ``exported_family`` the family the export is written as.
+    Plain facts, not the plan: the plan is described from this module's result, not the other way round."""
     if source is None:
         return None
     config = copy.deepcopy(source)
-    family = plan.arch.family
+    family = arch.family
     blocks = resolved_rope(config) if family.rotary else None
-    if not plan.identity and not plan.partial:
+    if shape is not None:
+        num_heads, num_kv_heads, head_dim = shape
         keys = family.keys
-        config[keys.heads[0]] = plan.num_heads
+        config[keys.heads[0]] = num_heads
         if keys.kv_heads:
-            config[keys.kv_heads[0]] = plan.num_kv_heads
+            config[keys.kv_heads[0]] = num_kv_heads
         if keys.head_dim:
-            config[keys.head_dim[0]] = plan.head_dim
-        pairs = plan.kept_pairs
+            config[keys.head_dim[0]] = head_dim
         if pairs is not None and blocks is not None:
             max_positions = next((config[k] for k in keys.max_positions if config.get(k)), 4096)
-            ropes = {layer.rope.layer_type: layer.rope for layer in plan.arch.layers if layer.rope is not None}
+            ropes = {layer.rope.layer_type: layer.rope for layer in arch.layers if layer.rope is not None}
             for layer_type, rope in ropes.items():
-                new = rope_parameters_for(rope, plan.arch.head_dim, pairs, plan.head_dim, max_positions)
+                new = rope_parameters_for(rope, arch.head_dim, pairs, head_dim, max_positions)
                 if new is not None:
                     blocks[layer_type] = new
-        if plan.new_scale_base is not None:
-            config[family.attention_scale_key] = plan.head_dim
-        if plan.exported_family is not None and plan.exported_family is not family:
-            config = as_family(config, family, plan.exported_family)
+        if new_scale_base is not None:
+            config[family.attention_scale_key] = head_dim
+        if exported_family is not None and exported_family is not family:
+            config = as_family(config, family, exported_family)
     if blocks is not None:
         config = write_portable(config, blocks)
     return config

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .architecture import Architecture, Layer, Rope, detect
-from .checkpoint import Checkpoint
-from .errors import Cancelled, ConfigError, HeadmixError
+from ..io.checkpoint import Checkpoint
+from ..errors import Cancelled, ConfigError, HeadmixError
 from .families import Blocks, Family, Layout, Mlp, Norm
 from .pipeline import LayerPipeline, Progress
 from .rope import attention_factor, inverse_frequencies, longrope_original_max

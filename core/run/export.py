@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import INDEX_NAME, PICKLE_SUFFIXES
-from .errors import ExportError, OutputRefused
-from .inspection import human_bytes
+from ..io.checkpoint import INDEX_NAME, PICKLE_SUFFIXES
+from ..errors import ExportError, OutputRefused
+from ..model.inspection import human_bytes
 from .executor import execute
-from .planner import Plan
-from .stale import remove_dead_owners
+from ..plan.planner import Plan
+from .shrink_run import ShrinkRun
+from ..io.stale import remove_dead_owners
 
 Progress = Callable[[int, int], None]
 
@@ -138,7 +139,7 @@ def needed_bytes(plan: Plan, others: list[Path]) -> int:
     return plan.bytes_after + sum(p.stat().st_size for p in others) + DISK_MARGIN
 
 
-def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Progress | None = None,
+def export(plan: Plan | ShrinkRun, out: str | os.PathLike, force: bool = False, progress: Progress | None = None,
            cancelled: Callable[[], bool] | None = None, evaluation: dict | None = None) -> Path:
     """Write the shrunk checkpoint to ``out`` and return its path.
 
@@ -147,6 +148,7 @@ def export(plan: Plan, out: str | os.PathLike, force: bool = False, progress: Pr
     removing everything written so far. ``evaluation`` (a measured quality, as JSON) is
     stored in headmix.json under ``evaluation``.
     """
+    plan = ShrinkRun.of(plan)  # a run under way keeps what it computed (the window's previews, a measurement)
     out = check_output(plan, Path(out), force)
     others = _other_files(plan)
     need = needed_bytes(plan, others)
@@ -197,7 +199,7 @@ def _replace(partial: Path, out: Path) -> None:
     partial.rename(out)
 
 
-def _write(plan: Plan, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool],
+def _write(plan: ShrinkRun, folder: Path, others: list[Path], progress: Progress, cancelled: Callable[[], bool],
            evaluation: dict | None = None) -> None:
     execute(plan, folder, progress, cancelled)
     checkpoint = plan.checkpoint
@@ -224,12 +226,12 @@ def _write_json(path: Path, value: dict) -> None:
     path.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
 
 
-def matrices(plan: Plan) -> dict[str, np.ndarray]:
+def matrices(plan: ShrinkRun) -> dict[str, np.ndarray]:
     """Every changed layer's matrices, named ``layer{i}.{what}``."""
     return {f"layer{i}.{key}": value for i in plan.layers for key, value in plan.mixing(i).matrices().items()}
 
 
-def _write_matrices(plan: Plan, path: Path) -> None:
+def _write_matrices(plan: ShrinkRun, path: Path) -> None:
     """An .npz numpy can load, written with fixed timestamps so two runs give the same bytes
     (``np.savez`` stamps the current time into the zip)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:

@@ -34,24 +34,47 @@ import threading
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .architecture import Layer
-from .errors import Cancelled
-from .fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
-from .forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
-from .methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
-from .mixing import mix_layer
-from .pipeline import LayerPipeline
-from .spill import SpillFolder, SpilledArrays
+from ..errors import Cancelled
+from ..model.architecture import Layer
+from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
+from ..model.forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
+from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
+from ..shrink.mixing import mix_layer
+from ..model.pipeline import LayerPipeline
+from ..io.spill import SpillFolder, SpilledArrays
 
 if TYPE_CHECKING:
-    from .planner import Plan
-    from .quality import Sample
+    from ..io.checkpoint import Checkpoint
+    from ..io.text import Sample
+    from ..model.architecture import Architecture
+    from ..model.importance import Importance
 
 Progress = Callable[[int, int], None]
+
+
+class CalibratedRun(Protocol):
+    """What a calibration reads from the run it serves (:class:`shrink_run.ShrinkRun`, which builds it): the
+    plan's description, the layer scores and rotary pairs kept, the config the export writes, and whom to tell."""
+
+    arch: Architecture
+    checkpoint: Checkpoint
+    layers: tuple[int, ...]
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    new_scale_base: float | None
+    reduces_rotary_pairs: bool
+    kept_pairs: np.ndarray | None
+    calibration_progress: Progress | None
+    calibration_cancelled: Callable[[], bool] | None
+
+    def importance(self, index: int) -> Importance: ...
+
+    def new_config(self) -> dict | None: ...
 
 #: defaults: a few thousand tokens in windows of 512; damping 3% of the mean diagonal: of 0.1%–30% on a
 #: real decoder, the best on kv heads and head size and within 2% of the best elsewhere (README, "Choosing
@@ -212,7 +235,7 @@ class _Decision:
     kept_queries: np.ndarray
 
 
-def _fitted_temperatures(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray, query_dims: np.ndarray,
+def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, query_dims: np.ndarray,
                          key_dims: np.ndarray, reads: np.ndarray, kept: np.ndarray, q_scale: float) -> np.ndarray:
     """Per query head, the factor ``α`` that best matches the shrunk logits to the original ones, ``argmin E(α·s' − s)²``.
 
@@ -220,7 +243,7 @@ def _fitted_temperatures(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray,
     something the remaining logits come out flatter, and the attention pattern blurs. Measured on
     every causal (query, key) pair of two calibration windows, after rotation.
     """
-    from .forward import _rotate, attention_spec
+    from ..model.forward import _rotate, attention_spec
 
     d = layer.head_dim
     old_spec = attention_spec(plan.arch, layer)
@@ -249,7 +272,7 @@ def _fitted_temperatures(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray,
     return np.clip(alphas, 0.25, 4.0)
 
 
-def decide(plan: Plan, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
+def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
            w: dict[str, np.ndarray], fit_temperature: bool = False) -> _Decision:
     """The layer's maps from its activations: kv groups and merges, kept query heads, value bases."""
     nq, nkv, d = layer.num_heads, layer.num_kv_heads, layer.head_dim
@@ -331,7 +354,7 @@ class Calibrator:
     with ``target="model"``, the original model's, whose attention outputs are then the target.
     """
 
-    def __init__(self, plan: Plan, sample: Sample, options: CalibrationOptions = CalibrationOptions(),
+    def __init__(self, plan: CalibratedRun, sample: Sample, options: CalibrationOptions = CalibrationOptions(),
                  progress: Progress | None = None, cancelled: Callable[[], bool] | None = None):
         self.plan = plan
         self.sample = sample

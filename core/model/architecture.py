@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .checkpoint import Checkpoint
-from .dtypes import MIXABLE
+from ..io.checkpoint import Checkpoint
+from ..io.dtypes import MIXABLE
 from .families import FAMILIES, Family, by_architectures, by_model_type
 from .layout import ATTENTION_WEIGHTS, stored_shape
 from .rope_config import resolved_rope

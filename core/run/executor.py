@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import Cancelled, CheckpointError
-from .mixing import mix_tensor
-from .planner import OutputFile, Plan
-from .safetensors_file import OutputTensor, encode_header
+from ..errors import Cancelled, CheckpointError
+from ..shrink.mixing import mix_tensor
+from ..plan.planner import OutputFile, Plan
+from .shrink_run import ShrinkRun
+from ..io.safetensors_file import OutputTensor, encode_header
 
 Progress = Callable[[int, int], None]
 
@@ -30,8 +31,9 @@ LOOKAHEAD = 1
 _COPY_CHUNK = 1 << 30
 
 
-def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
-    """Write every output file of ``plan`` into ``folder`` (which must exist and be empty)."""
+def execute(plan: Plan | ShrinkRun, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+    """Write every output file of ``plan`` into ``folder`` (which must exist and be empty); a run's computed layers are reused."""
+    plan = ShrinkRun.of(plan)
     if plan.method.sequential:
         return execute_in_layer_order(plan, folder, progress, cancelled)
     total = plan.bytes_after
@@ -74,7 +76,7 @@ def execute(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[]
                 future.cancel()
 
 
-def _write_file(plan: Plan, output: OutputFile, folder: Path, futures, results, written, ensure, cancelled):
+def _write_file(plan: ShrinkRun, output: OutputFile, folder: Path, futures, results, written, ensure, cancelled):
     header = encode_header([OutputTensor(j.name, j.dtype, j.shape, j.nbytes) for j in output.tensors], output.metadata)
     dst = os.open(folder / output.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     src = os.open(output.source, os.O_RDONLY)
@@ -143,7 +145,7 @@ def copy_to(src: int, dst: int, start: int, length: int, offset: int, name: Path
         copied += len(block)
 
 
-def execute_in_layer_order(plan: Plan, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+def execute_in_layer_order(plan: ShrinkRun, folder: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
     """The layer pipeline's export: a calibrated layer's matrices depend on the shrunk layers before it.
 
     Every header goes first, then the tensors outside the layers, then layer after layer in

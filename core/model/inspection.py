@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .architecture import Architecture, detect
-from .checkpoint import Checkpoint, open_checkpoint
+from ..io.checkpoint import Checkpoint, open_checkpoint
 
 
 def human_bytes(n: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .architecture import Layer
-from .checkpoint import Checkpoint
+from ..io.checkpoint import Checkpoint
 from .layout import FUSED, decode
 
 

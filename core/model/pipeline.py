@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .architecture import Architecture, Layer
-from .checkpoint import Checkpoint
-from .errors import Cancelled
+from ..io.checkpoint import Checkpoint
+from ..errors import Cancelled
 from .layer_weights import read_attention, read_other
 
 Progress = Callable[[int, int], None]

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from .dtypes import NUMPY_DTYPES, itemsize
-from .errors import CheckpointError
+from ..errors import CheckpointError
 
 #: The safetensors library refuses headers larger than this; so do we, before reading one.
 MAX_HEADER_BYTES = 100 * 1024 * 1024

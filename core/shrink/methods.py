@@ -16,7 +16,7 @@ from enum import Enum
 
 import numpy as np
 
-from .architecture import Layer
+from ..model.architecture import Layer
 
 
 class Method(str, Enum):

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import HeadmixError
+from ..errors import HeadmixError
+from .checkpoint import Checkpoint
 
 #: the text that ships with headmix, for when the user has none (original English prose)
-DEFAULT_TEXT = Path(__file__).resolve().parent.parent / "resources" / "text" / "default.txt"
+DEFAULT_TEXT = Path(__file__).resolve().parent.parent.parent / "resources" / "text" / "default.txt"
 #: tokens per evaluation window and tokens scored at most (see :mod:`quality` for why)
 DEFAULT_WINDOW = 512
 DEFAULT_MAX_TOKENS = 4096
@@ -210,3 +211,46 @@ def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | 
     if bos_id is not None:
         ids = np.concatenate([np.full((usable, 1), bos_id, dtype=np.int64), ids], axis=1)
     return Windows(ids, window, int(len(tokens)), bos_id)
+
+
+@dataclass(frozen=True)
+class Settings:
+    window: int = DEFAULT_WINDOW
+    max_tokens: int = DEFAULT_MAX_TOKENS
+
+
+@dataclass
+class TextInfo:
+    """Which text was measured and how it was cut (JSON-friendly)."""
+
+    source: str
+    sha256: str
+    text_tokens: int  # tokens in the whole text
+    windows: int
+    window: int
+    bos: str | None  # the token each window starts with, or None
+    bos_reason: str
+    scored_tokens: int
+
+
+@dataclass
+class Sample:
+    """A tokenised text ready to run: the windows and their description."""
+
+    info: TextInfo
+    windows: Windows
+
+
+def prepare_text(checkpoint: Checkpoint, text: Text | None = None, settings: Settings = Settings()) -> Sample:
+    """Tokenise ``text`` (default: headmix's own text) with the model's tokenizer and cut the windows.
+
+    Raises :class:`~text.QualityUnavailable` without a tokenizer and :class:`~text.TextError`
+    for a text that cannot be used; both are ``HeadmixError`` with a message for the user.
+    """
+    tokenizer = load_tokenizer(checkpoint.folder)
+    text = text or read_text(None)
+    windows = cut_windows(tokenizer.encode(text.content), settings.window, settings.max_tokens, tokenizer.bos_id,
+                          text.source)
+    info = TextInfo(text.source, text.sha256, windows.text_tokens, windows.count, settings.window, tokenizer.bos_token,
+                    tokenizer.bos_reason, windows.predicted)
+    return Sample(info, windows)

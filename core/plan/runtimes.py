@@ -14,12 +14,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
-
-from .rope import progression, stride_pairs
-
-if TYPE_CHECKING:
-    from .planner import Plan
 
 
 class Status(str, Enum):
@@ -63,7 +57,9 @@ _HIDDEN_OVER_HEADS = {
 
 
 @dataclass(frozen=True)
-class _Facts:
+class RuntimeFacts:
+    """What the verdicts depend on, gathered from a plan (and, when exact, from what its export wrote)."""
+
     family: str
     shape_changed: bool  # heads × head size differs from the hidden size
     partial: bool
@@ -78,71 +74,11 @@ class _Facts:
     pairs_pending: bool = False  # any subset, chosen from scores not computed yet: longrope is the worst case
 
 
-def _facts(plan: Plan, exact: bool) -> _Facts:
-    family = plan.exported_family or plan.arch.family
-    hidden = plan.arch.hidden_size or 0
-    heads, d = (plan.num_heads, plan.head_dim)
-    rope = plan.arch.rope
-    longrope = pending = False
-    if plan.reduces_rotary_pairs and not plan.partial:
-        if exact:  # after an export: what it wrote
-            longrope = any(b.get("rope_type") == "longrope" for b in _rope_blocks(plan.new_config() or {}))
-        else:  # before: the pairs if they are known already, else the worst a choice from scores can give
-            any_subset = plan.request.rotary_pairs == "any" and "longrope" in plan.arch.family.rope_types
-            known = plan._kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
-            if known is None and not plan.method.chooses_pairs:
-                known = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
-            longrope = any_subset and (known is None or progression(known) is None)
-            pending = any_subset and known is None
-    if rope is not None and rope.type == "longrope":
-        longrope = True  # the source itself uses longrope
-    scale_key = plan.arch.family.attention_scale_key
-    scale = None
-    if scale_key:
-        scale = plan.new_scale_base or (plan.arch.layers[0].scale_base if plan.arch.layers else None)
-    return _Facts(
-        family=family.name,
-        shape_changed=heads * d != hidden,
-        partial=plan.partial,
-        identity=plan.identity,
-        longrope=longrope,
-        pairs_pending=pending,
-        per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
-        scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
-        article=plan.needs_retraining,
-        pattern_broken=_pattern_broken(plan, exact),
-    )
-
-
-def _pattern_broken(plan: Plan, exact: bool) -> bool | None:
-    """Gemma's sliding/global layers follow a fixed period that llama.cpp and mlx-lm assume."""
-    if plan.reduction is None or plan.arch.family.sliding_window != "layer_types":
-        return False
-    source = plan.reduction.arch.config or {}
-    types = source.get("layer_types")
-    if not isinstance(types, list) or len(set(types)) < 2:
-        return False
-    choice = plan.reduction._choice if exact else None
-    if choice is None:
-        return None
-    period = types.index("full_attention") + 1 if "full_attention" in types else len(types)
-    kept = [types[i] for i in choice.kept]
-    return any((t == "full_attention") != ((i + 1) % period == 0) for i, t in enumerate(kept))
-
-
-def _rope_blocks(config: dict) -> list[dict]:
-    rope = config.get("rope_parameters") or {}
-    return list(rope.values()) if rope and all(isinstance(v, dict) for v in rope.values()) else [rope]
-
-
-def verdicts(plan: Plan, exact: bool = False) -> list[Verdict]:
-    """One verdict per runtime in :data:`RUNTIMES`.
-
-    From the plan alone by default, for the dry run and the window; ``exact`` looks at what
-    the export wrote (select's rotary pairs are chosen from the weights), for headmix.json.
+def verdicts(facts: RuntimeFacts, loadability: tuple[bool, str]) -> list[Verdict]:
+    """One verdict per runtime in :data:`RUNTIMES`, from plain facts about the export
+    (:meth:`planner.Plan.verdicts` gathers them) and whether stock transformers loads it.
     """
-    facts = _facts(plan, exact)
-    ok, reason = plan.loadability
+    ok, reason = loadability
     found = [Verdict("transformers", Status.OK if ok else Status.NO, reason)]
     for runtime in RUNTIMES[1:]:
         found.append(_verdict(runtime, facts))
@@ -152,7 +88,7 @@ def verdicts(plan: Plan, exact: bool = False) -> list[Verdict]:
     return found
 
 
-def _verdict(runtime: str, f: _Facts) -> Verdict:
+def _verdict(runtime: str, f: RuntimeFacts) -> Verdict:
     title = {"gemma3_text": "Gemma 3", "gemma2": "Gemma 2", "qwen2": "Qwen2", "qwen3": "Qwen3", "phi3": "Phi-3",
              "gpt2": "GPT-2", "bert": "BERT"}.get(f.family, f.family.capitalize())  # fmt: skip
     if f.family not in _SUPPORTED[runtime]:

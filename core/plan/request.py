@@ -15,11 +15,11 @@ import shlex
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 
-from .architecture import Architecture
-from .errors import TargetError
-from .methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
-from .layer_removal import LAYER_METHODS
-from .targets import choices, format_layers, parse_layers
+from ..model.architecture import Architecture
+from ..errors import TargetError
+from ..shrink.methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
+from ..shrink.layer_removal import LAYER_METHODS
+from ..shrink.targets import choices, format_layers, parse_layers
 
 Target = int | str | None
 TARGET_FIELDS = ("heads", "kv_heads", "head_dim", "num_layers")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError, ConfigError
+from ..errors import CheckpointError, ConfigError
 from .hf_cache import looks_like_repo_id, repo_name, snapshot_folder
 from .safetensors_file import SafetensorsHeader, TensorInfo, read_header, read_tensor
 

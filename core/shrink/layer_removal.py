@@ -34,13 +34,13 @@ from enum import Enum
 
 import numpy as np
 
-from .architecture import Architecture
-from .checkpoint import Checkpoint
-from .dtypes import to_source_dtype
-from .errors import TargetError
-from .families import Blocks, Layout
+from ..model.architecture import Architecture
+from ..io.checkpoint import Checkpoint
+from ..io.dtypes import to_source_dtype
+from ..errors import TargetError
+from ..model.families import Blocks, Layout
 from .fitting import Gram
-from .safetensors_file import SafetensorsHeader, read_tensor
+from ..io.safetensors_file import SafetensorsHeader, read_tensor
 
 Progress = Callable[[int, int], None]
 
@@ -112,8 +112,8 @@ def weight_scores(checkpoint: Checkpoint, arch: Architecture) -> np.ndarray:
 def block_influence(checkpoint: Checkpoint, arch: Architecture, ids: np.ndarray, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """``1 − E[cos(x_in, x_out)]`` per layer over every token (the residual stream before and after it)."""
-    from .forward import attention, attention_input, attention_spec, embed, finish_layer, model_spec
-    from .pipeline import LayerPipeline
+    from ..model.forward import attention, attention_input, attention_spec, embed, finish_layer, model_spec
+    from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
     h = embed(checkpoint, arch, spec, ids)
@@ -170,6 +170,7 @@ class ReducedCheckpoint(Checkpoint):
             tensors = {rename[n]: replace(info, name=rename[n]) for n, info in header.tensors.items() if n in rename}
             headers.append(SafetensorsHeader(header.path, tensors, header.metadata, header.header_bytes, header.data_start))
         tensors = {name: info for h in headers for name, info in h.tensors.items()}
+        self.rename = rename  # source name -> name in the smaller model, for the kept tensors
         index = copy.deepcopy(source.index)
         if index is not None:
             index["weight_map"] = {rename[n]: f for n, f in index["weight_map"].items() if n in rename}
@@ -226,6 +227,19 @@ class ReducedCheckpoint(Checkpoint):
         return h.hexdigest()
 
 
+def reduced_architecture(reduced: ReducedCheckpoint, arch: Architecture) -> Architecture:
+    """The smaller model's architecture, derived from the source's (detected once) instead of detected again:
+    the kept layers renumbered, every tensor name as the smaller model names it, its config.json.
+    tests/test_plan_once.py checks it equals what detection on ``reduced`` finds, for every family."""
+    rename = reduced.rename
+    layers = [replace(arch.layer(source), index=new, names={role: rename[n] for role, n in arch.layer(source).names.items()})
+              for new, source in enumerate(reduced.choice.kept)]
+    return replace(arch, config=reduced.config, num_layers=len(layers), layers=layers,
+                   parts={rename[n]: part for n, part in arch.parts.items() if n in rename},
+                   global_names={role: rename[n] for role, n in arch.global_names.items()},
+                   problems=list(arch.problems))
+
+
 def reduced_config(config: dict | None, arch: Architecture, choice: LayerChoice) -> dict | None:
     """config.json of the smaller model: the layer count, and every per-layer list cut to the kept layers."""
     if config is None:
@@ -280,8 +294,8 @@ def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, 
     ``M`` is layer s's MLP output, ``r`` the residual it is added to, ``y`` the residual entering the
     next kept layer (the original model's, so the fit reproduces the removed run's effect).
     """
-    from .forward import attention, attention_input, attention_spec, embed, mlp, mlp_input, model_spec
-    from .pipeline import LayerPipeline
+    from ..model.forward import attention, attention_input, attention_spec, embed, mlp, mlp_input, model_spec
+    from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
     keep = set(kept)
@@ -349,8 +363,7 @@ class LayerReduction:
         if self._choice is None:
             ids = None
             if self.data:
-                from .quality import Settings, prepare_text
-                from .text import read_text
+                from ..io.text import Settings, prepare_text, read_text
 
                 config = self.arch.config or {}
                 positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from .architecture import Layer
-from .errors import TargetError
+from ..model.architecture import Layer
+from ..errors import TargetError
 from .methods import Method
-from .rope import SUPPORTED_TYPES
+from ..model.rope import SUPPORTED_TYPES
 
 
 def parse_layers(spec: str | None, num_layers: int) -> tuple[int, ...] | None:

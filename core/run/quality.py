@@ -45,63 +45,22 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from . import __version__
-from .checkpoint import Checkpoint
-from .forward import (
+from .. import __version__
+from ..io.checkpoint import Checkpoint
+from ..model.forward import (
     OutputHead, attention, attention_input, attention_spec, check_length, each, embed, final_hidden, finish_layer,
     model_spec, parallel_chunks, prepare, run_layer, window_chunks,
 )  # fmt: skip
-from .layout import FUSED
-from .mixing import mix_layer
-from .pipeline import LayerPipeline
-from .planner import Plan
-from .text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, QualityUnavailable, Text, Windows, cut_windows, load_tokenizer, read_text
+from ..model.layout import FUSED
+from ..shrink.mixing import mix_layer
+from ..model.pipeline import LayerPipeline
+from ..model.architecture import Architecture
+from ..plan.planner import Plan
+from .shrink_run import ShrinkRun
+from ..io.text import QualityUnavailable, Sample, TextInfo
 
 #: ``progress(done, total)``: one step per layer, and a last one for the output head
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Settings:
-    window: int = DEFAULT_WINDOW
-    max_tokens: int = DEFAULT_MAX_TOKENS
-
-
-@dataclass
-class TextInfo:
-    """Which text was measured and how it was cut (JSON-friendly)."""
-
-    source: str
-    sha256: str
-    text_tokens: int  # tokens in the whole text
-    windows: int
-    window: int
-    bos: str | None  # the token each window starts with, or None
-    bos_reason: str
-    scored_tokens: int
-
-
-@dataclass
-class Sample:
-    """A tokenised text ready to run: the windows and their description."""
-
-    info: TextInfo
-    windows: Windows
-
-
-def prepare_text(checkpoint: Checkpoint, text: Text | None = None, settings: Settings = Settings()) -> Sample:
-    """Tokenise ``text`` (default: headmix's own text) with the model's tokenizer and cut the windows.
-
-    Raises :class:`~text.QualityUnavailable` without a tokenizer and :class:`~text.TextError`
-    for a text that cannot be used; both are ``HeadmixError`` with a message for the user.
-    """
-    tokenizer = load_tokenizer(checkpoint.folder)
-    text = text or read_text(None)
-    windows = cut_windows(tokenizer.encode(text.content), settings.window, settings.max_tokens, tokenizer.bos_id,
-                          text.source)
-    info = TextInfo(text.source, text.sha256, windows.text_tokens, windows.count, settings.window, tokenizer.bos_token,
-                    tokenizer.bos_reason, windows.predicted)
-    return Sample(info, windows)
 
 
 @dataclass
@@ -219,10 +178,10 @@ def _predicting(hidden: np.ndarray) -> np.ndarray:
 
 
 def evaluate_model(checkpoint: Checkpoint, sample: Sample, progress: Progress | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> ModelQuality:
-    """Perplexity of a causal LM on the sample, one layer in memory at a time."""
+                   cancelled: Callable[[], bool] | None = None, arch: Architecture | None = None) -> ModelQuality:
+    """Perplexity of a causal LM on the sample, one layer in memory at a time (``arch``: the checkpoint's, when known)."""
     started = time.perf_counter()
-    arch, spec = prepare(checkpoint)
+    arch, spec = prepare(checkpoint, arch)
     if not spec.decoder:
         raise QualityUnavailable(
             f"{arch.family.title} is an encoder, so perplexity does not apply; `headmix shrink --eval` compares a "
@@ -244,13 +203,6 @@ def evaluate_model(checkpoint: Checkpoint, sample: Sample, progress: Progress | 
                         Perplexity.from_nll(nll), time.perf_counter() - started)
 
 
-def _without_reduction(plan: Plan) -> Plan:
-    """The final plan seen on its own (its checkpoint is already the smaller model)."""
-    from dataclasses import replace
-
-    return replace(plan, reduction=None, _final=None)
-
-
 def _dtypes(checkpoint: Checkpoint, layer) -> dict[str, str]:
     """Canonical attention role -> dtype of the stored tensor holding it."""
     out = {}
@@ -261,23 +213,30 @@ def _dtypes(checkpoint: Checkpoint, layer) -> dict[str, str]:
     return out
 
 
-def evaluate_plan(plan: Plan, sample: Sample, progress: Progress | None = None,
+def evaluate_plan(plan: Plan | ShrinkRun, sample: Sample, progress: Progress | None = None,
                   cancelled: Callable[[], bool] | None = None) -> PlanQuality:
     """The original and the plan's shrunk model side by side, in one walk over the source's layers.
 
     With fewer layers the two no longer walk the same layers: the smaller model (and its head
     shrink) is measured side by side with itself unshrunk, for the per-layer errors, and the
-    original model's perplexity is measured on its own for "before".
+    original model's perplexity is measured on its own for "before". A run's computed layers are reused.
     """
+    plan = ShrinkRun.of(plan)
     if plan.reduction is not None:
         started = time.perf_counter()
-        final = plan.final(cancelled=cancelled)
-        result = evaluate_plan(_without_reduction(final), sample, progress, cancelled)
-        original = evaluate_model(plan.source_checkpoint, sample, None, cancelled)
+        final = plan.final(cancelled=cancelled)  # the smaller model's run, measured on its own
+        result = _side_by_side(final, sample, progress, cancelled)
+        original = evaluate_model(plan.source_checkpoint, sample, None, cancelled, plan.reduction.arch)
         result.before = original.perplexity
         result.key = evaluation_key(plan.checkpoint, sample.info, plan)  # what a caller holding this plan computes
         result.seconds = time.perf_counter() - started  # the choice and the original's pass included
         return result
+    return _side_by_side(plan, sample, progress, cancelled)
+
+
+def _side_by_side(plan: ShrinkRun, sample: Sample, progress: Progress | None,
+                  cancelled: Callable[[], bool] | None) -> PlanQuality:
+    """The original and the run's shrunk model in one walk over the (same) layers."""
     started = time.perf_counter()
     checkpoint, arch = plan.checkpoint, plan.arch
     spec = model_spec(arch)

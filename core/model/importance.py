@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .architecture import Layer
-from .checkpoint import Checkpoint
+from ..io.checkpoint import Checkpoint
 from .layer_weights import read_attention
 
 
