@@ -65,6 +65,7 @@ Progress = Callable[[int, int], None]
 class Settings:
     window: int = DEFAULT_WINDOW
     max_tokens: int = DEFAULT_MAX_TOKENS
+    bos: str = "every"  # a BOS before every window, or only before the first (text.BOS_PLACES)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class TextInfo:
     bos: str | None  # the token each window starts with, or None
     bos_reason: str
     scored_tokens: int
+    bos_first_only: bool = False  # the BOS starts only the first window
 
 
 @dataclass
@@ -98,9 +100,9 @@ def prepare_text(checkpoint: Checkpoint, text: Text | None = None, settings: Set
     tokenizer = load_tokenizer(checkpoint.folder)
     text = text or read_text(None)
     windows = cut_windows(tokenizer.encode(text.content), settings.window, settings.max_tokens, tokenizer.bos_id,
-                          text.source)
+                          text.source, settings.bos)
     info = TextInfo(text.source, text.sha256, windows.text_tokens, windows.count, settings.window, tokenizer.bos_token,
-                    tokenizer.bos_reason, windows.predicted)
+                    tokenizer.bos_reason, windows.predicted, windows.first_only)
     return Sample(info, windows)
 
 
@@ -189,6 +191,7 @@ def evaluation_key(checkpoint: Checkpoint, info: TextInfo, plan: Plan | None = N
         "window": info.window,
         "windows": info.windows,
         "bos": info.bos,
+        "bos_first_only": info.bos_first_only,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
