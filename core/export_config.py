@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .families import Family
 from .rope import rope_parameters_for
 from .rope_config import resolved_rope, write_portable
+from .runtime_table import period_of
 
 if TYPE_CHECKING:
     from .planner import Plan
@@ -53,6 +54,16 @@ def export_config(plan: Plan) -> dict | None:
             config = as_family(config, family, plan.exported_family)
     if blocks is not None:
         config = write_portable(config, blocks)
+    for alias, key in family.config_aliases:
+        if key in config:
+            config[alias] = config[key]
+    if family.sliding_window == "layer_types" and isinstance(config.get("layer_types"), list):
+        # mlx-lm's Gemma 3 finds its global layers by this period (6 without it), never by layer_types
+        period = period_of(config["layer_types"])
+        if period is None:
+            config.pop("sliding_window_pattern", None)
+        else:
+            config["sliding_window_pattern"] = period
     return config
 
 

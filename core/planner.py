@@ -32,6 +32,7 @@ from .methods import HEATMAPS, LayerMixing, Method, article_matrices, article_wa
 from .mixing import apply_role, mix_tensor
 from .request import Request, Resolved
 from .rope import best_progression, plain_rope_starts, progression, stride_pairs
+from .runtime_table import unread_by
 from .runtimes import verdicts
 from .safetensors_file import TensorInfo
 from .targets import check, format_layers
@@ -345,6 +346,23 @@ class Plan:
         return np.random.default_rng([self.seed, index])
 
     @property
+    def has_sliding_layers(self) -> bool:
+        """The model mixes sliding-window and global layers, each with a rope of its own (Gemma 2/3)."""
+        return any(layer.layer_type == "sliding_attention" for layer in self.arch.layers) \
+            and self.arch.family.sliding_window == "layer_types"
+
+    @property
+    def pairs_from_zero(self) -> bool:
+        """Whether a progression of rotary pairs must start at pair 0 (every r-th pair, no factor needed).
+
+        An offset progression needs a linear factor, which llama3 cannot combine with, some families cannot
+        load, and some runtimes do not read on some layer type (the runtime table: llama.cpp's and mlx-lm's
+        Gemma 3 read no factor on the sliding layers, so an offset would rotate them far too fast there)."""
+        family = self.exported_family or self.arch.family
+        return plain_rope_starts(self.arch.rope, self.arch.family.rope_types) \
+            or bool(unread_by(family.name, "linear", self.has_sliding_layers))
+
+    @property
     def kept_pairs(self) -> np.ndarray | None:
         """Rotary pairs kept in every changed layer, or None when no rotary head size changes.
 
@@ -358,7 +376,7 @@ class Plan:
             half, new_half = self.arch.head_dim // 2, self.head_dim // 2
             allowed = self.arch.family.rope_types
             any_subset = self.request.rotary_pairs == "any" and "longrope" in allowed
-            from_zero = plain_rope_starts(self.arch.rope, allowed)
+            from_zero = self.pairs_from_zero
             if not self.method.chooses_pairs:
                 pairs = stride_pairs(half, new_half)
                 if not any_subset and progression(pairs) is None:

@@ -12,11 +12,15 @@ window can say them before anything runs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .rope import progression, stride_pairs
+import numpy as np
+
+from .rope import rope_parameters_for
+from .rope_config import resolved_rope
+from .runtime_table import TABLE, Reads, derived_period, period_of
 
 if TYPE_CHECKING:
     from .planner import Plan
@@ -46,93 +50,108 @@ class Verdict:
 
 RUNTIMES = ("transformers", "vLLM", "llama.cpp / Ollama (GGUF)", "mlx-lm", "ollama create")
 
-#: families each runtime has an implementation of (by the family the export is written as)
-_SUPPORTED = {
-    "vLLM": {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2", "bert"},
-    "llama.cpp / Ollama (GGUF)": {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2", "bert"},
-    "mlx-lm": {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2"},
-    "ollama create": {"llama", "qwen2", "phi3", "gemma2", "gemma3_text", "bert"},
-}
-#: families whose attention a runtime sizes by hidden / heads, ignoring config.head_dim
-_HIDDEN_OVER_HEADS = {
-    "vLLM": {"qwen2", "gpt2", "bert"},
-    "llama.cpp / Ollama (GGUF)": {"qwen2", "phi3", "gpt2", "bert"},
-    "mlx-lm": {"qwen2", "phi3", "gpt2"},
-    "ollama create": {"llama", "qwen2", "phi3", "gemma2", "gemma3_text", "bert"},
-}
+_TITLES = {"gemma3_text": "Gemma 3", "gemma2": "Gemma 2", "qwen2": "Qwen2", "qwen3": "Qwen3", "phi3": "Phi-3",
+           "gpt2": "GPT-2", "bert": "BERT"}
+_KIND = {None: "", "sliding_attention": "sliding-window ", "full_attention": "full-attention "}
 
 
 @dataclass(frozen=True)
 class _Facts:
+    """What the export's config.json says (or will say), in the terms of :class:`runtime_table.Reads`."""
+
     family: str
     shape_changed: bool  # heads × head size differs from the hidden size
     partial: bool
     identity: bool
-    longrope: bool  # the export keeps an arbitrary set of rotary pairs through longrope factors
-    per_type_longrope: bool  # ... in a model with a rope per layer type (Gemma 3)
+    #: the rope type written for each layer type (key None: one rope for every layer)
+    ropes: dict[str | None, str]
+    #: the rotary pairs are chosen from scores not computed yet: ``ropes`` is the worst they can give
+    pairs_pending: bool
     scale_differs: bool  # query_pre_attn_scalar differs from the head size (Gemma)
     article: bool
-    #: layers go from a model whose local/global pattern some runtimes hard-code: True if the kept
-    #: layers break the pattern, None while which layers go is not chosen yet
-    pattern_broken: bool | None = False
-    pairs_pending: bool = False  # any subset, chosen from scores not computed yet: longrope is the worst case
+    #: the export's layer_types when the family has sliding and global layers (None: none, or not chosen yet)
+    layer_types: list[str] | None = None
+    pattern_pending: bool = False  # which layers stay is chosen later
+    config: dict = field(default_factory=dict)  # the keys a runtime derives a pattern from
+    prefix: str = ""  # the tensor names' prefix before the layers ("model.", "transformer.", "")
+
+    @property
+    def title(self) -> str:
+        return _TITLES.get(self.family, self.family.capitalize())
+
+    @property
+    def has_sliding(self) -> bool:
+        return bool(self.layer_types) and "sliding_attention" in self.layer_types
 
 
 def _facts(plan: Plan, exact: bool) -> _Facts:
     family = plan.exported_family or plan.arch.family
     hidden = plan.arch.hidden_size or 0
     heads, d = (plan.num_heads, plan.head_dim)
-    rope = plan.arch.rope
-    longrope = pending = False
-    if plan.reduces_rotary_pairs and not plan.partial:
-        if exact:  # after an export: what it wrote
-            longrope = any(b.get("rope_type") == "longrope" for b in _rope_blocks(plan.new_config() or {}))
-        else:  # before: the pairs if they are known already, else the worst a choice from scores can give
-            any_subset = plan.request.rotary_pairs == "any" and "longrope" in plan.arch.family.rope_types
-            known = plan._kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
-            if known is None and not plan.method.chooses_pairs:
-                known = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
-            longrope = any_subset and (known is None or progression(known) is None)
-            pending = any_subset and known is None
-    if rope is not None and rope.type == "longrope":
-        longrope = True  # the source itself uses longrope
     scale_key = plan.arch.family.attention_scale_key
     scale = None
     if scale_key:
         scale = plan.new_scale_base or (plan.arch.layers[0].scale_base if plan.arch.layers else None)
+    ropes, pending = _ropes(plan, exact)
+    layer_types, pattern_pending = _layer_types(plan, exact)
     return _Facts(
         family=family.name,
         shape_changed=heads * d != hidden,
         partial=plan.partial,
         identity=plan.identity,
-        longrope=longrope,
+        ropes=ropes,
         pairs_pending=pending,
-        per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
         scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
         article=plan.needs_retraining,
-        pattern_broken=_pattern_broken(plan, exact),
+        layer_types=layer_types,
+        pattern_pending=pattern_pending,
+        config={"sliding_window_pattern": period_of(layer_types)} if layer_types else {},
+        prefix=plan.arch.base,
     )
 
 
-def _pattern_broken(plan: Plan, exact: bool) -> bool | None:
-    """Gemma's sliding/global layers follow a fixed period that llama.cpp and mlx-lm assume."""
-    if plan.reduction is None or plan.arch.family.sliding_window != "layer_types":
-        return False
-    source = plan.reduction.arch.config or {}
-    types = source.get("layer_types")
-    if not isinstance(types, list) or len(set(types)) < 2:
-        return False
-    choice = plan.reduction._choice if exact else None
+def _ropes(plan: Plan, exact: bool) -> tuple[dict[str | None, str], bool]:
+    """The rope type the export writes per layer type, and whether that is a worst case (pairs not chosen yet)."""
+    arch = plan.arch
+    source = {layer.rope.layer_type: layer.rope for layer in arch.layers if layer.rope is not None}
+    if not arch.family.rotary or not source:
+        return {}, False
+    if not plan.reduces_rotary_pairs or plan.partial:
+        return {key: rope.type for key, rope in source.items()}, False
+    if exact:  # after an export: what it wrote
+        return {key: block["rope_type"] for key, block in resolved_rope(plan.new_config() or {}).items()}, False
+    half, new_half = arch.head_dim // 2, plan.head_dim // 2
+    pairs = plan._kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
+    if pairs is None and not plan.method.chooses_pairs:
+        pairs = plan.kept_pairs  # evenly spaced: from the shapes alone
+    pending = pairs is None
+    if pending:  # the worst a choice from scores can give
+        if plan.request.rotary_pairs == "any" and "longrope" in arch.family.rope_types:
+            return {key: "longrope" for key in source}, True
+        offset = 0 if plan.pairs_from_zero or new_half >= half else 1  # an offset progression needs a linear factor
+        pairs = offset + np.arange(new_half)
+    found = {}
+    positions = next((arch.config[k] for k in arch.family.keys.max_positions if (arch.config or {}).get(k)), 4096)
+    for key, rope in source.items():
+        new = rope_parameters_for(rope, arch.head_dim, np.asarray(pairs), plan.head_dim, positions)
+        found[key] = rope.type if new is None else new.get("rope_type", rope.type)
+    return found, pending
+
+
+def _layer_types(plan: Plan, exact: bool) -> tuple[list[str] | None, bool]:
+    """The export's layer_types when the model mixes sliding and global layers; pending while layers are to be chosen."""
+    if plan.arch.family.sliding_window != "layer_types":
+        return None, False
+    source_arch = plan.reduction.arch if plan.reduction is not None else plan.arch
+    types = (source_arch.config or {}).get("layer_types")
+    if not isinstance(types, list) or not types:
+        return None, False
+    if plan.reduction is None:
+        return list(types), False
+    choice = plan.reduction._choice  # set once chosen; never computed here
     if choice is None:
-        return None
-    period = types.index("full_attention") + 1 if "full_attention" in types else len(types)
-    kept = [types[i] for i in choice.kept]
-    return any((t == "full_attention") != ((i + 1) % period == 0) for i, t in enumerate(kept))
-
-
-def _rope_blocks(config: dict) -> list[dict]:
-    rope = config.get("rope_parameters") or {}
-    return list(rope.values()) if rope and all(isinstance(v, dict) for v in rope.values()) else [rope]
+        return None, True
+    return [types[i] for i in choice.kept], False
 
 
 def verdicts(plan: Plan, exact: bool = False) -> list[Verdict]:
@@ -153,43 +172,59 @@ def verdicts(plan: Plan, exact: bool = False) -> list[Verdict]:
 
 
 def _verdict(runtime: str, f: _Facts) -> Verdict:
-    title = {"gemma3_text": "Gemma 3", "gemma2": "Gemma 2", "qwen2": "Qwen2", "qwen3": "Qwen3", "phi3": "Phi-3",
-             "gpt2": "GPT-2", "bert": "BERT"}.get(f.family, f.family.capitalize())  # fmt: skip
-    if f.family not in _SUPPORTED[runtime]:
-        return Verdict(runtime, Status.NO, f"{runtime} has no {title} implementation"
+    """The verdict of one runtime: the export's facts against that runtime's row of the table, in a fixed order."""
+    reads = TABLE[runtime].get(f.family)
+    if reads is None:
+        return Verdict(runtime, Status.NO, f"{runtime} has no {f.title} implementation"
                        + (" for this conversion path; convert to GGUF with llama.cpp and import that" if runtime == "ollama create" else ""))
+    if reads.refuses:
+        return Verdict(runtime, Status.NO, reads.refuses)
+    if reads.prefixes is not None and f.prefix not in reads.prefixes:
+        return Verdict(runtime, Status.NO, f"it loads {f.title}'s tensors under other names than this checkpoint's "
+                       f"({f.prefix}…; {reads.source})")
     if f.partial:
         return Verdict(runtime, Status.NO, "it needs the same head counts in every layer")
-    if f.shape_changed and f.family in _HIDDEN_OVER_HEADS[runtime]:
-        why = {"ollama create": "its converter writes the rope dimension as hidden / heads"}.get(
-            runtime, f"its {title} sizes the attention by hidden / heads and ignores head_dim")
-        return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and {why}")
-    if f.longrope:
-        # not chosen yet: the pairs any subset picks from scores are a progression only by chance
-        maybe = "the rotary pairs are chosen from scores not computed yet, and unless they form a progression " \
-            if f.pairs_pending else ""
-        if runtime == "llama.cpp / Ollama (GGUF)":
-            return Verdict(runtime, Status.NO, f"{maybe}convert_hf_to_gguf.py drops longrope per-pair factors, so the "
-                           "GGUF would rotate at the default frequencies; keep an arithmetic progression of rotary "
-                           "pairs (--rotary-pairs progression)")
-        if runtime == "ollama create":
-            return Verdict(runtime, Status.NO, f"{maybe}its converter drops longrope per-pair factors")
-        if f.per_type_longrope and runtime == "mlx-lm":
-            return Verdict(runtime, Status.NO, "its Gemma 3 reads no rope scaling for the sliding-window layers")
-    if runtime == "llama.cpp / Ollama (GGUF)" and f.scale_differs:
-        return Verdict(runtime, Status.NO, "it scales Gemma's attention by the head size and ignores "
+    if f.shape_changed and not reads.head_dim:
+        return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and its {f.title} sizes "
+                       "the attention by hidden / heads and ignores head_dim")
+    kinds = [None] if not f.has_sliding else ["sliding_attention", "full_attention"]
+    for key, rope_type in f.ropes.items():
+        for kind in ([key] if key is not None else kinds):
+            if reads.reads_rope(rope_type, kind == "sliding_attention"):
+                continue
+            maybe = "the rotary pairs are chosen from scores not computed yet, and unless they form a progression " \
+                if f.pairs_pending and rope_type == "longrope" else \
+                "the rotary pairs are chosen from scores not computed yet, and unless they start at pair 0 " \
+                if f.pairs_pending else ""
+            what = {"longrope": "longrope per-pair factors", "linear": "a linear rope factor"}.get(rope_type, f"a {rope_type} rope")
+            fix = "; keep an arithmetic progression of rotary pairs (--rotary-pairs progression)" if rope_type == "longrope" \
+                else "; keep pairs from pair 0 (every r-th pair), which need no factor" if rope_type == "linear" else ""
+            note = f" ({reads.rope_note})" if reads.rope_note else ""
+            return Verdict(runtime, Status.NO, f"{maybe}the export needs {what} on its {_KIND[kind]}layers, which {runtime} "
+                           f"does not read{note}{fix}")
+    if f.scale_differs and not reads.attention_scale:
+        return Verdict(runtime, Status.NO, f"it scales {f.title}'s attention by the head size and ignores "
                        "query_pre_attn_scalar, which differs from the head size here")
-    if runtime in ("llama.cpp / Ollama (GGUF)", "mlx-lm") and f.pattern_broken is not False:
-        if f.pattern_broken is None:
-            return Verdict(runtime, Status.WARN, "it assumes Gemma's fixed pattern of local and global layers; whether "
-                           "the kept layers still follow it is known once they are chosen (headmix.json says)")
-        return Verdict(runtime, Status.NO, "it assumes Gemma's fixed pattern of local and global layers, which the "
-                       "kept layers no longer follow")
-    if runtime == "mlx-lm" and f.family == "gemma2":
-        return Verdict(runtime, Status.WARN, "its Gemma 2 has no sliding window: the same up to the window's length")
-    if runtime == "ollama create" and f.family in ("mistral", "qwen3"):
-        return Verdict(runtime, Status.NO, f"its converter does not support {title}")
+    if f.pattern_pending and reads.pattern not in ("layer_types", "none"):
+        return Verdict(runtime, Status.WARN, f"it derives {f.title}'s pattern of local and global layers ({_pattern(reads)}); "
+                       "whether the kept layers still follow it is known once they are chosen (headmix.json says)")
+    period = derived_period(reads.pattern, f.config) if f.layer_types else None
+    if period is not None:
+        if reads.period_within_layers and period > len(f.layer_types):
+            return Verdict(runtime, Status.NO, f"it derives {f.title}'s global layers ({_pattern(reads)}) and fails to "
+                           "load a model with none at that period")
+        if [(i + 1) % period != 0 for i in range(len(f.layer_types))] != [t == "sliding_attention" for t in f.layer_types]:
+            return Verdict(runtime, Status.NO, f"it derives {f.title}'s local and global layers ({_pattern(reads)}), "
+                           "which the export's layer_types do not follow")
+    if f.has_sliding and not reads.sliding_window:
+        return Verdict(runtime, Status.WARN, f"its {f.title} has no sliding window: the same up to the window's length")
     what = "computes the same" if not f.identity else "computes the same (nothing changes)"
-    keys = "reads the rope from rope_scaling and rope_theta, which the export writes" if runtime in ("mlx-lm", "ollama create") \
-        else "reads the config's head_dim and rope parameters"
-    return Verdict(runtime, Status.OK, f"{what}: {keys}")
+    return Verdict(runtime, Status.OK, f"{what}: it reads every key this export relies on ({reads.source})")
+
+
+def _pattern(reads: Reads) -> str:
+    kind, _, rest = reads.pattern.partition(":")
+    if kind == "fixed":
+        return f"every {rest}th layer is global, whatever config.json says"
+    name, _, default = rest.partition(":")
+    return f"every N-th layer is global, N from config.json's {name}, {default} without it"

@@ -171,13 +171,13 @@ def test_the_window_shows_what_any_subset_changes(qtbot, window, tmp_path):
     window.panel.set_values(4, 2, 16, "select", 0, "all")
     pairs = window.plan.kept_pairs
     assert status.info.text() == (f"Keeps rotary pairs {pair_span(pairs)} of 16 (progression: plain rope) · any subset "
-                                  "would score 2.1% more (longrope: not llama.cpp)")
+                                  "would score 2.1% more (longrope: not llama.cpp or ollama create)")
     assert shown(window)[LLAMA_CPP].startswith("✔")
     with qtbot.waitSignal(window.plan_changed):
         window.panel.rotary_pairs.setCurrentIndex(window.panel.rotary_pairs.findData("any"))
     subset = window.plan.kept_pairs
-    assert status.info.text() == (f"Keeps rotary pairs {pair_span(subset)} of 16 (any subset: longrope, transformers and "
-                                  f"vLLM only) · the best progression, {pair_span(pairs)}, scores 98% of these")
+    assert status.info.text() == (f"Keeps rotary pairs {pair_span(subset)} of 16 (any subset: longrope, not llama.cpp or "
+                                  f"ollama create) · the best progression, {pair_span(pairs)}, scores 98% of these")
     assert shown(window)[LLAMA_CPP].startswith("✘")
     assert_lists_the_plan(window)
 
