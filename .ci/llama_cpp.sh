@@ -33,5 +33,6 @@ if [ ! -f "$CACHE/done" ]; then
     rm -rf "$CACHE"
     mv "$CACHE.tmp" "$CACHE"
 fi
-"$PY" -m pip install -q --no-deps "$CACHE"/wheel/llama_cpp_python-*.whl
+# its runtime dependencies (numpy, diskcache, jinja2, typing-extensions) come from the package registry
+"$PY" -m pip install -q "$CACHE"/wheel/llama_cpp_python-*.whl
 echo "$CACHE"

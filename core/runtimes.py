@@ -67,6 +67,7 @@ class _Facts:
     ropes: dict[str | None, str]
     #: the rotary pairs are chosen from scores not computed yet: ``ropes`` is the worst they can give
     pairs_pending: bool
+    source_ropes: dict[str | None, str]  # the source's rope type per layer type
     scale_differs: bool  # query_pre_attn_scalar differs from the head size (Gemma)
     article: bool
     #: the export's layer_types when the family has sliding and global layers (None: none, or not chosen yet)
@@ -101,6 +102,7 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
         identity=plan.identity,
         ropes=ropes,
         pairs_pending=pending,
+        source_ropes={layer.rope.layer_type: layer.rope.type for layer in plan.arch.layers if layer.rope is not None},
         scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
         article=plan.needs_retraining,
         layer_types=layer_types,
@@ -197,7 +199,8 @@ def _verdict(runtime: str, f: _Facts) -> Verdict:
                 "the rotary pairs are chosen from scores not computed yet, and unless they start at pair 0 " \
                 if f.pairs_pending else ""
             what = {"longrope": "longrope per-pair factors", "linear": "a linear rope factor"}.get(rope_type, f"a {rope_type} rope")
-            fix = "; keep an arithmetic progression of rotary pairs (--rotary-pairs progression)" if rope_type == "longrope" \
+            fix = "" if f.source_ropes.get(key) == rope_type else \
+                "; keep an arithmetic progression of rotary pairs (--rotary-pairs progression)" if rope_type == "longrope" \
                 else "; keep pairs from pair 0 (every r-th pair), which need no factor" if rope_type == "linear" else ""
             note = f" ({reads.rope_note})" if reads.rope_note else ""
             return Verdict(runtime, Status.NO, f"{maybe}the export needs {what} on its {_KIND[kind]}layers, which {runtime} "
