@@ -35,6 +35,8 @@ class Reads:
     sliding_rope_types: frozenset[str] | None = None
     #: why a rope type outside these sets is lost (what the runtime does instead)
     rope_note: str = ""
+    #: the rope base it rotates at whatever config.json says (None: it reads the base of each layer type)
+    fixed_theta: float | None = None
     #: the attention scale key (query_pre_attn_scalar) is read; False: it scales by head size^-0.5
     attention_scale: bool = True
     #: how sliding layers are found: "layer_types" (the list), "key:NAME:DEFAULT" (every DEFAULT-th layer is
@@ -89,10 +91,12 @@ LLAMA_CPP = {
     # conversion/phi.py Phi3MiniModel: rope_dims = hidden / heads, longrope factors as tensors
     "phi3": Reads("conversion/phi.py Phi3MiniModel + src/models/phi3.cpp", head_dim=False,
                   rope_types=frozenset({"default", "longrope"})),
-    # src/models/gemma2.cpp: swa pattern 2 unless the GGUF says (the converter does not), rope scale of the
-    # sliding layers = the global one, f_attention_scale = 1/sqrt(n_embd_head_k) (query_pre_attn_scalar unread)
+    # conversion/gemma.py Gemma2Model.set_gguf_parameters writes no rope at all (it does not call the base class's):
+    # llama.cpp rotates at its default θ 10,000 with no factor; src/models/gemma2.cpp: swa pattern 2 unless the GGUF
+    # says (the converter does not), f_attention_scale = 1/sqrt(n_embd_head_k) (query_pre_attn_scalar unread)
     "gemma2": Reads("conversion/gemma.py Gemma2Model + src/models/gemma2.cpp", attention_scale=False,
-                    pattern="fixed:2", rope_note=_GGUF_LOST),
+                    pattern="fixed:2", rope_types=_DEFAULT, fixed_theta=10_000.0,
+                    rope_note="its Gemma 2 converter writes no rope parameters"),
     # src/models/gemma3.cpp: load_swa_pattern(ml, 6) (the converter writes no pattern), rope_freq_base_swa read
     # from the GGUF but rope_freq_scale_train_swa stays 1.0 (llama-hparams.h): no factor on sliding layers
     "gemma3_text": Reads("conversion/gemma.py Gemma3Model + src/models/gemma3.cpp", attention_scale=False,

@@ -65,6 +65,8 @@ class _Facts:
     identity: bool
     #: the rope type written for each layer type (key None: one rope for every layer)
     ropes: dict[str | None, str]
+    #: the rope base written for each layer type (None: not known until the pairs are chosen)
+    thetas: dict[str | None, float | None]
     #: the rotary pairs are chosen from scores not computed yet: ``ropes`` is the worst they can give
     pairs_pending: bool
     source_ropes: dict[str | None, str]  # the source's rope type per layer type
@@ -93,7 +95,7 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
     scale = None
     if scale_key:
         scale = plan.new_scale_base or (plan.arch.layers[0].scale_base if plan.arch.layers else None)
-    ropes, pending = _ropes(plan, exact)
+    ropes, thetas, pending = _ropes(plan, exact)
     layer_types, pattern_pending = _layer_types(plan, exact)
     return _Facts(
         family=family.name,
@@ -101,6 +103,7 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
         partial=plan.partial,
         identity=plan.identity,
         ropes=ropes,
+        thetas=thetas,
         pairs_pending=pending,
         source_ropes={layer.rope.layer_type: layer.rope.type for layer in plan.arch.layers if layer.rope is not None},
         scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
@@ -112,16 +115,18 @@ def _facts(plan: Plan, exact: bool) -> _Facts:
     )
 
 
-def _ropes(plan: Plan, exact: bool) -> tuple[dict[str | None, str], bool]:
-    """The rope type the export writes per layer type, and whether that is a worst case (pairs not chosen yet)."""
+def _ropes(plan: Plan, exact: bool) -> tuple[dict[str | None, str], dict[str | None, float | None], bool]:
+    """The rope type and base the export writes per layer type, and whether that is a worst case (pairs not chosen yet)."""
     arch = plan.arch
     source = {layer.rope.layer_type: layer.rope for layer in arch.layers if layer.rope is not None}
     if not arch.family.rotary or not source:
-        return {}, False
+        return {}, {}, False
     if not plan.reduces_rotary_pairs or plan.partial:
-        return {key: rope.type for key, rope in source.items()}, False
+        return {key: rope.type for key, rope in source.items()}, {key: rope.theta for key, rope in source.items()}, False
     if exact:  # after an export: what it wrote
-        return {key: block["rope_type"] for key, block in resolved_rope(plan.new_config() or {}).items()}, False
+        blocks = resolved_rope(plan.new_config() or {})
+        return ({key: block["rope_type"] for key, block in blocks.items()},
+                {key: float(block["rope_theta"]) for key, block in blocks.items()}, False)
     half, new_half = arch.head_dim // 2, plan.head_dim // 2
     pairs = plan._kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
     if pairs is None and not plan.method.chooses_pairs:
@@ -129,15 +134,16 @@ def _ropes(plan: Plan, exact: bool) -> tuple[dict[str | None, str], bool]:
     pending = pairs is None
     if pending:  # the worst a choice from scores can give
         if plan.request.rotary_pairs == "any" and "longrope" in arch.family.rope_types:
-            return {key: "longrope" for key in source}, True
+            return {key: "longrope" for key in source}, {key: None for key in source}, True
         offset = 0 if plan.pairs_from_zero or new_half >= half else 1  # an offset progression needs a linear factor
         pairs = offset + np.arange(new_half)
-    found = {}
+    types, thetas = {}, {}
     positions = next((arch.config[k] for k in arch.family.keys.max_positions if (arch.config or {}).get(k)), 4096)
     for key, rope in source.items():
         new = rope_parameters_for(rope, arch.head_dim, np.asarray(pairs), plan.head_dim, positions)
-        found[key] = rope.type if new is None else new.get("rope_type", rope.type)
-    return found, pending
+        types[key] = rope.type if new is None else new.get("rope_type", rope.type)
+        thetas[key] = None if pending else rope.theta if new is None else float(new.get("rope_theta", rope.theta))
+    return types, thetas, pending
 
 
 def _layer_types(plan: Plan, exact: bool) -> tuple[list[str] | None, bool]:
@@ -205,6 +211,14 @@ def _verdict(runtime: str, f: _Facts) -> Verdict:
             note = f" ({reads.rope_note})" if reads.rope_note else ""
             return Verdict(runtime, Status.NO, f"{maybe}the export needs {what} on its {_KIND[kind]}layers, which {runtime} "
                            f"does not read{note}{fix}")
+    if reads.fixed_theta is not None:
+        for key, theta in f.thetas.items():
+            if theta is None or abs(theta / reads.fixed_theta - 1) > 1e-6:
+                maybe = "the rotary pairs are chosen from scores not computed yet, and unless every r-th pair is kept " \
+                    "with r = old head size / new, " if theta is None else ""
+                shown = "" if theta is None else f" (here θ {theta:,.6g})"
+                return Verdict(runtime, Status.NO, f"{maybe}it rotates {f.title} at θ {reads.fixed_theta:,.0f} whatever "
+                               f"config.json says{shown}: {reads.rope_note or reads.source}")
     if f.scale_differs and not reads.attention_scale:
         return Verdict(runtime, Status.NO, f"it scales {f.title}'s attention by the head size and ignores "
                        "query_pre_attn_scalar, which differs from the head size here")

@@ -46,8 +46,9 @@ SOURCES = {
     "mistral": dict(rope_theta=THETA),
     "qwen2": dict(rope_theta=THETA, num_attention_heads=4, num_key_value_heads=2, head_dim=12),
     "qwen3": dict(rope_theta=THETA),
-    "phi3": dict(rope_theta=THETA, num_attention_heads=4, num_key_value_heads=2),
-    "gemma2": dict(rope_theta=THETA, query_pre_attn_scalar=16),
+    "phi3": dict(rope_theta=THETA, num_attention_heads=4, num_key_value_heads=2, head_dim=12),
+    # Gemma 2 as it ships: θ 10,000, the only base llama.cpp's Gemma 2 rotates at (its converter writes none)
+    "gemma2": dict(rope_theta=10_000.0, query_pre_attn_scalar=16),
     # Gemma 3 as it ships: five sliding layers (θ 10,000) then a global one (θ 1,000,000), the pattern llama.cpp
     # and mlx-lm assume; the global rope scaled linearly as the real checkpoints' is
     "gemma3_text": dict(num_hidden_layers=6, query_pre_attn_scalar=16,
