@@ -544,7 +544,10 @@ class Plan:
             half, new_half = a.head_dim // 2, self.head_dim // 2
             any_subset = self.request.rotary_pairs == "any" and "longrope" in a.family.rope_types
             if self.method in (Method.SELECT, Method.CALIBRATED):
+                lost = unread_by((self.exported_family or a.family).name, "linear", self.has_sliding_layers)
                 which = ("the highest-scoring pairs, any subset (longrope factors)" if any_subset else
+                         "the arithmetic progression of pairs from pair 0 with the highest scores (a plain rope with a "
+                         f"new base: {', '.join(lost)} read no rope factor on some layer type)" if lost else
                          "the arithmetic progression of pairs with the highest scores (a plain rope)")
                 source = "the calibration text's activations" if self.method is Method.CALIBRATED else "the weights"
                 lines.append(f"  rotary pairs keeps {new_half} of {half}: {which}, scores summed over the layers "

@@ -203,7 +203,7 @@ def _verdict(runtime: str, f: _Facts) -> Verdict:
             maybe = "the rotary pairs are chosen from scores not computed yet, and unless they form a progression " \
                 if f.pairs_pending and rope_type == "longrope" else \
                 "the rotary pairs are chosen from scores not computed yet, and unless they start at pair 0 " \
-                if f.pairs_pending else ""
+                if f.pairs_pending and f.source_ropes.get(key) != rope_type else ""
             what = {"longrope": "longrope per-pair factors", "linear": "a linear rope factor"}.get(rope_type, f"a {rope_type} rope")
             fix = "" if f.source_ropes.get(key) == rope_type else \
                 "; keep an arithmetic progression of rotary pairs (--rotary-pairs progression)" if rope_type == "longrope" \
