@@ -74,7 +74,10 @@ def convert(gguf_path: Path, out: Path, dtype_name: str) -> None:
     if model.config.model_type != "gemma3_text":
         sys.exit(f"expected a Gemma 3 text model, found {model.config.model_type!r}")
     out.mkdir(parents=True, exist_ok=True)
-    model.to(getattr(torch, dtype_name)).save_pretrained(str(out))
+    # a model loaded from a GGUF refuses save_pretrained ("quantized with gguf"): the same weights in a plain one
+    plain = transformers.AutoModelForCausalLM.from_config(model.config, dtype=torch.float32)
+    plain.load_state_dict(model.state_dict())
+    plain.to(getattr(torch, dtype_name)).save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
     (out / "SOURCE.json").write_text(json.dumps({
         "package": PACKAGE,
