@@ -75,7 +75,10 @@ def convert(gguf_path: Path, out: Path, dtype_name: str) -> None:
         sys.exit(f"expected a Gemma 3 text model, found {model.config.model_type!r}")
     out.mkdir(parents=True, exist_ok=True)
     # a model loaded from a GGUF refuses save_pretrained ("quantized with gguf"): the same weights in a plain one
-    plain = transformers.AutoModelForCausalLM.from_config(model.config, dtype=torch.float32)
+    config = model.config
+    if hasattr(config, "quantization_config"):  # {"quant_method": "gguf"}: the saved weights are plain, and
+        del config.quantization_config  # llama.cpp's converter refuses a folder that names that method
+    plain = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     plain.load_state_dict(model.state_dict())
     plain.to(getattr(torch, dtype_name)).save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
