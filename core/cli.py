@@ -114,13 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _text_arguments(p: argparse.ArgumentParser) -> None:
-    from .io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
+    from .io.text import BOS_PLACES, DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
 
     p.add_argument("--text", metavar="FILE", help="a UTF-8 text file (default: the English prose that ships with headmix)")
     p.add_argument("--max-tokens", type=_positive, default=DEFAULT_MAX_TOKENS, metavar="N",
                    help=f"score at most the first N tokens of the text (default: {DEFAULT_MAX_TOKENS})")
     p.add_argument("--window", type=_whole_number(2), default=DEFAULT_WINDOW, metavar="W",
                    help=f"tokens per window; windows do not overlap and each starts afresh (default: {DEFAULT_WINDOW})")
+    p.add_argument("--bos", choices=BOS_PLACES, default="every",
+                   help="where the beginning-of-sequence token goes, for a tokenizer that adds one: 'every' window "
+                        "starts with it, all its tokens scored from a document's start (default); 'first': only the "
+                        "first window does, the text running on as one stream cut into windows, whose first token "
+                        "is not scored, as most other harnesses (llama.cpp's perplexity, lm-eval's rolling "
+                        "windows) count; compare figures only between runs with the same choice")
 
 
 def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
@@ -197,7 +203,7 @@ def _shrink(args) -> int:
         from .io.text import Settings, prepare_text, read_text
 
         # tokenise first: a missing tokenizer or a bad text fails before anything runs or is written
-        sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
+        sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens, args.bos))
         if not args.dry_run:
             print(plan.describe(), file=sys.stderr)
         evaluation = evaluate_plan(plan, sample, progress=_steps_bar("evaluate"))
@@ -223,7 +229,7 @@ def _eval(args) -> int:
     from .io.text import Settings, prepare_text, read_text
 
     checkpoint = open_checkpoint(args.model)
-    sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
+    sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens, args.bos))
     result = evaluate_model(checkpoint, sample, progress=_steps_bar("evaluate"))
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
@@ -233,7 +239,8 @@ def _eval(args) -> int:
 
 
 def _describe_sample(text) -> str:
-    start = f"each after {text.bos}" if text.bos else "no token before each"
+    start = (f"the first after {text.bos}, the others running on" if text.bos_first_only
+             else f"each after {text.bos}" if text.bos else "no token before each")
     return (f"{text.scored_tokens:,} tokens scored in {text.windows} windows of {text.window} from {text.source} "
             f"({text.text_tokens:,} tokens); {start}")
 

@@ -75,8 +75,8 @@ def test_identity_targets_give_identical_bytes(model_dir, tmp_path, family, meth
     assert before.keys() == after.keys()
     for name in before:
         assert torch.equal(before[name].view(torch.uint8), after[name].view(torch.uint8)), name
-    # the config only gains the legacy rope keys other runtimes read, saying what rope_parameters says
-    portable = {"rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor"}
+    # the config only gains the keys other runtimes read (legacy rope keys, the layer period, GPT-2's n_ctx), saying the same
+    portable = {"rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor", "sliding_window_pattern", "n_ctx"}
     new, old = json.loads((tmp_path / "out" / "config.json").read_text()), json.loads((src / "config.json").read_text())
     assert {k: v for k, v in new.items() if k not in portable} == {k: v for k, v in old.items() if k not in portable}
 
@@ -168,7 +168,8 @@ LLAMA3 = {"rope_parameters": {"rope_type": "llama3", "rope_theta": 10000.0, "fac
 @pytest.mark.parametrize(
     "family, kept, rope_type, overrides",
     [("llama", [1, 3, 5, 7], "linear", {}), ("qwen2", [2, 3, 4, 5], "linear", {}), ("phi3", [0, 1, 2, 3], "default", {}),
-     ("gemma3_text", [1, 3, 5, 7], "linear", {}), ("gemma2", [0, 1, 2, 3], "default", {}),
+     # Gemma keeps pairs from pair 0 (llama.cpp and mlx-lm read no factor on its sliding layers): every 2nd pair
+     ("gemma3_text", [0, 2, 4, 6], "default", {}), ("gemma2", [0, 1, 2, 3], "default", {}),
      ("llama", [0, 1, 2, 3], "llama3", LLAMA3)],
     ids=["llama", "qwen2", "phi3", "gemma3", "gemma2", "llama3-rope"],
 )

@@ -17,6 +17,11 @@ window is exactly W positions (so the default 512 fits BERT's and GPT-2's learne
 with W − 1 scored tokens, and the model sees it as it sees any text tokenised by its own
 tokenizer. An end-of-sequence token is never added: a window is cut out of running text, not
 the end of a document.
+
+Other harnesses mostly tokenise the whole text once (one BOS at its start) and cut that stream into
+windows, so only the first window starts with the BOS: ``headmix eval --bos first`` does the same,
+so its figures compare with theirs; the default ``--bos every`` scores every window from the context
+the model saw at the start of a document.
 """
 
 from __future__ import annotations
@@ -183,6 +188,7 @@ class Windows:
     window: int  # positions per window (BOS included)
     text_tokens: int  # tokens in the whole text
     bos_id: int | None
+    first_only: bool = False  # the BOS starts the first window only (``cut_windows(bos="first")``)
 
     @property
     def count(self) -> int:
@@ -194,11 +200,29 @@ class Windows:
         return self.count * (self.ids.shape[1] - 1)
 
 
-def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | None, source: str = "the text") -> Windows:
+#: where a BOS goes: before every window (headmix's default), or only before the first, the stream then running on
+BOS_PLACES = ("every", "first")
+
+
+def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | None, source: str = "the text",
+                bos: str = "every") -> Windows:
     """Non-overlapping windows of ``window`` positions over the first ``max_tokens`` text tokens
-    (whole windows only); with a BOS, each holds it and ``window - 1`` text tokens."""
+    (whole windows only); with a BOS, each holds it and ``window - 1`` text tokens.
+
+    ``bos="first"`` is the convention of most other harnesses (a text tokenised once, BOS and all, and cut
+    into windows): only the first window starts with the BOS, every later one with the next text token,
+    whose own prediction is then not scored (nothing stands before it in the window)."""
     if window < 2:
         raise TextError(f"a window of {window} tokens is too short; use at least 2")
+    if bos not in BOS_PLACES:
+        raise TextError(f"BOS placement {bos!r}: use one of {', '.join(BOS_PLACES)}")
+    if bos == "first" and bos_id is not None:
+        stream = np.concatenate([[bos_id], np.asarray(tokens[:max_tokens], dtype=np.int64)])
+        usable = len(stream) // window
+        if usable == 0:
+            raise TextError(f"{source}: {len(stream) - 1} tokens and the BOS are shorter than one window of {window} "
+                            "tokens; give a longer text or a smaller --window")
+        return Windows(stream[: usable * window].reshape(usable, window), window, int(len(tokens)), bos_id, first_only=True)
     text_per_window = window - (bos_id is not None)
     usable = min(len(tokens), max_tokens) // text_per_window
     if usable == 0:
@@ -217,6 +241,7 @@ def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | 
 class Settings:
     window: int = DEFAULT_WINDOW
     max_tokens: int = DEFAULT_MAX_TOKENS
+    bos: str = "every"  # a BOS before every window, or only before the first (BOS_PLACES)
 
 
 @dataclass
@@ -231,6 +256,7 @@ class TextInfo:
     bos: str | None  # the token each window starts with, or None
     bos_reason: str
     scored_tokens: int
+    bos_first_only: bool = False  # the BOS starts only the first window
 
 
 @dataclass
@@ -250,7 +276,7 @@ def prepare_text(checkpoint: Checkpoint, text: Text | None = None, settings: Set
     tokenizer = load_tokenizer(checkpoint.folder)
     text = text or read_text(None)
     windows = cut_windows(tokenizer.encode(text.content), settings.window, settings.max_tokens, tokenizer.bos_id,
-                          text.source)
+                          text.source, settings.bos)
     info = TextInfo(text.source, text.sha256, windows.text_tokens, windows.count, settings.window, tokenizer.bos_token,
-                    tokenizer.bos_reason, windows.predicted)
+                    tokenizer.bos_reason, windows.predicted, windows.first_only)
     return Sample(info, windows)

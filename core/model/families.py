@@ -112,6 +112,9 @@ class Family:
     #: rope types stock transformers accepts for this family once the head size changes
     #: (Phi-3's config validator sizes longrope factors by hidden / heads, so only default loads)
     rope_types: tuple[str, ...] = ("default", "linear", "llama3", "longrope")
+    #: config keys other runtimes read that transformers 5 no longer writes: (key, the key whose value it repeats);
+    #: llama.cpp's converter and mlx-lm read GPT-2's context length from n_ctx alone
+    config_aliases: tuple[tuple[str, str], ...] = ()
     #: transformers' default activation when config.json names none
     default_activation: str = "silu"
     default_norm_eps: float = 1e-6
@@ -331,6 +334,7 @@ GPT2 = Family(
     mlp=Mlp.PLAIN,
     rotary=False,
     loads=Loads.HIDDEN_OVER_HEADS,
+    config_aliases=(("n_ctx", "n_positions"),),
     default_activation="gelu_new",
     default_norm_eps=1e-5,
 )

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from .architecture import Architecture, detect
 from ..io.checkpoint import Checkpoint, open_checkpoint
+from .forward import _rope_for, _window, layer_types
+
+
+def period_of(layer_types: list[str]) -> int | None:
+    """The period p with a full-attention layer exactly at every p-th layer, if the list has one with p ≤ its length."""
+    n = len(layer_types)
+    for p in range(1, n + 1):
+        if all((t == "full_attention") == ((i + 1) % p == 0) for i, t in enumerate(layer_types)):
+            return p
+    return None
 
 
 def human_bytes(n: float) -> str:
@@ -48,6 +58,9 @@ def summary(checkpoint: Checkpoint, arch: Architecture | None = None) -> dict:
             "rotary_dim": rope.rotary_dim,
             "partial_rotary_factor": rope.partial_factor,
         },
+        "ropes": _ropes(arch),
+        "layer_types": _layer_pattern(arch),
+        "attention_scale": _attention_scale(arch),
         "parameters": checkpoint.num_parameters,
         "parameters_by_part": arch.parameters_by_part(checkpoint),
         "dtype": checkpoint.dtype,
@@ -58,6 +71,38 @@ def summary(checkpoint: Checkpoint, arch: Architecture | None = None) -> dict:
         "size_on_disk": checkpoint.size_on_disk,
         "problems": arch.problems + checkpoint.notes,
     }
+
+
+def _ropes(arch: Architecture) -> list[dict]:
+    """Each layer type's rope as the forward pass (and transformers) applies it: Gemma 3's sliding and global
+    layers rotate with different bases, and a factor may sit on one of them only."""
+    if not arch.family.rotary or not arch.layers:
+        return []
+    found: dict[str, dict] = {}
+    for layer, kind in zip(arch.layers, layer_types(arch)):
+        rope = _rope_for(arch, layer, kind)
+        if rope is None or kind in found:
+            continue
+        found[kind] = {"layer_type": kind, "type": rope.type, "theta": rope.theta,
+                       "factor": rope.params.get("factor") if rope.type != "default" else None,
+                       "rotary_dim": rope.rotary_dim, "sliding_window": _window(arch, kind)}
+    return list(found.values())
+
+
+def _layer_pattern(arch: Architecture) -> dict | None:
+    """Which layers are sliding-window and which global, when the model has both kinds."""
+    types = layer_types(arch) if arch.layers else []
+    if "sliding_attention" not in types:
+        return None
+    return {"types": types, "period": period_of(types), "sliding": types.count("sliding_attention"),
+            "full": types.count("full_attention")}
+
+
+def _attention_scale(arch: Architecture) -> dict:
+    """The keys that scale or cap attention instead of the usual head size^-0.5 (Gemma), as config.json has them."""
+    family, config = arch.family, arch.config or {}
+    keys = [family.attention_scale_key, family.attn_softcap_key, family.final_softcap_key]
+    return {key: config.get(key) for key in keys if key and config.get(key) is not None}
 
 
 def format_summary(info: dict) -> str:
@@ -83,6 +128,16 @@ def format_summary(info: dict) -> str:
         f"  heads        {heads}" + (f" query, {kv} key/value (grouped-query)" if kv and heads and kv != heads else ""),
         f"  head size    {info['head_dim']}",
         f"  rope         {rope_text}",
+        *[f"    {r['layer_type'].replace('_attention', ''):<8} {r['type']}, theta {r['theta']:g}"
+          + (f", factor {r['factor']:g}" if r["factor"] is not None else "")
+          + (f", window {r['sliding_window']}" if r["sliding_window"] else "") for r in info.get("ropes", [])
+          if len(info.get("ropes", [])) > 1 or r["sliding_window"]],
+        *([f"  layer types  {info['layer_types']['sliding']} sliding, {info['layer_types']['full']} full"
+           + (f", every {info['layer_types']['period']}th full" if info["layer_types"]["period"] else ", no fixed period")
+           + f": {' '.join('S' if t == 'sliding_attention' else 'F' for t in info['layer_types']['types'])}"]
+          if info.get("layer_types") else []),
+        *([f"  attention    " + ", ".join(f"{k} {v:g}" for k, v in info["attention_scale"].items())]
+          if info.get("attention_scale") else []),
         f"  qk-norm      {'yes' if info['qk_norm'] else 'no'}",
         f"  parameters   {human_count(info['parameters'])} ({info['parameters']:,})",
         parts,

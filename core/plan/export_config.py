@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..model.families import Family
 from ..model.rope import rope_parameters_for
+from ..model.inspection import period_of
 from ..model.rope_config import resolved_rope, write_portable
 
 if TYPE_CHECKING:
@@ -59,6 +60,16 @@ def export_config(source: dict | None, arch: Architecture, shape: tuple[int, int
             config = as_family(config, family, exported_family)
     if blocks is not None:
         config = write_portable(config, blocks)
+    for alias, key in family.config_aliases:
+        if key in config:
+            config[alias] = config[key]
+    if family.sliding_window == "layer_types" and isinstance(config.get("layer_types"), list):
+        # mlx-lm's Gemma 3 finds its global layers by this period (6 without it), never by layer_types
+        period = period_of(config["layer_types"])
+        if period is None:
+            config.pop("sliding_window_pattern", None)
+        else:
+            config["sliding_window_pattern"] = period
     return config
 
 

@@ -30,7 +30,10 @@ from ..model.families import FAMILIES, Family, Loads
 from ..model.inspection import human_bytes, human_count
 from ..shrink.methods import Method, article_matrices, article_warnings
 from .request import Request, Resolved
-from ..model.rope import progression, stride_pairs
+from ..model.inspection import period_of
+from ..model.rope import plain_rope_starts, progression, rope_parameters_for, stride_pairs
+from ..model.rope_config import resolved_rope
+from .runtime_table import unread_by
 from .runtimes import RuntimeFacts, Verdict, verdicts
 from ..io.safetensors_file import TensorInfo
 from ..shrink.targets import check, format_layers
@@ -300,6 +303,35 @@ class Plan:
     def rng(self, index: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, index])
 
+    def spaced_pairs(self) -> np.ndarray:
+        """The evenly spaced rotary pairs the methods that choose none keep (from the shapes alone): a stride
+        over the pairs, or, where that is no progression and any subset is not asked for, the widest
+        progression from pair 0."""
+        half, new_half = self.arch.head_dim // 2, self.head_dim // 2
+        pairs = stride_pairs(half, new_half)
+        any_subset = self.request.rotary_pairs == "any" and "longrope" in self.arch.family.rope_types
+        if not any_subset and progression(pairs) is None:
+            r = (half - 1) // (new_half - 1) if new_half > 1 else 1
+            pairs = r * np.arange(new_half)
+        return np.asarray(pairs, dtype=np.int64)
+
+    @property
+    def has_sliding_layers(self) -> bool:
+        """The model mixes sliding-window and global layers, each with a rope of its own (Gemma 2/3)."""
+        return any(layer.layer_type == "sliding_attention" for layer in self.arch.layers) \
+            and self.arch.family.sliding_window == "layer_types"
+
+    @property
+    def pairs_from_zero(self) -> bool:
+        """Whether a progression of rotary pairs must start at pair 0 (every r-th pair, no factor needed).
+
+        An offset progression needs a linear factor, which llama3 cannot combine with, some families cannot
+        load, and some runtimes do not read on some layer type (the runtime table: llama.cpp's and mlx-lm's
+        Gemma 3 read no factor on the sliding layers, so an offset would rotate them far too fast there)."""
+        family = self.exported_family or self.arch.family
+        return plain_rope_starts(self.arch.rope, self.arch.family.rope_types) \
+            or bool(unread_by(family.name, "linear", self.has_sliding_layers))
+
     # ------------------------------------------------------------------ the whole model
 
     @property
@@ -377,57 +409,75 @@ class Plan:
         family = plan.exported_family or plan.arch.family
         hidden = plan.arch.hidden_size or 0
         heads, d = (plan.num_heads, plan.head_dim)
-        rope = plan.arch.rope
-        longrope = pending = False
-        if plan.reduces_rotary_pairs and not plan.partial:
-            if exact:  # after an export: what it wrote
-                longrope = any(b.get("rope_type") == "longrope" for b in plan._rope_blocks(written or {}))
-            else:  # before: the pairs if they are known already, else the worst a choice from scores can give
-                any_subset = plan.request.rotary_pairs == "any" and "longrope" in plan.arch.family.rope_types
-                known = kept_pairs  # set once chosen; never computed here (a verdict reads no weights or text)
-                if known is None and not plan.method.chooses_pairs:
-                    known = stride_pairs(plan.arch.head_dim // 2, plan.head_dim // 2)
-                longrope = any_subset and (known is None or progression(known) is None)
-                pending = any_subset and known is None
-        if rope is not None and rope.type == "longrope":
-            longrope = True  # the source itself uses longrope
         scale_key = plan.arch.family.attention_scale_key
         scale = None
         if scale_key:
             scale = plan.new_scale_base or (plan.arch.layers[0].scale_base if plan.arch.layers else None)
+        ropes, thetas, pending = plan._ropes(kept_pairs, written if exact else None)
+        layer_types, pattern_pending = plan._layer_types()
         return RuntimeFacts(
             family=family.name,
             shape_changed=heads * d != hidden,
             partial=plan.partial,
             identity=plan.identity,
-            longrope=longrope,
+            ropes=ropes,
+            thetas=thetas,
             pairs_pending=pending,
-            per_type_longrope=longrope and any(layer.rope is not None and layer.rope.layer_type for layer in plan.arch.layers),
+            source_ropes={layer.rope.layer_type: layer.rope.type for layer in plan.arch.layers if layer.rope is not None},
             scale_differs=scale is not None and scale != (d if not plan.identity else plan.arch.head_dim),
             article=plan.needs_retraining,
-            pattern_broken=plan._pattern_broken(exact),
+            layer_types=layer_types,
+            pattern_pending=pattern_pending,
+            config={"sliding_window_pattern": period_of(layer_types)} if layer_types else {},
+            prefix=plan.arch.base,
         )
 
-    def _pattern_broken(self, exact: bool) -> bool | None:
-        """Gemma's sliding/global layers follow a fixed period that llama.cpp and mlx-lm assume."""
+    def _ropes(self, kept_pairs: np.ndarray | None, written: dict | None,
+               ) -> tuple[dict[str | None, str], dict[str | None, float | None], bool]:
+        """The rope type and base the export writes per layer type, and whether that is a worst case (pairs not chosen yet)."""
         plan = self
-        if plan.reduction is None or plan.arch.family.sliding_window != "layer_types":
-            return False
-        source = plan.reduction.arch.config or {}
-        types = source.get("layer_types")
-        if not isinstance(types, list) or len(set(types)) < 2:
-            return False
-        choice = plan.choice if exact else None
-        if choice is None:
-            return None
-        period = types.index("full_attention") + 1 if "full_attention" in types else len(types)
-        kept = [types[i] for i in choice.kept]
-        return any((t == "full_attention") != ((i + 1) % period == 0) for i, t in enumerate(kept))
+        arch = plan.arch
+        source = {layer.rope.layer_type: layer.rope for layer in arch.layers if layer.rope is not None}
+        if not arch.family.rotary or not source:
+            return {}, {}, False
+        if not plan.reduces_rotary_pairs or plan.partial:
+            return {key: rope.type for key, rope in source.items()}, {key: rope.theta for key, rope in source.items()}, False
+        if written is not None:  # after an export: what it wrote
+            blocks = resolved_rope(written)
+            return ({key: block["rope_type"] for key, block in blocks.items()},
+                    {key: float(block["rope_theta"]) for key, block in blocks.items()}, False)
+        half, new_half = arch.head_dim // 2, plan.head_dim // 2
+        pairs = kept_pairs  # set once a run chose them; never computed here (a verdict reads no weights or text)
+        if pairs is None and not plan.method.chooses_pairs:
+            pairs = plan.spaced_pairs()  # evenly spaced: from the shapes alone
+        pending = pairs is None
+        if pending:  # the worst a choice from scores can give
+            if plan.request.rotary_pairs == "any" and "longrope" in arch.family.rope_types:
+                return {key: "longrope" for key in source}, {key: None for key in source}, True
+            offset = 0 if plan.pairs_from_zero or new_half >= half else 1  # an offset progression needs a linear factor
+            pairs = offset + np.arange(new_half)
+        types, thetas = {}, {}
+        positions = next((arch.config[k] for k in arch.family.keys.max_positions if (arch.config or {}).get(k)), 4096)
+        for key, rope in source.items():
+            new = rope_parameters_for(rope, arch.head_dim, np.asarray(pairs), plan.head_dim, positions)
+            types[key] = rope.type if new is None else new.get("rope_type", rope.type)
+            thetas[key] = None if pending else rope.theta if new is None else float(new.get("rope_theta", rope.theta))
+        return types, thetas, pending
 
-    @staticmethod
-    def _rope_blocks(config: dict) -> list[dict]:
-        rope = config.get("rope_parameters") or {}
-        return list(rope.values()) if rope and all(isinstance(v, dict) for v in rope.values()) else [rope]
+    def _layer_types(self) -> tuple[list[str] | None, bool]:
+        """The export's layer_types when the model mixes sliding and global layers; pending while layers are to be chosen."""
+        plan = self
+        if plan.arch.family.sliding_window != "layer_types":
+            return None, False
+        source_arch = plan.reduction.arch if plan.reduction is not None else plan.arch
+        types = (source_arch.config or {}).get("layer_types")
+        if not isinstance(types, list) or not types:
+            return None, False
+        if plan.reduction is None:
+            return list(types), False
+        if plan.choice is None:  # the plan on the kept layers has its choice; the plan asked for has none yet
+            return None, True
+        return [types[i] for i in plan.choice.kept], False
 
     def verdicts(self, kept_pairs: np.ndarray | None = None, written: dict | None = None,
                  exact: bool = False) -> list[Verdict]:
@@ -459,7 +509,10 @@ class Plan:
             half, new_half = a.head_dim // 2, self.head_dim // 2
             any_subset = self.request.rotary_pairs == "any" and "longrope" in a.family.rope_types
             if self.method in (Method.SELECT, Method.CALIBRATED):
+                lost = unread_by((self.exported_family or a.family).name, "linear", self.has_sliding_layers)
                 which = ("the highest-scoring pairs, any subset (longrope factors)" if any_subset else
+                         "the arithmetic progression of pairs from pair 0 with the highest scores (a plain rope with a "
+                         f"new base: {', '.join(lost)} read no rope factor on some layer type)" if lost else
                          "the arithmetic progression of pairs with the highest scores (a plain rope)")
                 source = "the calibration text's activations" if self.method is Method.CALIBRATED else "the weights"
                 lines.append(f"  rotary pairs keeps {new_half} of {half}: {which}, scores summed over the layers "

@@ -12,8 +12,10 @@ window can say them before anything runs.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import Enum
+
+from .runtime_table import TABLE, Reads, derived_period
 
 
 class Status(str, Enum):
@@ -40,44 +42,46 @@ class Verdict:
 
 RUNTIMES = ("transformers", "vLLM", "llama.cpp / Ollama (GGUF)", "mlx-lm", "ollama create")
 
-#: families each runtime has an implementation of (by the family the export is written as)
-_SUPPORTED = {
-    "vLLM": {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2", "bert"},
-    "llama.cpp / Ollama (GGUF)": {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2", "bert"},
-    "mlx-lm": {"llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3_text", "gpt2"},
-    "ollama create": {"llama", "qwen2", "phi3", "gemma2", "gemma3_text", "bert"},
-}
-#: families whose attention a runtime sizes by hidden / heads, ignoring config.head_dim
-_HIDDEN_OVER_HEADS = {
-    "vLLM": {"qwen2", "gpt2", "bert"},
-    "llama.cpp / Ollama (GGUF)": {"qwen2", "phi3", "gpt2", "bert"},
-    "mlx-lm": {"qwen2", "phi3", "gpt2"},
-    "ollama create": {"llama", "qwen2", "phi3", "gemma2", "gemma3_text", "bert"},
-}
+_TITLES = {"gemma3_text": "Gemma 3", "gemma2": "Gemma 2", "qwen2": "Qwen2", "qwen3": "Qwen3", "phi3": "Phi-3",
+           "gpt2": "GPT-2", "bert": "BERT"}
+_KIND = {None: "", "sliding_attention": "sliding-window ", "full_attention": "full-attention "}
 
 
 @dataclass(frozen=True)
 class RuntimeFacts:
-    """What the verdicts depend on, gathered from a plan (and, when exact, from what its export wrote)."""
+    """What the export's config.json says (or will say), in the terms of :class:`runtime_table.Reads`."""
 
     family: str
     shape_changed: bool  # heads × head size differs from the hidden size
     partial: bool
     identity: bool
-    longrope: bool  # the export keeps an arbitrary set of rotary pairs through longrope factors
-    per_type_longrope: bool  # ... in a model with a rope per layer type (Gemma 3)
+    #: the rope type written for each layer type (key None: one rope for every layer)
+    ropes: dict[str | None, str]
+    #: the rope base written for each layer type (None: not known until the pairs are chosen)
+    thetas: dict[str | None, float | None]
+    #: the rotary pairs are chosen from scores not computed yet: ``ropes`` is the worst they can give
+    pairs_pending: bool
+    source_ropes: dict[str | None, str]  # the source's rope type per layer type
     scale_differs: bool  # query_pre_attn_scalar differs from the head size (Gemma)
     article: bool
-    #: layers go from a model whose local/global pattern some runtimes hard-code: True if the kept
-    #: layers break the pattern, None while which layers go is not chosen yet
-    pattern_broken: bool | None = False
-    pairs_pending: bool = False  # any subset, chosen from scores not computed yet: longrope is the worst case
+    #: the export's layer_types when the family has sliding and global layers (None: none, or not chosen yet)
+    layer_types: list[str] | None = None
+    pattern_pending: bool = False  # which layers stay is chosen later
+    config: dict = field(default_factory=dict)  # the keys a runtime derives a pattern from
+    prefix: str = ""  # the tensor names' prefix before the layers ("model.", "transformer.", "")
+
+    @property
+    def title(self) -> str:
+        return _TITLES.get(self.family, self.family.capitalize())
+
+    @property
+    def has_sliding(self) -> bool:
+        return bool(self.layer_types) and "sliding_attention" in self.layer_types
 
 
 def verdicts(facts: RuntimeFacts, loadability: tuple[bool, str]) -> list[Verdict]:
     """One verdict per runtime in :data:`RUNTIMES`, from plain facts about the export
-    (:meth:`planner.Plan.verdicts` gathers them) and whether stock transformers loads it.
-    """
+    (:meth:`planner.Plan.runtime_facts` gathers them) and whether stock transformers loads it."""
     ok, reason = loadability
     found = [Verdict("transformers", Status.OK if ok else Status.NO, reason)]
     for runtime in RUNTIMES[1:]:
@@ -89,43 +93,68 @@ def verdicts(facts: RuntimeFacts, loadability: tuple[bool, str]) -> list[Verdict
 
 
 def _verdict(runtime: str, f: RuntimeFacts) -> Verdict:
-    title = {"gemma3_text": "Gemma 3", "gemma2": "Gemma 2", "qwen2": "Qwen2", "qwen3": "Qwen3", "phi3": "Phi-3",
-             "gpt2": "GPT-2", "bert": "BERT"}.get(f.family, f.family.capitalize())  # fmt: skip
-    if f.family not in _SUPPORTED[runtime]:
-        return Verdict(runtime, Status.NO, f"{runtime} has no {title} implementation"
+    """The verdict of one runtime: the export's facts against that runtime's row of the table, in a fixed order."""
+    reads = TABLE[runtime].get(f.family)
+    if reads is None:
+        return Verdict(runtime, Status.NO, f"{runtime} has no {f.title} implementation"
                        + (" for this conversion path; convert to GGUF with llama.cpp and import that" if runtime == "ollama create" else ""))
+    if reads.refuses:
+        return Verdict(runtime, Status.NO, reads.refuses)
+    if reads.prefixes is not None and f.prefix not in reads.prefixes:
+        return Verdict(runtime, Status.NO, f"it loads {f.title}'s tensors under other names than this checkpoint's "
+                       f"({f.prefix}…; {reads.source})")
     if f.partial:
         return Verdict(runtime, Status.NO, "it needs the same head counts in every layer")
-    if f.shape_changed and f.family in _HIDDEN_OVER_HEADS[runtime]:
-        why = {"ollama create": "its converter writes the rope dimension as hidden / heads"}.get(
-            runtime, f"its {title} sizes the attention by hidden / heads and ignores head_dim")
-        return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and {why}")
-    if f.longrope:
-        # not chosen yet: the pairs any subset picks from scores are a progression only by chance
-        maybe = "the rotary pairs are chosen from scores not computed yet, and unless they form a progression " \
-            if f.pairs_pending else ""
-        if runtime == "llama.cpp / Ollama (GGUF)":
-            return Verdict(runtime, Status.NO, f"{maybe}convert_hf_to_gguf.py drops longrope per-pair factors, so the "
-                           "GGUF would rotate at the default frequencies; keep an arithmetic progression of rotary "
-                           "pairs (--rotary-pairs progression)")
-        if runtime == "ollama create":
-            return Verdict(runtime, Status.NO, f"{maybe}its converter drops longrope per-pair factors")
-        if f.per_type_longrope and runtime == "mlx-lm":
-            return Verdict(runtime, Status.NO, "its Gemma 3 reads no rope scaling for the sliding-window layers")
-    if runtime == "llama.cpp / Ollama (GGUF)" and f.scale_differs:
-        return Verdict(runtime, Status.NO, "it scales Gemma's attention by the head size and ignores "
+    if f.shape_changed and not reads.head_dim:
+        return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and its {f.title} sizes "
+                       "the attention by hidden / heads and ignores head_dim")
+    kinds = [None] if not f.has_sliding else ["sliding_attention", "full_attention"]
+    for key, rope_type in f.ropes.items():
+        for kind in ([key] if key is not None else kinds):
+            if reads.reads_rope(rope_type, kind == "sliding_attention"):
+                continue
+            maybe = "the rotary pairs are chosen from scores not computed yet, and unless they form a progression " \
+                if f.pairs_pending and rope_type == "longrope" else \
+                "the rotary pairs are chosen from scores not computed yet, and unless they start at pair 0 " \
+                if f.pairs_pending and f.source_ropes.get(key) != rope_type else ""
+            what = {"longrope": "longrope per-pair factors", "linear": "a linear rope factor"}.get(rope_type, f"a {rope_type} rope")
+            fix = "" if f.source_ropes.get(key) == rope_type else \
+                "; keep an arithmetic progression of rotary pairs (--rotary-pairs progression)" if rope_type == "longrope" \
+                else "; keep pairs from pair 0 (every r-th pair), which need no factor" if rope_type == "linear" else ""
+            note = f" ({reads.rope_note})" if reads.rope_note else ""
+            return Verdict(runtime, Status.NO, f"{maybe}the export needs {what} on its {_KIND[kind]}layers, which {runtime} "
+                           f"does not read{note}{fix}")
+    if reads.fixed_theta is not None:
+        for key, theta in f.thetas.items():
+            if theta is None or abs(theta / reads.fixed_theta - 1) > 1e-6:
+                maybe = "the rotary pairs are chosen from scores not computed yet, and unless every r-th pair is kept " \
+                    "with r = old head size / new, " if theta is None else ""
+                shown = "" if theta is None else f" (here θ {theta:,.6g})"
+                return Verdict(runtime, Status.NO, f"{maybe}it rotates {f.title} at θ {reads.fixed_theta:,.0f} whatever "
+                               f"config.json says{shown}: {reads.rope_note or reads.source}")
+    if f.scale_differs and not reads.attention_scale:
+        return Verdict(runtime, Status.NO, f"it scales {f.title}'s attention by the head size and ignores "
                        "query_pre_attn_scalar, which differs from the head size here")
-    if runtime in ("llama.cpp / Ollama (GGUF)", "mlx-lm") and f.pattern_broken is not False:
-        if f.pattern_broken is None:
-            return Verdict(runtime, Status.WARN, "it assumes Gemma's fixed pattern of local and global layers; whether "
-                           "the kept layers still follow it is known once they are chosen (headmix.json says)")
-        return Verdict(runtime, Status.NO, "it assumes Gemma's fixed pattern of local and global layers, which the "
-                       "kept layers no longer follow")
-    if runtime == "mlx-lm" and f.family == "gemma2":
-        return Verdict(runtime, Status.WARN, "its Gemma 2 has no sliding window: the same up to the window's length")
-    if runtime == "ollama create" and f.family in ("mistral", "qwen3"):
-        return Verdict(runtime, Status.NO, f"its converter does not support {title}")
+    if f.pattern_pending and reads.pattern not in ("layer_types", "none"):
+        return Verdict(runtime, Status.WARN, f"it derives {f.title}'s pattern of local and global layers ({_pattern(reads)}); "
+                       "whether the kept layers still follow it is known once they are chosen (headmix.json says)")
+    period = derived_period(reads.pattern, f.config) if f.layer_types else None
+    if period is not None:
+        if reads.period_within_layers and period > len(f.layer_types):
+            return Verdict(runtime, Status.NO, f"it derives {f.title}'s global layers ({_pattern(reads)}) and fails to "
+                           "load a model with none at that period")
+        if [(i + 1) % period != 0 for i in range(len(f.layer_types))] != [t == "sliding_attention" for t in f.layer_types]:
+            return Verdict(runtime, Status.NO, f"it derives {f.title}'s local and global layers ({_pattern(reads)}), "
+                           "which the export's layer_types do not follow")
+    if f.has_sliding and not reads.sliding_window:
+        return Verdict(runtime, Status.WARN, f"its {f.title} has no sliding window: the same up to the window's length")
     what = "computes the same" if not f.identity else "computes the same (nothing changes)"
-    keys = "reads the rope from rope_scaling and rope_theta, which the export writes" if runtime in ("mlx-lm", "ollama create") \
-        else "reads the config's head_dim and rope parameters"
-    return Verdict(runtime, Status.OK, f"{what}: {keys}")
+    return Verdict(runtime, Status.OK, f"{what}: it reads every key this export relies on ({reads.source})")
+
+
+def _pattern(reads: Reads) -> str:
+    kind, _, rest = reads.pattern.partition(":")
+    if kind == "fixed":
+        return f"every {rest}th layer is global, whatever config.json says"
+    name, _, default = rest.partition(":")
+    return f"every N-th layer is global, N from config.json's {name}, {default} without it"

@@ -148,6 +148,7 @@ def evaluation_key(checkpoint: Checkpoint, info: TextInfo, plan: Plan | None = N
         "window": info.window,
         "windows": info.windows,
         "bos": info.bos,
+        "bos_first_only": info.bos_first_only,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

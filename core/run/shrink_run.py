@@ -26,7 +26,7 @@ from ..errors import TargetError
 from ..io.text import Settings, prepare_text, read_text
 from ..model.importance import Importance, layer_importance
 from ..model.layer_weights import read_attention
-from ..model.rope import best_progression, plain_rope_starts, progression, stride_pairs
+from ..model.rope import best_progression
 from ..plan.export_config import export_config
 from ..plan.planner import Plan
 from ..plan.request import Request, Resolved
@@ -136,14 +136,9 @@ class ShrinkRun:
             return None
         if self._kept_pairs is None:
             half, new_half = self.arch.head_dim // 2, self.head_dim // 2
-            allowed = self.arch.family.rope_types
-            any_subset = self.request.rotary_pairs == "any" and "longrope" in allowed
-            from_zero = plain_rope_starts(self.arch.rope, allowed)
+            any_subset = self.request.rotary_pairs == "any" and "longrope" in self.arch.family.rope_types
             if not self.method.chooses_pairs:
-                pairs = stride_pairs(half, new_half)
-                if not any_subset and progression(pairs) is None:
-                    r = (half - 1) // (new_half - 1) if new_half > 1 else 1
-                    pairs = r * np.arange(new_half)  # the widest progression from pair 0
+                pairs = self.plan.spaced_pairs()
             else:
                 if self.method is Method.CALIBRATED:
                     total = self.calibrator.pair_scores()
@@ -152,7 +147,7 @@ class ShrinkRun:
                     for i in self.layers:
                         scores = self.importance(i).qk_units
                         total += scores / (scores.sum() or 1.0)
-                pairs = top(total, new_half) if any_subset else best_progression(total, new_half, start_at_zero=from_zero)
+                pairs = top(total, new_half) if any_subset else best_progression(total, new_half, start_at_zero=self.plan.pairs_from_zero)
             self._kept_pairs = np.asarray(pairs, dtype=np.int64)
         return self._kept_pairs
 
