@@ -19,7 +19,7 @@ from collections.abc import Callable
 from . import __version__
 from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
 from .heal.command import add_heal_arguments, options_from, run_heal
-from .methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
+from .shrink.methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
 
 
 def _whole_number(minimum: int):
@@ -43,7 +43,7 @@ _seed = _whole_number(0)
 
 def _target(text: str) -> int | str:
     """A target flag: a whole number, or a fraction of the model's own value such as 1/2."""
-    from .request import RequestError, check_target
+    from .plan.request import RequestError, check_target
 
     value: int | str = int(text) if text.strip().isdigit() else text.strip()
     if isinstance(value, int) and value < 1:
@@ -122,13 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _text_arguments(p: argparse.ArgumentParser) -> None:
-    from .text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
+    from .io.text import BOS_PLACES, DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
 
     p.add_argument("--text", metavar="FILE", help="a UTF-8 text file (default: the English prose that ships with headmix)")
     p.add_argument("--max-tokens", type=_positive, default=DEFAULT_MAX_TOKENS, metavar="N",
                    help=f"score at most the first N tokens of the text (default: {DEFAULT_MAX_TOKENS})")
     p.add_argument("--window", type=_whole_number(2), default=DEFAULT_WINDOW, metavar="W",
                    help=f"tokens per window; windows do not overlap and each starts afresh (default: {DEFAULT_WINDOW})")
+    p.add_argument("--bos", choices=BOS_PLACES, default="every",
+                   help="where the beginning-of-sequence token goes, for a tokenizer that adds one: 'every' window "
+                        "starts with it, all its tokens scored from a document's start (default); 'first': only the "
+                        "first window does, the text running on as one stream cut into windows, whose first token "
+                        "is not scored, as most other harnesses (llama.cpp's perplexity, lm-eval's rolling "
+                        "windows) count; compare figures only between runs with the same choice")
 
 
 def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
@@ -169,7 +175,7 @@ def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None 
 
 
 def _inspect(args) -> int:
-    from .inspection import format_summary, inspect_path
+    from .model.inspection import format_summary, inspect_path
 
     info = inspect_path(args.path)
     print(json.dumps(info, indent=2) if args.json else format_summary(info))
@@ -177,11 +183,11 @@ def _inspect(args) -> int:
 
 
 def _shrink(args) -> int:
-    from . import presets
-    from .architecture import detect
-    from .checkpoint import open_checkpoint
-    from .export import export
-    from .planner import Plan
+    from .plan import presets
+    from .model.architecture import detect
+    from .io.checkpoint import open_checkpoint
+    from .run.export import export
+    from .run.shrink_run import ShrinkRun
 
     checkpoint = open_checkpoint(args.source)
     arch = detect(checkpoint)
@@ -191,7 +197,7 @@ def _shrink(args) -> int:
         layers=args.layers, rotary_pairs=args.rotary_pairs, calib_text=args.calib_text, calib_tokens=args.calib_tokens,
         num_layers=args.num_layers, layer_method=args.layer_method,
     )
-    plan = Plan.build(checkpoint, preset.request, arch=arch)
+    plan = ShrinkRun.build(checkpoint, preset.request, arch=arch)
     if args.save_preset:
         saved = presets.save(preset, args.save_preset)
         print(f"saved preset {saved}", file=sys.stderr)
@@ -210,11 +216,11 @@ def _shrink(args) -> int:
         return 2
     evaluation = None
     if args.eval:
-        from .quality import Settings, evaluate_plan, prepare_text
-        from .text import read_text
+        from .run.quality import evaluate_plan
+        from .io.text import Settings, prepare_text, read_text
 
         # tokenise first: a missing tokenizer or a bad text fails before anything runs or is written
-        sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
+        sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens, args.bos))
         if not args.dry_run:
             print(plan.describe(), file=sys.stderr)
         evaluation = evaluate_plan(plan, sample, progress=_steps_bar("evaluate"))
@@ -237,12 +243,12 @@ def _shrink(args) -> int:
 
 
 def _eval(args) -> int:
-    from .checkpoint import open_checkpoint
-    from .quality import Settings, evaluate_model, prepare_text
-    from .text import read_text
+    from .io.checkpoint import open_checkpoint
+    from .run.quality import evaluate_model
+    from .io.text import Settings, prepare_text, read_text
 
     checkpoint = open_checkpoint(args.model)
-    sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens))
+    sample = prepare_text(checkpoint, read_text(args.text) if args.text else None, Settings(args.window, args.max_tokens, args.bos))
     result = evaluate_model(checkpoint, sample, progress=_steps_bar("evaluate"))
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
@@ -252,7 +258,8 @@ def _eval(args) -> int:
 
 
 def _describe_sample(text) -> str:
-    start = f"each after {text.bos}" if text.bos else "no token before each"
+    start = (f"the first after {text.bos}, the others running on" if text.bos_first_only
+             else f"each after {text.bos}" if text.bos else "no token before each")
     return (f"{text.scored_tokens:,} tokens scored in {text.windows} windows of {text.window} from {text.source} "
             f"({text.text_tokens:,} tokens); {start}")
 
@@ -314,7 +321,7 @@ def _steps_bar(what: str):
 
 
 def _presets() -> int:
-    from .presets import builtin
+    from .plan.presets import builtin
 
     for name, preset in builtin().items():
         print(f"{name:<28} {preset.name}: {preset.description}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from headmix.core.stats import display_matrix
+from headmix.core.model.stats import display_matrix
 
 
 def unit_sources(mixing, role: str, old_units: int) -> np.ndarray:

@@ -4,7 +4,7 @@ The core reads the calibration text only when a calibration or a layer choice st
 worker, or in the export); a text that cannot be used would fail there, long after it was
 picked. This check does what they do first, on the window's thread (it is quick: a text is
 read once and at most one window's worth of it tokenised, then remembered): the file is read
-as UTF-8 (:func:`core.text.read_text`) and must make at least one calibration window with the
+as UTF-8 (:func:`core.io.text.read_text`) and must make at least one calibration window with the
 model's own tokenizer, the window being ``min(512, calibration tokens, the model's positions)``
 as in the core.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headmix.core.errors import HeadmixError
-from headmix.core.text import DEFAULT_TEXT, load_tokenizer, read_text
+from headmix.core.io.text import DEFAULT_TEXT, load_tokenizer, read_text
 
 
 @dataclass(frozen=True)

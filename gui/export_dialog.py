@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from headmix.core.errors import OutputRefused
-from headmix.core.export import describe_contents, inspect_output
+from headmix.core.run.export import describe_contents, inspect_output
 
 OK_STYLE = "color: #2e7d32;"
 WARN_STYLE = "color: #e65100;"
@@ -28,22 +28,21 @@ ERROR_STYLE = "color: #c62828;"
 def suggested_name(plan) -> str:
     """``<model>-<heads>x<head size>-<method>``, e.g. ``demo-8x32-select``; with fewer decoder layers
     also ``-<layers>layers-<layer method>``, e.g. ``demo-8x32-select-3layers-drop``."""
-    checkpoint = plan.checkpoint
-    base = checkpoint.path.name if checkpoint.path.is_dir() else checkpoint.path.stem
-    name = f"{base}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
+    name = f"{plan.checkpoint.short_name}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
     if plan.reduction is not None:
         name += f"-{plan.reduction.num_layers}layers-{plan.reduction.method}"
     return name
 
 
-def suggested_folder(plan, fallback: Path | None = None) -> Path:
-    """A new folder next to the source (or in ``fallback`` when that is not writable),
+def suggested_folder(plan, fallback: Path | None = None, parent: Path | None = None) -> Path:
+    """A new folder in ``parent``, or next to the source (or in ``fallback`` when that is not writable),
     numbered so it never names an existing one."""
     import os
 
-    parent = plan.checkpoint.folder.resolve().parent
-    if not os.access(parent, os.W_OK | os.X_OK) and fallback is not None:
-        parent = fallback
+    if parent is None:
+        parent = plan.checkpoint.folder.resolve().parent
+        if not os.access(parent, os.W_OK | os.X_OK) and fallback is not None:
+            parent = fallback
     name = suggested_name(plan)
     candidate, n = parent / name, 2
     while candidate.exists():

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 
 from .plots import LayerScoreChart
 from .labels import LineLabel
-from .quality_view import ERROR_STYLE
+from .targets_panel import ERROR_STYLE
 
 #: what the chart's axis says for each kind of score (the core's ``score_kind`` starts with it)
 AXIS_LABELS = (("block influence", "block influence 1 − cos"), ("‖W_o‖²", "weight score (data-free)"))

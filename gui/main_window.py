@@ -2,45 +2,40 @@
 
 from __future__ import annotations
 
-import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QInputDialog, QLabel, QLineEdit, QMainWindow, QMessageBox, QProgressBar, QScrollArea,
+    QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core import presets as preset_store
-from headmix.core.architecture import Architecture, detect
-from headmix.core.checkpoint import Checkpoint, open_checkpoint
+from headmix.core.plan import presets as preset_store
+from headmix.core.model.architecture import Architecture, detect
+from headmix.core.io.checkpoint import Checkpoint, open_checkpoint
 from headmix.core.errors import HeadmixError, OutputRefused, TargetError
-from headmix.core.export import inspect_output
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layer_removal import LayerMethod, check_method, default_layer_method
-from headmix.core.planner import Plan
-from headmix.core.request import Request
-from headmix.core.runtimes import verdicts
-from headmix.core.stats import tensor_stats
-from headmix.core.methods import Method
-from headmix.core.targets import check, choices, layer_example, layer_range
+from headmix.core.run.export import inspect_output
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.shrink.layer_removal import LayerMethod, check_method, default_layer_method
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
+from headmix.core.model.stats import tensor_stats
+from headmix.core.shrink.methods import Method
+from headmix.core.shrink.targets import check, choices, layer_example, layer_range
 
+from .cache_dialog import CacheDialog, fill_cache_menu
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
-from .plan_text import calibration_text, status_line
+from .plan_text import calibration_text, layers_up_to, status_line
+from .recent_plans import RecentPlans
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 #: the status bar says this when a measurement ends; a new plan clears it
@@ -131,7 +126,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("headmix", "headmix")
         self.checkpoint: Checkpoint | None = None
         self.arch: Architecture | None = None
-        self.plan: Plan | None = None
+        self.plan: ShrinkRun | None = None
         self._plan_values: dict | None = None
         self.importance: dict = {}
         self.selected_layer = 0
@@ -141,11 +136,12 @@ class MainWindow(QMainWindow):
         self.calibration_worker: CalibrationWorker | None = None
         self.choice_worker: ChoiceWorker | None = None
         self._choice_workers: set[ChoiceWorker] = set()  # every one still running, obsolete ones too
-        self.final_plan: Plan | None = None  # the current plan on its chosen layers (fewer decoder layers)
+        self.final_plan: ShrinkRun | None = None  # the current plan on its chosen layers (fewer decoder layers)
         self.layer_choice = None  # the core's LayerChoice of the current plan, once made
         self._heads_ready = False  # the final plan's head scores are read (by the choice worker)
         self._choice_note = ""
         self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
+        self.recent_plans = RecentPlans()  # going back to targets just shown reuses their plan (and its calibration)
         self._quit_after_choice = False
         self._calibration_workers: set[CalibrationWorker] = set()  # every one still running, abandoned ones too
         self._calibration_note = ""
@@ -155,8 +151,8 @@ class MainWindow(QMainWindow):
         self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
-        self._export_started = 0.0
-        self.export_plan: Plan | None = None
+        self._export_view = None  # export_progress.ExportProgress of the running export
+        self.export_plan: ShrinkRun | None = None
         self.export_dialog: ExportDialog | None = None
         self.replace_question: QMessageBox | None = None
         self.quit_question: QMessageBox | None = None
@@ -184,9 +180,11 @@ class MainWindow(QMainWindow):
         self.filter.setPlaceholderText("Filter tensors, e.g. q_proj or layer 3")
         self.filter.setToolTip("Narrow the tree to matching tensor names and nodes")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._filter_changed)
         self.tree = QTreeView()
         self.tree.setModel(self.proxy)
+        from .tree_filter import TreeFilter
+
+        self.tree_filter = TreeFilter(self.filter, self.proxy, self.tree)  # once typing pauses (see tree_filter.py)
         self.tree.setUniformRowHeights(True)
         self.tree.setToolTip("Model structure from the headers; select a layer for its heatmaps, a tensor for its histogram")
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -198,6 +196,10 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Open a checkpoint: File → Open, or drop a file or folder here.")
         self.model_label.setWordWrap(True)
         left_layout.addWidget(self.model_label)
+        from .problems_view import ProblemsList
+
+        self.problems = ProblemsList()  # bounded and scrolling: dozens of problems never push the tree away
+        left_layout.addWidget(self.problems)
         left_layout.addWidget(self.filter)
         left_layout.addWidget(self.tree, 1)
 
@@ -240,6 +242,8 @@ class MainWindow(QMainWindow):
         right_layout.setSpacing(0)
         right_layout.addWidget(scroll, 1)
         right_layout.addWidget(self.panel.export_box)  # never scrolled out of view
+        # the export box sits outside the panel (which is disabled with no model), so it is switched off itself
+        self.panel.export_button.setEnabled(False)
         right.setMinimumWidth(300)
         left.setMinimumWidth(220)
         self.preview.setMinimumWidth(160)
@@ -278,6 +282,9 @@ class MainWindow(QMainWindow):
         self.open_folder_action.setToolTip("Open a model folder (config.json with single or sharded safetensors)")
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.cache_menu = QMenu("Open from &cache", self)
+        self.cache_menu.setToolTipsVisible(True)
+        self.cache_menu.aboutToShow.connect(self.fill_cache_menu)
         self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
         self.export_action.setEnabled(False)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
@@ -298,6 +305,7 @@ class MainWindow(QMainWindow):
         for action in (self.open_action, self.open_folder_action):
             file_menu.addAction(action)
         file_menu.insertMenu(None, self.recent_menu)
+        file_menu.addMenu(self.cache_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         self.open_export_action = QAction("Open the last e&xport", self, triggered=lambda: self.open_path(self.last_export))
@@ -314,7 +322,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
         self.reset_action.setToolTip("Query heads, kv heads, head size and decoder layers back to the model's own; "
-                                     "all layers")
+                                     "all layers; rotary pairs a progression")
         self.reset_action.setEnabled(False)
         self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
         self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
@@ -338,11 +346,14 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ settings
 
     def _restore_settings(self) -> None:
+        from .window_size import fit_to_screen, fitting_size
+
         geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty() and self.restoreGeometry(geometry):
+            fit_to_screen(self)  # saved on a larger screen, or at another scale
         else:
-            self.resize(1480, 880)
+            screen = self.screen()
+            self.resize(fitting_size(screen.availableGeometry()) if screen is not None else QSize(1480, 880))
 
     def showEvent(self, event) -> None:
         """Lay the three panes out once the window has its real width (or as the user left them)."""
@@ -383,12 +394,17 @@ class MainWindow(QMainWindow):
             return
         self._stop_importance()
         self._stop_calibration()
+        self.recent_plans.clear()
         self.quality.shutdown()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
         super().closeEvent(event)
         self.closed.emit()
+        if self._quit_after_choice or self._quit_after_measurement or self._quit_after_export:
+            # Hidden at the first close while work stopped: Qt ends app.exec() when the last *visible* window
+            # closes, which this one no longer was, so the process lived on without a window (issue 18).
+            QApplication.quit()
 
     def ask_quit_during_export(self) -> QMessageBox:
         """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
@@ -443,14 +459,24 @@ class MainWindow(QMainWindow):
                      open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
         self.last_message = (title, text)
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        actions = bool(open_model or open_folder)
+        # With actions (the export's "Open …"), Close is the default and the Escape answer, and the actions never
+        # become the default as the focus moves onto them: Enter after a stray arrow key only closes the box.
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Close if actions else QMessageBox.StandardButton.Ok,
+                          self)
+        if actions:
+            close = box.button(QMessageBox.StandardButton.Close)
+            box.setDefaultButton(close)
+            box.setEscapeButton(close)
         if open_model:
             button = box.addButton("Open the exported model", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Open the smaller checkpoint in this window")
+            button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_path(open_model))
         if open_folder:
             button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
             button.setToolTip("Show the folder in the file manager")
+            button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_in_file_manager(open_folder))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -558,6 +584,18 @@ class MainWindow(QMainWindow):
         return self._file_dialog("Open checkpoint", self.settings.value("last_folder", ""), self.open_path,
                                  "Checkpoints (*.safetensors *.json);;All files (*)")
 
+    def fill_cache_menu(self) -> None:
+        """List the Hugging Face cache's models in File → Open from cache (read when the menu opens)."""
+        fill_cache_menu(self.cache_menu, self.open_path, self.open_from_cache)
+
+    def open_from_cache(self) -> CacheDialog:
+        """Every cached model in a table; the chosen snapshot folder opens like any model folder."""
+        dialog = CacheDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.chosen.connect(self.open_path)
+        dialog.open()
+        return dialog
+
     def choose_folder(self) -> QFileDialog:
         return self._file_dialog("Open model folder", self.settings.value("last_folder", ""), self.open_path,
                                  directory=True)
@@ -584,6 +622,7 @@ class MainWindow(QMainWindow):
         self._stop_choice()
         self._stop_calibration()
         self._reductions.clear()
+        self.recent_plans.clear()
         self.plan = self.final_plan = self.layer_choice = None
         self.tree_model.set_layer_choice(None)
         self.checkpoint, self.arch = checkpoint, arch
@@ -595,10 +634,12 @@ class MainWindow(QMainWindow):
         self.tree_model.set_checkpoint(checkpoint, arch)
         self.tree.expand(self.proxy.index(0, 0))
         self.tree.expand(self.proxy.index(1, 0, self.proxy.index(0, 0)))
-        for col, width in enumerate((170, 120, 45, 68, 68)):
+        from .tree_model import column_widths
+
+        for col, width in enumerate(column_widths(self.tree.fontMetrics())):
             self.tree.setColumnWidth(col, width)
         self._show_model_label()
-        self.setWindowTitle(f"headmix — {checkpoint.path.name}")
+        self.setWindowTitle(f"headmix — {checkpoint.display_name}")
         self._remember(Path(checkpoint.path).resolve())
         self.panel.setEnabled(arch.usable)
         self.export_action.setEnabled(arch.usable)
@@ -613,7 +654,7 @@ class MainWindow(QMainWindow):
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
-            from headmix.core.text import has_tokenizer
+            from headmix.core.io.text import has_tokenizer
 
             self.has_tokenizer = (checkpoint.folder / "config.json").is_file() and has_tokenizer(checkpoint.folder)
             self.panel.set_method_available(
@@ -634,12 +675,14 @@ class MainWindow(QMainWindow):
             self._start_importance()
         else:
             self.plan = None
-            reason = arch.description if not arch.recognised else "; ".join(arch.problems)
+            reason = arch.description if not arch.recognised else (
+                arch.problems[0] if len(arch.problems) == 1 else f"{len(arch.problems)} problems, listed on the left")
             self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
                                     why="nothing to export")
             self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
             self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
+            self._enable_export()
             self._update_status()
         self.checkpoint_opened.emit(str(checkpoint.path))
         return True
@@ -648,13 +691,15 @@ class MainWindow(QMainWindow):
         c, a = self.checkpoint, self.arch
         rope = f", rope θ={a.rope.theta:g}" if a.rope else ""
         heads = f"{a.num_heads} heads" + (f" / {a.num_kv_heads} kv" if a.num_kv_heads != a.num_heads else "")
-        text = (f"<b>{c.path.name}</b> — {a.name}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
+        text = (f"<b>{c.display_name}</b> — {a.name}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
                 f"head size {a.head_dim}{rope}<br>{human_count(c.num_parameters)} parameters, {c.dtype}, "
                 f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
-                f"<b>{c.path.name}</b>: {a.description}")  # fmt: skip
+                f"<b>{c.display_name}</b>: {a.description}")  # fmt: skip
         if a.problems:
-            text += "<br><span style='color:#c62828'>" + "<br>".join(a.problems) + "</span>"
+            count = "1 problem" if len(a.problems) == 1 else f"{len(a.problems)} problems"
+            text += f"<br><span style='color:#c62828'>{count}, listed below</span>"
         self.model_label.setText(text)
+        self.problems.set_problems(a.problems)
 
     # ------------------------------------------------------------------ importance
 
@@ -722,8 +767,9 @@ class MainWindow(QMainWindow):
         self.panel.set_calibration_available(*self.calibration_use(values))
         self.calibration_text = None
         try:
-            plan = Plan.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
+            plan = ShrinkRun.build(self.checkpoint, self.current_request(), arch=self.arch, importance=self.importance)
             self._check_calibration_text(plan)
+            plan = self.recent_plans.reuse(plan, self.calibration_text.sha256 if self.calibration_text else None)
         except HeadmixError as e:
             self.plan = None
             self._plan_changed()
@@ -738,6 +784,8 @@ class MainWindow(QMainWindow):
             self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
             self._refreshed(values)
             return
+        if plan is not self.plan:
+            self._calibration_stop = None  # a cancel was about the targets before: these calibrate by themselves
         self.plan = plan
         self._plan_changed()
         self._plan_values = values
@@ -746,7 +794,7 @@ class MainWindow(QMainWindow):
         self._update_preview()
         self._refreshed(values)
 
-    def _check_calibration_text(self, plan: Plan) -> None:
+    def _check_calibration_text(self, plan: ShrinkRun) -> None:
         """A plan that reads its calibration text needs one it can use: said next to the control at once."""
         from .calibration_text import check_calibration_text
 
@@ -834,20 +882,21 @@ class MainWindow(QMainWindow):
             self._restoring = False
 
     def reset_targets(self) -> None:
-        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers (undoable)."""
+        """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers, rotary pairs
+        back to a progression (undoable)."""
         a = self.arch
         if a is None or not a.usable:
             return
         v = self.panel.values()
         self.panel.set_values(a.num_heads, a.num_kv_heads, a.head_dim, v["method"], v["seed"], "all", None,
-                              v["layer_method"])
+                              v["layer_method"], rotary_pairs="progression")
 
     def command_line(self) -> str | None:
         """The ``headmix shrink …`` line that exports what the controls say."""
         plan = self.current_plan()
         if plan is None:
             return None
-        return plan.request.command_line(self.checkpoint.path, suggested_folder(plan, Path.home()))
+        return plan.request.command_line(self.checkpoint.argument, self.proposed_export_folder(plan))
 
     def copy_command(self) -> None:
         line = self.command_line()
@@ -862,15 +911,15 @@ class MainWindow(QMainWindow):
         if c is None:
             text = "No model open"
         elif not a.usable:
-            text = f"{c.path.name} · {a.name if a.recognised else 'attention not recognised'} · read-only"
+            text = f"{c.display_name} · {a.name if a.recognised else 'attention not recognised'} · read-only"
         elif plan is None:
-            text = f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
+            text = f"{c.display_name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
         else:
             saved = 100 * (1 - plan.params_after / max(plan.params_before, 1))
             layers = "all layers" if plan.resolved.layers is None else f"layers {plan.resolved.layers_text}"
             if plan.reduction is not None:
                 layers = f"decoder layers {a.num_layers} → {plan.reduction.num_layers} ({plan.reduction.method})"
-            text = (f"{c.path.name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
+            text = (f"{c.display_name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
                     f"{plan.num_heads}×{plan.head_dim}, kv {plan.num_kv_heads} · {plan.method} · {layers} · "
                     f"{saved:.1f}% smaller")
             if self.choice_worker is not None and self.layer_choice is None:
@@ -881,7 +930,7 @@ class MainWindow(QMainWindow):
                 text += " · exporting"
         self.plan_status.setText(text)
 
-    def current_plan(self) -> Plan | None:
+    def current_plan(self) -> ShrinkRun | None:
         """The plan for the controls as they are now (rebuilt if a typed entry is still pending)."""
         if self.plan is None or self.panel.values() != self._plan_values:
             self.refresh()
@@ -914,7 +963,7 @@ class MainWindow(QMainWindow):
         self.panel.show_summary(
             f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
             f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
-            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), verdicts(plan),
+            (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.verdicts(),
             plan.warnings, decoder=decoder,
         )
 
@@ -984,7 +1033,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ fewer decoder layers
 
-    def _start_choice(self, plan: Plan) -> None:
+    def _start_choice(self, plan: ShrinkRun) -> None:
         """Choose the plan's decoder layers in the background (then read the kept layers' head scores)."""
         worker = self.choice_worker
         if worker is not None and worker.plan is plan and not worker.is_cancelled():
@@ -1054,7 +1103,7 @@ class MainWindow(QMainWindow):
         self._step("status bar", self._update_status)
         self.layers_chosen.emit()
 
-    def _show_choice(self, plan: Plan, final: Plan) -> None:
+    def _show_choice(self, plan: ShrinkRun, final: ShrinkRun) -> None:
         """The choice is made: mark the tree, draw the scores, map the selected layer."""
         self.final_plan = final
         self.layer_choice = plan.reduction.choice()
@@ -1108,7 +1157,7 @@ class MainWindow(QMainWindow):
             return None
         return self.layer_choice.kept.index(layer)
 
-    def _view(self) -> tuple[Plan | None, int | None, str]:
+    def _view(self) -> tuple[ShrinkRun | None, int | None, str]:
         """What the previews draw for the selected layer: (plan, its index there, "") or, when the
         plan cannot show it, (None, None, why): layers not chosen yet, or the layer removed."""
         plan, i = self.plan, self.selected_layer
@@ -1129,7 +1178,7 @@ class MainWindow(QMainWindow):
             index = self.layer_choice.kept[index]
         self.select_layer_everywhere(index)
 
-    def _start_calibration(self, plan: Plan, index: int) -> None:
+    def _start_calibration(self, plan: ShrinkRun, index: int) -> None:
         """Calibrate up to layer ``index`` in the background (one walk at a time, for the current plan only)."""
         worker = self.calibration_worker
         if worker is not None and worker.plan is plan and worker.index >= index and not worker.is_cancelled():
@@ -1176,12 +1225,15 @@ class MainWindow(QMainWindow):
 
     def _show_calibration_progress(self, done: int, total: int) -> None:
         """The preview's calibration has come ``done`` steps of ``total`` (reported by it, or by an export of the same plan)."""
-        plan = self.calibration_worker.plan
-        self._calibration_note = calibration_text(plan, done, total) + ("…" if done < total else "")
-        self._calibration_step = (done, total)
+        worker = self.calibration_worker
+        plan = worker.plan
+        upto = layers_up_to(plan, worker.index)  # the walk stops at the layer on screen: the bar says so
+        last = total - len(plan.arch.layers) + upto if total > 0 else total
+        self._calibration_note = calibration_text(plan, done, total, upto) + ("…" if done < last else "")
+        self._calibration_step = (min(done, last), last)
         shown, j, _ = self._view()
         if shown is plan and j in plan.layers and self.preview.status.currentIndex() == self.preview.status.CALIBRATING:
-            self.preview.status.show_calibrating(self._calibration_note, done, total)
+            self.preview.status.show_calibrating(self._calibration_note, *self._calibration_step)
 
     def _layer_title(self, j: int) -> str | None:
         """The mixing title for the smaller model's layer ``j`` when it is not the source's selected layer's number."""
@@ -1219,8 +1271,8 @@ class MainWindow(QMainWindow):
         self._update_preview()
         self._step("status bar", self._update_status)
 
-    def _draw_weights(self, plan: Plan, i: int, role: str) -> None:
-        from headmix.core.layer_weights import read_attention
+    def _draw_weights(self, plan: ShrinkRun, i: int, role: str) -> None:
+        from headmix.core.model.layer_weights import read_attention
 
         from .alignment import unit_sources
 
@@ -1251,19 +1303,17 @@ class MainWindow(QMainWindow):
                 self.preview.importance.set_scores(None, None, f"{name}: {self._choice_note or 'reading head scores…'}")
                 return
             scores = plan.importance(j)
-        kept = plan.kept_by_select(j)
-        if kept is None:
-            title = f"{name}: select cannot build {plan.num_heads} query heads over {plan.num_kv_heads} kv heads"
-        else:
-            title = f"{name}: green = kept by select at {plan.num_heads} heads"
-        self.preview.importance.set_scores(scores.q_heads, kept, title, plan.layer(j).num_kv_heads)
+        from .importance_legend import colouring
+
+        shown = colouring(plan, j) if j in plan.layers else None
+        if shown is None:
+            self.preview.importance.set_scores(scores.q_heads, None, f"{name}: unchanged by these targets",
+                                               plan.layer(j).num_kv_heads, ("score", ""))
+            return
+        self.preview.importance.set_scores(scores.q_heads, shown.kept, f"{name}: {shown.title}", plan.layer(j).num_kv_heads,
+                                           (shown.keeps, shown.drops))
 
     # ------------------------------------------------------------------ tree selection
-
-    def _filter_changed(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
-        if text:
-            self.tree.expandAll()
 
     def _tree_current_changed(self, current, _previous) -> None:
         node = self.tree_model.node(self.proxy.mapToSource(current))
@@ -1271,6 +1321,8 @@ class MainWindow(QMainWindow):
             self.select_layer(node.layer)
         if node.kind == "tensor" and node.tensor:
             self.show_tensor(node.tensor)
+        elif node.kind == "head" and node.tensor:
+            self.show_head(node.tensor, node.layer, node.head, node.head_axis)
 
     def select_layer(self, index: int) -> None:
         self.selected_layer = index
@@ -1300,6 +1352,19 @@ class MainWindow(QMainWindow):
             return
         self.preview.histogram.set_stats(name, stats)
 
+    def show_head(self, tensor: str, layer: int, head: int, axis: str) -> None:
+        """Histogram and statistics of one head's slice of a tensor (a head row of the tree)."""
+        from .head_values import head_values
+
+        self.selected_tensor = tensor
+        try:
+            title, values = head_values(self.checkpoint, self.arch.layer(layer), tensor, head, axis)
+            stats = tensor_stats(values)
+        except HeadmixError as e:
+            self.statusBar().showMessage(str(e), 10000)
+            return
+        self.preview.histogram.set_stats(title, stats)
+
     # ------------------------------------------------------------------ quality
 
     def measure_quality(self) -> bool:
@@ -1307,7 +1372,7 @@ class MainWindow(QMainWindow):
         plan = self.current_plan()
         return plan is not None and self.quality.measure(plan)
 
-    def comparison_plans(self) -> list[tuple[str, Plan]] | None:
+    def comparison_plans(self) -> list[tuple[str, ShrinkRun]] | None:
         """The current plan and the other way to the same size: fewer decoder layers for a plan that
         shrinks heads, fewer heads for one that removes layers; the other has the parameter count
         nearest the current plan's (of every layer count, or every buildable query/kv head pair)."""
@@ -1324,7 +1389,7 @@ class MainWindow(QMainWindow):
             layer_method = v["layer_method"]
             for n in range(1, a.num_layers):
                 request = Request(method=plan.method, seed=plan.seed, num_layers=n, layer_method=layer_method)
-                candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+                candidates.append(ShrinkRun.build(self.checkpoint, request, arch=a, importance=self.importance))
         else:
             layer, method = a.layers[0], plan.method
             for heads in range(1, layer.num_heads + 1):
@@ -1337,7 +1402,7 @@ class MainWindow(QMainWindow):
                         continue
                     request = Request(heads, kv, None, method, plan.seed)
                     try:
-                        candidates.append(Plan.build(self.checkpoint, request, arch=a, importance=self.importance))
+                        candidates.append(ShrinkRun.build(self.checkpoint, request, arch=a, importance=self.importance))
                     except HeadmixError:
                         continue
         if not candidates:
@@ -1358,7 +1423,7 @@ class MainWindow(QMainWindow):
             return False
         return self.quality.compare(rows)
 
-    def method_plans(self) -> list[tuple[str, Plan | None, str, str | None]] | None:
+    def method_plans(self) -> list[tuple[str, ShrinkRun | None, str, str | None]] | None:
         """The current targets with each method the model can use (calibrated with a tokenizer, mean, select, random,
         and article when the Quality tab asks): (method, plan or None, why not, its calibration text's hash or None)."""
         from .calibration_text import check_calibration_text
@@ -1376,7 +1441,7 @@ class MainWindow(QMainWindow):
                     other = plan  # the window's own: its calibration and layer choice are shared
                 else:
                     request = self.request_for({**self.panel.values(), "method": method.value})
-                    other = Plan.build(self.checkpoint, request, arch=self.arch, importance=self.importance)
+                    other = ShrinkRun.build(self.checkpoint, request, arch=self.arch, importance=self.importance)
             except HeadmixError as e:
                 rows.append((method.value, None, str(e), None))
                 continue
@@ -1425,17 +1490,27 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ export
 
     def choose_export_folder(self) -> None:
-        """Ask where to export (a new folder next to the source is suggested), then export."""
+        """Ask where to export (a new folder next to the source is suggested; for headmix's own demo, one in the
+        last export's folder or the documents), then export."""
         if self.export_worker is not None:
             return
         plan = self.current_plan()
         if plan is None:
             return
-        fallback = Path(self.settings.value("last_export_folder", str(Path.home())))
-        dialog = ExportDialog(plan, suggested_folder(plan, fallback if fallback.is_dir() else Path.home()), self)
+        dialog = ExportDialog(plan, self.proposed_export_folder(plan), self)
         dialog.accepted.connect(lambda: self._export_folder_chosen(dialog.output()))
         self.export_dialog = dialog
         dialog.open()
+
+    def proposed_export_folder(self, plan: ShrinkRun) -> Path:
+        """Next to the source, except for the bundled demo (inside headmix's own files) and a Hugging Face cache
+        snapshot: those get the last export's folder or the documents, never site-packages or the cache."""
+        from .export_place import documents_folder, export_parent
+
+        last = self.settings.value("last_export_folder", "")
+        last = last if isinstance(last, str) else None
+        fallback = Path(last) if last and Path(last).is_dir() else documents_folder()
+        return suggested_folder(plan, fallback, export_parent(plan.checkpoint.folder, last))
 
     def _export_folder_chosen(self, out: Path) -> None:
         if self.plan is None:
@@ -1480,11 +1555,15 @@ class MainWindow(QMainWindow):
         self.panel.set_exporting(True)
         self.export_action.setEnabled(False)
         self.cancel_shortcut.setEnabled(True)
-        self._export_started = time.monotonic()
-        self._export_writing = False
-        self._export_calibration = ""
-        self._export_bytes = (0, 0)
+        from .export_progress import ExportProgress
+
+        def exported():
+            return getattr(worker, "exported", None) or self.export_plan
+
+        self._export_view = ExportProgress(lambda done, total: calibration_text(exported(), done, total),
+                                           layers=lambda: len(exported().arch.layers))
         self.export_worker = worker.start()
+        self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:
             self.panel.progress_label.setText("choosing layers first…")
 
@@ -1499,66 +1578,43 @@ class MainWindow(QMainWindow):
             self._show_export_choosing(stage, done, total)
 
     def _show_export_choosing(self, stage: str, done: int, total: int) -> None:
-        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_writing:
+        if self.export_worker is None or self.export_worker.is_cancelled() or self._export_view.stage != "choosing" \
+                and self._export_view.stage != "starting":
             return
-        self.panel.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
-        if total > 0:
-            self.panel.progress.setValue(done)
-        text = f"choosing layers first: {stage_text(stage, done, total)}"
-        self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(f"{text}; the export writes once the layers are chosen")
+        self._show_export_stage(self._export_view.choosing(stage, done, total))
 
     def _export_calibrating(self, done: int, total: int) -> None:
-        """A calibrated plan is fitted layer by layer as the export writes it: say so beside the bytes."""
+        """A calibrated plan is fitted layer by layer as the export writes it: the bar says which layer."""
         worker = self.sender()
         if worker is not self.export_worker or worker.is_cancelled():
             return
         plan = getattr(worker, "exported", None) or self.export_plan
-        self._export_calibration = calibration_text(plan, done, total) if done < total else ""
-        self._show_export_progress()
+        self._show_export_stage(self._export_view.on_calibrating(int(done), int(total)))
         if self.calibration_worker is not None and self.calibration_worker.plan is plan:
             self._show_calibration_progress(done, total)  # the same walk: the preview follows it too
 
     def _export_progress(self, done, total) -> None:
-        if not self._export_writing:  # the time left counts from the first byte, after any layer choice
-            self._export_writing = True
-            self._export_started = time.monotonic()
-        self._export_bytes = (done, total)
-        self._show_export_progress()
-
-    def _show_export_progress(self) -> None:
         if self.export_worker is None or self.export_worker.is_cancelled():
             return
-        done, total = self._export_bytes
-        calibrating = self._export_calibration
-        if not self._export_writing:
-            if calibrating:
-                self.panel.progress.setRange(0, 0)
-                self.panel.progress_label.setText(calibrating)
-                self.panel.progress_label.setToolTip(f"{calibrating}; the layers are written as they are calibrated")
-            return
-        fraction = done / total if total else 1.0
-        self.panel.progress.setMaximum(1000)
-        self.panel.progress.setValue(int(1000 * fraction))
-        elapsed = time.monotonic() - self._export_started
-        remaining = elapsed / fraction - elapsed if fraction > 0.01 else None
-        text = (f"{human_bytes(done)} / {human_bytes(total)} · {format_duration(elapsed)}"
-                + (f" · {format_duration(remaining)} left" if remaining is not None else ""))
-        tip = (f"{human_bytes(done)} of {human_bytes(total)} written; elapsed {format_duration(elapsed)}"
-               + (f", about {format_duration(remaining)} remaining" if remaining is not None else ""))
-        # a calibrated layer is fitted just before it is written: the bar says which one (the bytes wait for it)
-        self.panel.progress.setFormat(calibrating.replace("calibrating: ", "calibrating ") if calibrating else "%p%")
-        if calibrating:
-            tip = f"{calibrating}: each layer is calibrated as it is written. {tip}"
-        self.panel.progress_label.setText(text)
-        self.panel.progress_label.setToolTip(tip)
-        self.panel.progress.setToolTip(tip)
+        self._show_export_stage(self._export_view.on_bytes(int(done), int(total)))
+
+    def _show_export_stage(self, shown) -> None:
+        """Show one step of the export (see export_progress.ExportProgress: stages, each with its own time left)."""
+        bar = self.panel.progress
+        bar.setFormat(shown.bar)  # before the value, so whoever hears valueChanged reads the step's own words
+        bar.setRange(0, shown.maximum)
+        if shown.maximum:
+            bar.setValue(shown.value)
+        bar.setToolTip(shown.tooltip)
+        self.panel.progress_label.setText(shown.label)
+        self.panel.progress_label.setToolTip(shown.tooltip)
 
     def _export_ended(self) -> None:
         self.export_worker = None
         self.cancel_shortcut.setEnabled(False)
         self.panel.set_exporting(False)
         self._enable_export()
+        self._step("status bar", self._update_status)  # no longer "exporting"
         if self._quit_after_export:
             self.close()
 
@@ -1614,8 +1670,13 @@ class MainWindow(QMainWindow):
         delete.setEnabled(bool(user))
         menu.setToolTipsVisible(True)
 
-    def current_preset(self, name: str) -> preset_store.Preset:
-        return preset_store.Preset(name=name, request=self.current_request())
+    def current_preset(self, name: str, fractions: bool = False) -> preset_store.Preset:
+        """The current settings as a preset; with ``fractions`` its targets are fractions of this model's shape."""
+        return preset_store.Preset(name=name, request=self.preset_request(fractions))
+
+    def preset_request(self, fractions: bool) -> Request:
+        request = self.current_request()
+        return request.relative_to(self.arch) if fractions and self.arch is not None else request
 
     def current_request(self) -> Request:
         """The panel's values as the one request object the CLI, presets and headmix.json share."""
@@ -1714,11 +1775,12 @@ class MainWindow(QMainWindow):
             return False
         return self.apply_preset(preset)
 
-    def ask_save_preset(self) -> QInputDialog:
-        dialog = QInputDialog(self)
-        dialog.setWindowTitle("Save preset")
-        dialog.setLabelText("Name:")
-        dialog.textValueSelected.connect(lambda name: name.strip() and self.save_preset(name.strip()))
+    def ask_save_preset(self):
+        """The name (never a built-in preset's) and whether the targets are saved as fractions of this model."""
+        from .preset_dialog import SavePresetDialog
+
+        dialog = SavePresetDialog(self.preset_request, self)
+        dialog.chosen.connect(lambda name, fractions: self.save_preset(name, fractions=fractions))
         self.name_dialog = dialog
         dialog.open()
         return dialog
@@ -1737,16 +1799,17 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
-    def save_preset(self, name: str, replace: bool = False) -> Path | None:
-        """Save the current settings as a user preset; a preset of the same name is replaced
-        only after a question (whose default is Cancel)."""
+    def save_preset(self, name: str, replace: bool = False, fractions: bool = False) -> Path | None:
+        """Save the current settings as a user preset (``fractions``: its targets as fractions of this model's
+        shape); a preset of the same name is replaced only after a question (whose default is Cancel), and a
+        built-in preset's name is refused."""
         path = preset_store.user_file(name)
-        if path.exists() and not replace:
+        if path.exists() and not replace and preset_store.builtin_clash(name) is None:
             self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
-                           str(path), "Replace", lambda: self.save_preset(name, replace=True))
+                           str(path), "Replace", lambda: self.save_preset(name, replace=True, fractions=fractions))
             return None
         try:
-            path = preset_store.save_user(self.current_preset(name))
+            path = preset_store.save_user(self.current_preset(name, fractions))
         except HeadmixError as e:
             self.show_message("Cannot save preset", str(e))
             return None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from headmix.core.methods import Method, top
-from headmix.core.rope import best_progression, plain_rope_starts, progression
+from headmix.core.shrink.methods import Method, top
+from headmix.core.model.rope import best_progression, progression
+from headmix.core.plan.runtime_table import unread_by
 
 from .formatting import format_error, runs
 
@@ -48,30 +49,51 @@ def known_pair_scores(plan) -> np.ndarray | None:
     return None
 
 
+def _not_read_by(plan, rope_type: str) -> str:
+    """``not llama.cpp or ollama create``: the runtimes (the runtime table's) that would not read ``rope_type``."""
+    family = (plan.exported_family or plan.arch.family).name
+    names = [_SHORT.get(r, r) for r in unread_by(family, rope_type, plan.has_sliding_layers)]
+    return "not " + " or ".join(names) if names else ""
+
+
+_SHORT = {"llama.cpp / Ollama (GGUF)": "llama.cpp"}
+
+
 def rotary_line(plan) -> str:
-    """``Keeps rotary pairs 8–15 of 16 (progression: plain rope) · …`` ("" when no rotary pairs go)."""
+    """``Keeps rotary pairs 8–15 of 16 (progression: plain rope) · …`` ("" when no rotary pairs go): the kept pairs,
+    and what the other choice would score and which runtimes it would lose (the runtime table's)."""
     pairs = known_pairs(plan)
     if pairs is None:
         return ""
     half, kept = plan.arch.head_dim // 2, len(pairs)
     any_subset = plan.request.rotary_pairs == "any"
-    if progression(pairs) is not None:
+    found = progression(pairs)
+    if found is not None and found[0] > 0 and _not_read_by(plan, "linear"):
+        kind = f"progression from pair {found[0]}: a linear factor, {_not_read_by(plan, 'linear')}"
+    elif found is not None:
         kind = "progression: plain rope" + (", no longrope needed" if any_subset else "")
     else:
-        kind = "any subset: longrope, transformers and vLLM only"
+        kind = "any subset: longrope" + (f", {_not_read_by(plan, 'longrope')}" if _not_read_by(plan, "longrope") else "")
     line = f"Keeps rotary pairs {pair_span(pairs)} of {half} ({kind})"
     scores = known_pair_scores(plan)
     if scores is not None and kept < half:
         best_any = top(scores, kept)
-        start_at_zero = plain_rope_starts(plan.arch.rope, plan.arch.family.rope_types)
-        best_progression_pairs = best_progression(scores, kept, start_at_zero=start_at_zero)
+        best_progression_pairs = best_progression(scores, kept, start_at_zero=plan.pairs_from_zero)
         any_score, progression_score = float(scores[best_any].sum()), float(scores[best_progression_pairs].sum())
-        if progression(pairs) is None:
+        if found is None:
             share = 100 * progression_score / any_score if any_score > 0 else 100.0
             line += f" · the best progression, {pair_span(best_progression_pairs)}, scores {_percent(share)} of these"
-        elif progression(np.sort(best_any)) is None and "longrope" in plan.arch.family.rope_types:
-            more = 100 * (any_score / progression_score - 1) if progression_score > 0 else 0.0
-            line += f" · any subset would score {_percent(more)} more (longrope: not llama.cpp)"
+        else:
+            if progression(np.sort(best_any)) is None and "longrope" in plan.arch.family.rope_types:
+                more = 100 * (any_score / progression_score - 1) if progression_score > 0 else 0.0
+                line += f" · any subset would score {_percent(more)} more (longrope" + (
+                    f": {_not_read_by(plan, 'longrope')})" if _not_read_by(plan, "longrope") else ")")
+            offset = best_progression(scores, kept)
+            offset_score = float(scores[offset].sum())
+            if plan.pairs_from_zero and offset[0] > 0 and offset_score > progression_score:
+                more = 100 * (offset_score / progression_score - 1) if progression_score > 0 else 0.0
+                line += (f" · from pair {int(offset[0])}, {pair_span(offset)} would score {_percent(more)} more (a linear "
+                         f"factor: {_not_read_by(plan, 'linear')})")
     return line
 
 
@@ -94,13 +116,28 @@ def status_line(plan, index: int) -> str:
     return " · ".join(part for part in (rotary_line(plan), fit_line(plan, index)) if part)
 
 
-def calibration_text(plan, done: int, total: int) -> str:
+def calibration_text(plan, done: int, total: int, upto: int | None = None) -> str:
     """``calibrating: layer 3 of 16`` of a calibration walk at ``done`` of ``total`` steps (a first pass scores the
-    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers)."""
+    rotary pairs when the head size shrinks, so the walk then has twice as many steps as layers).
+
+    ``upto``: the walk stops after that many layers (the preview's, at the layer on screen), and says so:
+    ``calibrating layers 1–3 of 16 (up to the layer shown): layer 2``."""
     layers = len(plan.arch.layers)
+    part = upto is not None and upto < layers
     if total <= 0:
         return "calibrating: reading the calibration text"
     if total == 2 * layers and done < layers:
-        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}"
+        then = f", then layers 1–{upto}" if part else ""
+        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}{then}"
     step = done - (total - layers)
+    if part:
+        if step < upto:
+            return f"calibrating layers 1–{upto} of {layers} (up to the layer shown): layer {step + 1}"
+        return f"calibrated layers 1–{upto} of {layers}"
     return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"
+
+
+def layers_up_to(plan, index: int) -> int:
+    """How many layers a walk goes through to reach layer ``index`` (layers are walked in the model's order)."""
+    order = [layer.index for layer in plan.arch.layers]
+    return order.index(index) + 1 if index in order else len(order)

@@ -48,8 +48,20 @@ def set_title(plot: pg.PlotItem, title: str, color) -> None:
     if not getattr(label, "_headmix_relaxed", False):
         label.updateMin = lambda label=label: _title_fits(label)  # LabelItem calls it on every text change and resize
         label._headmix_relaxed, label._headmix_busy = True, False
+    _span_title(plot, label)
     label._headmix_full, label._headmix_shown = title, None
     plot.setTitle(title, color=color)
+
+
+def _span_title(plot: pg.PlotItem, label) -> None:
+    """Give the title the plot's whole width, over the axes and any colour bar, not only the view box's column:
+    a heatmap's "Query/key dims" was elided to "Query/key di…" in a 240-pixel cell that had room for it."""
+    columns = plot.layout.columnCount()
+    if getattr(label, "_headmix_span", None) == columns:
+        return
+    plot.layout.removeItem(label)
+    plot.layout.addItem(label, 0, 0, 1, columns)
+    label._headmix_span = columns
 
 
 def _title_fits(label) -> None:
@@ -336,7 +348,9 @@ class ImportanceChart(QWidget):
             label.setColor(foreground)
         self._redraw_bands()
 
-    def set_scores(self, scores: np.ndarray | None, kept: np.ndarray | None, title: str = "", num_kv_heads: int | None = None) -> None:
+    def set_scores(self, scores: np.ndarray | None, kept: np.ndarray | None, title: str = "", num_kv_heads: int | None = None,
+                   labels: tuple[str, str] = ("select keeps", "select drops")) -> None:
+        """``labels``: the legend's words for the green and the grey bars (they depend on the method)."""
         self._title = title
         set_title(self.plot, title, theme_colours()[1])
         if scores is None:
@@ -356,8 +370,8 @@ class ImportanceChart(QWidget):
             self.legend.setText("")
         else:
             square = "<span style='color:rgb{}'>■</span>"
-            keeps = f"{square.format(KEPT)} select keeps" if kept is not None else f"{square.format(KEPT)} score"
-            drops = f" &nbsp; {square.format(DROPPED)} select drops" if kept is not None and not self.kept.all() else ""
+            keeps = f"{square.format(KEPT)} {labels[0]}" if kept is not None else f"{square.format(KEPT)} score"
+            drops = f" &nbsp; {square.format(DROPPED)} {labels[1]}" if kept is not None and not self.kept.all() else ""
             self.legend.setText(f"{keeps}{drops} &nbsp; shaded bands: the key/value head each query head reads")
 
     def _redraw_bands(self) -> None:

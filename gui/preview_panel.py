@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (
     QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core.methods import HEATMAPS, MATRIX_TITLES
+from headmix.core.shrink.methods import HEATMAPS, MATRIX_TITLES
 
 from .labels import LineLabel, status_colour
 from .layers_view import LayersView
@@ -78,7 +78,7 @@ class StatusRow(QStackedWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.info = LineLabel(grey=True)
+        self.info = LineLabel(grey=True, lines=3)  # rotary pairs kept, the other choice's score, the fit: each whole
         self.progress = QProgressBar()
         self.progress.setToolTip("The calibration text runs through the model layer by layer; each layer is fitted "
                                  "on what leaves the already-shrunk layers before it")

@@ -1,6 +1,6 @@
 """The Quality tab: what the current plan does to the model on a text, measured when asked.
 
-The core does the work (``core.quality``): :func:`prepare_text` reads and tokenises the text
+The core does the work (``core.run.quality``): :func:`prepare_text` reads and tokenises the text
 with the model's own tokenizer, :func:`evaluate_plan` runs the original and the shrunk model
 side by side without exporting. Both run on worker threads; the tab only shows their state.
 
@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
 )  # fmt: skip
 
 from headmix.core.errors import HeadmixError
-from headmix.core.inspection import human_count
-from headmix.core.quality import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, PlanQuality, Sample, Settings, evaluation_key
+from headmix.core.model.inspection import human_count
+from headmix.core.io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW, Sample, Settings
+from headmix.core.run.quality import PlanQuality, evaluation_key
 
 from .formatting import format_error, format_perplexity, format_ratio, ratio_of, runs
 from .labels import LineLabel, status_colour
@@ -86,7 +87,7 @@ def comparison_kind(plan, arch) -> str | None:
 
 
 def _default_words() -> int | None:
-    from headmix.core.text import read_text
+    from headmix.core.io.text import read_text
 
     try:
         return len(read_text(None).content.split())
@@ -461,7 +462,7 @@ class QualityView(QWidget):
 
     def _limit_window(self) -> None:
         """Learned positions (GPT-2, BERT) cap the window; rotary models take any length."""
-        from headmix.core.forward import model_spec
+        from headmix.core.model.forward import model_spec
 
         limit, self.decoder = None, True
         if self.arch is not None and self.arch.usable:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from headmix.core.runtimes import RUNTIMES, Verdict
+from headmix.core.plan.runtimes import RUNTIMES, Verdict
 
 from .labels import LineLabel, status_colour
 

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layer_removal import LAYER_METHODS
-from headmix.core.methods import DEFAULT_METHOD, METHODS
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.shrink.layer_removal import LAYER_METHODS
+from headmix.core.shrink.methods import DEFAULT_METHOD, METHODS
 
 from .runtime_list import RuntimeVerdicts
 from .spinbox import ChoiceSpinBox
@@ -185,6 +185,15 @@ class TargetsPanel(QWidget):
                 form.addRow("", self.errors[field])
         targets_box = QGroupBox("Targets")
         targets_box.setLayout(form)
+        # stable names, so tests and accessibility tools find the main controls whatever their labels say
+        for name, widget, label in (
+            ("query_heads", self.heads, "Query heads"), ("kv_heads", self.kv_heads, "Key/value heads"),
+            ("head_size", self.head_dim, "Head size"), ("method", self.method, "Method"),
+            ("num_layers", self.num_layers, "Decoder layers"), ("layer_method", self.layer_method, "Layer method"),
+            ("rotary_pairs", self.rotary_pairs, "Rotary pairs"),
+        ):  # fmt: skip
+            widget.setObjectName(name)
+            widget.setAccessibleName(label)
 
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)

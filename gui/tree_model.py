@@ -14,13 +14,21 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 
-from headmix.core.architecture import Architecture
-from headmix.core.checkpoint import Checkpoint
-from headmix.core.importance import Importance
-from headmix.core.inspection import human_bytes, human_count
-from headmix.core.layout import FUSED
+from headmix.core.model.architecture import Architecture
+from headmix.core.io.checkpoint import Checkpoint
+from headmix.core.model.importance import Importance
+from headmix.core.model.inspection import human_bytes, human_count
+from headmix.core.model.layout import FUSED
 
 COLUMNS = ("Name", "Shape", "DType", "Size", "Importance")
+#: the widest text each column shows (the Name column is the tree's: wide enough for "layer 29 → 23 (+ merged 24)")
+_WIDEST = ("attention (q/k/v) layer 29", "888.88K params", "DType", "888.88 MB", "Importance")
+_PADDING = 20  # a cell's margins, and the header's sort indicator
+
+
+def column_widths(metrics) -> tuple[int, ...]:
+    """Column widths that fit their widest text in this font (fixed pixel widths clipped "269.03 MB" to "269.03 …")."""
+    return tuple(metrics.horizontalAdvance(text) + _PADDING for text in _WIDEST)
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|layer)\.(\d+)\.")
 _ROLE_LABELS = {"q": "query", "k": "key", "v": "value", "o": "output"}
 
@@ -65,7 +73,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         self.root = Node("", "root")
         self._head_nodes = {}
         self.choice = None
-        title = f"{checkpoint.path.name} ({arch.name})"
+        title = f"{checkpoint.display_name} ({arch.name})"
         model = self.root.add(Node(title, "model", params=checkpoint.num_parameters))
         layers: dict[int, Node] = {}
         groups: dict[tuple[int | None, str], Node] = {}

@@ -70,7 +70,7 @@ def shapes(config: dict | None = None) -> dict[str, tuple[int, ...]]:
 
 def make_checkpoint(folder: Path, config: dict | None = None) -> tuple[int, int]:
     """Write the checkpoint with real (random) BF16 bytes; returns (parameters, largest tensor bytes)."""
-    from core.safetensors_file import OutputTensor, encode_header
+    from core.io.safetensors_file import OutputTensor, encode_header
 
     folder.mkdir(parents=True, exist_ok=True)
     config = config or CONFIG
@@ -210,9 +210,9 @@ def describe_speed(workdir: Path | None) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     import synthetic
 
-    from core.checkpoint import open_checkpoint
-    from core.planner import Plan
-    from core.request import Request
+    from core.io.checkpoint import open_checkpoint
+    from core.plan.planner import Plan
+    from core.plan.request import Request
 
     print("\n== describing a plan for a 70B-shaped checkpoint (headers only)")
     folder = Path(tempfile.mkdtemp(prefix="headmix-70b-", dir=workdir))
@@ -246,10 +246,11 @@ def calibration_cost(folder: Path, repeat: int) -> None:
         return
     import resource
 
-    from core.checkpoint import open_checkpoint
-    from core.planner import Plan
-    from core.quality import Settings, evaluate_model, prepare_text
-    from core.request import Request
+    from core.io.checkpoint import open_checkpoint
+    from core.run.shrink_run import ShrinkRun
+    from core.io.text import Settings, prepare_text
+    from core.run.quality import evaluate_model
+    from core.plan.request import Request
 
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, None, Settings(512, 4096))
@@ -265,7 +266,7 @@ def calibration_cost(folder: Path, repeat: int) -> None:
                            ("head size 64 -> 32", dict(head_dim=32))):  # fmt: skip
         times = []
         for _ in range(max(1, repeat // 2)):
-            plan = Plan.build(checkpoint, Request(method="calibrated", **targets))
+            plan = ShrinkRun.build(checkpoint, Request(method="calibrated", **targets))
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start = time.perf_counter()
             for i in plan.layers:
@@ -301,9 +302,10 @@ def forward_speed(folder: Path, text_path: Path | None, repeat: int) -> None:
     except ImportError:
         print("skipped: needs torch and transformers (pip install -e '.[test]')")
         return
-    from core.checkpoint import open_checkpoint
-    from core.quality import Settings, evaluate_model, prepare_text
-    from core.text import read_text
+    from core.io.checkpoint import open_checkpoint
+    from core.io.text import Settings, prepare_text
+    from core.run.quality import evaluate_model
+    from core.io.text import read_text
 
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, read_text(text_path), Settings(FORWARD_WINDOW, FORWARD_TOKENS))
@@ -417,14 +419,14 @@ def heal_speed(real_model: Path, repeat: int, windows: int = 2) -> None:
     import torch
     import transformers
 
-    from headmix.core.architecture import detect
-    from headmix.core.checkpoint import open_checkpoint
+    from headmix.core.model.architecture import detect
+    from headmix.core.io.checkpoint import open_checkpoint
     from headmix.core.cli import main as headmix
     from headmix.core.heal.distil import Schedule, distil, top_k_kl
     from headmix.core.heal.teacher import compute
     from headmix.core.heal.torch_model import Student
     from headmix.core.heal.trainable import select
-    from headmix.core.text import cut_windows, load_tokenizer, read_text
+    from headmix.core.io.text import cut_windows, load_tokenizer, read_text
 
     print(f"\n== heal step: headmix against a plain PyTorch loop, {windows} windows of 512 tokens of {real_model.name}")
     work = Path(tempfile.mkdtemp(prefix="headmix-bench-heal-"))

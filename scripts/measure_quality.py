@@ -6,7 +6,7 @@
 The model is SmolLM2-135M (Llama: 30 layers, 9 query heads over 3 kv heads of 64, rope θ 1e5),
 the held-out text *Botchan* (scripts/get_texts.py), the calibration text headmix's own default
 text unless ``--calib-text`` says otherwise. Each row is one plan evaluated in memory exactly
-as the export would write it (core/quality.py). Besides headmix's methods it runs the
+as the export would write it (core/run/quality.py). Besides headmix's methods it runs the
 "reference recipes" the calibrated-shrinking issue quotes, so they can be compared on this
 text, and ablations of the calibrated method that show why its defaults are what they are.
 The table printed at the end goes into the README.
@@ -24,13 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from headmix.core.calibration import CalibrationOptions  # noqa: E402
-from headmix.core.checkpoint import open_checkpoint  # noqa: E402
+from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
+from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
-from headmix.core.planner import Plan  # noqa: E402
-from headmix.core.quality import Settings, evaluate_plan, prepare_text  # noqa: E402
-from headmix.core.request import Request  # noqa: E402
-from headmix.core.text import read_text  # noqa: E402
+from headmix.core.run.shrink_run import ShrinkRun  # noqa: E402
+from headmix.core.io.text import Settings, prepare_text  # noqa: E402
+from headmix.core.run.quality import evaluate_plan  # noqa: E402
+from headmix.core.plan.request import Request  # noqa: E402
+from headmix.core.io.text import read_text  # noqa: E402
 
 CACHE = Path(os.path.expanduser("~/.cache/headmix"))
 MODEL = CACHE / "real-model" / "smollm2-135m-instruct-q4_1"
@@ -112,7 +113,7 @@ def main() -> None:
                 fields["calib_text"] = args.calib_text
             request = Request(**targets, **fields, calib_tokens=args.calib_tokens)
             try:
-                plan = Plan.build(checkpoint, request)
+                plan = ShrinkRun.build(checkpoint, request)
             except TargetError as e:  # e.g. select cannot reach 9 query heads over 1 kv head
                 results.append({"shape": label, "method": name, "what": what, "perplexity": None, "refused": str(e)})
                 print(f"{label:<36} {name:<14} {'refused':>12}  ({e})", flush=True)
@@ -145,12 +146,12 @@ def main() -> None:
 
 def measure_presets(checkpoint, sample) -> None:
     """Every built-in preset as a user applies it (the model's default method), on the held-out text."""
-    from headmix.core import presets
+    from headmix.core.plan import presets
 
     print("| preset | shape after | parameters | perplexity ↓ | worst layers (attention error) |")
     print("|---|---|---|---|---|")
     for preset in presets.builtin().values():
-        plan = Plan.build(checkpoint, preset.request)
+        plan = ShrinkRun.build(checkpoint, preset.request)
         started = time.perf_counter()
         quality = evaluate_plan(plan, sample)
         worst = sorted((e for e in quality.layers if e.changed), key=lambda e: -e.attention_error)[:3]

@@ -33,7 +33,7 @@ METHODS = ["select", "mean", "random", "article"]
 def main(cycles: int) -> dict:
     from PySide6.QtCore import QSettings
 
-    from headmix.core import presets
+    from headmix.core.plan import presets
     from headmix.gui.app import make_app
     from headmix.gui.main_window import MainWindow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import ml_dtypes
 import numpy as np
 
-from headmix.core.safetensors_file import OutputTensor, encode_header
+from headmix.core.io.safetensors_file import OutputTensor, encode_header
 
 DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": ml_dtypes.bfloat16}
 

@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from headmix.core.architecture import Layer
-from headmix.core.families import LLAMA
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.methods import article_mixing, column_normalised_gaussian
-from headmix.core.mixing import mix_tensor
-from headmix.core.planner import Plan
-from headmix.core.safetensors_file import OutputTensor, encode_header
-from headmix.core.request import Request
+from headmix.core.model.architecture import Layer
+from headmix.core.model.families import LLAMA
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.shrink.methods import article_mixing, column_normalised_gaussian
+from headmix.core.shrink.mixing import mix_tensor
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.io.safetensors_file import OutputTensor, encode_header
+from headmix.core.plan.request import Request
 
 HIDDEN, HEADS, DIM, NEW_HEADS = 768, 128, 32, 8
 
@@ -70,7 +70,7 @@ def test_article_method_end_to_end(tmp_path):
               "head_dim": DIM, "num_hidden_layers": 1, "rope_theta": 10000.0, "max_position_embeddings": 128}
     (src / "config.json").write_text(json.dumps(config))
 
-    plan = Plan.build(open_checkpoint(src), Request(heads=NEW_HEADS, method="article", seed=5))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(heads=NEW_HEADS, method="article", seed=5))
     export(plan, tmp_path / "out")
     npz = np.load(tmp_path / "out" / "headmix_matrices.npz")
     A, B = npz["layer0.q_heads"], npz["layer0.qk_dims"]

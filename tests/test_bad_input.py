@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from headmix.core.cli import main
-from headmix.core.safetensors_file import OutputTensor, encode_header
+from headmix.core.io.safetensors_file import OutputTensor, encode_header
 
 
 def good_file(path):

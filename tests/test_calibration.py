@@ -11,13 +11,13 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core.calibration import CalibrationOptions
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.run.calibration import CalibrationOptions
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
 from headmix.core.errors import TargetError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.run.export import export
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 CALIB = dict(calib_tokens=256)
@@ -49,7 +49,7 @@ def test_a_dropped_head_that_repeats_a_kept_one_is_absorbed_exactly_by_the_refit
             q = heads(layer.self_attn.q_proj.weight, 8)
             q[1::2] = q[0::2]
     src = save_with_tokenizer(model, tmp_path / "src")
-    plan = Plan.build(open_checkpoint(src), Request(heads=4, method="calibrated", **CALIB))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(heads=4, method="calibrated", **CALIB))
     plan.calibration_options = CalibrationOptions(damping=1e-9)  # damping pulls towards the prior: exact only without it
     export(plan, tmp_path / "out")
     ids = torch.tensor(plan.calibrator.sample.windows.ids)
@@ -57,7 +57,7 @@ def test_a_dropped_head_that_repeats_a_kept_one_is_absorbed_exactly_by_the_refit
     close(expected, hf_models.outputs(hf_models.load("llama", tmp_path / "out"), ids))
     assert all(f.refitted and f.error < 1e-4 < f.error_before_fit for f in plan.calibrator.report().fits)
 
-    unfitted = Plan.build(open_checkpoint(src), Request(heads=4, method="calibrated", **CALIB))
+    unfitted = ShrinkRun.build(open_checkpoint(src), Request(heads=4, method="calibrated", **CALIB))
     unfitted.calibration_options = CalibrationOptions(compensate=False)
     export(unfitted, tmp_path / "unfitted")
     assert (expected - hf_models.outputs(hf_models.load("llama", tmp_path / "unfitted"), ids)).abs().max() > 1e-2
@@ -95,7 +95,7 @@ def test_kv_heads_equal_up_to_a_rotation_per_pair_merge_exactly(tmp_path, family
                     vb[dst] = rotation @ vb[src]
     expected = hf_models.outputs(model)
     src = save_with_tokenizer(model, tmp_path / "src")
-    plan = Plan.build(open_checkpoint(src), Request(kv_heads=2, method="calibrated", **CALIB))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(kv_heads=2, method="calibrated", **CALIB))
     plan.calibration_options = CalibrationOptions(compensate=False)  # exact without any refit
     export(plan, tmp_path / "out")
     groups = [sorted(np.flatnonzero(plan.mixing(i).k.heads[:, j]).tolist()) for i in plan.layers for j in range(2)]
@@ -107,7 +107,7 @@ def test_kv_heads_equal_up_to_a_rotation_per_pair_merge_exactly(tmp_path, family
 def test_the_refit_never_raises_the_calibration_error(model_dir, tmp_path, targets):
     src = tmp_path / "src"
     save_with_tokenizer(hf_models.build("qwen2", seed=3), src)
-    plan = Plan.build(open_checkpoint(src), Request(method="calibrated", **targets, **CALIB))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", **targets, **CALIB))
     for i in plan.layers:
         plan.mixing(i)
     fits = plan.calibrator.report().fits
@@ -120,7 +120,7 @@ def test_same_text_and_request_give_the_same_bytes(tmp_path):
     src = save_with_tokenizer(hf_models.build("llama", seed=5), tmp_path / "src")
     digests = []
     for name in ("a", "b"):
-        export(Plan.build(open_checkpoint(src), Request(heads=4, kv_heads=2, head_dim=8, **CALIB)), tmp_path / name)
+        export(ShrinkRun.build(open_checkpoint(src), Request(heads=4, kv_heads=2, head_dim=8, **CALIB)), tmp_path / name)
         h = hashlib.sha256()
         for f in sorted((tmp_path / name).iterdir()):
             if f.name != "headmix.json":  # it names the output's own source path and time-free facts only
@@ -147,7 +147,7 @@ def test_calibrated_is_the_default_with_a_tokenizer_and_headmix_json_records_the
 
 def test_without_a_tokenizer_the_default_is_data_free_and_calibrated_is_refused(model_dir):
     checkpoint = open_checkpoint(model_dir("llama"))  # saved by transformers without a tokenizer
-    assert Plan.build(checkpoint, Request(heads=4)).method.value == "mean"
+    assert ShrinkRun.build(checkpoint, Request(heads=4)).method.value == "mean"
     with pytest.raises(TargetError) as info:
-        Plan.build(checkpoint, Request(heads=4, method="calibrated"))
+        ShrinkRun.build(checkpoint, Request(heads=4, method="calibrated"))
     assert info.value.field == "method" and "tokenizer.json" in str(info.value)

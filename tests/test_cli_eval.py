@@ -10,10 +10,11 @@ import pytest
 
 import hf_models
 import tiny_text
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
-from headmix.core.quality import Settings, evaluate_model, prepare_text
-from headmix.core.text import read_text
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_model
+from headmix.core.io.text import read_text
 
 pytestmark = pytest.mark.interop
 
@@ -144,3 +145,50 @@ def test_shrink_eval_with_fewer_layers_says_what_the_output_error_is(folders, ca
     checkpoint = open_checkpoint(folders["llama"])
     before = evaluate_model(checkpoint, prepare_text(checkpoint, read_text(folders["text"]), Settings(16, 4096)))
     assert f"perplexity      {before.perplexity.perplexity:.4g} -> " in out
+
+
+def test_bos_first_puts_the_bos_before_the_first_window_only_and_is_documented(folders, capsys):
+    every = json.loads(run(capsys, "eval", folders["llama"], "--text", folders["text"], "--window", 16, "--max-tokens", 160,
+                           "--json")[1])
+    first = json.loads(run(capsys, "eval", folders["llama"], "--text", folders["text"], "--window", 16, "--max-tokens", 160,
+                           "--bos", "first", "--json")[1])
+    # every: 10 windows of BOS + 15 tokens; first: BOS + 160 tokens = 161 positions, 10 whole windows of 16
+    assert every["text"]["windows"] == first["text"]["windows"] == 10
+    assert first["text"]["bos_first_only"] and not every["text"]["bos_first_only"]
+    assert first["perplexity"]["perplexity"] != pytest.approx(every["perplexity"]["perplexity"], rel=1e-6)
+    code, out, _ = run(capsys, "eval", folders["llama"], "--text", folders["text"], "--window", 16, "--bos", "first")
+    assert code == 0 and "the first after <s>, the others running on" in out
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    assert "--bos {every,first}" in capsys.readouterr().out
+
+
+def test_bos_changes_nothing_for_a_tokenizer_that_adds_none(folders, capsys, tmp_path):
+    gpt2 = _gpt2(tmp_path)
+    values = [json.loads(run(capsys, "eval", gpt2, "--text", folders["text"], "--window", 16, "--max-tokens", 160,
+                             "--bos", bos, "--json")[1])["perplexity"]["perplexity"] for bos in ("every", "first")]
+    assert values[0] == values[1]
+
+
+def test_bos_first_matches_transformers_on_one_concatenated_stream(folders, capsys):
+    """The common harness: tokenise the text once (the tokenizer adds one BOS), cut the stream into windows of W,
+    score every position's next token within its window; headmix eval --bos first gives that perplexity."""
+    import numpy as np
+    import torch
+    from tokenizers import Tokenizer
+
+    window, limit = 16, 160
+    tokenizer = Tokenizer.from_file(str(folders["llama"] / "tokenizer.json"))
+    stream = tokenizer.encode(folders["text"].read_text()).ids  # its post-processor puts <s> first
+    assert stream[0] == 1 and stream[1] != 1
+    stream = stream[: limit + 1]
+    ids = torch.tensor(stream[: len(stream) // window * window]).reshape(-1, window)
+    model = hf_models.load("llama", folders["llama"])
+    with torch.no_grad():
+        logp = torch.log_softmax(model(input_ids=ids).logits.double(), dim=-1)
+    nll = -logp[:, :-1].gather(-1, ids[:, 1:, None]).squeeze(-1)
+    expected = float(np.exp(nll.mean().item()))
+    data = json.loads(run(capsys, "eval", folders["llama"], "--text", folders["text"], "--window", window,
+                          "--max-tokens", limit, "--bos", "first", "--json")[1])
+    assert data["perplexity"]["perplexity"] == pytest.approx(expected, rel=1e-4)
+    assert data["text"]["scored_tokens"] == nll.numel()

@@ -15,13 +15,13 @@ import torch
 from safetensors import safe_open
 
 import hf_models
-from headmix.core import presets
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.plan import presets
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
 from headmix.core.errors import Cancelled, ExportError, OutputRefused, PresetError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 
 def digest(folder):
@@ -91,7 +91,7 @@ def test_cancel_in_the_middle_leaves_nothing(tmp_path):
 def test_full_disk_fails_early_with_the_numbers(tmp_path, monkeypatch):
     from conftest import DEMO
 
-    import headmix.core.export as export_module
+    import headmix.core.run.export as export_module
 
     plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     monkeypatch.setattr(export_module.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**12, 10**12 - 1000, 1000))
@@ -103,7 +103,7 @@ def test_full_disk_fails_early_with_the_numbers(tmp_path, monkeypatch):
 def test_cli_exit_code_1_when_the_export_fails(tmp_path, capsys, monkeypatch):
     from conftest import DEMO
 
-    import headmix.core.export as export_module
+    import headmix.core.run.export as export_module
 
     monkeypatch.setattr(export_module.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**12, 10**12 - 10, 10))
     code, _, err = cli(capsys, "shrink", DEMO, "-o", tmp_path / "out", "--heads", "4")
@@ -114,7 +114,7 @@ def test_cli_exit_code_1_when_the_export_fails(tmp_path, capsys, monkeypatch):
 def test_disk_filling_up_during_the_write_cleans_up(tmp_path, monkeypatch):
     from conftest import DEMO
 
-    import headmix.core.executor as executor_module
+    import headmix.core.run.executor as executor_module
 
     plan = Plan.build(open_checkpoint(DEMO), Request(heads=4))
     calls = {"n": 0}
@@ -178,7 +178,7 @@ def test_a_folder_that_is_not_an_export_is_refused_with_what_it_holds(tmp_path, 
     """The reported loss: Enter, Enter replaced a folder holding other-model/ and notes.txt."""
     from conftest import DEMO
 
-    from headmix.core.export import inspect_output
+    from headmix.core.run.export import inspect_output
 
     out = tmp_path / "models"
     (out / "other-model").mkdir(parents=True)
@@ -273,7 +273,7 @@ def test_force_never_replaces_home_root_or_current_folder(tmp_path, monkeypatch)
 
 
 def test_group_means_compensate_with_exact_group_sums():
-    from headmix.core.methods import mean_matrix, output_side, select_matrix
+    from headmix.core.shrink.methods import mean_matrix, output_side, select_matrix
 
     groups = [np.array([0, 1, 2]), np.array([3, 4])]
     assert np.array_equal(output_side(mean_matrix(5, groups)), np.array([[1, 0], [1, 0], [1, 0], [0, 1], [0, 1]], float))

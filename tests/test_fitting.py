@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from headmix.core.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
+from headmix.core.shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
 
 
 def test_least_squares_recovers_an_exact_linear_map_and_never_loses_to_its_prior():

@@ -16,13 +16,13 @@ import pytest
 import torch
 
 import hf_models
-from headmix.core import forward
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model import forward
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.run.export import export
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 
@@ -169,7 +169,7 @@ def test_models_exported_by_headmix(tmp_path, family, kept, rope_type):
     model = hf_models.build(family)
     _zero_all_but(model, kept)
     hf_models.save(model, tmp_path / "src")
-    plan = Plan.build(open_checkpoint(tmp_path / "src"), Request(head_dim=8, heads=4, method="select", **ANY_PAIRS))
+    plan = ShrinkRun.build(open_checkpoint(tmp_path / "src"), Request(head_dim=8, heads=4, method="select", **ANY_PAIRS))
     export(plan, tmp_path / "out")
     assert list(plan.kept_pairs) == kept
     config = json.loads((tmp_path / "out" / "config.json").read_text())
@@ -181,7 +181,7 @@ def test_models_exported_by_headmix(tmp_path, family, kept, rope_type):
 
 def test_article_export_with_mixed_rotary_dims(tmp_path, model_dir):
     """The article's export keeps the source rope for the new head size: whatever it computes, we compute it too."""
-    plan = Plan.build(open_checkpoint(model_dir("llama")), Request(heads=4, kv_heads=2, head_dim=8, method="article"))
+    plan = ShrinkRun.build(open_checkpoint(model_dir("llama")), Request(heads=4, kv_heads=2, head_dim=8, method="article"))
     export(plan, tmp_path / "out")
     compare(tmp_path / "out", hf_models.load("llama", tmp_path / "out"))
 
@@ -266,7 +266,7 @@ def test_large_attention_scores_take_the_max_subtracting_softmax(tmp_path, famil
     hf_models.save(model, tmp_path)
     checkpoint = open_checkpoint(tmp_path)
     arch, spec = forward.prepare(checkpoint)
-    from headmix.core.pipeline import read_layer
+    from headmix.core.model.pipeline import read_layer
 
     weights = read_layer(checkpoint, arch.layers[0])
     x = forward.attention_input(spec, weights.other, forward.embed(checkpoint, arch, spec, hf_models.tokens(length=20).numpy()))

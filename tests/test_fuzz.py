@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from safetensors import safe_open
 
 import synthetic
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import Cancelled, ConfigError, ExportError, HeadmixError, OutputRefused, TargetError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.methods import Method
-from headmix.core.request import Request
-from headmix.core.targets import choices
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.shrink.methods import Method
+from headmix.core.plan.request import Request
+from headmix.core.shrink.targets import choices
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -255,7 +255,7 @@ def interrupt_source(tmp_path_factory):
 
 @given(stop_at=st.integers(0, 40), how=st.sampled_from(["cancel", "fail in copy", "fail in mix", "fail in progress"]))
 def test_interrupted_export_leaves_nothing_and_source_untouched(tmp_path, interrupt_source, monkeypatch, stop_at, how):
-    import headmix.core.executor as executor_module
+    import headmix.core.run.executor as executor_module
 
     before = digest(interrupt_source)
     out_parent = tmp_path / "exports"

@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from conftest import DEMO, open_demo
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.gui.main_window import MainWindow
 from headmix.gui.tree_model import CheckpointTreeModel
 
@@ -18,7 +18,7 @@ def nodes(window, kind):
 
 
 def test_tree_model_passes_the_model_tester(qtmodeltester):
-    from headmix.core.architecture import detect
+    from headmix.core.model.architecture import detect
 
     model = CheckpointTreeModel()
     checkpoint = open_checkpoint(DEMO)
@@ -56,8 +56,8 @@ def test_filter_narrows_the_tree(qtbot, window):
         return found
 
     assert len(visible_tensors()) == len(open_checkpoint(DEMO).tensors)
-    qtbot.keyClicks(window.filter, "o_proj")
-    assert sorted(visible_tensors()) == [f"model.layers.{i}.self_attn.o_proj.weight" for i in range(4)]
+    qtbot.keyClicks(window.filter, "o_proj")  # applied once typing pauses
+    qtbot.waitUntil(lambda: sorted(visible_tensors()) == [f"model.layers.{i}.self_attn.o_proj.weight" for i in range(4)])
 
 
 def test_targets_update_summary_and_heatmaps(qtbot, window):
@@ -128,7 +128,7 @@ def test_export_through_the_worker_loads(qtbot, window, tmp_path):
 def test_cancel_leaves_nothing(qtbot, window, tmp_path, monkeypatch):
     import threading
 
-    import headmix.core.executor as executor_module
+    import headmix.core.run.executor as executor_module
 
     open_demo(qtbot, window)
     window.panel.heads.setValue(4)

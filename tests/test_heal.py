@@ -16,9 +16,9 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core import forward
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model import forward
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import main
 from headmix.core.errors import Cancelled
 from headmix.core.heal import HealUnavailable

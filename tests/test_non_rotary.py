@@ -16,10 +16,10 @@ import torch
 from safetensors.numpy import load_file
 
 import hf_models
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import DEMO
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
 
 
 def test_kept_by_select_says_none_where_select_cannot_build_the_heads():
     """MHA → GQA with mean: 8 query heads over 1 kv head. select keeps whole kv heads (4 query
     heads each), so it cannot build this; asking which heads it keeps must not raise."""
-    plan = Plan.build(open_checkpoint(DEMO), Request(8, 1, 32, method="mean"))
+    plan = ShrinkRun.build(open_checkpoint(DEMO), Request(8, 1, 32, method="mean"))
     assert plan.kept_by_select(0) is None
-    kept = Plan.build(open_checkpoint(DEMO), Request(4, 2, 32, method="mean")).kept_by_select(0)
+    kept = ShrinkRun.build(open_checkpoint(DEMO), Request(4, 2, 32, method="mean")).kept_by_select(0)
     assert kept.dtype == np.bool_ and kept.sum() == 4
 
 
@@ -28,28 +28,27 @@ import pytest  # noqa: E402
 
 import synthetic  # noqa: E402
 from conftest import open_demo  # noqa: E402
-from headmix.core import presets  # noqa: E402
-from headmix.core.inspection import human_bytes, human_count  # noqa: E402
-from headmix.core.runtimes import verdicts  # noqa: E402
+from headmix.core.plan import presets  # noqa: E402
+from headmix.core.model.inspection import human_bytes, human_count  # noqa: E402
 
 
-def plan_from_controls(window) -> Plan:
+def plan_from_controls(window) -> ShrinkRun:
     """The plan Export runs, built afresh from the controls without the window's help."""
     v = window.panel.values()
     fewer = v["num_layers"] < window.arch.num_layers
     request = Request(v["heads"], v["kv_heads"], v["head_dim"], method=v["method"], seed=v["seed"], layers=v["layers"],
                       num_layers=v["num_layers"] if fewer else None, layer_method=v["layer_method"] if fewer else None)
-    return Plan.build(open_checkpoint(window.checkpoint.path), request)
+    return ShrinkRun.build(open_checkpoint(window.checkpoint.path), request)
 
 
-def assert_summary_is(window, plan: Plan) -> None:
+def assert_summary_is(window, plan: ShrinkRun) -> None:
     panel = window.panel
     assert panel.params_label.text() == f"Parameters: {human_count(plan.params_before)} → {human_count(plan.params_after)}"
     assert panel.size_label.text() == f"Size: {human_bytes(plan.bytes_before)} → {human_bytes(plan.bytes_after)}"
     assert panel.saved_label.text() == f"{100 * (1 - plan.params_after / plan.params_before):.1f}% smaller"
     # one line per runtime, as the core says it for this plan
-    assert panel.verdicts.verdicts == verdicts(plan)
-    for v in verdicts(plan):
+    assert panel.verdicts.verdicts == plan.verdicts()
+    for v in plan.verdicts():
         assert panel.verdicts.line(v.runtime) == f"{v.status.mark} {v.runtime}: {v.reason}"
     assert window.plan is not None
     assert (window.plan.params_after, window.plan.bytes_after, window.plan.loadability) == (
@@ -62,7 +61,7 @@ def test_one_failing_chart_never_stops_the_summary(qtbot, window, monkeypatch):
     def broken(self, index):
         raise RuntimeError("heatmap exploded")
 
-    monkeypatch.setattr(Plan, "heatmaps", broken)
+    monkeypatch.setattr(ShrinkRun, "heatmaps", broken)
     monkeypatch.setattr("traceback.print_exc", lambda *a, **k: None)
     window.panel.set_values(4, 2, 16, "mean", 0, "all")
     assert "heatmap exploded" in window.preview.layer_label.text()

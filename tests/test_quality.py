@@ -11,16 +11,18 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core import forward
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.model import forward
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.quality import (
-    ModelQuality, PlanQuality, Settings, evaluate_model, evaluate_plan, evaluation_key, prepare_text,
+from headmix.core.run.export import export
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.run.quality import (
+    ModelQuality, PlanQuality, evaluate_model, evaluate_plan, evaluation_key,
 )  # fmt: skip
-from headmix.core.request import Request
-from headmix.core.text import QualityUnavailable, Text, TextError, cut_windows, load_tokenizer, read_text
+from headmix.core.plan.request import Request
+from headmix.core.io.text import (
+    QualityUnavailable, Settings, Text, TextError, cut_windows, load_tokenizer, prepare_text, read_text,
+)  # fmt: skip
 
 pytestmark = pytest.mark.interop
 SETTINGS = Settings(window=16, max_tokens=200)
@@ -65,7 +67,7 @@ def test_perplexity_equals_transformers(tmp_path, family, bos):
 def _shrink_and_compare(tmp_path, folder, request: Request, dtype_tol: float = 1e-5):
     """evaluate_plan's 'after' equals the exported model evaluated on its own; 'before' the source."""
     checkpoint = open_checkpoint(folder)
-    plan = Plan.build(checkpoint, request)
+    plan = ShrinkRun.build(checkpoint, request)
     sample = prepare_text(checkpoint, text(), SETTINGS)
     result = evaluate_plan(plan, sample)
     export(plan, tmp_path / "out")
@@ -100,7 +102,7 @@ def test_gpt2_select_in_memory_equals_pruning(tmp_path):
     against the design note's invariant instead: selecting heads = zeroing the dropped heads' output."""
     folder, model = model_folder(tmp_path, "gpt2")
     checkpoint = open_checkpoint(folder)
-    plan = Plan.build(checkpoint, Request(heads=3, method="select"))
+    plan = ShrinkRun.build(checkpoint, Request(heads=3, method="select"))
     sample = prepare_text(checkpoint, text(), SETTINGS)
     result = evaluate_plan(plan, sample)
     with torch.no_grad():
@@ -133,7 +135,7 @@ def test_duplicated_heads_merged_by_mean_change_nothing(tmp_path):
             q[6:8] = q[4:6]
     folder, _ = model_folder(tmp_path, "llama", model=model)
     checkpoint = open_checkpoint(folder)
-    result = evaluate_plan(Plan.build(checkpoint, Request(heads=4, kv_heads=2, method="mean")),
+    result = evaluate_plan(ShrinkRun.build(checkpoint, Request(heads=4, kv_heads=2, method="mean")),
                            prepare_text(checkpoint, text(), SETTINGS))
     assert result.after.perplexity == pytest.approx(result.before.perplexity, rel=1e-5)
     assert result.hidden_error < 1e-5
@@ -144,17 +146,17 @@ def test_per_layer_errors_where_the_plan_changes(tmp_path):
     folder, _ = model_folder(tmp_path, "llama")
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, text(), SETTINGS)
-    result = evaluate_plan(Plan.build(checkpoint, Request(heads=2, kv_heads=1, method="mean", layers="1")), sample)
+    result = evaluate_plan(ShrinkRun.build(checkpoint, Request(heads=2, kv_heads=1, method="mean", layers="1")), sample)
     first, second = result.layers
     assert (first.layer, first.changed, first.attention_error, first.hidden_error) == (0, False, 0.0, 0.0)
     assert second.changed and second.attention_error > 0.05 and second.hidden_error > 0
     # the attention error of layer 1, recomputed by hand from layer 0's output
     arch, spec = forward.prepare(checkpoint)
     h = forward.run(checkpoint, sample.windows.ids, keep_layers=True).layers[0]
-    from headmix.core.mixing import mix_layer
-    from headmix.core.pipeline import read_layer
+    from headmix.core.shrink.mixing import mix_layer
+    from headmix.core.model.pipeline import read_layer
 
-    plan = Plan.build(checkpoint, Request(heads=2, kv_heads=1, method="mean", layers="1"))
+    plan = ShrinkRun.build(checkpoint, Request(heads=2, kv_heads=1, method="mean", layers="1"))
     weights = read_layer(checkpoint, arch.layers[1])
     x = forward.attention_input(spec, weights.other, h)
     original = forward.attention(forward.attention_spec(arch, arch.layers[1]), weights.attention, x)
@@ -167,7 +169,7 @@ def test_per_layer_errors_where_the_plan_changes(tmp_path):
 def test_identity_plan_changes_nothing(tmp_path):
     folder, _ = model_folder(tmp_path, "gemma2")
     checkpoint = open_checkpoint(folder)
-    result = evaluate_plan(Plan.build(checkpoint, Request()), prepare_text(checkpoint, text(), SETTINGS))
+    result = evaluate_plan(ShrinkRun.build(checkpoint, Request()), prepare_text(checkpoint, text(), SETTINGS))
     assert result.after == result.before and result.hidden_error == 0.0
     assert [e.attention_error for e in result.layers] == [0.0, 0.0]
 
@@ -184,10 +186,10 @@ def test_encoder_reports_hidden_error_and_embedding_cosine(tmp_path):
     sample = prepare_text(checkpoint, text(), SETTINGS)
     with pytest.raises(QualityUnavailable, match="encoder, so perplexity does not apply"):
         evaluate_model(checkpoint, sample)
-    exact = evaluate_plan(Plan.build(checkpoint, Request(heads=3, method="mean")), sample)
+    exact = evaluate_plan(ShrinkRun.build(checkpoint, Request(heads=3, method="mean")), sample)
     assert exact.before is None and exact.after is None
     assert exact.hidden_error < 1e-5 and exact.embedding_cosine == pytest.approx(1.0, abs=1e-6)
-    lossy = evaluate_plan(Plan.build(checkpoint, Request(heads=3, method="article")), sample)
+    lossy = evaluate_plan(ShrinkRun.build(checkpoint, Request(heads=3, method="article")), sample)
     assert lossy.hidden_error > 0.05 and lossy.embedding_cosine < 0.999
     # the cosine, recomputed from the two streams' final hidden states
     assert -1 <= lossy.embedding_cosine <= 1
@@ -199,9 +201,9 @@ def test_cache_key_follows_plan_text_and_settings(tmp_path):
     a = prepare_text(checkpoint, text(0), SETTINGS)
     b = prepare_text(checkpoint, text(1), SETTINGS)
     c = prepare_text(checkpoint, text(0), Settings(window=8, max_tokens=200))
-    plan = Plan.build(checkpoint, Request(heads=4, method="mean"))
-    same = Plan.build(checkpoint, Request(heads="1/2", method="mean"))
-    other = Plan.build(checkpoint, Request(heads=4, method="random", seed=1))
+    plan = ShrinkRun.build(checkpoint, Request(heads=4, method="mean"))
+    same = ShrinkRun.build(checkpoint, Request(heads="1/2", method="mean"))
+    other = ShrinkRun.build(checkpoint, Request(heads=4, method="random", seed=1))
     assert evaluation_key(checkpoint, a.info, plan) == evaluation_key(checkpoint, a.info, same)
     keys = {evaluation_key(checkpoint, a.info, plan), evaluation_key(checkpoint, b.info, plan),
             evaluation_key(checkpoint, c.info, plan), evaluation_key(checkpoint, a.info, other),
@@ -214,7 +216,7 @@ def test_progress_counts_layers_then_the_head_and_cancel_stops(tmp_path):
     folder, _ = model_folder(tmp_path, "llama")
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, text(), SETTINGS)
-    plan = Plan.build(checkpoint, Request(heads=4))
+    plan = ShrinkRun.build(checkpoint, Request(heads=4))
     seen = []
     evaluate_plan(plan, sample, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -12,10 +12,10 @@ from safetensors.torch import load_file
 
 import hf_models
 import synthetic
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.inspection import summary
-from headmix.core.safetensors_file import OutputTensor, encode_header
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.model.inspection import summary
+from headmix.core.io.safetensors_file import OutputTensor, encode_header
 
 EXPECTED = {
     # family: (heads, kv heads, head size, layout, roles beyond q/k/v/o)
@@ -119,9 +119,9 @@ def test_70b_class_sharded_index_opens_and_plans_from_headers_alone(tmp_path, mo
     Opening, detecting, planning with every method and describing the plan read no tensor
     data at all (how fast that is, and in how much memory, scripts/benchmark.py measures).
     """
-    import headmix.core.checkpoint as checkpoint_module
-    from headmix.core.planner import Plan
-    from headmix.core.request import Request
+    import headmix.core.io.checkpoint as checkpoint_module
+    from headmix.core.plan.planner import Plan
+    from headmix.core.plan.request import Request
 
     folder = synthetic.write_llama_70b(tmp_path)
 

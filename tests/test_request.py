@@ -7,15 +7,15 @@ import pytest
 
 import synthetic
 from conftest import DEMO
-from headmix.core import presets
-from headmix.core.architecture import detect
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.plan import presets
+from headmix.core.model.architecture import detect
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import build_parser
 from headmix.core.errors import TargetError
-from headmix.core.methods import Method
-from headmix.core.planner import Plan
-from headmix.core.request import Request, RequestError
-from headmix.core.targets import choices
+from headmix.core.shrink.methods import Method
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request, RequestError
+from headmix.core.shrink.targets import choices
 
 SHAPES = [("llama", 2, 8, 2, 8), ("llama", 2, 12, 4, 12), ("qwen2", 2, 6, 6, 10), ("qwen3", 2, 9, 3, 16), ("gpt2", 2, 6, 6, 8)]
 
@@ -41,7 +41,7 @@ def test_every_builtin_preset_resolves_to_a_buildable_plan_on_every_model(models
             assert resolved.num_heads in offered["heads"], (name, preset.name)
             assert resolved.num_kv_heads in offered["kv_heads"], (name, preset.name)
             assert resolved.head_dim in offered["head_dim"], (name, preset.name)
-            Plan.build(checkpoint, preset.request, arch=arch)
+            ShrinkRun.build(checkpoint, preset.request, arch=arch)
 
 
 def test_unset_kv_heads_follow_the_heads_on_mha_and_stay_on_gqa(models):
@@ -51,13 +51,13 @@ def test_unset_kv_heads_follow_the_heads_on_mha_and_stay_on_gqa(models):
     assert Request(heads="1/2").resolve(gqa).num_kv_heads == 4
     assert Request(heads=3, kv_heads=6).resolve(mha).num_kv_heads == 6  # an explicit value is kept (and refused later)
     with pytest.raises(TargetError) as info:
-        Plan.build(models["qwen2-6x6x10"], Request(heads=3, kv_heads=6))
+        ShrinkRun.build(models["qwen2-6x6x10"], Request(heads=3, kv_heads=6))
     assert info.value.field == "kv_heads"
 
 
 def test_whole_numbers_are_taken_as_given_and_refused_with_the_control_named(models):
     with pytest.raises(TargetError) as info:
-        Plan.build(models["llama-12x4x12"], Request(head_dim=7))
+        ShrinkRun.build(models["llama-12x4x12"], Request(head_dim=7))
     assert info.value.field == "head_dim" and "odd" in str(info.value)
 
 
@@ -86,18 +86,18 @@ def test_cli_args_parse_back_to_the_same_request(request_):
 def test_the_description_never_depends_on_what_is_cached(models):
     checkpoint = models["demo"]
     for request in (Request(heads=4, head_dim=16, method=Method.SELECT), Request(heads=4, head_dim=16, method=Method.ARTICLE, seed=3)):
-        plan = Plan.build(checkpoint, request)
+        plan = ShrinkRun.build(checkpoint, request)
         before, warnings = plan.describe(), list(plan.warnings)
         for i in plan.layers:
             plan.mixing(i)
-        assert plan.describe() == before and plan.warnings == warnings
+        assert plan.describe() == before and list(plan.warnings) == warnings
         computed = [w for i in plan.layers for w in plan.mixing(i).warnings]
         assert set(computed) <= set(warnings)  # every per-layer warning was known before anything was read
 
 
 def test_jobs_cover_every_tensor_once_and_copy_what_does_not_change(models):
     checkpoint = models["llama-12x4x12"]
-    plan = Plan.build(checkpoint, Request(heads=6, kv_heads=2, head_dim=8, method=Method.MEAN, layers="1"))
+    plan = ShrinkRun.build(checkpoint, Request(heads=6, kv_heads=2, head_dim=8, method=Method.MEAN, layers="1"))
     jobs = plan.tensor_jobs()
     assert [j.name for j in jobs] == list(checkpoint.tensors)
     assert {j.name for j in jobs if not j.copied} == plan.changed_tensors() == set(plan.layer_jobs[0].tensors)
@@ -108,7 +108,7 @@ def test_jobs_cover_every_tensor_once_and_copy_what_does_not_change(models):
 
 
 def test_partial_plans_say_they_will_not_load(models):
-    plan = Plan.build(models["demo"], Request(heads=4, layers="0-1"))
+    plan = ShrinkRun.build(models["demo"], Request(heads=4, layers="0-1"))
     ok, reason = plan.loadability
     assert not ok and "layers 0-1 only" in reason
     assert np.array_equal(plan.heatmaps(3)["q_heads"], np.eye(8))

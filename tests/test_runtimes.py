@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import synthetic
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
-from headmix.core.runtimes import RUNTIMES, Status, verdicts
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
+from headmix.core.plan.runtimes import RUNTIMES, Status
 
 GGUF = "llama.cpp / Ollama (GGUF)"
 
@@ -27,40 +28,40 @@ def models(tmp_path_factory):
 
 
 def status(plan, runtime):
-    return {v.runtime: v for v in verdicts(plan)}[runtime]
+    return {v.runtime: v for v in plan.verdicts()}[runtime]
 
 
 def test_every_runtime_gets_a_verdict_with_a_reason(models):
-    plan = Plan.build(models["llama"], Request(heads=3))
-    found = verdicts(plan)
+    plan = ShrinkRun.build(models["llama"], Request(heads=3))
+    found = plan.verdicts()
     assert [v.runtime for v in found] == list(RUNTIMES)
     assert all(v.reason for v in found)
 
 
 def test_a_progression_of_pairs_runs_everywhere_but_a_subset_does_not_in_llama_cpp(models):
-    progression = Plan.build(models["llama-wide"], Request(head_dim=4, method="select"))
-    subset = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    progression = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select"))
+    subset = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
     assert status(progression, GGUF).status is Status.OK
     assert status(subset, GGUF).status is Status.NO and "longrope" in status(subset, GGUF).reason
     assert status(subset, "vLLM").status is Status.OK and status(subset, "transformers").status is Status.OK
 
 
 def test_qwen2_with_a_new_head_shape_is_portable_because_it_goes_out_as_llama(models):
-    plan = Plan.build(models["qwen2"], Request(heads=3, kv_heads=3, head_dim=4))
+    plan = ShrinkRun.build(models["qwen2"], Request(heads=3, kv_heads=3, head_dim=4))
     assert plan.exported_family.name == "llama"
-    assert {v.runtime: v.status for v in verdicts(plan)} == {
+    assert {v.runtime: v.status for v in plan.verdicts()} == {
         "transformers": Status.OK, "vLLM": Status.OK, GGUF: Status.OK, "mlx-lm": Status.OK,
         "ollama create": Status.NO,  # its converter sizes the rope by hidden / heads
     }  # fmt: skip
 
 
 def test_partial_plans_run_nowhere(models):
-    plan = Plan.build(models["llama"], Request(heads=3, layers="0"))
-    assert all(v.status is Status.NO for v in verdicts(plan))
+    plan = ShrinkRun.build(models["llama"], Request(heads=3, layers="0"))
+    assert all(v.status is Status.NO for v in plan.verdicts())
 
 
 def test_headmix_json_records_the_verdicts_of_what_was_written(models, tmp_path):
-    plan = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    plan = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
     out = export(plan, tmp_path / "out")
     recorded = json.loads((out / "headmix.json").read_text())["runtimes"]
     assert [r["runtime"] for r in recorded] == list(RUNTIMES)
@@ -84,20 +85,87 @@ def test_pairs_chosen_from_scores_are_the_worst_case_until_chosen_then_what_the_
                                                                                             tmp_path):
     """The calibrated method chooses any subset from activations as select does from weights: before the choice
     llama.cpp is refused (it may be longrope), after it the verdict is what the export writes."""
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
-    plan = Plan.build(open_checkpoint(tokenized_llama), Request(head_dim=8, method=method, rotary_pairs="any",
+    plan = ShrinkRun.build(open_checkpoint(tokenized_llama), Request(head_dim=8, method=method, rotary_pairs="any",
                                                                 calib_tokens=256))
     assert status(plan, GGUF).status is Status.NO and status(plan, "transformers").status is Status.OK
     pairs = plan.kept_pairs  # the choice (calibration's first pass, or the weights' scores)
     assert (status(plan, GGUF).status is Status.NO) == (progression(pairs) is None)
     out = export(plan, tmp_path / "out")
     recorded = {r["runtime"]: r["status"] for r in json.loads((out / "headmix.json").read_text())["runtimes"]}
-    assert recorded == {v.runtime: v.status.value for v in verdicts(plan)}
+    assert recorded == {v.runtime: v.status.value for v in plan.verdicts()}
 
 
 def test_the_worst_case_says_it_is_one(models):
-    plan = Plan.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
+    plan = ShrinkRun.build(models["llama-wide"], Request(head_dim=4, method="select", rotary_pairs="any"))
     assert status(plan, GGUF).reason.startswith("the rotary pairs are chosen from scores not computed yet")
     plan.kept_pairs  # noqa: B018 - the choice
     assert "not computed yet" not in status(plan, GGUF).reason
+    # the plan itself never changes: alone it still says the worst case; the run says what its pairs give
+    assert status(plan.plan, GGUF).reason.startswith("the rotary pairs are chosen from scores not computed yet")
+
+
+def _gemma3(folder, factor: float | None):
+    """Gemma 3 as it ships, in miniature: five sliding layers (θ 10,000) and a global one (θ 1,000,000, with a linear
+    factor as from 4B up), query_pre_attn_scalar equal to the head size (16), 8 query heads × 16 ≠ hidden 48."""
+    import hf_models
+
+    full = {"rope_type": "linear", "factor": factor} if factor else {"rope_type": "default"}
+    hf_models.save_model(
+        "gemma3_text", folder, num_hidden_layers=6, query_pre_attn_scalar=16,
+        layer_types=["sliding_attention"] * 5 + ["full_attention"],
+        rope_parameters={"sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0},
+                         "full_attention": full | {"rope_theta": 1_000_000.0}})
+    return open_checkpoint(folder)
+
+
+@pytest.fixture(scope="module")
+def gemma3(tmp_path_factory):
+    return _gemma3(tmp_path_factory.mktemp("gemma3") / "gemma3", 8.0)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("method", ["select", "mean"])
+def test_gemma3_keeps_pairs_from_pair_0_so_no_sliding_layer_needs_a_factor(gemma3, method, tmp_path):
+    """llama.cpp and mlx-lm read no rope factor on Gemma 3's sliding layers: an offset progression (a linear factor
+    there) rotated 15 of 18 layers 100× too fast in both while the export said ✔. The pairs now start at pair 0."""
+    plan = ShrinkRun.build(gemma3, Request(head_dim=8, method=method))
+    assert plan.pairs_from_zero
+    assert plan.kept_pairs[0] == 0
+    out = export(plan, tmp_path / "out")
+    config = json.loads((out / "config.json").read_text())
+    assert config["rope_parameters"]["sliding_attention"]["rope_type"] == "default"
+    recorded = {r["runtime"]: r["status"] for r in json.loads((out / "headmix.json").read_text())["runtimes"]}
+    assert recorded[GGUF] == recorded["mlx-lm"] == recorded["vLLM"] == "ok"
+
+
+@pytest.mark.interop
+def test_a_factor_on_gemma3s_sliding_layers_is_no_in_llama_cpp_and_mlx_lm_yes_in_vllm(gemma3):
+    """The verdict reads the table, per layer type: pairs 1–4 need a linear factor on every layer type."""
+    plan = ShrinkRun.build(gemma3, Request(head_dim=8, method="select"))
+    plan._kept_pairs = np.arange(1, 5)  # what select chose before pairs_from_zero
+    found = {v.runtime: v for v in plan.verdicts(exact=True)}
+    for runtime in (GGUF, "mlx-lm"):
+        assert found[runtime].status is Status.NO
+        assert "linear rope factor on its sliding-window layers" in found[runtime].reason
+    assert found["vLLM"].status is Status.OK and found["transformers"].status is Status.OK
+
+
+@pytest.mark.interop
+def test_ollama_create_reads_gemma3s_head_dim(gemma3, tmp_path):
+    """Ollama's Gemma 3 converter writes key_length = head_dim: 8 heads × 16 ≠ 48 is no reason to refuse it (the
+    270M and 1B have no rope factor; from 4B up the global layers' linear factor is one it does not read)."""
+    plain = _gemma3(tmp_path / "plain", None)
+    for request in (Request(), Request(heads=4, method="select")):
+        found = {v.runtime: v for v in ShrinkRun.build(plain, request).verdicts()}
+        assert found["ollama create"].status is Status.OK, found["ollama create"].reason
+    scaled = {v.runtime: v for v in ShrinkRun.build(gemma3, Request()).verdicts()}["ollama create"]
+    assert scaled.status is Status.NO and "yarn only" in scaled.reason and "pair 0" not in scaled.reason
+
+
+def test_every_row_of_the_table_names_its_source():
+    from headmix.core.plan.runtime_table import TABLE
+
+    assert set(TABLE) == set(RUNTIMES[1:])
+    assert all(row.source for rows in TABLE.values() for row in rows.values())

@@ -17,11 +17,11 @@ mlx_lm_utils = pytest.importorskip(
 )
 import hf_models  # noqa: E402
 import mlx.core as mx  # noqa: E402
-from headmix.core.checkpoint import open_checkpoint  # noqa: E402
-from headmix.core.export import export  # noqa: E402
-from headmix.core.planner import Plan  # noqa: E402
-from headmix.core.request import Request  # noqa: E402
-from headmix.core.runtimes import Status, verdicts  # noqa: E402
+from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
+from headmix.core.run.export import export  # noqa: E402
+from headmix.core.plan.planner import Plan  # noqa: E402
+from headmix.core.plan.request import Request  # noqa: E402
+from headmix.core.plan.runtimes import Status  # noqa: E402
 
 pytestmark = pytest.mark.runtimes
 #: not mlx-lm's default θ (10000), so a runtime that misses the rope keys shows it
@@ -71,7 +71,7 @@ def test_mlx_lm_computes_what_transformers_computes(tmp_path, family, targets, e
     assert config["model_type"] == expect_family
     if expect_rope:
         assert config["rope_parameters"]["rope_type"] == expect_rope
-    verdict = {v.runtime: v for v in verdicts(plan, exact=True)}["mlx-lm"]
+    verdict = {v.runtime: v for v in plan.verdicts(exact=True)}["mlx-lm"]
     assert verdict.status is Status.OK, verdict.reason
 
     ids = hf_models.tokens(length=48)  # positions up to 47 of 64: the rope matters

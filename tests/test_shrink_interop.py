@@ -11,17 +11,17 @@ from safetensors.torch import load_file
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
 import hf_models
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.plan.request import Request
 
 pytestmark = pytest.mark.interop
 ROTARY = hf_models.ROTARY
 
 
 def shrink(src, out, method="mean", seed=0, heads=None, kv_heads=None, head_dim=None, rotary_pairs="progression"):
-    plan = Plan.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed, rotary_pairs=rotary_pairs))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(heads, kv_heads, head_dim, method=method, seed=seed, rotary_pairs=rotary_pairs))
     export(plan, out)
     return plan
 
@@ -68,15 +68,15 @@ def close(a: torch.Tensor, b: torch.Tensor, tol=2e-4):
 @pytest.mark.parametrize("method", ["mean", "select", "random", "article"])
 def test_identity_targets_give_identical_bytes(model_dir, tmp_path, family, method):
     src = model_dir(family)
-    plan = Plan.build(open_checkpoint(src), Request(method=method))
+    plan = ShrinkRun.build(open_checkpoint(src), Request(method=method))
     assert plan.identity
     export(plan, tmp_path / "out")
     before, after = tensors(src), tensors(tmp_path / "out")
     assert before.keys() == after.keys()
     for name in before:
         assert torch.equal(before[name].view(torch.uint8), after[name].view(torch.uint8)), name
-    # the config only gains the legacy rope keys other runtimes read, saying what rope_parameters says
-    portable = {"rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor"}
+    # the config only gains the keys other runtimes read (legacy rope keys, the layer period, GPT-2's n_ctx), saying the same
+    portable = {"rope_theta", "rope_scaling", "rope_local_base_freq", "partial_rotary_factor", "sliding_window_pattern", "n_ctx"}
     new, old = json.loads((tmp_path / "out" / "config.json").read_text()), json.loads((src / "config.json").read_text())
     assert {k: v for k, v in new.items() if k not in portable} == {k: v for k, v in old.items() if k not in portable}
 
@@ -168,7 +168,8 @@ LLAMA3 = {"rope_parameters": {"rope_type": "llama3", "rope_theta": 10000.0, "fac
 @pytest.mark.parametrize(
     "family, kept, rope_type, overrides",
     [("llama", [1, 3, 5, 7], "linear", {}), ("qwen2", [2, 3, 4, 5], "linear", {}), ("phi3", [0, 1, 2, 3], "default", {}),
-     ("gemma3_text", [1, 3, 5, 7], "linear", {}), ("gemma2", [0, 1, 2, 3], "default", {}),
+     # Gemma keeps pairs from pair 0 (llama.cpp and mlx-lm read no factor on its sliding layers): every 2nd pair
+     ("gemma3_text", [0, 2, 4, 6], "default", {}), ("gemma2", [0, 1, 2, 3], "default", {}),
      ("llama", [0, 1, 2, 3], "llama3", LLAMA3)],
     ids=["llama", "qwen2", "phi3", "gemma3", "gemma2", "llama3-rope"],
 )
@@ -176,8 +177,8 @@ def test_a_progression_of_rotary_pairs_exports_as_a_plain_rope(tmp_path, family,
     """Pairs {s + r·j} rotate exactly under the default rope of the new size with base θ^(2rk/d),
     linearly scaled by θ^(2s/d) when s > 0: no longrope, so every runtime reads it. A llama3 rope
     rescales each frequency by itself alone, so pairs r·j keep it with the same parameters."""
-    from headmix.core.architecture import Rope
-    from headmix.core.rope import inverse_frequencies
+    from headmix.core.model.architecture import Rope
+    from headmix.core.model.rope import inverse_frequencies
 
     model = hf_models.build(family, **overrides)
     _zero_all_but(model, kept)
@@ -266,9 +267,9 @@ def test_the_verdict_matches_what_transformers_does_for_every_head_count(model_d
     """For every query-head count the window offers, "loads" is said exactly when transformers builds the model."""
     import transformers
 
-    from headmix.core.architecture import detect
-    from headmix.core.methods import Method
-    from headmix.core.targets import choices
+    from headmix.core.model.architecture import detect
+    from headmix.core.shrink.methods import Method
+    from headmix.core.shrink.targets import choices
 
     checkpoint = open_checkpoint(model_dir(family))
     arch = detect(checkpoint)
@@ -280,7 +281,7 @@ def test_the_verdict_matches_what_transformers_does_for_every_head_count(model_d
             continue
         kv = max(offered["kv_heads"])
         tried.add(heads)
-        plan = Plan.build(checkpoint, Request(heads, kv, method="mean"))
+        plan = ShrinkRun.build(checkpoint, Request(heads, kv, method="mean"))
         ok, reason = plan.loadability
         config = plan.new_config()
         try:
@@ -317,7 +318,7 @@ def _resolved_frequencies(config: dict) -> dict:
 def test_every_rope_key_alone_resolves_to_the_same_frequencies(model_dir, tmp_path, family, request_):
     """rope_parameters, the legacy rope_scaling and the top-level rope_theta each say the same thing,
     so a runtime reading any one of them rotates at the frequencies transformers uses."""
-    plan = Plan.build(open_checkpoint(model_dir(family)), request_)
+    plan = ShrinkRun.build(open_checkpoint(model_dir(family)), request_)
     export(plan, tmp_path / "out")
     config = json.loads((tmp_path / "out" / "config.json").read_text())
     assert "rope_theta" in config

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from headmix.core.spill import SpilledArrays, SpillFolder, remove_stale, spill_root
+from headmix.core.io.spill import SpilledArrays, SpillFolder, remove_stale, spill_root
 
 
 def test_arrays_round_trip_and_their_files_go_with_them(tmp_path):
@@ -54,13 +54,13 @@ def test_the_tests_spill_into_their_own_folder():
 def test_a_calibrated_plan_keeps_its_refitted_projections_on_disk(tmp_path):
     import hf_models
     import tiny_text
-    from headmix.core.checkpoint import open_checkpoint
-    from headmix.core.planner import Plan
-    from headmix.core.request import Request
+    from headmix.core.io.checkpoint import open_checkpoint
+    from headmix.core.run.shrink_run import ShrinkRun
+    from headmix.core.plan.request import Request
 
     folder = hf_models.save(hf_models.build("llama"), tmp_path / "llama")
     tiny_text.save_tokenizer(folder)
-    plan = Plan.build(open_checkpoint(folder), Request(method="calibrated", heads=2, kv_heads=1, calib_tokens=256))
+    plan = ShrinkRun.build(open_checkpoint(folder), Request(method="calibrated", heads=2, kv_heads=1, calib_tokens=256))
     mixings = {i: plan.mixing(i) for i in plan.layers}  # runs the calibration
     spilled = [mixings[i].replace for i in plan.layers if plan.calibrator.fits[i].refitted]
     assert spilled, "no layer was refitted"

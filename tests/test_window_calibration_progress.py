@@ -19,7 +19,7 @@ pytestmark = pytest.mark.interop
 
 def gate_calibration(monkeypatch):
     """Hold each calibrated layer until the gate opens (as a large model would take its time)."""
-    import headmix.core.calibration as calibration
+    import headmix.core.run.calibration as calibration
 
     return gate(monkeypatch, calibration, "decide", 20)
 
@@ -71,7 +71,7 @@ def test_progress_cancel_and_calibrate_again(qtbot, window, tokenized_llama, mon
 
 
 def test_a_failed_calibration_says_why_and_waits_for_calibrate(qtbot, window, tokenized_llama, monkeypatch):
-    import headmix.core.calibration as calibration
+    import headmix.core.run.calibration as calibration
     from headmix.core.errors import HeadmixError
 
     open_demo(qtbot, window, tokenized_llama)
@@ -94,7 +94,9 @@ def test_export_says_it_calibrates(qtbot, window, tokenized_llama, tmp_path, mon
     window.panel.set_values(4, 2, 16, "calibrated", 0, "all")
     preview_worker = window.calibration_worker
     formats = []
-    window.panel.progress.valueChanged.connect(lambda _: formats.append(window.panel.progress.format()))
+    bar = window.panel.progress
+    set_format = bar.setFormat
+    monkeypatch.setattr(bar, "setFormat", lambda text: (formats.append(text), set_format(text)))  # every step's words
     with qtbot.waitSignal(window.export_finished, timeout=60000):
         window.start_export(tmp_path / "out")
         qtbot.waitUntil(lambda: window.panel.progress.format().startswith("calibrating layer"), timeout=20000)
@@ -132,7 +134,7 @@ def test_select_says_which_rotary_pairs_it_keeps(qtbot, window):
     pairs = window.plan.kept_pairs
     line = status.info.text()
     assert line.startswith(f"Keeps rotary pairs {pair_span(pairs)} of 16 (")
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     if progression(pairs) is None:
         assert "(any subset: longrope, transformers and vLLM only)" in line and "the best progression, " in line

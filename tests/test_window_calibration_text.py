@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit
 
 import tiny_text
 from conftest import DEMO, open_demo
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.cli import build_parser
-from headmix.core.planner import Plan
+from headmix.core.run.shrink_run import ShrinkRun
 from headmix.gui.quality_view import CALIBRATION_NOTE
 from headmix.gui.targets_panel import CHOOSE_TEXT_ITEM
 
@@ -170,7 +170,7 @@ def test_the_quality_tab_says_when_it_measures_on_the_calibration_text(qtbot, wi
     with qtbot.waitSignal(quality.measurement_finished, timeout=60000):
         assert window.measure_quality()
     assert quality.calib_note.text() == ""
-    plan = Plan.build(open_checkpoint(folder), window.current_request())
+    plan = ShrinkRun.build(open_checkpoint(folder), window.current_request())
     assert plan.request.calib_text is None
 
 

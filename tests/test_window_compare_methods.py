@@ -9,10 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 import tiny_text
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.inspection import human_count
-from headmix.core.planner import Plan
-from headmix.core.quality import Settings, evaluate_plan, prepare_text
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.model.inspection import human_count
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_plan
 from headmix.gui.formatting import format_perplexity, format_ratio, ratio_of
 from test_window_quality import MAX_TOKENS, WINDOW, gate_layers, open_model
 
@@ -44,7 +45,7 @@ def test_each_method_measured_on_the_text_and_the_best_marked(qtbot, window, dem
     results = {}
     for row, method in zip(shown, ("calibrated", "mean", "select", "random"), strict=True):
         values = {**window.panel.values(), "method": method}
-        plan = Plan.build(checkpoint, window.request_for(values))
+        plan = ShrinkRun.build(checkpoint, window.request_for(values))
         expected = evaluate_plan(plan, sample)
         results[method] = expected
         assert row[1] == human_count(plan.params_after)

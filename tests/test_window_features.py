@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from conftest import DEMO, open_demo
 from headmix.core.cli import build_parser, main
-from headmix.core.request import Request
+from headmix.core.plan.request import Request
 
 
 def test_undo_and_redo_target_changes_and_reset_to_the_models_shape(qtbot, window):

@@ -61,7 +61,7 @@ def test_the_window_does_not_let_text_boxes_claim_its_shortcuts(qtbot, window):
 def gate_export(monkeypatch, per_tensor: float = 10.0):
     """Make every tensor of the export wait for the test (at most ``per_tensor`` seconds), so
     the export is still running when the test acts, as it would be on a large model."""
-    import headmix.core.executor as export_module
+    import headmix.core.run.executor as export_module
 
     gate = threading.Event()
     real = export_module.copy_to

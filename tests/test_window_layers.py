@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QApplication
 import hf_models
 import tiny_text
 from conftest import gate, open_demo
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.planner import Plan
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.shrink_run import ShrinkRun
 
 pytestmark = pytest.mark.interop
 
@@ -98,7 +98,7 @@ def test_the_choice_runs_in_the_background_and_the_tree_and_chart_show_it(qtbot,
         # nothing is chosen on the window's thread: the previews wait for the worker
         assert window.choice_worker is not None and "choosing layers" in window.preview.layer_label.text()
         assert window.layers_view.state == "choosing"
-    expected = Plan.build(open_checkpoint(llama4), window.current_request()).final().reduction.choice()
+    expected = ShrinkRun.build(open_checkpoint(llama4), window.current_request()).final().reduction.choice()
     assert expected.removed == (2,)
     removed = [n.layer for n in layer_nodes(window) if shape_text(window, n).startswith("removed")]
     assert removed == list(expected.removed)
@@ -123,7 +123,7 @@ def test_the_choice_runs_in_the_background_and_the_tree_and_chart_show_it(qtbot,
 
 
 def test_merge_marks_the_layer_that_absorbs_and_a_new_count_reuses_the_scores(qtbot, window, llama4, monkeypatch):
-    import headmix.core.layer_removal as layer_removal
+    import headmix.core.shrink.layer_removal as layer_removal
 
     open_demo(qtbot, window, llama4)
     choose(qtbot, window, num_layers=3, layer_method="merge")
@@ -200,7 +200,7 @@ def test_a_model_without_a_tokenizer_chooses_by_weights(qtbot, window):
 
 def gate_choice(monkeypatch, per_layer: float = 5.0):
     """Each layer of the choice's walk waits until the gate opens (or ``per_layer`` seconds), as on a large model."""
-    import headmix.core.forward as forward
+    import headmix.core.model.forward as forward
 
     return gate(monkeypatch, forward, "finish_layer", per_layer)
 
@@ -283,7 +283,7 @@ def test_quality_compares_fewer_heads_with_fewer_layers_at_the_same_size(qtbot, 
     (heads_label, heads, heads_key), (layers_label, layers, layers_key) = quality.comparison["rows"]
     assert heads is window.plan and layers.reduction is not None
     # of every layer count, the one nearest in parameters
-    candidates = {n: Plan.build(open_checkpoint(llama4), window.current_request().with_overrides(num_layers=n)).params_after
+    candidates = {n: ShrinkRun.build(open_checkpoint(llama4), window.current_request().with_overrides(num_layers=n)).params_after
                   for n in range(1, 4)}
     assert layers.reduction.num_layers == min(candidates, key=lambda n: abs(candidates[n] - heads.params_after))
     per_layer = heads.params_before - candidates[3]

@@ -77,7 +77,12 @@ def test_export_shows_progress_and_cancel_without_a_scroll_bar(qtbot, window, tm
         assert window.right_scroll.widget().height() == panel_height
         for widget in (window.panel.cancel_button, window.panel.progress, window.panel.progress_label):
             assert visible_in(widget, window), widget
-        window._export_progress(123_456, 1_310_720)  # a realistic line: "120.56 KB / 1.25 MB · 0:00 · 0:02 left"
+        clock = [0.0]
+        view = window._export_view  # two seconds into the writing stage
+        view.clock, view.started, view._key = (lambda: clock[0]), 0.0, None
+        window._export_progress(12_345, 1_310_720)
+        clock[0] = 2.0
+        window._export_progress(123_456, 1_310_720)  # a realistic line: "writing 120.56 KB of 1.25 MB · 0:21 left"
         label = window.panel.progress_label
         assert "left" in label.text() and label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
         after = geometry(window)

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
 import tiny_text
 from conftest import DEMO, gate
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.planner import Plan
-from headmix.core.quality import Settings, evaluate_plan, prepare_text
-from headmix.core.text import read_text
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.shrink_run import ShrinkRun
+from headmix.core.io.text import Settings, prepare_text
+from headmix.core.run.quality import evaluate_plan
+from headmix.core.io.text import read_text
 from headmix.gui.formatting import format_error, format_perplexity, format_ratio, ratio_of
 
 WINDOW, MAX_TOKENS = 16, 200  # the tiny tokenizer's text: 13 windows, fast on the demo's 4 small layers
@@ -41,13 +42,13 @@ def measure(qtbot, window):
 def expected_result(window, folder, text=None):
     checkpoint = open_checkpoint(folder)
     sample = prepare_text(checkpoint, text, Settings(WINDOW, MAX_TOKENS))
-    return evaluate_plan(Plan.build(checkpoint, window.current_request()), sample)
+    return evaluate_plan(ShrinkRun.build(checkpoint, window.current_request()), sample)
 
 
 def gate_layers(monkeypatch, per_layer: float):
     """Make each changed layer of a measurement take up to ``per_layer`` seconds (or until the
     gate opens), so it is still running when the test acts, as on a large model."""
-    import headmix.core.quality as quality_module
+    import headmix.core.run.quality as quality_module
 
     return gate(monkeypatch, quality_module, "mix_layer", per_layer)
 
@@ -159,7 +160,7 @@ def test_cancel_stops_a_measurement(qtbot, window, demo_folder, monkeypatch):
 
 
 def test_a_failed_measurement_says_why_in_the_tab(qtbot, window, demo_folder, monkeypatch):
-    import headmix.core.quality as quality_module
+    import headmix.core.run.quality as quality_module
     from headmix.core.errors import HeadmixError
 
     def refuse(*args, **kwargs):

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from conftest import open_demo
-from headmix.core.runtimes import RUNTIMES, verdicts
+from headmix.core.plan.runtimes import RUNTIMES
 from headmix.gui.labels import STATUS_COLOURS
 
 LLAMA_CPP = "llama.cpp / Ollama (GGUF)"
@@ -19,7 +19,7 @@ def shown(window) -> dict[str, str]:
 
 
 def assert_lists_the_plan(window) -> None:
-    expected = verdicts(window.plan)
+    expected = window.plan.verdicts()
     assert [v.runtime for v in expected] == list(RUNTIMES)
     assert window.panel.verdicts.verdicts == expected
     assert shown(window) == {v.runtime: f"{v.status.mark} {v.runtime}: {v.reason}" for v in expected}
@@ -69,7 +69,7 @@ def test_rotary_pairs_any_subset_shows_what_llama_cpp_does_with_the_pairs_kept(q
     assert window.plan.request.rotary_pairs == "any" and "--rotary-pairs any" in window.command_line()
     assert_lists_the_plan(window)
     # select has chosen its pairs (the demo's scores are in): the verdict is for those pairs, not the worst case
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     subset = progression(window.plan.kept_pairs) is None
     assert shown(window)[LLAMA_CPP].startswith("✘" if subset else "✔")
@@ -171,13 +171,13 @@ def test_the_window_shows_what_any_subset_changes(qtbot, window, tmp_path):
     window.panel.set_values(4, 2, 16, "select", 0, "all")
     pairs = window.plan.kept_pairs
     assert status.info.text() == (f"Keeps rotary pairs {pair_span(pairs)} of 16 (progression: plain rope) · any subset "
-                                  "would score 2.1% more (longrope: not llama.cpp)")
+                                  "would score 2.1% more (longrope: not llama.cpp or ollama create)")
     assert shown(window)[LLAMA_CPP].startswith("✔")
     with qtbot.waitSignal(window.plan_changed):
         window.panel.rotary_pairs.setCurrentIndex(window.panel.rotary_pairs.findData("any"))
     subset = window.plan.kept_pairs
-    assert status.info.text() == (f"Keeps rotary pairs {pair_span(subset)} of 16 (any subset: longrope, transformers and "
-                                  f"vLLM only) · the best progression, {pair_span(pairs)}, scores 98% of these")
+    assert status.info.text() == (f"Keeps rotary pairs {pair_span(subset)} of 16 (any subset: longrope, not llama.cpp or "
+                                  f"ollama create) · the best progression, {pair_span(pairs)}, scores 98% of these")
     assert shown(window)[LLAMA_CPP].startswith("✘")
     assert_lists_the_plan(window)
 
@@ -186,7 +186,7 @@ def test_the_window_shows_what_any_subset_changes(qtbot, window, tmp_path):
 def test_the_verdicts_follow_the_calibrated_choice_of_pairs(qtbot, window, tokenized_llama):
     """Any subset with the calibrated method: llama.cpp is refused while the pairs are being chosen, and once the
     calibration has chosen them the list says what the export will write."""
-    from headmix.core.rope import progression
+    from headmix.core.model.rope import progression
 
     open_demo(qtbot, window, tokenized_llama)
     window.panel.set_values(4, 2, 8, "calibrated", 0, "all", rotary_pairs="any")
@@ -195,3 +195,28 @@ def test_the_verdicts_follow_the_calibrated_choice_of_pairs(qtbot, window, token
     pairs = window.plan.kept_pairs
     assert shown(window)[LLAMA_CPP].startswith("✘" if progression(pairs) is None else "✔")
     assert_lists_the_plan(window)
+
+
+@pytest.mark.interop
+def test_the_rotary_pairs_line_says_what_an_offset_would_cost_on_gemma3(qtbot, window, tmp_path):
+    """Gemma 3's sliding layers take no rope factor in llama.cpp or mlx-lm: select keeps pairs from pair 0, and the
+    line names the best offset progression, its score and the runtimes that would lose it."""
+    import hf_models
+    from headmix.core.model.rope import best_progression
+    from headmix.gui.plan_text import known_pair_scores, pair_span
+
+    folder = hf_models.save_model(
+        "gemma3_text", tmp_path / "gemma3", seed=3, num_hidden_layers=6, query_pre_attn_scalar=16,
+        layer_types=["sliding_attention"] * 5 + ["full_attention"])
+    open_demo(qtbot, window, folder)
+    window.panel.set_values(8, 4, 8, "select", 0, "all")
+    pairs = window.plan.kept_pairs
+    assert pairs[0] == 0 and shown(window)[LLAMA_CPP].startswith("✔") and shown(window)["mlx-lm"].startswith("✔")
+    scores = known_pair_scores(window.plan)
+    offset = best_progression(scores, 4)
+    assert offset[0] > 0  # this model's best progression is an offset one: the choice costs something
+    more = 100 * (scores[offset].sum() / scores[pairs].sum() - 1)
+    text = window.preview.status.info.text()
+    assert text.startswith(f"Keeps rotary pairs {pair_span(pairs)} of 8 (progression: plain rope)")
+    assert (f"· from pair {offset[0]}, {pair_span(offset)} would score {more:.1f}% more (a linear factor: not llama.cpp "
+            "or mlx-lm or ollama create)") in text

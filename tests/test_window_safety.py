@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from conftest import DEMO, open_demo
-from headmix.core.checkpoint import open_checkpoint
-from headmix.core.export import export
-from headmix.core.planner import Plan
-from headmix.core.request import Request
+from headmix.core.io.checkpoint import open_checkpoint
+from headmix.core.run.export import export
+from headmix.core.plan.planner import Plan
+from headmix.core.plan.request import Request
 
 
 def press(widget, key=Qt.Key.Key_Return):
@@ -97,7 +97,7 @@ def test_replacing_an_earlier_export_asks_first_and_cancel_is_the_default(qtbot,
 
 @pytest.mark.parametrize("where", ["source", "inside the source", "contains the source", "home", "root", "not writable"])
 def test_every_refusal_comes_before_any_question(qtbot, window, tmp_path, demo_copy, monkeypatch, where):
-    import headmix.core.export as export_module
+    import headmix.core.run.export as export_module
 
     home = tmp_path / "home"
     (home / "Documents").mkdir(parents=True)

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from conftest import DEMO, open_demo
-from headmix.core import presets
+from headmix.core.plan import presets
 from headmix.core.errors import TargetError
-from headmix.core.targets import parse_layers
+from headmix.core.shrink.targets import parse_layers
 
 
 def test_the_last_preset_is_not_applied_again_on_open(qtbot, window, model_dir):
@@ -118,3 +118,17 @@ def test_open_and_save_dialogs_are_qts_own_and_answered_with_the_keyboard(qtbot,
     qtbot.keyClicks(dialog.findChild(QLineEdit), "from keys")
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
     assert "from keys" in [p.name for p in presets.user_presets().values()]
+
+
+def test_the_main_controls_have_stable_object_names(window):
+    """Tests and accessibility tools find the controls by name (issue 18), each name on exactly one widget."""
+    from PySide6.QtWidgets import QWidget
+
+    panel = window.panel
+    expected = {"query_heads": panel.heads, "kv_heads": panel.kv_heads, "head_size": panel.head_dim,
+                "method": panel.method, "num_layers": panel.num_layers, "layer_method": panel.layer_method,
+                "rotary_pairs": panel.rotary_pairs}
+    for name, widget in expected.items():
+        found = window.findChildren(QWidget, name)
+        assert found == [widget], name
+        assert widget.accessibleName()

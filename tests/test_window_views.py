@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import open_demo
-from headmix.core.checkpoint import open_checkpoint
+from headmix.core.io.checkpoint import open_checkpoint
 
 
 def test_before_after_on_an_unchanged_layer_shows_the_weight_twice(qtbot, window):

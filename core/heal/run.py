@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..architecture import detect
-from ..checkpoint import open_checkpoint
-from ..dtypes import to_source_dtype
+from ..model.architecture import detect
+from ..io.checkpoint import open_checkpoint
+from ..io.dtypes import to_source_dtype
 from ..errors import HeadmixError
-from ..text import Text, cut_windows, load_tokenizer, read_text
+from ..io.text import Text, cut_windows, load_tokenizer, read_text
 from . import require_torch, teacher
 from .record import HELDOUT_FRACTION, HealOptions, HealRecord, thin_curve
 from .trainable import select

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..architecture import Architecture
-from ..checkpoint import Checkpoint
+from ..model.architecture import Architecture
+from ..io.checkpoint import Checkpoint
 from ..errors import Cancelled
-from ..forward import OutputHead, prepare, run
+from ..model.forward import OutputHead, prepare, run
 
 #: teacher log-probabilities kept per token (measured to lose nothing: see the module docstring)
 DEFAULT_TOP_K = 1024

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint as recompute_in_backward
 
-from ..architecture import Architecture
-from ..checkpoint import Checkpoint
-from ..families import Blocks, Family, Layout, Mlp, Norm
-from ..forward import AttentionSpec, ModelSpec, attention_spec, model_spec
+from ..model.architecture import Architecture
+from ..io.checkpoint import Checkpoint
+from ..model.families import Blocks, Family, Layout, Mlp, Norm
+from ..model.forward import AttentionSpec, ModelSpec, attention_spec, model_spec
 from . import HealUnavailable
 
 _ACTIVATIONS = {

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..architecture import Architecture
-from ..checkpoint import Checkpoint
+from ..model.architecture import Architecture
+from ..io.checkpoint import Checkpoint
 
 CHOICES = ("changed", "attention", "all")
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import Checkpoint
-from ..dtypes import to_source_dtype
+from ..io.checkpoint import Checkpoint
+from ..io.dtypes import to_source_dtype
 from ..errors import Cancelled, ExportError
-from ..safetensors_file import OutputTensor, copy_range, encode_header
+from ..io.safetensors_file import OutputTensor, copy_range, encode_header
 
 PROVENANCE_NAME = "headmix.json"
 

@@ -1,0 +1,1 @@
+"""What runs a plan: calibration, the quality measurement, the executor and the export."""
