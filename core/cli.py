@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from . import __version__
 from .errors import Cancelled, ExportError, HeadmixError, OutputRefused
+from .heal.command import add_heal_arguments, options_from, run_heal
 from .shrink.methods import DATA_FREE_DEFAULT, DEFAULT_METHOD, Method
 
 
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="measure perplexity before and after (and the output error) on a text, without exporting first; "
                         "the result goes into headmix.json")
     _text_arguments(p)
+    add_heal_arguments(p, with_switch=True)
+
+    p = sub.add_parser("heal", help="distil an earlier export towards its original (needs headmix[heal])")
+    p.add_argument("export", help="a folder headmix exported (it reads its headmix.json)")
+    p.add_argument("--source", help="the original model (default: the one headmix.json names)")
+    p.add_argument("--text", metavar="FILE", help="text to heal on (default: the shrink's calibration text)")
+    add_heal_arguments(p, with_switch=False)
 
     p = sub.add_parser("eval", help="measure a model's perplexity on a text (default: the text that ships with headmix)")
     p.add_argument("model", help="a model folder with tokenizer.json")
@@ -139,6 +147,8 @@ def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None 
             return _shrink(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "heal":
+            return run_heal(args.export, args.source, options_from(args, args.text))
         if args.command == "presets":
             return _presets()
         if gui is None:
@@ -194,6 +204,13 @@ def _shrink(args) -> int:
     if not args.dry_run and not args.output:
         print("headmix: shrink needs -o OUTPUT (or --dry-run)", file=sys.stderr)
         return 2
+    if args.heal:
+        if args.dry_run:
+            print("headmix: --heal trains the export; it cannot run with --dry-run", file=sys.stderr)
+            return 2
+        from .heal import require_torch
+
+        require_torch()  # before the export: a missing extra is said at once
     if args.text and not args.eval:
         print("headmix: --text is the text for --eval; add --eval to measure the shrink", file=sys.stderr)
         return 2
@@ -220,6 +237,8 @@ def _shrink(args) -> int:
     print(f"wrote {out} ({'loads in transformers' if ok else reason})")
     if evaluation is not None:
         print(_format_plan_quality(evaluation, plan))
+    if args.heal:
+        return run_heal(str(out), args.source, options_from(args), after_shrink=True)
     return 0
 
 

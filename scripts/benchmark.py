@@ -9,6 +9,11 @@ Quality check (issue 11):
            transformers' float32 CPU forward over the same tokens, in the same run: <= 1.3 x
   memory:  evaluating a synthetic 1.1B BF16 checkpoint (TinyLlama shapes, 2.2 GB): peak RSS <= 1 GB
 
+Heal (issue 21), needs torch and transformers:
+  heal:    headmix's heal steps (its torch student, teacher targets read from disk, schedule, clipping)
+           against a plain PyTorch loop (transformers' LlamaForCausalLM, the same tensors trained, the
+           same targets already in memory, the same loss and optimiser) over the same tokens: <= 1.2 x
+
     python scripts/benchmark.py [--only export|forward|memory] [--workdir DIR] [--keep]
                                 [--real-model PATH] [--text FILE]
 
@@ -142,7 +147,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where to write the ~2.5 GB checkpoint and its copies")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the synthetic checkpoint")
-    parser.add_argument("--only", choices=["export", "forward", "memory", "calibration", "describe"],
+    parser.add_argument("--only", choices=["export", "forward", "memory", "calibration", "describe", "heal"],
                         help="run one part (default: all)")
     parser.add_argument("--real-model", type=Path, default=REAL_MODEL,
                         help=f"a real small model folder for the forward comparison (default: {REAL_MODEL})")
@@ -156,6 +161,8 @@ def main() -> None:
         forward_speed(args.real_model, args.text, args.repeat)
     if args.only in (None, "memory"):
         evaluation_memory(args.workdir, args.keep, args.repeat)
+    if args.only in (None, "heal"):
+        heal_speed(args.real_model, args.repeat)
     if args.only not in (None, "export"):
         return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-"))
@@ -400,6 +407,85 @@ def _evaluation_memory(folder: Path, repeat: int) -> None:
         peak = max(peak, rss)
         print(f"{label:<44} {statistics.median(r[0] for r in results):>9.1f} {rss / 1e6:>12.0f}")
     print(f"target: peak RSS <= 1 GB -> {'met' if peak <= MEMORY_BUDGET else 'NOT met'} (max {peak / 1e6:.0f} MB)")
+
+
+# --------------------------------------------------------------------------- heal step speed
+
+HEAL_TARGET = 1.2
+
+
+def heal_speed(real_model: Path, repeat: int, windows: int = 2) -> None:
+    """Seconds per heal step of headmix's loop against a plain PyTorch loop over the same tensors and tokens."""
+    import torch
+    import transformers
+
+    from headmix.core.model.architecture import detect
+    from headmix.core.io.checkpoint import open_checkpoint
+    from headmix.core.cli import main as headmix
+    from headmix.core.heal.distil import Schedule, distil, top_k_kl
+    from headmix.core.heal.teacher import compute
+    from headmix.core.heal.torch_model import Student
+    from headmix.core.heal.trainable import select
+    from headmix.core.io.text import cut_windows, load_tokenizer, read_text
+
+    print(f"\n== heal step: headmix against a plain PyTorch loop, {windows} windows of 512 tokens of {real_model.name}")
+    work = Path(tempfile.mkdtemp(prefix="headmix-bench-heal-"))
+    try:
+        export = work / "kv1"
+        headmix(["shrink", str(real_model), "-o", str(export), "--kv-heads", "1", "--method", "mean"])
+        source, shrunk = open_checkpoint(real_model), open_checkpoint(export)
+        arch = detect(shrunk)
+        trained = select("changed", shrunk, arch, source, json.loads((export / "headmix.json").read_text()))
+        tokenizer = load_tokenizer(real_model)
+        ids = cut_windows(tokenizer.encode(read_text(None).content), 512, 1 << 62, tokenizer.bos_id).ids[:windows]
+        targets = compute(source, ids)
+        rows = np.arange(windows)
+        index = torch.from_numpy(np.asarray(targets.index, dtype=np.int64))
+        logp, rest = torch.from_numpy(np.array(targets.logp)), torch.from_numpy(np.array(targets.rest))
+        model = transformers.AutoModelForCausalLM.from_pretrained(export, dtype=torch.float32)
+        params = dict(model.named_parameters())
+        for name, p in params.items():
+            p.requires_grad_(name in trained)
+        plain_params = [params[n] for n in trained]
+        schedule = Schedule(1e-4, windows, 1)
+
+        def plain() -> float:
+            optimiser = torch.optim.AdamW(plain_params, lr=1e-4, weight_decay=0.0, betas=(0.9, 0.95))
+            started = time.perf_counter()
+            for step in range(windows):
+                for group in optimiser.param_groups:
+                    group["lr"] = 1e-4 * schedule.factor(step)
+                x = torch.from_numpy(ids[step:step + 1])
+                logits = model(x).logits
+                loss = top_k_kl(logits.reshape(512, -1), index[step].reshape(512, -1), logp[step].reshape(512, -1), rest[step])
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(plain_params, 1.0)
+                optimiser.step()
+            return (time.perf_counter() - started) / windows
+
+        student = Student(shrunk, arch, set(trained), torch.device("cpu"))
+
+        def ours() -> float:
+            result = distil(student, targets, ids, rows, windows * 512, 1e-4)
+            return result.seconds / result.steps
+
+        plain(), ours()  # warm up both
+        times: dict[str, list[float]] = {"plain PyTorch loop (transformers model)": [], "headmix heal": []}
+        for _ in range(max(1, repeat // 2)):
+            times["plain PyTorch loop (transformers model)"].append(plain())
+            times["headmix heal"].append(ours())
+        targets.close()
+        base = statistics.median(times["plain PyTorch loop (transformers model)"])
+        print(f"trained: {len(trained)} tensors ({sum(int(np.prod(shrunk.tensors[n].shape)) for n in trained):,} parameters); "
+              f"torch threads {torch.get_num_threads()}")
+        print(f"{'loop':<42} {'median s/step':>14} {'x plain':>8}")
+        for label, values in times.items():
+            print(f"{label:<42} {statistics.median(values):>14.3f} {statistics.median(values) / base:>8.2f}")
+        ratio = statistics.median(times["headmix heal"]) / base
+        print(f"target: headmix heal step <= {HEAL_TARGET} x plain -> {'met' if ratio <= HEAL_TARGET else 'NOT met'} ({ratio:.2f}x)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

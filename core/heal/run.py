@@ -1,0 +1,146 @@
+"""One heal, end to end: read the export's record, compute the teacher's targets, train, decide, write.
+
+:func:`heal_export` is what ``headmix heal`` and ``headmix shrink --heal`` run. The export is
+changed only at the very end, and only when the held-out loss improved (:mod:`write_back`);
+cancelling (the callback or Ctrl+C) at any point before leaves it byte-identical. A heal that
+does not improve the held-out loss is recorded in headmix.json as not kept, and the weights
+stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..model.architecture import detect
+from ..io.checkpoint import open_checkpoint
+from ..io.dtypes import to_source_dtype
+from ..errors import HeadmixError
+from ..io.text import Text, cut_windows, load_tokenizer, read_text
+from . import require_torch, teacher
+from .record import HELDOUT_FRACTION, HealOptions, HealRecord, thin_curve
+from .trainable import select
+from .write_back import PROVENANCE_NAME, write_back, write_record
+
+#: ``progress(stage, done, total, loss)``: stage "teacher" (layers), "train" (steps, with the batch loss), "write"
+HealProgress = Callable[[str, int, int, "float | None"], None]
+
+
+def read_provenance(folder: Path) -> dict:
+    path = Path(folder) / PROVENANCE_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HeadmixError(f"{folder}: not a headmix export (no {PROVENANCE_NAME}); heal needs the record of the shrink") from None
+    except (OSError, ValueError) as e:
+        raise HeadmixError(f"{path}: cannot be read ({e})") from None
+
+
+def heal_text(provenance: dict, override: str | None) -> Text:
+    """The text to heal on: the one given, else the one the shrink was calibrated on (checked by its hash)."""
+    if override:
+        return read_text(override)
+    calibration = provenance.get("calibration") or {}
+    recorded = calibration.get("text") or (provenance.get("request") or {}).get("calib_text")
+    if not recorded or recorded == "default text":
+        return read_text(None)
+    text = read_text(recorded)
+    sha = calibration.get("sha256")
+    if sha and sha != text.sha256:
+        raise HeadmixError(f"{recorded}: the calibration text changed since the shrink (its sha256 differs); "
+                           "give the text to heal on with --text")
+    return text
+
+
+def _source(provenance: dict, source: str | None):
+    path = source or provenance.get("source")
+    if not path:
+        raise HeadmixError("headmix.json does not name the original; give it with --source")
+    try:
+        checkpoint = open_checkpoint(path)
+    except HeadmixError as e:
+        raise HeadmixError(f"the original model: {e}") from None
+    expected = provenance.get("source_header_sha256")
+    if expected and checkpoint.header_digest() != expected:
+        raise HeadmixError(f"{path} is not the original this export was made from (its tensor headers differ from "
+                           "headmix.json's source_header_sha256)")
+    return checkpoint
+
+
+def heal_export(export_path: str | Path, source: str | None = None, options: HealOptions = HealOptions(),
+                progress: HealProgress | None = None, cancelled: Callable[[], bool] | None = None) -> HealRecord:
+    """Heal the export at ``export_path`` towards ``source`` (default: the original headmix.json names)."""
+    require_torch()
+    import torch
+
+    from .distil import distil, score
+    from .torch_model import Student, check_family, device_for
+
+    started = time.perf_counter()
+    report = progress or (lambda stage, done, total, loss: None)
+    export = open_checkpoint(export_path)
+    folder = export.folder
+    provenance = read_provenance(folder)
+    arch = detect(export)
+    check_family(arch)
+    original = _source(provenance, source)
+    device = device_for(options.device)
+    text = heal_text(provenance, options.text)
+    tokenizer = load_tokenizer(folder)
+    windows = cut_windows(tokenizer.encode(text.content), options.window, 1 << 62, tokenizer.bos_id, text.source)
+    ids = windows.ids
+    if ids.shape[0] < 2:
+        raise HeadmixError(f"{text.source}: {ids.shape[0]} window of {options.window} tokens; healing needs at least two "
+                           "(one to train on, one held out to check the result): give a longer text")
+    held = max(1, round(HELDOUT_FRACTION * ids.shape[0]))
+    train_rows, heldout_rows = np.arange(ids.shape[0] - held), np.arange(ids.shape[0] - held, ids.shape[0])
+    trained = select(options.train, export, arch, original, provenance)
+    if not trained:
+        raise HeadmixError("nothing to train: every tensor of the export equals the original's; "
+                           "use --heal-train attention or all")
+    torch.manual_seed(options.seed)
+    targets = teacher.compute(original, ids, options.top_k, progress=lambda d, t: report("teacher", d, t, None),
+                              cancelled=cancelled)
+    try:
+        teacher_seconds, top_k = targets.seconds, targets.k
+        student = Student(export, arch, set(trained), device, options.recompute)
+        before = score(student, targets, ids, heldout_rows, options.batch, cancelled)
+        result = distil(student, targets, ids, train_rows, options.tokens, options.lr, options.batch, options.seed,
+                        progress=lambda s, n, loss: report("train", s, n, loss), cancelled=cancelled)
+        healed: dict[str, np.ndarray] = {}
+        with torch.no_grad():  # what is written is rounded to the stored dtype: score exactly that
+            for name, tensor in student.named_parameters().items():
+                stored = to_source_dtype(tensor.detach().cpu().numpy(), export.tensors[name].dtype)
+                healed[name] = stored.astype(np.float32)
+                tensor.copy_(torch.from_numpy(healed[name]).to(device))
+        after = score(student, targets, ids, heldout_rows, options.batch, cancelled)
+    finally:
+        targets.close()
+    kept = after.kl < before.kl
+    reason = ("the held-out loss improved" if kept else
+              f"the held-out loss did not improve ({before.kl:.4g} -> {after.kl:.4g}); the un-healed weights are kept")
+    numel = sum(int(np.prod(export.tensors[n].shape)) for n in trained)
+    record = HealRecord(
+        kept=kept, reason=reason, trained=trained, trained_parameters=numel, train=options.train, text=text.source,
+        text_sha256=text.sha256, tokens=result.tokens, steps=result.steps, lr=options.lr, window=options.window,
+        batch=options.batch, top_k=top_k, device=str(device),
+        heldout_windows=len(heldout_rows), heldout_before=before.to_json(), heldout_after=after.to_json(),
+        loss_curve=thin_curve(result.curve),
+        seconds={"teacher": round(teacher_seconds, 2), "training": round(result.seconds, 2)},
+    )
+    updated = dict(provenance)
+    if "heal" in updated:
+        updated["heal_history"] = [*updated.get("heal_history", []), updated.pop("heal")]
+    report("write", 0, 1, None)
+    record.seconds["total"] = round(time.perf_counter() - started, 2)
+    updated["heal"] = record.to_json()
+    if kept:
+        write_back(export, healed, updated, cancelled)
+    else:
+        write_record(folder, updated)
+    report("write", 1, 1, None)
+    return record
