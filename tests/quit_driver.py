@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,16 +48,11 @@ def slow_reads(seconds: float) -> threading.Event:
 
 
 def main(case: str, folder: Path, seconds: float) -> int:
-    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtCore import QTimer
 
-    from headmix.gui.app import make_app
-    from headmix.gui.main_window import MainWindow
+    from window_process import isolated_window
 
-    app = make_app()
-    home = tempfile.mkdtemp(prefix="headmix-quit-")
-    os.environ["HEADMIX_PRESETS_DIR"] = str(Path(home) / "presets")
-    window = MainWindow(QSettings(str(Path(home) / "quit.ini"), QSettings.Format.IniFormat))
-    window.show()
+    app, window, home = isolated_window("headmix-quit-", size=None)
     if not window.open_path(folder):
         raise SystemExit(f"could not open {folder}")
     layer = window.arch.layers[0]

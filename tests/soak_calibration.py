@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -35,17 +34,9 @@ def status() -> tuple[float, int]:
 
 
 def main(folder: Path, calibrations: int) -> dict:
-    from PySide6.QtCore import QSettings
+    from window_process import isolated_window
 
-    from headmix.gui.app import make_app
-    from headmix.gui.main_window import MainWindow
-
-    app = make_app()
-    home = tempfile.mkdtemp(prefix="headmix-soak-calibration-")
-    os.environ["HEADMIX_PRESETS_DIR"] = str(Path(home) / "presets")
-    window = MainWindow(QSettings(str(Path(home) / "soak.ini"), QSettings.Format.IniFormat))
-    window.resize(1280, 800)
-    window.show()
+    app, window, home = isolated_window("headmix-soak-calibration-")
 
     def wait(condition, what: str, seconds: float = 600) -> None:
         deadline = time.monotonic() + seconds

@@ -17,7 +17,6 @@ import gc
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,18 +30,10 @@ METHODS = ["select", "mean", "random", "article"]
 
 
 def main(cycles: int) -> dict:
-    from PySide6.QtCore import QSettings
-
     from headmix.core.plan import presets
-    from headmix.gui.app import make_app
-    from headmix.gui.main_window import MainWindow
+    from window_process import isolated_window
 
-    app = make_app()
-    folder = tempfile.mkdtemp(prefix="headmix-soak-")
-    os.environ["HEADMIX_PRESETS_DIR"] = str(Path(folder) / "presets")
-    window = MainWindow(QSettings(str(Path(folder) / "soak.ini"), QSettings.Format.IniFormat))
-    window.resize(1280, 800)
-    window.show()
+    app, window, folder = isolated_window("headmix-soak-")
     if not window.open_path(DEMO):
         raise SystemExit("could not open the demo")
     deadline = time.monotonic() + 60
