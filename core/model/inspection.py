@@ -7,11 +7,13 @@ from ..io.checkpoint import Checkpoint, open_checkpoint
 from .forward import _rope_for, _window, layer_types
 
 
-def period_of(layer_types: list[str]) -> int | None:
-    """The period p with a full-attention layer exactly at every p-th layer, if the list has one with p ≤ its length."""
-    n = len(layer_types)
+def period_of(types: list[str]) -> int | None:
+    """The period p with a full-attention layer exactly at every p-th layer, if the list has one with p ≤ its length.
+
+    Here in model/ because inspect shows it and the plan's runtime facts and export config (plan/) read it."""
+    n = len(types)
     for p in range(1, n + 1):
-        if all((t == "full_attention") == ((i + 1) % p == 0) for i, t in enumerate(layer_types)):
+        if all((t == "full_attention") == ((i + 1) % p == 0) for i, t in enumerate(types)):
             return p
     return None
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-
 #: rope types the usual rope code of a runtime carries (plain, linear factor, llama3's bands)
 _PLAIN = frozenset({"default", "linear", "llama3"})
 _DEFAULT = frozenset({"default"})
