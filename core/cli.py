@@ -134,7 +134,8 @@ def _text_arguments(p: argparse.ArgumentParser) -> None:
                         "starts with it, all its tokens scored from a document's start (default); 'first': only the "
                         "first window does, the text running on as one stream cut into windows, whose first token "
                         "is not scored, as most other harnesses (llama.cpp's perplexity, lm-eval's rolling "
-                        "windows) count; compare figures only between runs with the same choice")
+                        "windows) count; 'alternate': every other window does (how calibration cuts its text); compare "
+                        "figures only between runs with the same choice")
 
 
 def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
@@ -259,6 +260,7 @@ def _eval(args) -> int:
 
 def _describe_sample(text) -> str:
     start = (f"the first after {text.bos}, the others running on" if text.bos_first_only
+             else f"every other after {text.bos}, the others running on" if text.bos_places == "alternate"
              else f"each after {text.bos}" if text.bos else "no token before each")
     return (f"{text.scored_tokens:,} tokens scored in {text.windows} windows of {text.window} from {text.source} "
             f"({text.text_tokens:,} tokens); {start}")

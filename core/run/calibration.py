@@ -40,12 +40,15 @@ import numpy as np
 
 from ..errors import Cancelled
 from ..model.architecture import Layer
+from ..model.families import Norm
 from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
 from ..model.forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
 from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
 from ..shrink.mixing import mix_layer
+from ..shrink.qk_norm import refit_norm_weight
 from ..model.pipeline import LayerPipeline
 from ..io.spill import SpillFolder, SpilledArrays
+from ..io.text import CALIBRATION_BOS
 
 if TYPE_CHECKING:
     from ..io.checkpoint import Checkpoint
@@ -106,6 +109,13 @@ class CalibrationOptions:
     pair_scores: str = "activations"
     temperature: str = "rule"  # "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits
     damp_towards: str = "prior"  # "prior": the uncompensated projection; "zero": plain ridge regression
+    #: a qk-norm under a smaller head size: "refit" each kept dim's q_norm/k_norm weight so the kept dims,
+    #: renormalised over d' dims, reproduce the original normalised ones on the data (shrink/qk_norm.py);
+    #: "rule": the weights follow the kept dims and q_norm takes rule 2's uniform sqrt(d'/d) guess
+    qk_norm: str = "refit"
+    #: which calibration windows start with the BOS (io.text.BOS_PLACES): every other one by default, so the
+    #: shrink is fitted to windows with and without it; "every" is the way before issue 22
+    bos: str = CALIBRATION_BOS
 
 
 @dataclass
@@ -273,7 +283,7 @@ def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np
 
 
 def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
-           w: dict[str, np.ndarray], fit_temperature: bool = False) -> _Decision:
+           w: dict[str, np.ndarray], fit_temperature: bool = False, qk_norm: str = "refit") -> _Decision:
     """The layer's maps from its activations: kv groups and merges, kept query heads, value bases."""
     nq, nkv, d = layer.num_heads, layer.num_kv_heads, layer.head_dim
     new_q, new_kv, new_d = plan.num_heads, plan.num_kv_heads, plan.head_dim
@@ -344,6 +354,11 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
     )
     if not rotary and "q_norm" in w and new_d != d:
         raise NotImplementedError("qk-norm without rotary")  # no family in the table has it
+    if qk_norm == "refit" and "q_norm" in w and new_d != d:
+        offset = 1.0 if layer.family.norm is Norm.RMS_PLUS_ONE else 0.0
+        dims = np.concatenate([pairs, pairs + d // 2])  # the kept dims in the new layout's order
+        mixing.replace["q_norm"] = refit_norm_weight(q[:, kept], w["q_norm"], offset, dims, q_norm_scale * new_d / d)
+        mixing.replace["k_norm"] = refit_norm_weight(k, w["k_norm"], offset, dims, 1.0)
     return _Decision(mixing, kept)
 
 
@@ -517,7 +532,8 @@ class Calibrator:
                 xo = attention_input(self.spec, weights.other, original)
                 target = output(weights.attention, attend(spec, *project(spec, weights.attention, xo)))
                 finish_layer_in_place(self.spec, weights.other, original, target)
-            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit")
+            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit",
+                              self.options.qk_norm)
             del q, k, v, heads
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
             self.mixings[layer.index] = mixing

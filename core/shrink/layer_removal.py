@@ -363,12 +363,13 @@ class LayerReduction:
         if self._choice is None:
             ids = None
             if self.data:
-                from ..io.text import Settings, prepare_text, read_text
+                from ..io.text import CALIBRATION_BOS, Settings, prepare_text, read_calibration_text
 
                 config = self.arch.config or {}
                 positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
-                sample = prepare_text(self.checkpoint, read_text(self.calib_text),
-                                      Settings(window=min(512, self.calib_tokens, positions), max_tokens=self.calib_tokens))
+                sample = prepare_text(self.checkpoint, read_calibration_text(self.calib_text),
+                                      Settings(window=min(512, self.calib_tokens, positions), max_tokens=self.calib_tokens,
+                                               bos=CALIBRATION_BOS))
                 ids = sample.windows.ids
                 scores = block_influence(self.checkpoint, self.arch, ids, progress, cancelled)
                 kind = "block influence 1 − cos(input, output) on the calibration text"
