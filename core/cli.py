@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "drop and refit the MLP output before each removed run (default: fit with a tokenizer on pre-norm "
                         "families, else drop)")
     p.add_argument("--calib-text", metavar="FILE",
-                   help="calibration text for the calibrated method (UTF-8; default: headmix's own English text)")
+                   help="calibration text for the calibrated method (UTF-8; default: headmix's mixed-genre "
+                        "calibration text, resources/text/calibration.txt)")
     p.add_argument("--calib-tokens", type=_whole_number(64), metavar="N",
                    help="calibration tokens the calibrated method reads (default 4096)")
     p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")

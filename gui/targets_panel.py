@@ -150,7 +150,7 @@ class TargetsPanel(QWidget):
         # the text list: the default text, the files chosen so far, and last an entry that opens a file dialog
         self.calib_text = QComboBox()
         self.calib_text.addItem(DEFAULT_TEXT_NAME, None)
-        self.calib_text.setItemData(0, "The English prose that ships with headmix", Qt.ItemDataRole.ToolTipRole)
+        self.calib_text.setItemData(0, "The mixed-genre calibration text that ships with headmix (prose, technical, legal, dialogue, code, Chinese)", Qt.ItemDataRole.ToolTipRole)
         self.calib_text.addItem(CHOOSE_TEXT_ITEM, CHOOSE_TEXT_ITEM)
         self.calib_text.setItemData(1, "Calibrate on a UTF-8 text file of your own", Qt.ItemDataRole.ToolTipRole)
         self.calib_text.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -293,7 +293,7 @@ class TargetsPanel(QWidget):
         for w in (self.calib_text, self.calib_tokens):
             w.setEnabled(available and not self._exporting)
         text = "The text the calibrated method fits each layer on, and that chooses which decoder layers go: " \
-               "headmix's default English prose, or a UTF-8 file of yours"
+               "headmix's mixed-genre calibration text, or a UTF-8 file of yours"
         tokens = "How many tokens of the calibration text are read, in windows of up to 512 (default 4,096)"
         suffix = "" if available else f"\nNot used here: {reason}"
         self.calib_text.setToolTip(text + suffix)
@@ -330,7 +330,7 @@ class TargetsPanel(QWidget):
             return
         self._calib_index_shown = index
         path = self.calib_text.currentData()
-        self.calib_text.setToolTip(str(path) if path else "The English prose that ships with headmix")
+        self.calib_text.setToolTip(str(path) if path else "The mixed-genre calibration text that ships with headmix (prose, technical, legal, dialogue, code, Chinese)")
         self.set_calibration_available(self._calib_ok)
         self.changed.emit()
 
@@ -386,7 +386,7 @@ class TargetsPanel(QWidget):
         if calib_text is not KEEP:
             self._calib_index_shown = self._calib_index(calib_text)
             self.calib_text.setCurrentIndex(self._calib_index_shown)
-            self.calib_text.setToolTip(str(calib_text) if calib_text else "The English prose that ships with headmix")
+            self.calib_text.setToolTip(str(calib_text) if calib_text else "The mixed-genre calibration text that ships with headmix (prose, technical, legal, dialogue, code, Chinese)")
             self.set_calibration_available(self._calib_ok)
         if calib_tokens is not KEEP:
             self.calib_tokens.setValue(int(calib_tokens))

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
+from headmix.core.run.calibration import DEFAULT_DAMPING, CalibrationOptions  # noqa: E402
 from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
 from headmix.core.run.shrink_run import ShrinkRun  # noqa: E402
@@ -123,6 +123,8 @@ VARIANTS: dict[str, tuple[dict, object]] = {
     "drop": (dict(layer_method="drop"), None),
     "merge": (dict(layer_method="merge"), None),
     "mean": (dict(method="mean"), None),
+    "damp10": ({}, CalibrationOptions(damping=0.10)),
+    "tempfit": ({}, CalibrationOptions(temperature="fit")),
 }
 
 
@@ -168,6 +170,8 @@ def worst_case(args) -> None:
                 calib = read_calibration_text(fields.get("calib_text"))
                 # the calibration text, which of its windows start with the BOS, how a qk-norm is refitted
                 how = f"{calib.sha256[:12]}/{getattr(options, 'bos', 'alternate')}/{getattr(options, 'qk_norm', 'refit')}"
+                if options is not None and (options.damping, options.temperature) != (DEFAULT_DAMPING, "rule"):
+                    how += f"/{options.damping}/{options.temperature}"
                 keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
                 cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}
                 todo = [cell for cell in samples if cell not in cached]
