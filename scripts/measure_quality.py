@@ -119,11 +119,12 @@ CONVENTIONS = ("every", "first")
 VARIANTS: dict[str, tuple[dict, object]] = {
     "default": ({}, None),
     "before": (dict(calib_text=str(DEFAULT_TEXT), layer_method="drop"), CalibrationOptions(bos="every", qk_norm="rule")),
-    "rule": ({}, CalibrationOptions(qk_norm="rule")),
+    "refit": ({}, CalibrationOptions(qk_norm="refit")),
     "drop": (dict(layer_method="drop"), None),
     "merge": (dict(layer_method="merge"), None),
     "mean": (dict(method="mean"), None),
     "damp10": ({}, CalibrationOptions(damping=0.10)),
+    "damp30": ({}, CalibrationOptions(damping=0.30)),
     "tempfit": ({}, CalibrationOptions(temperature="fit")),
 }
 
@@ -169,9 +170,10 @@ def worst_case(args) -> None:
                     fields["calib_text"] = args.calib_text
                 calib = read_calibration_text(fields.get("calib_text"))
                 # the calibration text, which of its windows start with the BOS, how a qk-norm is refitted
-                how = f"{calib.sha256[:12]}/{getattr(options, 'bos', 'alternate')}/{getattr(options, 'qk_norm', 'refit')}"
-                if options is not None and (options.damping, options.temperature) != (DEFAULT_DAMPING, "rule"):
-                    how += f"/{options.damping}/{options.temperature}"
+                chosen = options or CalibrationOptions()
+                how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
+                if (chosen.damping, chosen.temperature) != (DEFAULT_DAMPING, "rule"):
+                    how += f"/{chosen.damping}/{chosen.temperature}"
                 keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
                 cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}
                 todo = [cell for cell in samples if cell not in cached]
