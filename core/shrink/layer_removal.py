@@ -112,7 +112,10 @@ def weight_scores(checkpoint: Checkpoint, arch: Architecture) -> np.ndarray:
 def block_influence(checkpoint: Checkpoint, arch: Architecture, ids: np.ndarray, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """``1 − E[cos(x_in, x_out)]`` per layer over every token (the residual stream before and after it)."""
-    from ..model.forward import attention, attention_input, attention_spec, embed, finish_layer, model_spec
+    from ..model.attention import attention
+    from ..model.embedding import embed
+    from ..model.forward_spec import attention_spec, model_spec
+    from ..model.layer_step import attention_input, finish_layer
     from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
@@ -294,7 +297,10 @@ def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, 
     ``M`` is layer s's MLP output, ``r`` the residual it is added to, ``y`` the residual entering the
     next kept layer (the original model's, so the fit reproduces the removed run's effect).
     """
-    from ..model.forward import attention, attention_input, attention_spec, embed, mlp, mlp_input, model_spec
+    from ..model.attention import attention
+    from ..model.embedding import embed
+    from ..model.forward_spec import attention_spec, model_spec
+    from ..model.layer_step import attention_input, mlp, mlp_input
     from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
