@@ -200,9 +200,9 @@ def test_a_model_without_a_tokenizer_chooses_by_weights(qtbot, window):
 
 def gate_choice(monkeypatch, per_layer: float = 5.0):
     """Each layer of the choice's walk waits until the gate opens (or ``per_layer`` seconds), as on a large model."""
-    import headmix.core.model.forward as forward
+    import headmix.core.model.layer_step as layer_step
 
-    return gate(monkeypatch, forward, "finish_layer", per_layer)
+    return gate(monkeypatch, layer_step, "finish_layer", per_layer)
 
 
 def test_cancel_then_choose_again(qtbot, window, llama4, monkeypatch):
