@@ -85,6 +85,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("headmix")
     app.setOrganizationName("headmix")
     app.setWindowIcon(QIcon(str(ICON)))
+    from .i18n import install_translators
+
+    install_translators()  # the system's language, or the one chosen in the Language menu
     return app
 
 
