@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "resources" / "i18n"
 LANGUAGES = ("zh_CN",)
 #: the files whose strings are marked so far; main_window.py, quality_view.py and plots.py join in the second pass
-SOURCES = ("app.py", "i18n.py", "cache_dialog.py", "export_dialog.py", "preset_dialog.py")
+SOURCES = ("app.py", "i18n.py", "cache_dialog.py", "export_dialog.py", "preset_dialog.py", "preview_panel.py")
 
 
 def tool(name: str) -> str:

@@ -147,9 +147,10 @@ def test_export_dialog_speaks_chinese(chinese, qtbot, demo_plan_for_export):
 
 def test_english_shows_no_chinese(english, qtbot, tmp_path, monkeypatch, demo_plan_for_export):
     from headmix.gui.export_dialog import ExportDialog
+    from headmix.gui.preview_panel import PreviewPanel
 
     plan, start = demo_plan_for_export
-    widgets = [*dialogs(tmp_path, monkeypatch), ExportDialog(plan, start)]
+    widgets = [*dialogs(tmp_path, monkeypatch), ExportDialog(plan, start), PreviewPanel()]
     for widget in widgets:
         qtbot.addWidget(widget)
         texts = visible_texts(widget)
@@ -180,3 +181,21 @@ def test_the_language_menu_remembers_the_choice(qtbot, tmp_path):
     window.language_notice.close()
     assert locale_for(chosen_language(settings)).name() == "zh_CN"
     assert locale_for("").name() == __import__("PySide6.QtCore").QtCore.QLocale.system().name()
+
+
+def test_preview_tabs_and_calibration_row_speak_chinese(chinese, qtbot):
+    """The preview's own texts (its tabs' contents come from views marked in the second pass)."""
+    from headmix.gui.preview_panel import PreviewPanel, StatusRow
+
+    panel = PreviewPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1000, 600)
+    panel.show()
+    titles = [panel.tabText(i) for i in range(panel.count())]
+    assert all(CHINESE.search(t) for t in titles), titles
+    panel.resize(200, 600)  # too narrow for the long names: the short ones, translated too
+    qtbot.waitUntil(lambda: panel.tabText(0) == "混合")
+    assert all(CHINESE.search(panel.tabText(i)) for i in range(panel.count()))
+    row = panel.findChild(StatusRow)
+    assert CHINESE.search(panel.toggle.text())
+    assert all(CHINESE.search(t) for t in (row.cancel_button.text(), row.calibrate_button.text()))

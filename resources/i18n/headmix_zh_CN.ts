@@ -128,6 +128,78 @@
     </message>
 </context>
 <context>
+    <name>PreviewPanel</name>
+    <message>
+        <source>Weights before → after</source>
+        <translation>权重 前 → 后</translation>
+    </message>
+    <message>
+        <source>Swap the mixing matrices for one of this layer&apos;s weights, before and after the shrink</source>
+        <translation>把混合矩阵换成该层某个权重缩减前后的对比</translation>
+    </message>
+    <message>
+        <source>Which projection to show before and after</source>
+        <translation>显示哪个投影的前后对比</translation>
+    </message>
+    <message>
+        <source>Mixing matrices</source>
+        <extracomment>the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs) (English, translated where shown)</extracomment>
+        <translation>混合矩阵</translation>
+    </message>
+    <message>
+        <source>Each column is a new unit, each row an old one: the weight with which the old one enters</source>
+        <translation>每一列是一个新单元，每一行是一个旧单元：值为旧单元进入新单元的权重</translation>
+    </message>
+    <message>
+        <source>Head importance</source>
+        <translation>头重要性</translation>
+    </message>
+    <message>
+        <source>Data-free importance of the selected layer&apos;s query heads</source>
+        <translation>所选层查询头的重要性（无需数据）</translation>
+    </message>
+    <message>
+        <source>Layer scores</source>
+        <translation>层得分</translation>
+    </message>
+    <message>
+        <source>With fewer decoder layers: each layer&apos;s score and which layers go</source>
+        <translation>减少解码器层时：每层的得分以及移除哪些层</translation>
+    </message>
+    <message>
+        <source>Tensor values</source>
+        <translation>张量数值</translation>
+    </message>
+    <message>
+        <source>Histogram and statistics of the tensor picked in the tree</source>
+        <translation>树中所选张量的直方图和统计</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>质量</translation>
+    </message>
+    <message>
+        <source>What the current targets do to the model on a text: perplexity before → after and the error layer by layer, measured without exporting</source>
+        <translation>当前目标在一段文本上对模型的影响：困惑度 前 → 后以及逐层误差，无需导出即可测量</translation>
+    </message>
+    <message>
+        <source>Mixing</source>
+        <translation>混合</translation>
+    </message>
+    <message>
+        <source>Importance</source>
+        <translation>重要性</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>数值</translation>
+    </message>
+</context>
+<context>
     <name>SavePresetDialog</name>
     <message>
         <source>{what} kept</source>
@@ -192,6 +264,30 @@
     <message>
         <source>Saves: {what}</source>
         <translation>将保存：{what}</translation>
+    </message>
+</context>
+<context>
+    <name>StatusRow</name>
+    <message>
+        <source>The calibration text runs through the model layer by layer; each layer is fitted on what leaves the already-shrunk layers before it</source>
+        <extracomment>the core&apos;s heatmap keys, with the axis labels each one&apos;s rows and columns get</extracomment>
+        <translation>校准文本逐层流经模型；每一层都根据其前面已缩减各层的输出进行拟合</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop calibrating (after the layer being fitted); the targets stay as they are</source>
+        <translation>停止校准（在正在拟合的层完成之后）；目标保持不变</translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Run the calibration for the current targets, to draw their matrices</source>
+        <translation>为当前目标运行校准，以绘制其矩阵</translation>
     </message>
 </context>
 </TS>
