@@ -199,3 +199,26 @@ def test_preview_tabs_and_calibration_row_speak_chinese(chinese, qtbot):
     row = panel.findChild(StatusRow)
     assert CHINESE.search(panel.toggle.text())
     assert all(CHINESE.search(t) for t in (row.cancel_button.text(), row.calibrate_button.text()))
+
+
+def test_a_chinese_desktop_starts_in_chinese_and_an_english_one_in_english(tmp_path):
+    """The system locale decides at start, with nothing chosen (a fresh process: the locale is read once)."""
+    import os
+
+    code = ("from headmix.gui.app import make_app; from PySide6.QtCore import QCoreApplication, QLocale; make_app(); "
+            "print(QLocale().name(), QCoreApplication.translate('ExportDialog', 'Export'))")
+    for lang, expected in (("zh_CN.UTF-8", "zh_CN 导出"), ("en_US.UTF-8", "en_US Export")):
+        env = {**os.environ, "LANG": lang, "LC_ALL": lang, "LANGUAGE": "", "QT_QPA_PLATFORM": "offscreen",
+               "XDG_CONFIG_HOME": str(tmp_path)}  # no saved choice
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        assert out.stdout.strip() == expected, out.stderr
+
+
+def test_make_app_again_keeps_the_language(chinese):
+    """The window fixture calls make_app() on the running app: that must not switch the language back."""
+    from PySide6.QtCore import QCoreApplication
+
+    from headmix.gui.app import make_app
+
+    make_app()
+    assert QCoreApplication.translate("ExportDialog", "Export") == "导出"
