@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
     QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
@@ -80,14 +80,14 @@ class StatusRow(QStackedWidget):
         super().__init__(parent)
         self.info = LineLabel(grey=True, lines=3)  # rotary pairs kept, the other choice's score, the fit: each whole
         self.progress = QProgressBar()
-        self.progress.setToolTip("The calibration text runs through the model layer by layer; each layer is fitted "
-                                 "on what leaves the already-shrunk layers before it")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop calibrating (after the layer being fitted); the targets stay as they are")
+        self.progress.setToolTip(self.tr("The calibration text runs through the model layer by layer; each layer is "
+                                         "fitted on what leaves the already-shrunk layers before it"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop calibrating (after the layer being fitted); the targets stay as they are"))
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.stopped = LineLabel()
-        self.calibrate_button = QPushButton("Calibrate")
-        self.calibrate_button.setToolTip("Run the calibration for the current targets, to draw their matrices")
+        self.calibrate_button = QPushButton(self.tr("Calibrate"))
+        self.calibrate_button.setToolTip(self.tr("Run the calibration for the current targets, to draw their matrices"))
         self.calibrate_button.clicked.connect(self.calibrate_requested)
         pages = []
         for widgets in ((self.info,), (self.progress, self.cancel_button), (self.stopped, self.calibrate_button)):
@@ -142,11 +142,11 @@ class PreviewPanel(QTabWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_widget)
         self.stack.addWidget(self.weights)
-        self.toggle = QCheckBox("Weights before → after")
-        self.toggle.setToolTip("Swap the mixing matrices for one of this layer's weights, before and after the shrink")
+        self.toggle = QCheckBox(self.tr("Weights before → after"))
+        self.toggle.setToolTip(self.tr("Swap the mixing matrices for one of this layer's weights, before and after the shrink"))
         self.role = QComboBox()
         self.role.addItems(["q", "k", "v", "o"])
-        self.role.setToolTip("Which projection to show before and after")
+        self.role.setToolTip(self.tr("Which projection to show before and after"))
         self.role.setEnabled(False)
         self.layer_label = QLabel()
         self.layer_label.setStyleSheet("font-weight: bold;")
@@ -162,39 +162,45 @@ class PreviewPanel(QTabWidget):
         layout.addLayout(top)
         layout.addWidget(self.status)
         layout.addWidget(self.stack, 1)
-        self.addTab(mixing_tab, "Mixing matrices")
-        self.setTabToolTip(0, "Each column is a new unit, each row an old one: the weight with which the old one enters")
+        self.addTab(mixing_tab, self.tr("Mixing matrices"))
+        self.setTabToolTip(0, self.tr("Each column is a new unit, each row an old one: the weight with which the old one "
+                                  "enters"))
 
         self.importance = ImportanceChart()
-        self.addTab(self.importance, "Head importance")
-        self.setTabToolTip(1, "Data-free importance of the selected layer's query heads")
+        self.addTab(self.importance, self.tr("Head importance"))
+        self.setTabToolTip(1, self.tr("Data-free importance of the selected layer's query heads"))
         self.layers = LayersView()
-        self.addTab(self.layers, "Layer scores")
-        self.setTabToolTip(2, "With fewer decoder layers: each layer's score and which layers go")
+        self.addTab(self.layers, self.tr("Layer scores"))
+        self.setTabToolTip(2, self.tr("With fewer decoder layers: each layer's score and which layers go"))
         self.histogram = HistogramView()
-        self.addTab(self.histogram, "Tensor values")
-        self.setTabToolTip(3, "Histogram and statistics of the tensor picked in the tree")
+        self.addTab(self.histogram, self.tr("Tensor values"))
+        self.setTabToolTip(3, self.tr("Histogram and statistics of the tensor picked in the tree"))
         self.quality = QualityView()
-        self.addTab(self.quality, "Quality")
-        self.setTabToolTip(4, "What the current targets do to the model on a text: perplexity before → after and "
-                              "the error layer by layer, measured without exporting")
+        self.addTab(self.quality, self.tr("Quality"))
+        self.setTabToolTip(4, self.tr("What the current targets do to the model on a text: perplexity before → after "
+                                  "and the error layer by layer, measured without exporting"))
 
         self.toggle.toggled.connect(self._toggled)
 
     #: the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs)
-    TAB_NAMES = (("Mixing matrices", "Mixing"), ("Head importance", "Importance"), ("Layer scores", "Layers"),
-                 ("Tensor values", "Values"), ("Quality", "Quality"))
+    #: (English, translated where shown)
+    TAB_NAMES = ((QT_TRANSLATE_NOOP("PreviewPanel", "Mixing matrices"), QT_TRANSLATE_NOOP("PreviewPanel", "Mixing")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Head importance"), QT_TRANSLATE_NOOP("PreviewPanel", "Importance")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Layer scores"), QT_TRANSLATE_NOOP("PreviewPanel", "Layers")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Tensor values"), QT_TRANSLATE_NOOP("PreviewPanel", "Values")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Quality"), QT_TRANSLATE_NOOP("PreviewPanel", "Quality")))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         bar = self.tabBar()
         metrics = bar.fontMetrics()
         # each tab's width for its long name: the style's margins around the text it has now, plus the long text
+        names = [[QCoreApplication.translate("PreviewPanel", name) for name in pair] for pair in self.TAB_NAMES]
         full = sum(bar.tabSizeHint(i).width() - metrics.horizontalAdvance(bar.tabText(i)) + metrics.horizontalAdvance(long)
-                   for i, (long, _) in enumerate(self.TAB_NAMES))
+                   for i, (long, _) in enumerate(names))
         short = full > event.size().width()
-        for i, names in enumerate(self.TAB_NAMES):
-            self.setTabText(i, names[short])
+        for i, pair in enumerate(names):
+            self.setTabText(i, pair[short])
 
     def _toggled(self, on: bool) -> None:
         self.stack.setCurrentIndex(1 if on else 0)
