@@ -86,9 +86,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("headmix")
     app.setOrganizationName("headmix")
     app.setWindowIcon(QIcon(str(ICON)))
-    from .i18n import install_translators
+    from .i18n import install_translators, language_installed
 
-    if existing is None:  # once, at start: the system's language, or the one chosen in the Language menu
+    if not language_installed():  # once, at start: the system's language, or the one chosen in the Language menu
         install_translators()
     return app
 

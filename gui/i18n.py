@@ -3,6 +3,17 @@
 The catalogue is ``resources/i18n/headmix_<locale>.qm``, compiled by ``scripts/update_translations.py`` from the
 reviewed ``.ts`` beside it (tests/test_i18n.py checks the shipped ``.qm`` is exactly what ``lrelease`` makes of it).
 Qt's own ``qtbase`` catalogue, shipped with PySide6, translates the standard buttons (Open, Cancel, Save…).
+English has a catalogue too, of plural forms only (``lupdate -pluralonly``, Qt's way): a counted message is written
+once with ``%n`` (``"%n layer(s)"``) and the English catalogue says ``1 layer`` / ``2 layers``; it is loaded whenever
+no other language is, so the English window never shows "(s)".
+
+Marking a string (the pattern every gui module follows): in a QObject's method ``self.tr("Text {name}")``; elsewhere
+``translate("Context", "Text")`` with ``translate = QCoreApplication.translate`` (the context is the module's class
+or name); texts kept in module-level tables are marked with ``QT_TRANSLATE_NOOP("Context", "Text")`` and translated
+where shown. Values go in through ``str.format`` placeholders (never f-strings, which lupdate cannot see); counts
+through ``%n`` with the count as the last argument of ``self.tr`` (pyside6-lupdate misses a count held in a
+variable in ``translate``). Numbers are written with ``QLocale()``. The core's fixed sentences go through
+``core_words.py``.
 
 The choice is applied when the application starts: every widget sets its texts when it is built, so a live switch
 would have to rebuild the whole window; the menu says the change takes effect at the next start instead.
@@ -23,6 +34,12 @@ SETTINGS_KEY = "ui/language"
 LANGUAGES = (("en", "English"), ("zh_CN", "简体中文"))
 
 _installed: list[QTranslator] = []
+#: whether a language was installed in this process: ``make_app`` installs it once, at start
+_chosen: list[QLocale] = []
+
+
+def language_installed() -> bool:
+    return bool(_chosen)
 
 
 def chosen_language(settings: QSettings | None = None) -> str:
@@ -46,30 +63,49 @@ def install_translators(language: str | None = None, settings: QSettings | None 
     app = QCoreApplication.instance()
     if app is None:
         raise RuntimeError("install_translators needs a QApplication")
-    remove_translators()
+    _remove()
     locale = locale_for(chosen_language(settings) if language is None else language)
     QLocale.setDefault(locale)
-    if locale.language() in (QLocale.Language.English, QLocale.Language.C):
-        return locale
+    _chosen[:] = [locale]
     ours = QTranslator(app)
-    if ours.load(locale, "headmix", "_", str(I18N)):
-        qt = QTranslator(app)
-        if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
-            app.installTranslator(qt)
-            _installed.append(qt)
-        app.installTranslator(ours)
-        _installed.append(ours)
+    if locale.language() in (QLocale.Language.English, QLocale.Language.C) or not ours.load(
+            locale, "headmix", "_", str(I18N)):
+        _install_english_plurals()
+        return locale
+    qt = QTranslator(app)
+    if qt.load(locale, "qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        _install(qt)
+    _install(ours)
     return locale
 
 
-def remove_translators() -> None:
-    """Back to the English the source is written in (tests switch languages with this)."""
+def _install(translator: QTranslator) -> None:
+    QCoreApplication.instance().installTranslator(translator)
+    _installed.append(translator)
+
+
+def _install_english_plurals() -> None:
+    """The English plural forms (``%n layer(s)`` → ``1 layer``, ``2 layers``)."""
+    english = QTranslator(QCoreApplication.instance())
+    if english.load(str(I18N / "headmix_en.qm")):
+        _install(english)
+
+
+def _remove() -> None:
     app = QCoreApplication.instance()
     while _installed:
         translator = _installed.pop()
         if app is not None:
             app.removeTranslator(translator)
+
+
+def remove_translators() -> None:
+    """Back to the English the source is written in, with its plural forms (tests switch languages with this)."""
+    _remove()
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+    if QCoreApplication.instance() is not None:
+        _install_english_plurals()
+
 
 
 def add_language_menu(window: QMainWindow, settings: QSettings | None = None) -> QMenu:

@@ -8,15 +8,21 @@ from PySide6.QtWidgets import (
     QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core.shrink.methods import HEATMAPS, MATRIX_TITLES
+from headmix.core.shrink.methods import HEATMAPS
 
+from .core_words import matrix_title
 from .labels import LineLabel, status_colour
 from .layers_view import LayersView
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
 from .quality_view import QualityView
 
-#: the core's heatmap keys, with the axis labels each one's rows and columns get
-AXES = {"q_heads": "head", "kv_heads": "kv head", "qk_dims": "dim", "v_dims": "dim"}
+#: the core's heatmap keys, with the axis labels each one's rows and columns get (translated where shown)
+AXES = {"q_heads": QT_TRANSLATE_NOOP("PreviewPanel", "head"), "kv_heads": QT_TRANSLATE_NOOP("PreviewPanel", "kv head"),
+        "qk_dims": QT_TRANSLATE_NOOP("PreviewPanel", "dim"), "v_dims": QT_TRANSLATE_NOOP("PreviewPanel", "dim")}
+
+
+def axis(key: str) -> str:
+    return QCoreApplication.translate("PreviewPanel", AXES[key])
 
 
 class HeatmapGrid(QWidget):
@@ -128,7 +134,7 @@ class StatusRow(QStackedWidget):
 class PreviewPanel(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.matrices = {key: MatrixView(MATRIX_TITLES[key], AXES[key], AXES[key]) for key in HEATMAPS}
+        self.matrices = {key: MatrixView(matrix_title(key), axis(key), axis(key)) for key in HEATMAPS}
         self.grid = HeatmapGrid(list(self.matrices.values()))
         grid_scroll = QScrollArea()
         grid_scroll.setWidget(self.grid)
@@ -210,11 +216,11 @@ class PreviewPanel(QTabWidget):
                     stacked: set[str] = frozenset()) -> None:
         """The selected layer's matrices (None: the layer is not changed by the plan); ``title`` replaces "Layer N";
         ``stacked``: the matrices that hold one dim matrix per old head, stacked (rows: old head · dim)."""
-        text = (title or f"Layer {layer}") + (f" — {note}" if note else "")
+        text = (title or self.tr("Layer {layer}").format(layer=layer)) + (f" — {note}" if note else "")
         self.layer_label.setText(text)
         self.layer_label.setToolTip(text)
         for key, view in self.matrices.items():
-            view.set_row_label("head · dim" if key in stacked else AXES[key])
+            view.set_row_label(self.tr("head · dim") if key in stacked else axis(key))
             view.set_matrix(None if heatmaps is None else heatmaps[key])
 
     def show_message(self, note: str) -> None:
@@ -227,15 +233,18 @@ class PreviewPanel(QTabWidget):
         from .alignment import aligned_pair
 
         short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
+        before_title, after_title = self.tr("before: {what}"), self.tr("after: {what}")
         if before is None:
-            self.weights.set_weights(None, None, (f"before: {short}", f"after: {short}"), note=note or "nothing to show")
+            self.weights.set_weights(None, None, (before_title.format(what=short), after_title.format(what=short)),
+                                     note=note or self.tr("nothing to show"))
             return
         shown_before, shown_after, row_step, col_step = aligned_pair(before, after, sources)
         shape = lambda m: " × ".join(map(str, m.shape))  # noqa: E731
-        self.weights.set_weights(shown_before, shown_after, (f"before: {short} {shape(before)}", f"after: {shape(after)}"),
+        self.weights.set_weights(shown_before, shown_after, (before_title.format(what=f"{short} {shape(before)}"),
+                                                              after_title.format(what=shape(after))),
                                  row_step, col_step, note)
-        self.weights.setToolTip(f"{name}: rows are its units (head · dim); each new row sits beside the old row it "
-                                "comes from, on one colour scale")
+        self.weights.setToolTip(self.tr("{name}: rows are its units (head · dim); each new row sits beside the old row it "
+                                        "comes from, on one colour scale").format(name=name))
 
     def apply_theme(self, palette=None) -> None:
         for view in (*self.matrices.values(), self.weights, self.importance, self.layers, self.histogram, self.quality):

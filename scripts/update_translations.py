@@ -1,7 +1,8 @@
 """Extract the window's strings into resources/i18n/*.ts (pyside6-lupdate) and compile them to .qm (pyside6-lrelease).
 
 Run after changing a user-visible string: ``python scripts/update_translations.py``; then translate the new
-(unfinished) messages in the .ts with Qt Linguist (``pyside6-linguist``) or an editor, and run it again.
+(unfinished) messages in the .ts with Qt Linguist (``pyside6-linguist``) or an editor (in headmix_en.ts only
+the English plural forms of counted messages), and run it again.
 The .qm files it writes are shipped as package data; tests/test_i18n.py checks each is exactly what lrelease
 makes of its .ts. ``--release-only`` compiles without extracting.
 """
@@ -18,8 +19,17 @@ import PySide6
 ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "resources" / "i18n"
 LANGUAGES = ("zh_CN",)
-#: the files whose strings are marked so far; main_window.py, quality_view.py and plots.py join in the second pass
-SOURCES = ("app.py", "i18n.py", "cache_dialog.py", "export_dialog.py", "preset_dialog.py", "preview_panel.py")
+#: English: the plural forms only (``lupdate -pluralonly``), so "%n layer(s)" reads "1 layer" / "2 layers"
+PLURALS_ONLY = ("en",)
+#: gui modules not marked yet: they join in the second pass, after the window split (gui/session/ too)
+NOT_YET_MARKED = ("main_window.py", "quality_view.py", "plots.py", "workers.py")
+
+
+def sources() -> list[Path]:
+    """Every gui module whose strings are marked (all of gui/ but :data:`NOT_YET_MARKED`)."""
+    gui = ROOT / "gui"
+    return sorted(p for p in gui.rglob("*.py") if p.relative_to(gui).as_posix() not in NOT_YET_MARKED
+                  and p.relative_to(gui).parts[0] != "session")
 
 
 def tool(name: str) -> str:
@@ -38,15 +48,22 @@ def release(language: str, qm: Path | None = None) -> Path:
     return qm
 
 
+def extract(language: str, ts: Path | None = None, silent: bool = False) -> Path:
+    """Run lupdate over :func:`sources` into ``ts`` (default: the language's catalogue); new messages are unfinished."""
+    ts = ts or ts_file(language)
+    options = ["-pluralonly", "-source-language", "en", "-target-language", "en"] if language in PLURALS_ONLY else []
+    subprocess.run([tool("lupdate"), *(["-silent"] if silent else []), "-locations", "none", "-no-obsolete", *options,
+                    *map(str, sources()), "-ts", str(ts)], check=True)
+    return ts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--release-only", action="store_true")
     args = parser.parse_args(argv)
-    sources = [str(ROOT / "gui" / name) for name in SOURCES]
-    for language in LANGUAGES:
+    for language in (*LANGUAGES, *PLURALS_ONLY):
         if not args.release_only:
-            subprocess.run([tool("lupdate"), "-locations", "none", "-no-obsolete", *sources,
-                            "-ts", str(ts_file(language))], check=True)
+            extract(language)
         print(release(language))
     return 0
 
