@@ -51,8 +51,21 @@ def visible_texts(root: QWidget) -> list[str]:
     return [t for t in texts if re.search(r"[A-Za-z]{2,}|[\u4e00-\u9fff]", t.replace("&", ""))]
 
 
+def names() -> set[str]:
+    """Texts that stay as they are in every language: the runtimes' names, and the method names the command line
+    takes (``--method select``), shown as such in the method lists."""
+    from headmix.core.plan.runtimes import RUNTIMES
+    from headmix.core.shrink.layer_removal import LAYER_METHODS
+    from headmix.core.shrink.methods import METHODS
+    from headmix.gui.runtime_list import SHORT_NAMES
+
+    return {*RUNTIMES, *SHORT_NAMES.values(), *METHODS, *LAYER_METHODS}
+
+
 def chinese_share(texts: list[str]) -> float:
-    return sum(bool(CHINESE.search(t)) for t in texts) / max(len(texts), 1)
+    """The share of ``texts`` with Chinese in them, names (:func:`names`) left out of the count."""
+    counted = [t for t in texts if t not in names()]
+    return sum(bool(CHINESE.search(t)) for t in counted) / max(len(counted), 1)
 
 
 @pytest.fixture
@@ -178,8 +191,9 @@ def test_english_shows_no_chinese(english, qtbot, tmp_path, monkeypatch, demo_pl
         assert [t for t in texts if CHINESE.search(t)] == (["简体中文"] * 2 if isinstance(widget, QMainWindow) else []), texts
 
 
-@pytest.mark.xfail(strict=False, reason="main_window.py, quality_view.py and plots.py are marked in the second pass, "
-                                        "after their split; remove this mark then")
+@pytest.mark.xfail(strict=False, reason="main_window.py, quality_view.py, plots.py, workers.py and gui/session/ are "
+                                        "marked in the second pass, after their split: then empty "
+                                        "update_translations.NOT_YET_MARKED and remove this mark")
 def test_main_window_is_nine_tenths_chinese_under_zh_cn(chinese, window, demo_folder, qtbot):
     assert window.open_path(demo_folder)
     assert chinese_share(visible_texts(window)) >= 0.9
@@ -243,3 +257,23 @@ def test_make_app_again_keeps_the_language(chinese):
 
     make_app()
     assert QCoreApplication.translate("ExportDialog", "Export") == "导出"
+
+
+def test_the_unmarked_guide_lists_visible_literals_and_not_marked_ones(tmp_path):
+    """``update_translations.py --unmarked`` (the guide for marking a module) lists a shown literal, not a marked one,
+    a docstring, an object name or a comparison."""
+    module = tmp_path / "m.py"
+    module.write_text('"""A docstring."""\n'
+                      'from PySide6.QtCore import QCoreApplication\n'
+                      'translate = QCoreApplication.translate\n'
+                      'def f(label, kind, n):\n'
+                      '    label.setObjectName("query_heads")\n'
+                      '    label.setText(translate("M", "Marked text"))\n'
+                      '    label.setToolTip("Shown but not marked")\n'
+                      '    label.setText(f"{n} layers go")\n'
+                      '    return kind == "kv head"\n', encoding="utf-8")
+    found = [text for _, text in update_translations.unmarked(module)]
+    assert found == ["'Shown but not marked'", "f'{…} layers go'"], found
+    # the marked modules are clean of sentences (what it still lists there are names and keys, read by hand)
+    for name in ("targets_panel.py", "plan_text.py", "export_progress.py", "preview_panel.py", "importance_legend.py"):
+        assert not [t for _, t in update_translations.unmarked(ROOT / "gui" / name) if " " in t], name

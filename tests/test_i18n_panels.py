@@ -5,14 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QLocale
-from test_i18n import CHINESE, visible_texts
-
-from headmix.core.plan.runtimes import RUNTIMES
-from headmix.core.shrink.layer_removal import LAYER_METHODS
-from headmix.core.shrink.methods import METHODS
-
-#: names that stay as they are in every language: runtimes, and the methods' names the command line takes
-NAMES = {*RUNTIMES, "llama.cpp (GGUF)", *METHODS, *LAYER_METHODS, "–", "—"}
+from test_i18n import CHINESE, names, visible_texts
 
 
 @pytest.fixture
@@ -34,7 +27,7 @@ def english(qapp):
 
 
 def untranslated(widget) -> list[str]:
-    return [t for t in visible_texts(widget) if not CHINESE.search(t) and t not in NAMES]
+    return [t for t in visible_texts(widget) if not CHINESE.search(t) and t not in names()]
 
 
 def test_targets_panel_speaks_chinese(chinese, qtbot):

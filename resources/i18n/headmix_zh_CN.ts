@@ -1025,8 +1025,16 @@
         <translation>重要性</translation>
     </message>
     <message>
-        <source>becomes layer {layer} of the smaller model</source>
+        <source>{heads}×{dim} heads</source>
         <extracomment>the widest text each column shows (the Name column is the tree&apos;s: wide enough for &quot;layer 29 → 23 (+ merged 24)&quot;)</extracomment>
+        <translation>{heads}×{dim} 头</translation>
+    </message>
+    <message>
+        <source>, kv {kv}</source>
+        <translation>，KV 头 {kv}</translation>
+    </message>
+    <message>
+        <source>becomes layer {layer} of the smaller model</source>
         <translation>成为缩小后模型的第 {layer} 层</translation>
     </message>
     <message>
