@@ -131,9 +131,9 @@ class CheckpointTreeModel(QAbstractItemModel):
             if i in by_index:
                 a = by_index[i]
                 # heads × head size, as the Shape column says it for tensors; the tooltip spells it out
-                node.summary = (translate("TreeModel", "{heads}×{dim} heads").format(heads=a.num_heads, dim=a.head_dim)
-                                + (translate("TreeModel", ", kv {kv}").format(kv=a.num_kv_heads)
-                                   if a.num_kv_heads != a.num_heads else ""))
+                node.summary = (translate("TreeModel", "{heads}×{dim} heads, kv {kv}") if a.num_kv_heads != a.num_heads
+                                else translate("TreeModel", "{heads}×{dim} heads")).format(
+                    heads=a.num_heads, dim=a.head_dim, kv=a.num_kv_heads)
             for name in ("attention", "mlp", "other"):
                 if (i, name) in groups:
                     node.add(groups[(i, name)])

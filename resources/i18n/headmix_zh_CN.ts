@@ -1025,13 +1025,13 @@
         <translation>重要性</translation>
     </message>
     <message>
-        <source>{heads}×{dim} heads</source>
+        <source>{heads}×{dim} heads, kv {kv}</source>
         <extracomment>the widest text each column shows (the Name column is the tree&apos;s: wide enough for &quot;layer 29 → 23 (+ merged 24)&quot;)</extracomment>
-        <translation>{heads}×{dim} 头</translation>
+        <translation>{heads}×{dim} 头，KV {kv}</translation>
     </message>
     <message>
-        <source>, kv {kv}</source>
-        <translation>，KV 头 {kv}</translation>
+        <source>{heads}×{dim} heads</source>
+        <translation>{heads}×{dim} 头</translation>
     </message>
     <message>
         <source>becomes layer {layer} of the smaller model</source>
