@@ -6,15 +6,15 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QApplication, QFileDialog, QHeaderView, QLabel, QLineEdit, QMainWindow, QMenu, QMessageBox, QProgressBar, QScrollArea,
     QSplitter, QTreeView, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from headmix.core.plan import presets as preset_store
-from headmix.core.model.architecture import Architecture, detect
-from headmix.core.io.checkpoint import Checkpoint, open_checkpoint
+from headmix.core.model.architecture import Architecture
+from headmix.core.io.checkpoint import Checkpoint
 from headmix.core.errors import HeadmixError, OutputRefused, TargetError
 from headmix.core.run.export import inspect_output
 from headmix.core.model.inspection import human_bytes, human_count
@@ -29,10 +29,10 @@ from .cache_dialog import CacheDialog, fill_cache_menu
 from .export_dialog import ExportDialog, suggested_folder
 from .layers_view import stage_text
 from .plan_text import calibration_text, layers_up_to, status_line
-from .recent_plans import RecentPlans
 from .preview_panel import PreviewPanel
 from .targets_panel import TargetsPanel
 from .tree_model import CheckpointTreeModel
+from .session import Session
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 MAX_RECENT = 10
@@ -66,47 +66,8 @@ class ShortcutGuard(QObject):
         return False
 
 
-_FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
-                "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method",
-                "rotary_pairs": "rotary pairs", "calib_text": "calibration text", "calib_tokens": "calibration tokens"}
 #: how many finished layer choices the window keeps, to choose again from their scores at once
 KEPT_CHOICES = 8
-
-
-class TargetsChange(QUndoCommand):
-    """One change of the targets panel, undone by setting the controls back."""
-
-    def __init__(self, window: MainWindow, before: dict, after: dict):
-        changed = [k for k in _FIELD_NAMES if before.get(k) != after.get(k)]
-        if len(changed) == 1:
-            key = changed[0]
-            shown = (lambda v: "default text" if v is None else Path(v).name) if key == "calib_text" else str
-            text = f"{_FIELD_NAMES[key]} {shown(before[key])} → {shown(after[key])}"
-        else:
-            text = "targets " + ", ".join(_FIELD_NAMES[k] for k in changed)
-        super().__init__(text)
-        self.window, self.before, self.after = window, before, after
-        self.changed = changed
-        self._done = True  # pushed after the change already happened
-
-    def id(self) -> int:  # noqa: A003 - Qt's name
-        return 1 if self.changed == ["layers"] else -1  # typing in Layers is one step
-
-    def mergeWith(self, other) -> bool:  # noqa: N802
-        if other.id() != self.id() or self.id() == -1:
-            return False
-        self.after = other.after
-        self.setText(f"layers {self.before['layers']} → {self.after['layers']}")
-        return True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self.window.apply_values(self.after)
-
-    def undo(self) -> None:
-        self.window.apply_values(self.before)
 
 
 class MainWindow(QMainWindow):
@@ -124,9 +85,9 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, parent=None):
         super().__init__(parent)
         self.settings = settings or QSettings("headmix", "headmix")
-        self.checkpoint: Checkpoint | None = None
-        self.arch: Architecture | None = None
-        self.plan: ShrinkRun | None = None
+        # the open model, the targets and their undo history, the current run and every running job
+        self.session = Session()
+        self.session.values_changed.connect(self._values_set)
         self._plan_values: dict | None = None
         self.importance: dict = {}
         self.selected_layer = 0
@@ -135,19 +96,15 @@ class MainWindow(QMainWindow):
         self.importance_worker: ImportanceWorker | None = None
         self.calibration_worker: CalibrationWorker | None = None
         self.choice_worker: ChoiceWorker | None = None
-        self._choice_workers: set[ChoiceWorker] = set()  # every one still running, obsolete ones too
         self.final_plan: ShrinkRun | None = None  # the current plan on its chosen layers (fewer decoder layers)
         self.layer_choice = None  # the core's LayerChoice of the current plan, once made
         self._heads_ready = False  # the final plan's head scores are read (by the choice worker)
         self._choice_note = ""
         self._reductions: list = []  # finished LayerReductions of this model, newest first, for LayerReduction.reuse
-        self.recent_plans = RecentPlans()  # going back to targets just shown reuses their plan (and its calibration)
         self._quit_after_choice = False
-        self._calibration_workers: set[CalibrationWorker] = set()  # every one still running, abandoned ones too
         self._calibration_note = ""
         self._calibration_step = (0, 0)  # the running calibration's (done, total)
         self._calibration_stop: tuple | None = None  # (plan, why, failed): a calibration the user cancelled, or that failed
-        self.has_tokenizer = False
         self.calibration_text = None  # the current plan's calibration text, once checked (calibration_text.CalibrationText)
         self.last_message: tuple[str, str] | None = None
         self.last_export: Path | None = None
@@ -165,6 +122,37 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self._build_menus()
         self._restore_settings()
+
+    # ------------------------------------------------------------------ what the session holds
+
+    @property
+    def checkpoint(self) -> Checkpoint | None:
+        return self.session.checkpoint
+
+    @property
+    def arch(self) -> Architecture | None:
+        return self.session.arch
+
+    @property
+    def has_tokenizer(self) -> bool:
+        return self.session.has_tokenizer
+
+    @property
+    def plan(self) -> ShrinkRun | None:
+        """The run Export carries out: the session's current run for the targets on screen."""
+        return self.session.run
+
+    @plan.setter
+    def plan(self, run: ShrinkRun | None) -> None:
+        self.session.set_run(run)
+
+    @property
+    def recent_plans(self):
+        return self.session.recent_runs
+
+    @property
+    def undo_stack(self):
+        return self.session.undo
 
     # ------------------------------------------------------------------ construction
 
@@ -216,6 +204,7 @@ class MainWindow(QMainWindow):
         self.quality.measurement_finished.connect(self._quality_measured)
         self.quality.idle.connect(self._quality_idle)
         self.quality.reductions = self._reductions
+        self.quality.jobs = self.session.jobs
         self.layers_view = self.preview.layers
         self.layers_view.layer_clicked.connect(self.select_layer_everywhere)
         self.layers_view.cancel_requested.connect(self.cancel_choice)
@@ -264,9 +253,6 @@ class MainWindow(QMainWindow):
         self.plan_status = QLabel("No model open")
         self.plan_status.setToolTip("The open model and what Export would do with it")
         self.statusBar().addPermanentWidget(self.plan_status)
-        self.undo_stack = QUndoStack(self)
-        self._committed_values: dict | None = None
-        self._restoring = False
 
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(220)
@@ -316,10 +302,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
 
         edit_menu = self.menuBar().addMenu("&Edit")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        undo = self.session.undo
+        self.undo_action = QAction("&Undo", self, shortcut=QKeySequence.StandardKey.Undo, triggered=undo.undo)
+        self.redo_action = QAction("&Redo", self, triggered=undo.redo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        undo.changed.connect(self._undo_changed)
+        self._undo_changed()
         self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
         self.reset_action.setToolTip("Query heads, kv heads, head size and decoder layers back to the model's own; "
                                      "all layers; rotary pairs a progression")
@@ -384,18 +372,22 @@ class MainWindow(QMainWindow):
             self.quality.cancel()
             self.hide()
             return
-        if self._choice_workers or self._calibration_workers:
+        if self.session.jobs.running("choice", "calibration"):
             # the same for a layer choice or a calibration: it stops after the layer it is working on
             event.ignore()
             self._quit_after_choice = True
-            for worker in (*self._choice_workers, *self._calibration_workers):
-                worker.cancel()
+            for job in self.session.jobs.running("choice", "calibration"):
+                job.cancel()
             self.hide()
             return
         self._stop_importance()
         self._stop_calibration()
-        self.recent_plans.clear()
         self.quality.shutdown()
+        self.session.close(wait=5.0)  # every job cancelled and waited for, the model let go
+        from .workers import running
+
+        for worker in running():  # each has ended its work; its thread is returning now
+            worker.wait(1000)
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.sync()
@@ -612,20 +604,17 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> bool:
         """Open a checkpoint from its headers; on bad input say why and keep what was open."""
+        self._stop_importance()
         try:
-            checkpoint = open_checkpoint(path)
-            arch = detect(checkpoint)
+            checkpoint, arch = self.session.open(path)  # keeps what was open on bad input
         except HeadmixError as e:
             self.show_message("Cannot open checkpoint", str(e))
             return False
-        self._stop_importance()
         self._stop_choice()
         self._stop_calibration()
         self._reductions.clear()
-        self.recent_plans.clear()
-        self.plan = self.final_plan = self.layer_choice = None
+        self.final_plan = self.layer_choice = None
         self.tree_model.set_layer_choice(None)
-        self.checkpoint, self.arch = checkpoint, arch
         self.quality.set_model(checkpoint, arch)
         self.importance = {}
         self.selected_layer = arch.layers[0].index if arch.layers else 0
@@ -648,15 +637,10 @@ class MainWindow(QMainWindow):
         self.panel.layers.setToolTip(f"Layers to shrink: 'all', or numbers and ranges such as {layer_example(n)}; "
                                      f"this model has layers {layer_range(n)}")
         self.panel.layers.setPlaceholderText(f"all, or e.g. {layer_example(n)}")
-        self.undo_stack.clear()
-        self._committed_values = None  # the first settled values are the starting point, not a change
         self.reset_action.setEnabled(arch.usable)
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
-            from headmix.core.io.text import has_tokenizer
-
-            self.has_tokenizer = (checkpoint.folder / "config.json").is_file() and has_tokenizer(checkpoint.folder)
             self.panel.set_method_available(
                 "calibrated", self.has_tokenizer, "this model has no tokenizer.json to read a calibration text with")
             try:
@@ -714,7 +698,7 @@ class MainWindow(QMainWindow):
         self.busy.setValue(0)
         self.busy.setFormat("importance %v/%m layers")
         self.busy.show()
-        self.importance_worker = worker.start()
+        self.importance_worker = worker.start(self.session.jobs)
 
     def _stop_importance(self) -> None:
         if self.importance_worker is not None:
@@ -863,15 +847,24 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ undo, reset, command, status
 
     def _record(self, values: dict) -> None:
-        """Make a change of the controls undoable (changes made by undo/redo themselves are not)."""
-        before, self._committed_values = self._committed_values, dict(values)
-        if self._restoring or before is None or before == values:
-            return
-        self.undo_stack.push(TargetsChange(self, before, dict(values)))
+        """The session holds the targets the controls settled on (one undoable change, unless undo/redo set them)."""
+        self.session.set_values(values)
+
+    def _values_set(self, values: dict) -> None:
+        """Undo or redo set the session's targets: the controls follow (a change the user made shows already)."""
+        if self.session.restoring and values != self.panel.values():
+            self.apply_values(values)
+
+    def _undo_changed(self) -> None:
+        undo = self.session.undo
+        self.undo_action.setEnabled(undo.can_undo())
+        self.undo_action.setText(f"&Undo {undo.undo_text()}".rstrip())
+        self.redo_action.setEnabled(undo.can_redo())
+        self.redo_action.setText(f"&Redo {undo.redo_text()}".rstrip())
 
     def apply_values(self, values: dict) -> None:
         """Set the controls to ``values`` as undo/redo does: without recording a new change."""
-        self._restoring = True
+        self.session.restoring = True
         try:
             self.panel.set_values(values["heads"], values["kv_heads"], values["head_dim"], values["method"],
                                   values["seed"], values["layers"], values.get("num_layers"),
@@ -879,7 +872,7 @@ class MainWindow(QMainWindow):
                                   values.get("rotary_pairs", "progression"), values.get("calib_text"),
                                   values.get("calib_tokens", 4096))
         finally:
-            self._restoring = False
+            self.session.restoring = False
 
     def reset_targets(self) -> None:
         """Query heads, kv heads, head size and decoder layers back to the model's own, on all layers, rotary pairs
@@ -1047,7 +1040,6 @@ class MainWindow(QMainWindow):
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(self._choice_ended)
         self.choice_worker = worker
-        self._choice_workers.add(worker)
         if self.layer_choice is None:
             reduction = plan.reduction
             self._choice_note = "choosing layers…"
@@ -1055,7 +1047,7 @@ class MainWindow(QMainWindow):
                                            reduction.data)
         else:
             self._choice_note = "reading the head scores of the smaller model…"
-        worker.start()
+        worker.start(self.session.jobs)
         self._step("status bar", self._update_status)
 
     def _stop_choice(self) -> None:
@@ -1137,16 +1129,14 @@ class MainWindow(QMainWindow):
 
     def _choice_ended(self, *_) -> None:
         worker = self.sender()
-        self._choice_workers.discard(worker)
         worker.wait(1000)  # it has emitted its last signal; its thread is ending now
-        if self._quit_after_choice and not self._choice_workers and not self._calibration_workers:
+        if self._quit_after_choice and not self.session.jobs.running("choice", "calibration"):
             self.close()
 
     def _calibration_ended(self, *_) -> None:
         worker = self.sender()
-        self._calibration_workers.discard(worker)
         worker.wait(1000)  # it has emitted its last signal; its thread is ending now
-        if self._quit_after_choice and not self._choice_workers and not self._calibration_workers:
+        if self._quit_after_choice and not self.session.jobs.running("choice", "calibration"):
             self.close()
 
     def _output_index(self, layer: int | None) -> int | None:
@@ -1192,8 +1182,7 @@ class MainWindow(QMainWindow):
         worker.cancelled.connect(self._calibration_stopped)
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(self._calibration_ended)
-        self._calibration_workers.add(worker)
-        self.calibration_worker = worker.start()
+        self.calibration_worker = worker.start(self.session.jobs)
         self._calibration_note = "calibrating: reading the calibration text…"
         self._calibration_step = (0, 0)
         self._step("status bar", self._update_status)
@@ -1562,7 +1551,7 @@ class MainWindow(QMainWindow):
 
         self._export_view = ExportProgress(lambda done, total: calibration_text(exported(), done, total),
                                            layers=lambda: len(exported().arch.layers))
-        self.export_worker = worker.start()
+        self.export_worker = worker.start(self.session.jobs)
         self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:
             self.panel.progress_label.setText("choosing layers first…")
@@ -1684,56 +1673,25 @@ class MainWindow(QMainWindow):
 
     def request_for(self, v: dict) -> Request:
         """The request for a set of the panel's values (see :meth:`TargetsPanel.values`)."""
-        fewer = self.arch is not None and v["num_layers"] < self.arch.num_layers
-        # settings that nothing reads for these targets stay at their defaults (the command, presets and
-        # the quality cache see only what matters)
-        pairs = v["rotary_pairs"] if self.rotary_pairs_use(v)[0] else "progression"
-        calibrates = self.calibration_use(v)[0]
-        return Request(v["heads"], v["kv_heads"], v["head_dim"], Method(v["method"]), v["seed"], v["layers"],
-                       rotary_pairs=pairs, calib_text=v["calib_text"] if calibrates else None,
-                       calib_tokens=v["calib_tokens"] if calibrates else 4096,
-                       num_layers=v["num_layers"] if fewer else None, layer_method=v["layer_method"] if fewer else None)
+        return self.session.request_for(v)
 
     def rotary_pairs_use(self, v: dict) -> tuple[bool, str]:
-        """Whether the rotary pairs choice matters for these values, and why not."""
-        a = self.arch
-        if a is None or not a.usable or not a.layers:
-            return False, "no model"
-        if not a.layers[0].rotary_pairs:
-            return False, ("this model has no rotary embeddings" if a.rope is None
-                           else "this model rotates only part of each head, so its head size does not shrink by pairs")
-        if "longrope" not in a.family.rope_types:
-            return False, f"{a.family.title} loads only a plain rope, so a smaller head size keeps a progression of pairs"
-        if v["head_dim"] >= a.head_dim:
-            return False, "the head size does not shrink"
-        if v["method"] == Method.ARTICLE.value:
-            return False, "article mixes rotary dims instead of keeping pairs"
-        return True, ""
+        return self.session.rotary_pairs_use(v)
 
     def calibration_use(self, v: dict) -> tuple[bool, str]:
-        """Whether anything reads the calibration text for these values (the calibrated method, or the
-        choice of decoder layers with a tokenizer), and why not."""
-        if self.arch is None or not self.arch.usable:
-            return False, "no model"
-        if not self.has_tokenizer:
-            return False, "this model has no tokenizer.json to read a text with"
-        if v["method"] == Method.CALIBRATED.value or v["num_layers"] < self.arch.num_layers:
-            return True, ""
-        return False, "only the calibrated method and fewer decoder layers read it"
+        return self.session.calibration_use(v)
 
     def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
             self.show_message("Preset", "Open a checkpoint whose attention headmix recognises first.")
             return False
         try:
-            r = preset.request.resolve(self.arch, self.has_tokenizer)
+            v = self.session.preset_values(preset)
         except HeadmixError as e:
             self.show_message("Preset does not fit this model", str(e))
             return False
-        self.panel.set_values(r.num_heads, r.num_kv_heads, r.head_dim, r.method.value, r.seed, r.layers_text,
-                              r.num_layers or None,
-                              preset.request.layer_method or default_layer_method(self.arch, self.has_tokenizer).value,
-                              preset.request.rotary_pairs, preset.request.calib_text, preset.request.calib_tokens)
+        self.panel.set_values(v["heads"], v["kv_heads"], v["head_dim"], v["method"], v["seed"], v["layers"],
+                              v["num_layers"], v["layer_method"], v["rotary_pairs"], v["calib_text"], v["calib_tokens"])
         if remember:
             self.settings.setValue("last_preset", self._preset_key(preset))
         tokens, most = preset.request.calib_tokens, self.panel.calib_tokens.maximum()
@@ -1808,8 +1766,10 @@ class MainWindow(QMainWindow):
             self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
                            str(path), "Replace", lambda: self.save_preset(name, replace=True, fractions=fractions))
             return None
+        if self.panel.values() != self.session.values:
+            self.refresh()  # a typed entry still pending: the session holds the targets on screen
         try:
-            path = preset_store.save_user(self.current_preset(name, fractions))
+            path = self.session.save_preset(name, fractions)
         except HeadmixError as e:
             self.show_message("Cannot save preset", str(e))
             return None

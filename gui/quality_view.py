@@ -140,6 +140,7 @@ class QualityView(QWidget):
         self.last: PlanQuality | None = None  # the last result for this model and text, whatever its targets
         self.worker: QualityWorker | None = None
         self.reductions: list = []  # the window's finished layer choices (LayerReduction.reuse)
+        self.jobs = None  # the session's running jobs (gui/session/jobs.py), set by the window; None: a list of its own
         self.comparison: dict | None = None  # fewer heads against fewer layers: plans, keys, labels
         self.method_comparison: dict | None = None  # the current targets with each method: rows of plans and keys
         self._queue: list = []  # (plan, key) still to measure for the comparison
@@ -855,7 +856,7 @@ class QualityView(QWidget):
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(self._ended)
         self._running.add(worker)
-        worker.start()
+        worker.start(self.jobs)  # one of the session's jobs (the window hands its list over)
 
     def _ended(self, *_) -> None:
         worker = self.sender()

@@ -80,6 +80,14 @@ SCRIPT = textwrap.dedent("""
     assert session.values == half
     session.undo.redo()
     assert session.request_for(values) == session.current_preset("x").request
+    try:
+        session.save_preset("halve-head-size")  # a built-in preset's name
+    except HeadmixError as e:
+        assert "built-in" in str(e), e
+    else:
+        raise AssertionError("a built-in preset's name was saved over")
+    saved = session.save_preset("mine", fractions=True)
+    assert presets.load(saved).request == session.current_preset("x", fractions=True).request
 
     run = session.build_run(values)
     assert session.build_run(dict(values)) is run  # the same targets give back the same run
@@ -126,11 +134,12 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_session_without_qt(demo_folder):
+def test_session_without_qt(demo_folder, tmp_path):
     """The whole session, in a child process that never imports Qt: open, targets, undo/redo, a preset, a
     calibration cancelled and run, a layer choice replaced by another, close."""
+    env = {**__import__("os").environ, "PYTHONPATH": str(TESTS), "HEADMIX_PRESETS_DIR": str(tmp_path / "presets")}
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(demo_folder)], cwd=TESTS, capture_output=True,
-                          text=True, timeout=300, env={**__import__("os").environ, "PYTHONPATH": str(TESTS)})
+                          text=True, timeout=300, env=env)
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout + done.stderr
 
 

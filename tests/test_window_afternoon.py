@@ -318,7 +318,7 @@ def _fake_export(monkeypatch, window):
             super().__init__()
             self.exported = plan
 
-        def start(self):
+        def start(self, jobs=None, kind=None):
             return self
 
         def is_cancelled(self):

@@ -24,9 +24,9 @@ class Job:
     """One piece of long work: its kind ("calibration", "choice", …), what it works on, its cancel flag and
     how it ended (``result``, ``error`` or ``cancelled``)."""
 
-    def __init__(self, kind: str, work: Work, subject: Any = None):
+    def __init__(self, kind: str, work: Work, subject: Any = None, cancel: threading.Event | None = None):
         self.kind, self.work, self.subject = kind, work, subject
-        self._cancel = threading.Event()
+        self._cancel = cancel if cancel is not None else threading.Event()  # a Qt worker shares its own flag
         self.done = threading.Event()
         self.result: Any = None
         self.error: str | None = None
@@ -95,15 +95,18 @@ class Jobs:
         self.started = Event("started")  # (job)
         self.ended = Event("ended")  # (job), on the thread the job ran on
 
-    def start(self, kind: str, work: Work, subject: Any = None) -> Job:
+    def start(self, kind: str, work: Work, subject: Any = None, runner: Runner | None = None,
+              cancel: threading.Event | None = None) -> Job:
+        """Run ``work`` as the current job of ``kind`` (on ``runner``, else the session's); ``cancel`` is the flag
+        a Qt worker already polls, so cancelling the job and the worker is one act."""
         self.cancel(kind)
-        job = Job(kind, work, subject)
+        job = Job(kind, work, subject, cancel)
         job.ended.connect(self._ended)
         with self._lock:
             self._running.append(job)
             self.current[kind] = job
         self.started.emit(job)
-        self.runner.start(job)
+        (runner or self.runner).start(job)
         return job
 
     def _ended(self, job: Job) -> None:
@@ -122,9 +125,10 @@ class Jobs:
             job.cancel()
         return job
 
-    def running(self, kind: str | None = None) -> list[Job]:
+    def running(self, *kinds: str) -> list[Job]:
+        """The jobs still running (of these kinds; of every kind when none is given), obsolete ones too."""
         with self._lock:
-            return [j for j in self._running if kind is None or j.kind == kind]
+            return [j for j in self._running if not kinds or j.kind in kinds]
 
     def close(self, wait: float | None = 5.0) -> bool:
         """Cancel every job; with ``wait`` seconds, wait for them to end. True when none is left running."""

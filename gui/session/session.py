@@ -178,6 +178,13 @@ class Session:
             request = request.relative_to(self.arch)
         return preset_store.Preset(name=name, request=request)
 
+    def save_preset(self, name: str, fractions: bool = False) -> Path:
+        """Save the current targets as the user's preset ``name`` (replacing one of that name: the window asks
+        first); a built-in preset's name is refused with :class:`HeadmixError`."""
+        if self.values is None:
+            raise HeadmixError("no targets to save: open a model whose attention headmix recognises first")
+        return preset_store.save_user(self.current_preset(name, fractions))
+
     # ------------------------------------------------------------------ the current run
 
     def build_run(self, values: dict | None = None, importance: dict | None = None,
