@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from headmix.core.run.shrink_run import ShrinkRun
 
 from ..plan_text import calibration_text, layers_up_to

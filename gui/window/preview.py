@@ -4,7 +4,6 @@ tree.
 
 from __future__ import annotations
 
-
 from headmix.core.errors import HeadmixError
 from headmix.core.run.shrink_run import ShrinkRun
 from headmix.core.model.stats import tensor_stats
