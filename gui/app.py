@@ -81,10 +81,15 @@ def platform_problem(environ=None, platform: str | None = None, loadable=None) -
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing or QApplication(argv or sys.argv[:1])
     app.setApplicationName("headmix")
     app.setOrganizationName("headmix")
     app.setWindowIcon(QIcon(str(ICON)))
+    from .i18n import install_translators, language_installed
+
+    if not language_installed():  # once, at start: the system's language, or the one chosen in the Language menu
+        install_translators()
     return app
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from headmix.core.io.hf_cache import CachedModel, cache_folder, cached_models
 from headmix.core.model.inspection import human_bytes
 
-#: how many cached models the menu itself lists; the dialog shows all
+# how many cached models the menu itself lists; the dialog shows all
 MENU_MODELS = 12
 
 
@@ -46,10 +46,10 @@ def fill_cache_menu(menu: QMenu, open_folder, show_all) -> list[CachedModel]:
         action.setToolTip(str(model.folder))
         action.triggered.connect(lambda _=False, folder=model.folder: open_folder(folder))
     if not models:
-        empty = menu.addAction(f"No models with safetensors weights in {cache_folder()}")
+        empty = menu.addAction(QCoreApplication.translate("CacheMenu", "No models with safetensors weights in {folder}").format(folder=cache_folder()))
         empty.setEnabled(False)
     menu.addSeparator()
-    menu.addAction("All cached models…", show_all)
+    menu.addAction(QCoreApplication.translate("CacheMenu", "All cached models…"), show_all)
     return models
 
 
@@ -58,18 +58,19 @@ class CacheDialog(QDialog):
 
     chosen = Signal(object)  # the snapshot folder (Path)
 
-    COLUMNS = ("Repository", "Revision", "Size", "Last used")
+    COLUMNS = ("Repository", "Revision", "Size", "Last used")  # translated where shown
 
     def __init__(self, parent=None, models: list[CachedModel] | None = None):
         super().__init__(parent)
-        self.setWindowTitle("Open from the Hugging Face cache")
+        self.setWindowTitle(self.tr("Open from the Hugging Face cache"))
         self.models = cached_models() if models is None else models
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter by repository")
+        self.filter.setPlaceholderText(self.tr("Filter by repository"))
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._apply_filter)
         self.table = QTableWidget(len(self.models), len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setHorizontalHeaderLabels([self.tr("Repository"), self.tr("Revision"), self.tr("Size"),
+                                              self.tr("Last used")])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -87,8 +88,10 @@ class CacheDialog(QDialog):
         self.table.doubleClicked.connect(self.accept)
         if self.models:
             self.table.selectRow(0)
-        where = QLabel(f"{len(self.models)} model revision(s) with safetensors weights in {cache_folder()}"
-                       if self.models else f"No models with safetensors weights in {cache_folder()}")
+        where = QLabel(self.tr("%n model revision(s) with safetensors weights in {folder}", None, len(self.models))
+                       .format(folder=cache_folder()) if self.models
+                       else QCoreApplication.translate("CacheMenu", "No models with safetensors weights in {folder}")
+                       .format(folder=cache_folder()))
         where.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QLocale
+
 from headmix.core.errors import HeadmixError
 from headmix.core.io.text import CALIBRATION_TEXT, load_tokenizer, read_calibration_text
 
@@ -49,7 +51,7 @@ def calibration_window(arch, tokens: int) -> int:
 def check_calibration_text(checkpoint, arch, path: str | None, tokens: int) -> CalibrationText:
     """Whether ``path`` (None: headmix's default text) gives at least one calibration window of ``tokens``."""
     file = CALIBRATION_TEXT if path is None else Path(path).expanduser()
-    source = "headmix's default calibration text" if path is None else str(file)
+    source = QCoreApplication.translate("CalibrationText", "headmix's default text") if path is None else str(file)
     tokenizer_file = Path(checkpoint.folder) / "tokenizer.json"
     key = (str(file), _stamp(file), str(tokenizer_file), _stamp(tokenizer_file), tokens, calibration_window(arch, tokens))
     if key in _CHECKED:
@@ -69,10 +71,14 @@ def check_calibration_text(checkpoint, arch, path: str | None, tokens: int) -> C
         if count < needed and len(text.content) > prefix:
             count = len(tokenizer.encode(text.content))
         if count < needed:
-            fewer = (f", or at most {count + (tokenizer.bos_id is not None):,} calibration tokens"
-                     if count + (tokenizer.bos_id is not None) >= 64 else "")
-            found = CalibrationText(source, f"{source}: {count:,} tokens with this model's tokenizer, fewer than one "
-                                            f"calibration window of {window:,}; choose a longer text{fewer}")
+            number = QLocale().toString
+            most = count + (tokenizer.bos_id is not None)
+            fewer = (QCoreApplication.translate("CalibrationText", ", or at most {tokens} calibration tokens").format(
+                tokens=number(most)) if most >= 64 else "")
+            found = CalibrationText(source, QCoreApplication.translate(
+                "CalibrationText", "{source}: {count} tokens with this model's tokenizer, fewer than one calibration "
+                                   "window of {window}; choose a longer text{fewer}").format(
+                source=source, count=number(count), window=number(window), fewer=fewer))
         else:
             found = CalibrationText(source, None, text.sha256)
     except HeadmixError as e:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
     QWidget,
@@ -56,17 +56,17 @@ class ExportDialog(QDialog):
     def __init__(self, plan, start: Path, parent=None):
         super().__init__(parent)
         self.plan = plan
-        self.setWindowTitle("Export")
+        self.setWindowTitle(self.tr("Export"))
         self.setModal(True)
         self.parent_edit = QLineEdit(str(start.parent))
-        self.parent_edit.setToolTip("The folder in which the export folder is created")
-        browse = QPushButton("Browse…")
-        browse.setToolTip("Pick the folder to create the export in")
+        self.parent_edit.setToolTip(self.tr("The folder in which the export folder is created"))
+        browse = QPushButton(self.tr("Browse…"))
+        browse.setToolTip(self.tr("Pick the folder to create the export in"))
         browse.setAutoDefault(False)
         browse.clicked.connect(self.browse)
         self.browse_button = browse
         self.name_edit = QLineEdit(start.name)
-        self.name_edit.setToolTip("The name of the new folder; an existing one must be empty or an earlier headmix export")
+        self.name_edit.setToolTip(self.tr("The name of the new folder; an existing one must be empty or an earlier headmix export"))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.parent_edit, 1)
@@ -74,19 +74,19 @@ class ExportDialog(QDialog):
         holder = QWidget()
         holder.setLayout(row)
         form = QFormLayout()
-        form.addRow("Create in", holder)
-        form.addRow("Folder name", self.name_edit)
+        form.addRow(self.tr("Create in"), holder)
+        form.addRow(self.tr("Folder name"), self.name_edit)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status.setMinimumWidth(520)
         self.status.setMinimumHeight(4 * self.status.fontMetrics().lineSpacing())
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.export_button.setToolTip("Write the smaller checkpoint into this folder")
+        self.export_button = self.buttons.addButton(self.tr("Export"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.export_button.setToolTip(self.tr("Write the smaller checkpoint into this folder"))
         self.export_button.setDefault(True)
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setToolTip("Close without exporting")
+        cancel.setToolTip(self.tr("Close without exporting"))
         cancel.setAutoDefault(False)  # Enter means Export, and does nothing while Export is refused
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
@@ -110,7 +110,8 @@ class ExportDialog(QDialog):
         self.replaces, self.refusal = [], None
         name = self.name_edit.text().strip()
         if not name or "/" in name or name in (".", ".."):
-            self.refusal = "Type a name for the new folder." if not name else f"'{name}' is not a folder name."
+            self.refusal = (self.tr("Type a name for the new folder.") if not name
+                            else self.tr("'{name}' is not a folder name.").format(name=name))
         else:
             try:
                 out, self.replaces = inspect_output(self.plan, self.output())
@@ -120,12 +121,14 @@ class ExportDialog(QDialog):
             self.status.setText(f"✘ {self.refusal}")
             self.status.setStyleSheet(ERROR_STYLE)
         elif self.replaces:
-            self.status.setText(f"⚠ {out} is an earlier headmix export ({describe_contents(out)}). "
-                                "Export will ask before replacing it; the old one goes to the trash.")
+            self.status.setText("⚠ " + self.tr("{folder} is an earlier headmix export ({contents}). Export will ask before "
+                                                "replacing it; the old one goes to the trash.")
+                                .format(folder=out, contents=describe_contents(out)))
             self.status.setStyleSheet(WARN_STYLE)
         else:
             exists = out.exists()
-            self.status.setText(f"✔ {'Writes into the empty folder' if exists else 'Creates'} {out}")
+            said = self.tr("Writes into the empty folder {folder}") if exists else self.tr("Creates {folder}")
+            self.status.setText("✔ " + said.format(folder=out))
             self.status.setStyleSheet(OK_STYLE)
         self.export_button.setEnabled(self.refusal is None)
         self.export_button.setDefault(True)
@@ -141,7 +144,7 @@ class ExportDialog(QDialog):
             self.accept()
 
     def browse(self) -> None:
-        dialog = QFileDialog(self, "Create the export in", self.parent_edit.text())
+        dialog = QFileDialog(self, self.tr("Create the export in"), self.parent_edit.text())
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)

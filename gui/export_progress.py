@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PySide6.QtCore import QCoreApplication
+
 from headmix.core.model.inspection import human_bytes
 
 from .layers_view import stage_text
+
+translate = QCoreApplication.translate
 
 #: an estimate is shown once its stage has run this long (seconds) and finished a step
 SETTLE = 1.0
@@ -90,10 +94,16 @@ class ExportProgress:
         elapsed = format_duration(self.clock() - self.started)
         if remaining is not None:
             left = format_duration(remaining)
-            return f"{left} left", f"Elapsed {elapsed}; about {left} left in this stage."
+            return (translate("ExportProgress", "{left} left").format(left=left),
+                    translate("ExportProgress", "Elapsed {elapsed}; about {left} left in this stage.").format(
+                        elapsed=elapsed, left=left))
         if not known:
-            return "no estimate", f"Elapsed {elapsed}; this stage's length is not known beforehand, so no time left is given."
-        return "estimating…", f"Elapsed {elapsed}; the time left is estimated once this stage has done a step."
+            return (translate("ExportProgress", "no estimate"),
+                    translate("ExportProgress", "Elapsed {elapsed}; this stage's length is not known beforehand, so no time "
+                                                "left is given.").format(elapsed=elapsed))
+        return (translate("ExportProgress", "estimating…"),
+                translate("ExportProgress", "Elapsed {elapsed}; the time left is estimated once this stage has done a "
+                                            "step.").format(elapsed=elapsed))
 
     def choosing(self, stage: str, done: int, total: int) -> Shown:
         """Fewer decoder layers: the layers are chosen (scoring, fitting; or from the weights, no count) first."""
@@ -102,9 +112,11 @@ class ExportProgress:
         counted = stage in ("scoring", "fitting") and total > 0
         remaining = self._stage(("choosing", stage)).update(done, total) if counted else None
         times, tip = self._times(remaining, known=counted)
-        text = f"choosing layers first: {what}"
-        return Shown(total if counted else 0, done if counted else 0, text if counted else "choosing layers",
-                     f"{text} · {times}", f"{text}; the export writes once the layers are chosen. {tip}")
+        text = translate("ExportProgress", "choosing layers first: {what}").format(what=what)
+        return Shown(total if counted else 0, done if counted else 0,
+                     text if counted else translate("ExportProgress", "choosing layers"), f"{text} · {times}",
+                     translate("ExportProgress", "{what}; the export writes once the layers are chosen. {times}").format(
+                         what=text, times=tip))
 
     def on_calibrating(self, done: int, total: int) -> Shown:
         """A step of the calibration walk (``done`` of ``total``)."""
@@ -118,7 +130,9 @@ class ExportProgress:
 
     def shown(self) -> Shown:
         written, size = self.bytes
-        bytes_text = f"{human_bytes(written)} of {human_bytes(size)}" if size else "nothing yet"
+        bytes_text = (translate("ExportProgress", "{written} of {size}").format(written=human_bytes(written),
+                                                                                 size=human_bytes(size))
+                      if size else translate("ExportProgress", "nothing yet"))
         if self.calibrating:
             self.stage = "calibrating"
             done, total = self.calibration
@@ -130,17 +144,22 @@ class ExportProgress:
             step, steps = (done, layers) if first else (done - (total - layers), layers) if two else (done, total)
             remaining = self._stage(("calibrating", first)).update(step, steps)
             times, tip = self._times(remaining)
-            bar = words.replace("calibrating: ", "calibrating ")
+            # "calibrating layer 3 of 16" on the bar (the translation may word both alike)
+            bar = words.replace(translate("ExportProgress", "calibrating: "), translate("ExportProgress", "calibrating "))
             return Shown(max(total, 1), done, bar, f"{bar} · {times}",
-                         f"{words}: each layer is calibrated just before it is written ({bytes_text} written so far). {tip}")
+                         translate("ExportProgress", "{what}: each layer is calibrated just before it is written ({bytes} "
+                                                     "written so far). {times}").format(what=words, bytes=bytes_text,
+                                                                                        times=tip))
         self.stage = "writing"
         if not size:
-            return Shown(0, 0, "starting", "starting…", "The export is starting")
+            return Shown(0, 0, translate("ExportProgress", "starting"), translate("ExportProgress", "starting…"),
+                         translate("ExportProgress", "The export is starting"))
         # the writing stage counts from the bytes it found when it began (after any calibration)
         countdown = self._stage("writing")
         if not hasattr(countdown, "base"):
             countdown.base = written
         remaining = countdown.update(written - countdown.base, size - countdown.base)
         times, tip = self._times(remaining)
-        text = f"writing {bytes_text}"
-        return Shown(1000, int(1000 * written / size), "writing %p%", f"{text} · {times}", f"{text}. {tip}")
+        text = translate("ExportProgress", "writing {bytes}").format(bytes=bytes_text)
+        return Shown(1000, int(1000 * written / size), translate("ExportProgress", "writing %p%"), f"{text} · {times}",
+                     translate("ExportProgress", "{what}. {times}").format(what=text, times=tip))

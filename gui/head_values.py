@@ -8,6 +8,7 @@ so the slice is the same whatever the family's layout.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication
 
 from headmix.core.model.architecture import Layer
 from headmix.core.io.checkpoint import Checkpoint
@@ -25,5 +26,6 @@ def head_values(checkpoint: Checkpoint, layer: Layer, tensor: str, head: int, ax
     arrays = read_attention(checkpoint, layer, roles)
     parts = [np.asarray(arrays[r][head]).reshape(-1) for r in roles if r in arrays]
     what = "/".join(roles)
-    kind = "head" if axis == "q" else "kv head"
-    return f"{tensor} · {kind} {head} ({what})", np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    kind = (QCoreApplication.translate("HeadValues", "head {head}") if axis == "q"
+            else QCoreApplication.translate("HeadValues", "kv head {head}")).format(head=head)
+    return f"{tensor} · {kind} ({what})", np.concatenate(parts) if parts else np.zeros(0, np.float32)

@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication
 
 from headmix.core.shrink.methods import Method
+
+translate = QCoreApplication.translate
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,27 @@ def colouring(plan, index: int) -> Colouring:
         calibrator = plan._calibrator
         if calibrator is not None and calibrator.ready(index):
             kept = np.asarray(plan.mixing(index).q.heads != 0).any(axis=1)
-            return Colouring(kept, f"green = kept by calibrated at {n} heads (by what they write on the calibration text)",
-                             "calibrated keeps", "calibrated drops")
-        return Colouring(None, "weight-norm scores; calibrated keeps heads by what they write on the calibration text "
-                               "(coloured once this layer is calibrated)", "score", "")
+            return Colouring(kept, translate("ImportanceLegend", "green = kept by calibrated at {n} heads (by what they "
+                                                                 "write on the calibration text)").format(n=n),
+                             translate("ImportanceLegend", "calibrated keeps"),
+                             translate("ImportanceLegend", "calibrated drops"))
+        return Colouring(None, translate("ImportanceLegend", "weight-norm scores; calibrated keeps heads by what they write "
+                                                             "on the calibration text (coloured once this layer is "
+                                                             "calibrated)"), _score(), "")
     kept = plan.kept_by_select(index)
     if method is Method.SELECT:
         if kept is None:
-            return Colouring(None, f"select cannot build {n} query heads over {plan.num_kv_heads} kv heads", "score", "")
-        return Colouring(kept, f"green = kept by select at {n} heads", "select keeps", "select drops")
+            return Colouring(None, translate("ImportanceLegend", "select cannot build {n} query heads over {kv} kv "
+                                                                 "heads").format(n=n, kv=plan.num_kv_heads), _score(), "")
+        return Colouring(kept, translate("ImportanceLegend", "green = kept by select at {n} heads").format(n=n),
+                         translate("ImportanceLegend", "select keeps"), translate("ImportanceLegend", "select drops"))
     if kept is None:
-        return Colouring(None, f"weight-norm scores; {method} mixes every head, none is kept as it is", "score", "")
-    return Colouring(kept, f"green = what select would keep at {n} heads; {method} mixes every head instead",
-                     "select would keep", "select would drop")
+        return Colouring(None, translate("ImportanceLegend", "weight-norm scores; {method} mixes every head, none is kept "
+                                                             "as it is").format(method=method), _score(), "")
+    return Colouring(kept, translate("ImportanceLegend", "green = what select would keep at {n} heads; {method} mixes every "
+                                                         "head instead").format(n=n, method=method),
+                     translate("ImportanceLegend", "select would keep"), translate("ImportanceLegend", "select would drop"))
+
+
+def _score() -> str:
+    return translate("ImportanceLegend", "score")

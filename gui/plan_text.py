@@ -8,12 +8,15 @@ scores that workers compute, so nothing here reads weights or runs text on the w
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QCoreApplication, QLocale
 
 from headmix.core.shrink.methods import Method, top
 from headmix.core.model.rope import best_progression, progression
 from headmix.core.plan.runtime_table import unread_by
 
 from .formatting import format_error, runs
+
+translate = QCoreApplication.translate
 
 
 def pair_span(pairs) -> str:
@@ -22,7 +25,7 @@ def pair_span(pairs) -> str:
     found = progression(pairs)
     if found is not None and len(pairs) > 1:
         s, r = found
-        return f"{s}–{pairs[-1]}" + (f" step {r}" if r > 1 else "")
+        return f"{s}–{pairs[-1]}" + (translate("PlanText", " step {step}").format(step=r) if r > 1 else "")
     return runs(pairs)
 
 
@@ -53,7 +56,7 @@ def _not_read_by(plan, rope_type: str) -> str:
     """``not llama.cpp or ollama create``: the runtimes (the runtime table's) that would not read ``rope_type``."""
     family = (plan.exported_family or plan.arch.family).name
     names = [_SHORT.get(r, r) for r in unread_by(family, rope_type, plan.has_sliding_layers)]
-    return "not " + " or ".join(names) if names else ""
+    return translate("PlanText", "not {runtimes}").format(runtimes=translate("PlanText", " or ").join(names)) if names else ""
 
 
 _SHORT = {"llama.cpp / Ollama (GGUF)": "llama.cpp"}
@@ -69,12 +72,17 @@ def rotary_line(plan) -> str:
     any_subset = plan.request.rotary_pairs == "any"
     found = progression(pairs)
     if found is not None and found[0] > 0 and _not_read_by(plan, "linear"):
-        kind = f"progression from pair {found[0]}: a linear factor, {_not_read_by(plan, 'linear')}"
+        kind = translate("PlanText", "progression from pair {pair}: a linear factor, {unread}").format(
+            pair=found[0], unread=_not_read_by(plan, "linear"))
     elif found is not None:
-        kind = "progression: plain rope" + (", no longrope needed" if any_subset else "")
+        kind = (translate("PlanText", "progression: plain rope, no longrope needed") if any_subset
+                else translate("PlanText", "progression: plain rope"))
     else:
-        kind = "any subset: longrope" + (f", {_not_read_by(plan, 'longrope')}" if _not_read_by(plan, "longrope") else "")
-    line = f"Keeps rotary pairs {pair_span(pairs)} of {half} ({kind})"
+        unread = _not_read_by(plan, "longrope")
+        kind = (translate("PlanText", "any subset: longrope, {unread}").format(unread=unread) if unread
+                else translate("PlanText", "any subset: longrope"))
+    line = translate("PlanText", "Keeps rotary pairs {pairs} of {half} ({kind})").format(pairs=pair_span(pairs), half=half,
+                                                                                          kind=kind)
     scores = known_pair_scores(plan)
     if scores is not None and kept < half:
         best_any = top(scores, kept)
@@ -82,23 +90,27 @@ def rotary_line(plan) -> str:
         any_score, progression_score = float(scores[best_any].sum()), float(scores[best_progression_pairs].sum())
         if found is None:
             share = 100 * progression_score / any_score if any_score > 0 else 100.0
-            line += f" · the best progression, {pair_span(best_progression_pairs)}, scores {_percent(share)} of these"
+            line += " · " + translate("PlanText", "the best progression, {pairs}, scores {percent} of these").format(
+                pairs=pair_span(best_progression_pairs), percent=_percent(share))
         else:
             if progression(np.sort(best_any)) is None and "longrope" in plan.arch.family.rope_types:
                 more = 100 * (any_score / progression_score - 1) if progression_score > 0 else 0.0
-                line += f" · any subset would score {_percent(more)} more (longrope" + (
-                    f": {_not_read_by(plan, 'longrope')})" if _not_read_by(plan, "longrope") else ")")
+                unread = _not_read_by(plan, "longrope")
+                line += " · " + (translate("PlanText", "any subset would score {percent} more (longrope: {unread})")
+                                 if unread else translate("PlanText", "any subset would score {percent} more (longrope)")
+                                 ).format(percent=_percent(more), unread=unread)
             offset = best_progression(scores, kept)
             offset_score = float(scores[offset].sum())
             if plan.pairs_from_zero and offset[0] > 0 and offset_score > progression_score:
                 more = 100 * (offset_score / progression_score - 1) if progression_score > 0 else 0.0
-                line += (f" · from pair {int(offset[0])}, {pair_span(offset)} would score {_percent(more)} more (a linear "
-                         f"factor: {_not_read_by(plan, 'linear')})")
+                line += " · " + translate("PlanText", "from pair {pair}, {pairs} would score {percent} more (a linear "
+                                                      "factor: {unread})").format(
+                    pair=int(offset[0]), pairs=pair_span(offset), percent=_percent(more), unread=_not_read_by(plan, "linear"))
     return line
 
 
 def _percent(value: float) -> str:
-    return f"{value:.1f}%" if abs(value) < 10 else f"{value:.0f}%"
+    return QLocale().toString(value, "f", 1 if abs(value) < 10 else 0) + "%"
 
 
 def fit_line(plan, index: int) -> str:
@@ -107,8 +119,10 @@ def fit_line(plan, index: int) -> str:
     fit = None if calibrator is None else calibrator.fits.get(index)
     if fit is None:
         return ""
-    how = "output projection refitted" if fit.refitted else "refit not kept: it did not help"
-    return f"calibration fit error {format_error(fit.error_before_fit)} → {format_error(fit.error)} ({how})"
+    how = (translate("PlanText", "output projection refitted") if fit.refitted
+           else translate("PlanText", "refit not kept: it did not help"))
+    return translate("PlanText", "calibration fit error {before} → {after} ({how})").format(
+        before=format_error(fit.error_before_fit), after=format_error(fit.error), how=how)
 
 
 def status_line(plan, index: int) -> str:
@@ -125,16 +139,22 @@ def calibration_text(plan, done: int, total: int, upto: int | None = None) -> st
     layers = len(plan.arch.layers)
     part = upto is not None and upto < layers
     if total <= 0:
-        return "calibrating: reading the calibration text"
+        return translate("PlanText", "calibrating: reading the calibration text")
     if total == 2 * layers and done < layers:
-        then = f", then layers 1–{upto}" if part else ""
-        return f"calibrating: scoring rotary pairs, layer {min(done + 1, layers)} of {layers}{then}"
+        then = translate("PlanText", ", then layers 1–{upto}").format(upto=upto) if part else ""
+        return translate("PlanText", "calibrating: scoring rotary pairs, layer {layer} of {layers}{then}").format(
+            layer=min(done + 1, layers), layers=layers, then=then)
     step = done - (total - layers)
     if part:
         if step < upto:
-            return f"calibrating layers 1–{upto} of {layers} (up to the layer shown): layer {step + 1}"
-        return f"calibrated layers 1–{upto} of {layers}"
-    return f"calibrating: layer {min(step + 1, layers)} of {layers}" if step < layers else f"calibrated {layers} layers"
+            return translate("PlanText", "calibrating layers 1–{upto} of {layers} (up to the layer shown): layer {layer}"
+                             ).format(upto=upto, layers=layers, layer=step + 1)
+        return translate("PlanText", "calibrated layers 1–{upto} of {layers}").format(upto=upto, layers=layers)
+    if step < layers:
+        return translate("PlanText", "calibrating: layer {layer} of {layers}").format(layer=min(step + 1, layers),
+                                                                                      layers=layers)
+    # (a count in a module-level function: lupdate marks plurals only in self.tr, so no "%n" here)
+    return translate("PlanText", "layers calibrated: {layers}").format(layers=layers)
 
 
 def layers_up_to(plan, index: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from headmix.core.plan import presets as preset_store
@@ -16,10 +16,14 @@ ERROR_STYLE = "color: #c62828;"
 
 def describe(request: Request) -> str:
     """What a preset holds, in the words of the controls: "query heads 2/3, kv heads kept, …"."""
-    parts = [f"{label} {'kept' if value is None else value}"
-             for label, value in (("query heads", request.heads), ("kv heads", request.kv_heads),
-                                  ("head size", request.head_dim), ("decoder layers", request.num_layers))]
-    return ", ".join(parts)
+    kept = QCoreApplication.translate("SavePresetDialog", "{what} kept")
+    given = QCoreApplication.translate("SavePresetDialog", "{what} {value}")
+    targets = ((QCoreApplication.translate("SavePresetDialog", "query heads"), request.heads),
+               (QCoreApplication.translate("SavePresetDialog", "kv heads"), request.kv_heads),
+               (QCoreApplication.translate("SavePresetDialog", "head size"), request.head_dim),
+               (QCoreApplication.translate("SavePresetDialog", "decoder layers"), request.num_layers))
+    parts = [(kept if value is None else given).format(what=label, value=value) for label, value in targets]
+    return QCoreApplication.translate("SavePresetDialog", ", ").join(parts)
 
 
 class SavePresetDialog(QDialog):
@@ -30,14 +34,15 @@ class SavePresetDialog(QDialog):
     def __init__(self, request_for: Callable[[bool], Request], parent=None):
         super().__init__(parent)
         self.request_for = request_for
-        self.setWindowTitle("Save preset")
+        self.setWindowTitle(self.tr("Save preset"))
         self.name_edit = QLineEdit()
-        self.name_edit.setPlaceholderText("e.g. my shrink")
-        self.name_edit.setToolTip("Your presets are listed under Presets → Yours; a built-in preset's name is taken")
-        self.fractions = QCheckBox("Save the targets as fractions of this model's shape")
+        self.name_edit.setPlaceholderText(self.tr("e.g. my shrink"))
+        self.name_edit.setToolTip(self.tr("Your presets are listed under Presets → Yours; a built-in preset's name is taken"))
+        self.fractions = QCheckBox(self.tr("Save the targets as fractions of this model's shape"))
         self.fractions.setChecked(True)
-        self.fractions.setToolTip("Fractions (query heads 2/3, decoder layers 4/5) apply to a model of any size, as the "
-                                  "command line's --heads 1/2 does; unticked, the preset holds the counts shown")
+        self.fractions.setToolTip(self.tr("Fractions (query heads 2/3, decoder layers 4/5) apply to a model of any size, "
+                                          "as the command line's --heads 1/2 does; unticked, the preset holds the "
+                                          "counts shown"))
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setMinimumWidth(420)
@@ -52,7 +57,7 @@ class SavePresetDialog(QDialog):
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Name:", self.name_edit)
+        form.addRow(self.tr("Name:"), self.name_edit)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.problem)
@@ -66,10 +71,11 @@ class SavePresetDialog(QDialog):
     def refusal(self) -> str | None:
         name = self.name_edit.text().strip()
         if not name:
-            return "Type a name for the preset."
+            return self.tr("Type a name for the preset.")
         clash = preset_store.builtin_clash(name)
         if clash is not None:
-            return f"“{name}” is the name of a built-in preset ({clash.name}): choose another name."
+            return self.tr("“{name}” is the name of a built-in preset ({builtin}): choose another name.").format(
+                name=name, builtin=clash.name)
         return None
 
     def check(self) -> None:
@@ -77,7 +83,7 @@ class SavePresetDialog(QDialog):
         shown = problem if problem and self.name_edit.text().strip() else ""
         self.problem.setText(shown)
         self.save_button.setEnabled(problem is None)
-        self.note.setText(f"Saves: {describe(self.request_for(self.fractions.isChecked()))}")
+        self.note.setText(self.tr("Saves: {what}").format(what=describe(self.request_for(self.fractions.isChecked()))))
 
     def _accept(self) -> None:
         if self.refusal() is None:

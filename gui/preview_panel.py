@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy,
     QStackedWidget, QTabWidget, QVBoxLayout, QWidget,
 )  # fmt: skip
 
-from headmix.core.shrink.methods import HEATMAPS, MATRIX_TITLES
+from headmix.core.shrink.methods import HEATMAPS
 
+from .core_words import matrix_title
 from .labels import LineLabel, status_colour
 from .layers_view import LayersView
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
 from .quality_view import QualityView
 
-#: the core's heatmap keys, with the axis labels each one's rows and columns get
-AXES = {"q_heads": "head", "kv_heads": "kv head", "qk_dims": "dim", "v_dims": "dim"}
+#: the core's heatmap keys, with the axis labels each one's rows and columns get (translated where shown)
+AXES = {"q_heads": QT_TRANSLATE_NOOP("PreviewPanel", "head"), "kv_heads": QT_TRANSLATE_NOOP("PreviewPanel", "kv head"),
+        "qk_dims": QT_TRANSLATE_NOOP("PreviewPanel", "dim"), "v_dims": QT_TRANSLATE_NOOP("PreviewPanel", "dim")}
+
+
+def axis(key: str) -> str:
+    return QCoreApplication.translate("PreviewPanel", AXES[key])
 
 
 class HeatmapGrid(QWidget):
@@ -80,14 +86,14 @@ class StatusRow(QStackedWidget):
         super().__init__(parent)
         self.info = LineLabel(grey=True, lines=3)  # rotary pairs kept, the other choice's score, the fit: each whole
         self.progress = QProgressBar()
-        self.progress.setToolTip("The calibration text runs through the model layer by layer; each layer is fitted "
-                                 "on what leaves the already-shrunk layers before it")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop calibrating (after the layer being fitted); the targets stay as they are")
+        self.progress.setToolTip(self.tr("The calibration text runs through the model layer by layer; each layer is "
+                                         "fitted on what leaves the already-shrunk layers before it"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop calibrating (after the layer being fitted); the targets stay as they are"))
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.stopped = LineLabel()
-        self.calibrate_button = QPushButton("Calibrate")
-        self.calibrate_button.setToolTip("Run the calibration for the current targets, to draw their matrices")
+        self.calibrate_button = QPushButton(self.tr("Calibrate"))
+        self.calibrate_button.setToolTip(self.tr("Run the calibration for the current targets, to draw their matrices"))
         self.calibrate_button.clicked.connect(self.calibrate_requested)
         pages = []
         for widgets in ((self.info,), (self.progress, self.cancel_button), (self.stopped, self.calibrate_button)):
@@ -128,7 +134,7 @@ class StatusRow(QStackedWidget):
 class PreviewPanel(QTabWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.matrices = {key: MatrixView(MATRIX_TITLES[key], AXES[key], AXES[key]) for key in HEATMAPS}
+        self.matrices = {key: MatrixView(matrix_title(key), axis(key), axis(key)) for key in HEATMAPS}
         self.grid = HeatmapGrid(list(self.matrices.values()))
         grid_scroll = QScrollArea()
         grid_scroll.setWidget(self.grid)
@@ -142,11 +148,11 @@ class PreviewPanel(QTabWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(grid_widget)
         self.stack.addWidget(self.weights)
-        self.toggle = QCheckBox("Weights before → after")
-        self.toggle.setToolTip("Swap the mixing matrices for one of this layer's weights, before and after the shrink")
+        self.toggle = QCheckBox(self.tr("Weights before → after"))
+        self.toggle.setToolTip(self.tr("Swap the mixing matrices for one of this layer's weights, before and after the shrink"))
         self.role = QComboBox()
         self.role.addItems(["q", "k", "v", "o"])
-        self.role.setToolTip("Which projection to show before and after")
+        self.role.setToolTip(self.tr("Which projection to show before and after"))
         self.role.setEnabled(False)
         self.layer_label = QLabel()
         self.layer_label.setStyleSheet("font-weight: bold;")
@@ -162,39 +168,45 @@ class PreviewPanel(QTabWidget):
         layout.addLayout(top)
         layout.addWidget(self.status)
         layout.addWidget(self.stack, 1)
-        self.addTab(mixing_tab, "Mixing matrices")
-        self.setTabToolTip(0, "Each column is a new unit, each row an old one: the weight with which the old one enters")
+        self.addTab(mixing_tab, self.tr("Mixing matrices"))
+        self.setTabToolTip(0, self.tr("Each column is a new unit, each row an old one: the weight with which the old one "
+                                  "enters"))
 
         self.importance = ImportanceChart()
-        self.addTab(self.importance, "Head importance")
-        self.setTabToolTip(1, "Data-free importance of the selected layer's query heads")
+        self.addTab(self.importance, self.tr("Head importance"))
+        self.setTabToolTip(1, self.tr("Data-free importance of the selected layer's query heads"))
         self.layers = LayersView()
-        self.addTab(self.layers, "Layer scores")
-        self.setTabToolTip(2, "With fewer decoder layers: each layer's score and which layers go")
+        self.addTab(self.layers, self.tr("Layer scores"))
+        self.setTabToolTip(2, self.tr("With fewer decoder layers: each layer's score and which layers go"))
         self.histogram = HistogramView()
-        self.addTab(self.histogram, "Tensor values")
-        self.setTabToolTip(3, "Histogram and statistics of the tensor picked in the tree")
+        self.addTab(self.histogram, self.tr("Tensor values"))
+        self.setTabToolTip(3, self.tr("Histogram and statistics of the tensor picked in the tree"))
         self.quality = QualityView()
-        self.addTab(self.quality, "Quality")
-        self.setTabToolTip(4, "What the current targets do to the model on a text: perplexity before → after and "
-                              "the error layer by layer, measured without exporting")
+        self.addTab(self.quality, self.tr("Quality"))
+        self.setTabToolTip(4, self.tr("What the current targets do to the model on a text: perplexity before → after "
+                                  "and the error layer by layer, measured without exporting"))
 
         self.toggle.toggled.connect(self._toggled)
 
     #: the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs)
-    TAB_NAMES = (("Mixing matrices", "Mixing"), ("Head importance", "Importance"), ("Layer scores", "Layers"),
-                 ("Tensor values", "Values"), ("Quality", "Quality"))
+    #: (English, translated where shown)
+    TAB_NAMES = ((QT_TRANSLATE_NOOP("PreviewPanel", "Mixing matrices"), QT_TRANSLATE_NOOP("PreviewPanel", "Mixing")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Head importance"), QT_TRANSLATE_NOOP("PreviewPanel", "Importance")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Layer scores"), QT_TRANSLATE_NOOP("PreviewPanel", "Layers")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Tensor values"), QT_TRANSLATE_NOOP("PreviewPanel", "Values")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Quality"), QT_TRANSLATE_NOOP("PreviewPanel", "Quality")))
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         bar = self.tabBar()
         metrics = bar.fontMetrics()
         # each tab's width for its long name: the style's margins around the text it has now, plus the long text
+        names = [[QCoreApplication.translate("PreviewPanel", name) for name in pair] for pair in self.TAB_NAMES]
         full = sum(bar.tabSizeHint(i).width() - metrics.horizontalAdvance(bar.tabText(i)) + metrics.horizontalAdvance(long)
-                   for i, (long, _) in enumerate(self.TAB_NAMES))
+                   for i, (long, _) in enumerate(names))
         short = full > event.size().width()
-        for i, names in enumerate(self.TAB_NAMES):
-            self.setTabText(i, names[short])
+        for i, pair in enumerate(names):
+            self.setTabText(i, pair[short])
 
     def _toggled(self, on: bool) -> None:
         self.stack.setCurrentIndex(1 if on else 0)
@@ -204,11 +216,11 @@ class PreviewPanel(QTabWidget):
                     stacked: set[str] = frozenset()) -> None:
         """The selected layer's matrices (None: the layer is not changed by the plan); ``title`` replaces "Layer N";
         ``stacked``: the matrices that hold one dim matrix per old head, stacked (rows: old head · dim)."""
-        text = (title or f"Layer {layer}") + (f" — {note}" if note else "")
+        text = (title or self.tr("Layer {layer}").format(layer=layer)) + (f" — {note}" if note else "")
         self.layer_label.setText(text)
         self.layer_label.setToolTip(text)
         for key, view in self.matrices.items():
-            view.set_row_label("head · dim" if key in stacked else AXES[key])
+            view.set_row_label(self.tr("head · dim") if key in stacked else axis(key))
             view.set_matrix(None if heatmaps is None else heatmaps[key])
 
     def show_message(self, note: str) -> None:
@@ -221,15 +233,18 @@ class PreviewPanel(QTabWidget):
         from .alignment import aligned_pair
 
         short = ".".join(name.split(".")[-2:])  # a long title would widen the plot past its column
+        before_title, after_title = self.tr("before: {what}"), self.tr("after: {what}")
         if before is None:
-            self.weights.set_weights(None, None, (f"before: {short}", f"after: {short}"), note=note or "nothing to show")
+            self.weights.set_weights(None, None, (before_title.format(what=short), after_title.format(what=short)),
+                                     note=note or self.tr("nothing to show"))
             return
         shown_before, shown_after, row_step, col_step = aligned_pair(before, after, sources)
         shape = lambda m: " × ".join(map(str, m.shape))  # noqa: E731
-        self.weights.set_weights(shown_before, shown_after, (f"before: {short} {shape(before)}", f"after: {shape(after)}"),
+        self.weights.set_weights(shown_before, shown_after, (before_title.format(what=f"{short} {shape(before)}"),
+                                                              after_title.format(what=shape(after))),
                                  row_step, col_step, note)
-        self.weights.setToolTip(f"{name}: rows are its units (head · dim); each new row sits beside the old row it "
-                                "comes from, on one colour scale")
+        self.weights.setToolTip(self.tr("{name}: rows are its units (head · dim); each new row sits beside the old row it "
+                                        "comes from, on one colour scale").format(name=name))
 
     def apply_theme(self, palette=None) -> None:
         for view in (*self.matrices.values(), self.weights, self.importance, self.layers, self.histogram, self.quality):

@@ -22,7 +22,7 @@ class ProblemsList(QListWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("problems")
-        self.setToolTip("What headmix found wrong with this checkpoint")
+        self.setToolTip(self.tr("What headmix found wrong with this checkpoint"))
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)

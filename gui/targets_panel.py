@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
     QSpinBox, QVBoxLayout, QWidget,
@@ -14,19 +14,23 @@ from headmix.core.model.inspection import human_bytes, human_count
 from headmix.core.shrink.layer_removal import LAYER_METHODS
 from headmix.core.shrink.methods import DEFAULT_METHOD, METHODS
 
+from .core_words import layer_method_sentence, method_sentence
 from .runtime_list import RuntimeVerdicts
 from .spinbox import ChoiceSpinBox
 
 ERROR_STYLE = "color: #c62828;"
 
 
+translate = QCoreApplication.translate
+
+
 def method_text(name: str) -> str:
-    """A method's sentence for a label: `code` marks become plain words."""
-    return METHODS.get(name, "").replace("`", "")
+    """A method's sentence for a label, in the window's language: `code` marks become plain words."""
+    return method_sentence(name)
 
 
 def layer_method_text(name: str) -> str:
-    return LAYER_METHODS.get(name, "")
+    return layer_method_sentence(name)
 
 
 def breakable(text: str) -> str:
@@ -42,7 +46,8 @@ def _offer(combo: QComboBox, name: str, sentence: str, available: bool, reason: 
     if item is None:
         return
     item.setEnabled(available)
-    combo.setItemData(index, sentence if available else f"{sentence}\nUnavailable: {reason}", Qt.ItemDataRole.ToolTipRole)
+    unavailable = translate("TargetsPanel", "Unavailable: {reason}").format(reason=reason)
+    combo.setItemData(index, sentence if available else f"{sentence}\n{unavailable}", Qt.ItemDataRole.ToolTipRole)
 
 
 def _error_label() -> QLabel:
@@ -83,15 +88,16 @@ class ReservedLabel(QLabel):
         return QSize(hint.width(), self.heightForWidth(max(self.width(), hint.width())))
 
 
-#: the rotary pairs choices: (value in the request, what the combo says, its tooltip)
+#: the rotary pairs choices: (value in the request, what the combo says, its tooltip), translated where shown
 ROTARY_CHOICES = (
-    ("progression", "progression", "Keep an arithmetic progression of rotary pairs: written as a plain rope, which every "
-                                   "runtime reads"),
-    ("any", "any subset", "Keep whichever pairs score best, even when they form no progression: longrope per-pair "
-                          "factors, exact in transformers and vLLM, not in llama.cpp or ollama create"),
+    ("progression", QT_TRANSLATE_NOOP("TargetsPanel", "progression"), QT_TRANSLATE_NOOP("TargetsPanel", "Keep an arithmetic progression of rotary pairs: written as a plain rope, which every "
+                                   "runtime reads")),
+    ("any", QT_TRANSLATE_NOOP("TargetsPanel", "any subset"), QT_TRANSLATE_NOOP("TargetsPanel", "Keep whichever pairs score best, even when they form no progression: longrope per-pair "
+                          "factors, exact in transformers and vLLM, not in llama.cpp or ollama create")),
 )
-DEFAULT_TEXT_NAME = "Default text"
-CHOOSE_TEXT_ITEM = "Choose a file…"
+DEFAULT_TEXT_NAME = QT_TRANSLATE_NOOP("TargetsPanel", "Default text")
+#: the last entry's data (its text is translated)
+CHOOSE_TEXT_ITEM = QT_TRANSLATE_NOOP("TargetsPanel", "Choose a file…")
 #: calibration tokens the window offers (the core takes up to 4M; the window stays with what runs in minutes)
 CALIB_TOKENS = (64, 65_536)
 #: "leave this control as it is" for set_values
@@ -109,50 +115,50 @@ class TargetsPanel(QWidget):
         self._exporting = False
         self._rotary_ok = self._calib_ok = False
         self.heads = ChoiceSpinBox()
-        self.heads.setToolTip("Query heads per layer in the exported model (only values that can be built are offered)")
+        self.heads.setToolTip(self.tr("Query heads per layer in the exported model (only values that can be built are offered)"))
         self.kv_heads = ChoiceSpinBox()
-        self.kv_heads.setToolTip("Key/value heads per layer; must divide the query heads (grouped-query attention)")
+        self.kv_heads.setToolTip(self.tr("Key/value heads per layer; must divide the query heads (grouped-query attention)"))
         self.head_dim = ChoiceSpinBox()
-        self.head_dim.setToolTip("Head size; with rotary embeddings it shrinks by whole rotary pairs")
+        self.head_dim.setToolTip(self.tr("Head size; with rotary embeddings it shrinks by whole rotary pairs"))
         self.rotary_pairs = QComboBox()
         for i, (value, text, tip) in enumerate(ROTARY_CHOICES):
-            self.rotary_pairs.addItem(text, value)
-            self.rotary_pairs.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+            self.rotary_pairs.addItem(translate("TargetsPanel", text), value)
+            self.rotary_pairs.setItemData(i, translate("TargetsPanel", tip), Qt.ItemDataRole.ToolTipRole)
         self.rotary_pairs.setEnabled(False)
-        self.rotary_pairs.setToolTip("Which rotary pairs a smaller head size keeps (only when the head size shrinks on a "
-                                     "model with rotary embeddings)")
+        self.rotary_pairs.setToolTip(self.tr("Which rotary pairs a smaller head size keeps (only when the head size shrinks "
+                                             "on a model with rotary embeddings)"))
         self.method = QComboBox()
         for i, (name, sentence) in enumerate(METHODS.items()):
             self.method.addItem(name)
-            self.method.setItemData(i, sentence.replace("`", ""), Qt.ItemDataRole.ToolTipRole)
+            self.method.setItemData(i, method_text(name), Qt.ItemDataRole.ToolTipRole)
         self.method.setCurrentText(DEFAULT_METHOD)
-        self.method.setToolTip("How new heads and dims are made from old ones")
+        self.method.setToolTip(self.tr("How new heads and dims are made from old ones"))
         self.method_help = ReservedLabel([method_text(name) for name in METHODS])
         self.method_help.setText(method_text(DEFAULT_METHOD))
         self.method_help.setStyleSheet("color: palette(placeholder-text);")  # greyed, in light and dark palettes
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Seed for the random and article methods: the same seed gives the same bytes")
+        self.seed.setToolTip(self.tr("Seed for the random and article methods: the same seed gives the same bytes"))
         self.layers = QLineEdit("all")
-        self.layers.setToolTip("Layers to shrink: 'all', or numbers and ranges such as 0-11,20")
+        self.layers.setToolTip(self.tr("Layers to shrink: 'all', or numbers and ranges such as 0-11,20"))
         self.num_layers = QSpinBox()
         self.num_layers.setRange(1, 1)
-        self.num_layers.setToolTip("Decoder layers in the exported model; fewer removes whole layers, chosen from the "
-                                   "calibration text (or the weights, without a tokenizer)")
+        self.num_layers.setToolTip(self.tr("Decoder layers in the exported model; fewer removes whole layers, chosen from "
+                                           "the calibration text (or the weights, without a tokenizer)"))
         self.layer_method = QComboBox()
         for i, (name, sentence) in enumerate(LAYER_METHODS.items()):
             self.layer_method.addItem(name)
-            self.layer_method.setItemData(i, sentence, Qt.ItemDataRole.ToolTipRole)
-        self.layer_method.setToolTip("How the removed decoder layers go")
+            self.layer_method.setItemData(i, layer_method_text(name), Qt.ItemDataRole.ToolTipRole)
+        self.layer_method.setToolTip(self.tr("How the removed decoder layers go"))
         self.layer_method_help = ReservedLabel([layer_method_text(name) for name in LAYER_METHODS])
         self.layer_method_help.setText(layer_method_text("drop"))
         self.layer_method_help.setStyleSheet("color: palette(placeholder-text);")
         # the text list: the default text, the files chosen so far, and last an entry that opens a file dialog
         self.calib_text = QComboBox()
-        self.calib_text.addItem(DEFAULT_TEXT_NAME, None)
-        self.calib_text.setItemData(0, "The mixed-genre calibration text that ships with headmix (prose, technical, legal, dialogue, code, Chinese)", Qt.ItemDataRole.ToolTipRole)
-        self.calib_text.addItem(CHOOSE_TEXT_ITEM, CHOOSE_TEXT_ITEM)
-        self.calib_text.setItemData(1, "Calibrate on a UTF-8 text file of your own", Qt.ItemDataRole.ToolTipRole)
+        self.calib_text.addItem(translate("TargetsPanel", DEFAULT_TEXT_NAME), None)
+        self.calib_text.setItemData(0, self.default_text_tip(), Qt.ItemDataRole.ToolTipRole)
+        self.calib_text.addItem(translate("TargetsPanel", CHOOSE_TEXT_ITEM), CHOOSE_TEXT_ITEM)
+        self.calib_text.setItemData(1, self.tr("Calibrate on a UTF-8 text file of your own"), Qt.ItemDataRole.ToolTipRole)
         self.calib_text.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.calib_text.setMinimumContentsLength(6)
         self._calib_index_shown = 0
@@ -161,7 +167,7 @@ class TargetsPanel(QWidget):
         self.calib_tokens.setValue(4096)
         self.calib_tokens.setSingleStep(512)
         self.calib_tokens.setGroupSeparatorShown(True)
-        self.calib_tokens.setSuffix(" tokens")
+        self.calib_tokens.setSuffix(self.tr(" tokens"))
         self.calib_tokens.setKeyboardTracking(False)  # one new plan when the number is typed, not one per digit
         self.set_calibration_available(False, "")
         self.errors = {field: _error_label()
@@ -170,11 +176,12 @@ class TargetsPanel(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, widget, field in (
-            ("Query heads", self.heads, "heads"), ("Key/value heads", self.kv_heads, "kv_heads"),
-            ("Head size", self.head_dim, "head_dim"), ("Rotary pairs", self.rotary_pairs, None),
-            ("Method", self.method, "method"), ("Seed", self.seed, "seed"), ("Layers", self.layers, "layers"),
-            ("Decoder layers", self.num_layers, "num_layers"), ("Layer method", self.layer_method, None),
-            ("Calibration", self.calib_text, None), ("", self.calib_tokens, "calib_text"),
+            (self.tr("Query heads"), self.heads, "heads"), (self.tr("Key/value heads"), self.kv_heads, "kv_heads"),
+            (self.tr("Head size"), self.head_dim, "head_dim"), (self.tr("Rotary pairs"), self.rotary_pairs, None),
+            (self.tr("Method"), self.method, "method"), (self.tr("Seed"), self.seed, "seed"),
+            (self.tr("Layers"), self.layers, "layers"), (self.tr("Decoder layers"), self.num_layers, "num_layers"),
+            (self.tr("Layer method"), self.layer_method, None), (self.tr("Calibration"), self.calib_text, None),
+            ("", self.calib_tokens, "calib_text"),
         ):  # fmt: skip
             form.addRow(label, widget)
             if field == "method":
@@ -183,14 +190,16 @@ class TargetsPanel(QWidget):
                 form.addRow("", self.layer_method_help)
             if field is not None:
                 form.addRow("", self.errors[field])
-        targets_box = QGroupBox("Targets")
+        targets_box = QGroupBox(self.tr("Targets"))
         targets_box.setLayout(form)
-        # stable names, so tests and accessibility tools find the main controls whatever their labels say
+        # stable object names, so tests find the main controls whatever their labels say (the accessible names are
+        # the labels', in the window's language, for screen readers)
         for name, widget, label in (
-            ("query_heads", self.heads, "Query heads"), ("kv_heads", self.kv_heads, "Key/value heads"),
-            ("head_size", self.head_dim, "Head size"), ("method", self.method, "Method"),
-            ("num_layers", self.num_layers, "Decoder layers"), ("layer_method", self.layer_method, "Layer method"),
-            ("rotary_pairs", self.rotary_pairs, "Rotary pairs"),
+            ("query_heads", self.heads, self.tr("Query heads")), ("kv_heads", self.kv_heads, self.tr("Key/value heads")),
+            ("head_size", self.head_dim, self.tr("Head size")), ("method", self.method, self.tr("Method")),
+            ("num_layers", self.num_layers, self.tr("Decoder layers")),
+            ("layer_method", self.layer_method, self.tr("Layer method")),
+            ("rotary_pairs", self.rotary_pairs, self.tr("Rotary pairs")),
         ):  # fmt: skip
             widget.setObjectName(name)
             widget.setAccessibleName(label)
@@ -198,14 +207,14 @@ class TargetsPanel(QWidget):
         self.source_label = QLabel()
         self.source_label.setWordWrap(True)
         self.decoder_label = QLabel()  # always one line, so fewer layers never moves what is below it
-        self.decoder_label.setToolTip("Decoder layers before → after; which ones go is on the Layer scores tab")
+        self.decoder_label.setToolTip(self.tr("Decoder layers before → after; which ones go is on the Layer scores tab"))
         self.params_label = QLabel()
         self.size_label = QLabel()
         self.saved_label = QLabel()
         self.saved_label.setStyleSheet("font-size: 15pt; font-weight: bold;")
         # one line per runtime people deploy with: does it load the export and compute what transformers computes
         self.verdicts = RuntimeVerdicts()
-        self.verdicts.setToolTip("Whether each runtime loads the export and computes what transformers computes")
+        self.verdicts.setToolTip(self.tr("Whether each runtime loads the export and computes what transformers computes"))
         self.warnings_label = QLabel()
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setStyleSheet("color: #e65100;")
@@ -214,18 +223,18 @@ class TargetsPanel(QWidget):
         for w in (self.source_label, self.decoder_label, self.params_label, self.size_label, self.saved_label, self.verdicts,
                   self.warnings_label):
             summary.addWidget(w)
-        summary_box = QGroupBox("Preview")
+        summary_box = QGroupBox(self.tr("Preview"))
         summary_box.setLayout(summary)
 
-        self.export_button = QPushButton("Export…")
+        self.export_button = QPushButton(self.tr("Export…"))
         self.export_button.setDefault(False)
-        self.export_button.setToolTip("Write the smaller checkpoint into a new folder (Ctrl+E)")
+        self.export_button.setToolTip(self.tr("Write the smaller checkpoint into a new folder (Ctrl+E)"))
         self.export_button.clicked.connect(self.export_requested)
         self.progress = QProgressBar()
-        self.progress.setToolTip("Export progress, in bytes written")
+        self.progress.setToolTip(self.tr("Export progress, in bytes written"))
         self.progress_label = QLabel()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the export; nothing is left behind")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop the export; nothing is left behind"))
         self.cancel_button.clicked.connect(self.cancel_requested)
         progress_row = QHBoxLayout()
         progress_row.setContentsMargins(0, 0, 0, 0)
@@ -277,27 +286,34 @@ class TargetsPanel(QWidget):
 
     def set_method_available(self, name: str, available: bool, reason: str = "") -> None:
         """Offer a method or grey it out with the reason (the calibrated method needs the model's tokenizer)."""
-        _offer(self.method, name, METHODS.get(name, "").replace("`", ""), available, reason)
+        _offer(self.method, name, method_text(name), available, reason)
 
     def set_rotary_available(self, available: bool, reason: str = "") -> None:
         """Offer the rotary pairs choice only where a smaller head size keeps rotary pairs (greyed with the reason)."""
         self._rotary_ok = available
         self.rotary_pairs.setEnabled(available and not self._exporting)
-        base = "Which rotary pairs a smaller head size keeps: an arithmetic progression (a plain rope every runtime " \
-               "reads) or any subset (longrope factors: transformers and vLLM only)"
-        self.rotary_pairs.setToolTip(base if available else f"{base}\nNot used here: {reason}")
+        base = self.tr("Which rotary pairs a smaller head size keeps: an arithmetic progression (a plain rope every "
+                       "runtime reads) or any subset (longrope factors: transformers and vLLM only)")
+        self.rotary_pairs.setToolTip(base if available else f"{base}\n{self.not_used(reason)}")
 
     def set_calibration_available(self, available: bool, reason: str = "") -> None:
         """Offer the calibration text and tokens only where something reads them (greyed with the reason)."""
         self._calib_ok = available
         for w in (self.calib_text, self.calib_tokens):
             w.setEnabled(available and not self._exporting)
-        text = "The text the calibrated method fits each layer on, and that chooses which decoder layers go: " \
-               "headmix's mixed-genre calibration text, or a UTF-8 file of yours"
-        tokens = "How many tokens of the calibration text are read, in windows of up to 512 (default 4,096)"
-        suffix = "" if available else f"\nNot used here: {reason}"
+        text = self.tr("The text the calibrated method fits each layer on, and that chooses which decoder layers go: "
+                       "headmix's default English prose, or a UTF-8 file of yours")
+        tokens = self.tr("How many tokens of the calibration text are read, in windows of up to {window} (default "
+                         "{default})").format(window=QLocale().toString(512), default=QLocale().toString(4096))
+        suffix = "" if available else f"\n{self.not_used(reason)}"
         self.calib_text.setToolTip(text + suffix)
         self.calib_tokens.setToolTip(tokens + suffix)
+
+    def not_used(self, reason: str) -> str:
+        return self.tr("Not used here: {reason}").format(reason=reason)
+
+    def default_text_tip(self) -> str:
+        return self.tr("The English prose that ships with headmix")
 
     def use_calib_file(self, path: str) -> None:
         """Calibrate on this file from now on (it becomes an entry of the text list)."""
@@ -330,7 +346,7 @@ class TargetsPanel(QWidget):
             return
         self._calib_index_shown = index
         path = self.calib_text.currentData()
-        self.calib_text.setToolTip(str(path) if path else "The mixed-genre calibration text that ships with headmix (prose, technical, legal, dialogue, code, Chinese)")
+        self.calib_text.setToolTip(str(path) if path else self.default_text_tip())
         self.set_calibration_available(self._calib_ok)
         self.changed.emit()
 
@@ -340,8 +356,9 @@ class TargetsPanel(QWidget):
         self.num_layers.setRange(1, max(1, layers))
         self.num_layers.setValue(max(1, layers))
         self.num_layers.blockSignals(False)
-        self.num_layers.setToolTip(f"Decoder layers in the exported model (this model has {layers}); fewer removes whole "
-                                   "layers, chosen from the calibration text (or the weights, without a tokenizer)")
+        self.num_layers.setToolTip(self.tr("Decoder layers in the exported model (this model has {layers}); fewer removes "
+                                           "whole layers, chosen from the calibration text (or the weights, without a "
+                                           "tokenizer)").format(layers=layers))
 
     def set_layer_method_available(self, name: str, available: bool, reason: str = "") -> None:
         """Offer a layer method or grey it out with the reason (fit needs pre-norm blocks)."""
@@ -386,7 +403,7 @@ class TargetsPanel(QWidget):
         if calib_text is not KEEP:
             self._calib_index_shown = self._calib_index(calib_text)
             self.calib_text.setCurrentIndex(self._calib_index_shown)
-            self.calib_text.setToolTip(str(calib_text) if calib_text else "The mixed-genre calibration text that ships with headmix (prose, technical, legal, dialogue, code, Chinese)")
+            self.calib_text.setToolTip(str(calib_text) if calib_text else self.default_text_tip())
             self.set_calibration_available(self._calib_ok)
         if calib_tokens is not KEEP:
             self.calib_tokens.setValue(int(calib_tokens))
@@ -429,15 +446,16 @@ class TargetsPanel(QWidget):
         """The plan in numbers, one verdict per runtime (None: no plan, for ``why``), and its warnings."""
         self.source_label.setText(source)
         self.decoder_label.setText(decoder)
+        params, size = self.tr("Parameters: {count}"), self.tr("Size: {size}")
         if after is None:
-            self.params_label.setText(f"Parameters: {human_count(before[0])}")
-            self.size_label.setText(f"Size: {human_bytes(before[1])}")
+            self.params_label.setText(params.format(count=human_count(before[0])))
+            self.size_label.setText(size.format(size=human_bytes(before[1])))
             self.saved_label.setText("—")
         else:
-            self.params_label.setText(f"Parameters: {human_count(before[0])} → {human_count(after[0])}")
-            self.size_label.setText(f"Size: {human_bytes(before[1])} → {human_bytes(after[1])}")
+            self.params_label.setText(params.format(count=f"{human_count(before[0])} → {human_count(after[0])}"))
+            self.size_label.setText(size.format(size=f"{human_bytes(before[1])} → {human_bytes(after[1])}"))
             saved = 100 * (1 - after[0] / max(before[0], 1))
-            self.saved_label.setText(f"{saved:.1f}% smaller")
+            self.saved_label.setText(self.tr("{percent}% smaller").format(percent=QLocale().toString(saved, "f", 1)))
         self.verdicts.set_verdicts(verdicts, why)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings_label.setVisible(bool(warnings))
@@ -455,5 +473,5 @@ class TargetsPanel(QWidget):
             self.progress.setRange(0, 1000)
             self.progress.setValue(0)
             self.progress.setFormat("%p%")
-            self.progress.setToolTip("Export progress, in bytes written")
-            self.progress_label.setText("starting…")
+            self.progress.setToolTip(self.tr("Export progress, in bytes written"))
+            self.progress_label.setText(self.tr("starting…"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractItemModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QGuiApplication, QPalette
 
 from headmix.core.model.architecture import Architecture
@@ -20,7 +20,11 @@ from headmix.core.model.importance import Importance
 from headmix.core.model.inspection import human_bytes, human_count
 from headmix.core.model.layout import FUSED
 
-COLUMNS = ("Name", "Shape", "DType", "Size", "Importance")
+translate = QCoreApplication.translate
+#: the columns' headers, translated where shown
+COLUMNS = (QT_TRANSLATE_NOOP("TreeModel", "Name"), QT_TRANSLATE_NOOP("TreeModel", "Shape"),
+           QT_TRANSLATE_NOOP("TreeModel", "DType"), QT_TRANSLATE_NOOP("TreeModel", "Size"),
+           QT_TRANSLATE_NOOP("TreeModel", "Importance"))
 #: the widest text each column shows (the Name column is the tree's: wide enough for "layer 29 → 23 (+ merged 24)")
 _WIDEST = ("attention (q/k/v) layer 29", "888.88K params", "DType", "888.88 MB", "Importance")
 _PADDING = 20  # a cell's margins, and the header's sort indicator
@@ -28,7 +32,8 @@ _PADDING = 20  # a cell's margins, and the header's sort indicator
 
 def column_widths(metrics) -> tuple[int, ...]:
     """Column widths that fit their widest text in this font (fixed pixel widths clipped "269.03 MB" to "269.03 …")."""
-    return tuple(metrics.horizontalAdvance(text) + _PADDING for text in _WIDEST)
+    return tuple(max(metrics.horizontalAdvance(text), metrics.horizontalAdvance(translate("TreeModel", header))) + _PADDING
+                 for text, header in zip(_WIDEST, COLUMNS, strict=True))
 _LAYER_RE = re.compile(r"(?:^|\.)(?:layers|h|layer)\.(\d+)\.")
 _ROLE_LABELS = {"q": "query", "k": "key", "v": "value", "o": "output"}
 
@@ -126,7 +131,9 @@ class CheckpointTreeModel(QAbstractItemModel):
             if i in by_index:
                 a = by_index[i]
                 # heads × head size, as the Shape column says it for tensors; the tooltip spells it out
-                node.summary = f"{a.num_heads}×{a.head_dim} heads" + (f", kv {a.num_kv_heads}" if a.num_kv_heads != a.num_heads else "")
+                node.summary = (translate("TreeModel", "{heads}×{dim} heads, kv {kv}") if a.num_kv_heads != a.num_heads
+                                else translate("TreeModel", "{heads}×{dim} heads")).format(
+                    heads=a.num_heads, dim=a.head_dim, kv=a.num_kv_heads)
             for name in ("attention", "mlp", "other"):
                 if (i, name) in groups:
                     node.add(groups[(i, name)])
@@ -189,10 +196,12 @@ class CheckpointTreeModel(QAbstractItemModel):
         if layer in choice.kept:
             new = choice.kept.index(layer)
             merged = choice.merged.get(layer, ())
-            return (f"becomes layer {new} of the smaller model"
-                    + (f"; layers {', '.join(map(str, merged))} are averaged into it" if merged else ""))
+            return (translate("TreeModel", "becomes layer {layer} of the smaller model").format(layer=new)
+                    + (translate("TreeModel", "; layers {layers} are averaged into it").format(
+                        layers=", ".join(map(str, merged))) if merged else ""))
         into = self.merged_into(layer)
-        return "removed with the decoder layers" + (f", averaged into layer {into}" if into is not None else "")
+        return (translate("TreeModel", "removed with the decoder layers")
+                + (translate("TreeModel", ", averaged into layer {layer}").format(layer=into) if into is not None else ""))
 
     # ------------------------------------------------------------------ queries
 
@@ -242,19 +251,23 @@ class CheckpointTreeModel(QAbstractItemModel):
                 new = self.choice.kept.index(node.layer)
                 merged = self.choice.merged.get(node.layer, ())
                 return (node.label + (f" → {new}" if new != node.layer else "")
-                        + (f" + merged {', '.join(map(str, merged))}" if merged else ""))
+                        + (translate("TreeModel", " + merged {layers}").format(layers=", ".join(map(str, merged)))
+                           if merged else ""))
             if col == 1 and self.removed(node.layer):
                 into = self.merged_into(node.layer)
-                return "removed" if into is None else f"merged into {into}"
+                return (translate("TreeModel", "removed") if into is None
+                        else translate("TreeModel", "merged into {layer}").format(layer=into))
         if role == Qt.ItemDataRole.ToolTipRole and self.removed(node.layer) and node.kind != "layer":
-            return f"Layer {node.layer} is removed with the decoder layers: this is not in the export"
+            return translate("TreeModel", "Layer {layer} is removed with the decoder layers: this is not in the "
+                                          "export").format(layer=node.layer)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 return node.label
             if col == 1:
                 if node.shape is not None:
                     return " × ".join(map(str, node.shape))
-                return node.summary or (f"{human_count(node.params)} params" if node.params else "")
+                return node.summary or (translate("TreeModel", "{count} params").format(count=human_count(node.params))
+                                        if node.params else "")
             if col == 2:
                 return node.dtype
             if col == 3:
@@ -263,15 +276,17 @@ class CheckpointTreeModel(QAbstractItemModel):
                 return f"{node.score:.3g}" if node.score is not None else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             if node.kind == "tensor":
-                return f"{node.tensor}\n{list(node.shape)} {node.dtype}, {human_bytes(node.nbytes)}\nSelect to see its histogram"
+                return (f"{node.tensor}\n{list(node.shape)} {node.dtype}, {human_bytes(node.nbytes)}\n"
+                        + translate("TreeModel", "Select to see its histogram"))
             if node.kind == "head":
-                return ("Importance: ‖W_v‖·‖W_o‖ of this head (data-free)" if node.score is not None
-                        else "Importance is being computed")
+                return (translate("TreeModel", "Importance: ‖W_v‖·‖W_o‖ of this head (data-free)") if node.score is not None
+                        else translate("TreeModel", "Importance is being computed"))
             if node.kind == "layer":
                 fate = self.fate(node.layer) if node.layer is not None else ""
-                return (f"{node.summary}: query heads × head size, key/value heads\n"
-                        + (f"Fewer decoder layers: this layer {fate}\n" if fate else "")
-                        + "Select to show this layer's mixing matrices")
+                return (translate("TreeModel", "{shape}: query heads × head size, key/value heads").format(shape=node.summary)
+                        + "\n" + (translate("TreeModel", "Fewer decoder layers: this layer {fate}").format(fate=fate) + "\n"
+                                  if fate else "")
+                        + translate("TreeModel", "Select to show this layer's mixing matrices"))
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (3, 4):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.UserRole:
@@ -280,7 +295,7 @@ class CheckpointTreeModel(QAbstractItemModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
+            return translate("TreeModel", COLUMNS[section])
         return None
 
     def flags(self, index):

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
-from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
-from headmix.core.errors import Cancelled, HeadmixError
+from headmix.core.errors import Cancelled
+
+from .session.jobs import Job, Jobs
 
 
 class Worker(QObject):
+    """The Qt side of one of the session's jobs: the job (``gui/session/jobs.py``) records how the work ended and
+    lives in the session's list of running jobs; the worker runs it on a ``QThread`` and tells the window on the
+    GUI thread, by signals, what the job reports."""
+
     progress = Signal(object, object)  # done, total (ints; may exceed 32 bits)
     finished = Signal(object)  # the result
     failed = Signal(str)  # a message for the user
     cancelled = Signal()
+    kind = "work"  # the job's kind in the session's list (a new one of a kind cancels the one before)
 
     def __init__(self):
         super().__init__()
         self._cancel = threading.Event()
         self.thread: QThread | None = None
+        self.job: Job | None = None
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -39,17 +45,15 @@ class Worker(QObject):
 
     @Slot()
     def run(self) -> None:
+        job = self.job
         try:
-            result = self.work()
-        except Cancelled:
-            self.cancelled.emit()
-        except HeadmixError as e:
-            self.failed.emit(str(e))
-        except Exception as e:  # a bug: report it instead of killing the thread silently
-            traceback.print_exc()
-            self.failed.emit(f"internal error: {type(e).__name__}: {e}")
-        else:
-            self.finished.emit(result)
+            job.run()  # records the result, the error or the cancel, and leaves the session's running jobs
+            if job.was_cancelled:
+                self.cancelled.emit()
+            elif job.error is not None:
+                self.failed.emit(job.error)
+            else:
+                self.finished.emit(job.result)
         finally:
             # End the thread from the thread itself. Connecting the result signals to
             # thread.quit would queue the quit to the GUI thread, so a GUI thread blocked in
@@ -57,8 +61,9 @@ class Worker(QObject):
             if self.thread is not None:
                 self.thread.quit()  # QThread.quit is thread-safe
 
-    def start(self) -> Worker:
-        """Run on a new thread that ends when the work does.
+    def start(self, jobs: Jobs | None = None, kind: str | None = None) -> Worker:
+        """Start this work as a job of ``jobs`` (the session's; a list of its own when None), on a new thread
+        that ends when the work does.
 
         The worker (and with it its QThread) is kept alive in ``_RUNNING`` until the thread has
         really finished, so a window that drops its reference from the ``finished`` handler never
@@ -67,6 +72,12 @@ class Worker(QObject):
         cycle kept every finished worker, its plan and a suspended calibration walk (with its
         reading thread) alive for the rest of the session (issue 18).
         """
+        jobs = jobs if jobs is not None else Jobs()
+        jobs.start(kind or self.kind, lambda progress, cancelled: self.work(), getattr(self, "plan", None),
+                   runner=_OnQThread(self), cancel=self._cancel)
+        return self
+
+    def _launch(self) -> None:
         thread = QThread()
         self.thread = thread
         self.moveToThread(thread)
@@ -76,12 +87,22 @@ class Worker(QObject):
         # emitted from the ending thread; the reaper lives on the GUI thread, so the worker is let go there
         thread.finished.connect(lambda: _REAPER.ended.emit(key))
         thread.start()
-        return self
 
     def wait(self, msecs: int = 5000) -> bool:
         """Block until the thread has finished (used when the window closes); the work polls
         its cancel flag between tensors or layers, so after cancel() this is short."""
         return self.thread.wait(msecs) if self.thread is not None else True
+
+
+class _OnQThread:
+    """The session's runner for one worker: the job runs in the worker's ``run`` on its own QThread."""
+
+    def __init__(self, worker: Worker):
+        self.worker = worker
+
+    def start(self, job: Job) -> None:
+        self.worker.job = job  # before the thread starts: its run reads it at once
+        self.worker._launch()
 
 
 class _Reaper(QObject):
@@ -140,110 +161,8 @@ def running() -> list[Worker]:
     return list(_RUNNING.values())
 
 
-#: one layer choice at a time: a worker that needs a plan's layers while another is choosing
-#: them waits for that choice (and then finds it made) instead of running the text twice
-_CHOOSING = threading.Lock()
-
-
-def choose_layers(plan, progress=None, cancelled=None, reuse=(), waiting=None):
-    """The plan on its chosen layers (``plan.final()``), from an earlier choice's scores when one of
-    ``reuse`` (LayerReductions) answers the same question; run on a worker thread, never the GUI's.
-    ``waiting()`` is called once if another choice (the window's own) must finish first."""
-    cancelled = cancelled or (lambda: False)
-    first = True
-    while not _CHOOSING.acquire(timeout=0.05):
-        if first and waiting is not None:
-            waiting()
-        first = False
-        if cancelled():
-            raise Cancelled("cancelled while waiting for another layer choice")
-    try:
-        if plan.reduction is not None:
-            for earlier in reuse:
-                if earlier is not plan.reduction and plan.reduction.reuse(earlier):
-                    break
-        return plan.final(progress, cancelled)
-    finally:
-        _CHOOSING.release()
-
-
-class _CalibrationFollowers:
-    """Everyone waiting on one plan's calibration walk (the previews, the export, a measurement): each hears its
-    progress, and the walk stops only once every one of them has cancelled (it serves them all). It remembers
-    the last step, so one who joins a walk under way hears at once how far it is."""
-
-    def __init__(self):
-        self.entries: list[tuple] = []
-        self.last: tuple[int, int] | None = None
-
-    def progress(self, done, total) -> None:
-        self.last = (int(done), int(total))
-        for report, _ in list(self.entries):
-            report(int(done), int(total))
-
-    def cancelled(self) -> bool:
-        entries = list(self.entries)
-        return bool(entries) and all(cancelled() for _, cancelled in entries)
-
-
-_FOLLOWERS_LOCK = threading.Lock()
-
-
-def calibration_steps(plan) -> int:
-    """Steps of a plan's calibration walk: a first pass that scores the rotary pairs when the head size
-    shrinks, then the layers (as the core's Calibrator counts them)."""
-    return len(plan.arch.layers) * (2 if plan.reduces_rotary_pairs else 1)
-
-
-@contextmanager
-def following_calibration(plan, report, cancelled):
-    """Hear ``plan``'s calibration walk (``report(done, total)``) while the block runs, and let ``cancelled`` stop it
-    when no one else needs it. The core asks the plan's ``calibration_progress``/``calibration_cancelled``."""
-    if plan is None or not plan.method.sequential or not plan.layers:
-        yield
-        return
-    calibrator = plan._calibrator
-    if calibrator is not None and all(calibrator.ready(i) for i in plan.layers):
-        yield  # calibrated already: nothing will run
-        return
-    entry = (report, cancelled)
-    with _FOLLOWERS_LOCK:
-        followers = getattr(plan.calibration_progress, "__self__", None)
-        if not isinstance(followers, _CalibrationFollowers):
-            followers = _CalibrationFollowers()
-            plan.calibration_progress, plan.calibration_cancelled = followers.progress, followers.cancelled
-        followers.entries.append(entry)
-        where = followers.last or (0, calibration_steps(plan))
-    report(*where)
-    failed = False
-    try:
-        yield
-    except Cancelled:
-        raise  # a cancelled walk goes on from where it stopped: the next follower hears that step at once
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        with _FOLLOWERS_LOCK:
-            followers.entries.remove(entry)
-            if failed and not followers.entries:
-                followers.last = None  # a failed walk starts over
-
-
-class Stages:
-    """Turns the core's per-walk ``progress(done, total)`` into steps a user can read: the choice
-    runs the text once to score the layers, and once more to refit them for ``fit``."""
-
-    def __init__(self, plan, emit):
-        self.emit = emit
-        self.walks = 0
-        self.fits = plan.reduction is not None and plan.reduction.method.value == "fit" and plan.reduction.data
-
-    def __call__(self, done, total) -> None:
-        stage = "fitting" if self.walks and self.fits else "scoring"
-        self.emit(stage, int(done), int(total))
-        if done >= total:
-            self.walks += 1
+from .session.work import (  # noqa: F401 - the workers' Qt-free bodies, importable from here as before
+    Stages, _CalibrationFollowers, calibration_steps, choose_layers, following_calibration)
 
 
 class ChoiceWorker(Worker):
@@ -253,6 +172,8 @@ class ChoiceWorker(Worker):
     ``stage(what, done, total)``: "scoring" layers (done of total), "fitting" them (fit), "weights"
     (data-free scores, no count), "heads" (head scores of the output layers).
     """
+
+    kind = "choice"
 
     stage = Signal(str, int, int)
 
@@ -279,6 +200,8 @@ class ExportWorker(Worker):
     """Writes the export; with fewer decoder layers it chooses them first (``choosing(done, total)``); a calibrated
     plan calibrates each layer as it is written (``calibrating(done, total)`` of the calibration walk)."""
 
+    kind = "export"
+
     choosing = Signal(str, int, int)
     calibrating = Signal(int, int)
 
@@ -301,6 +224,8 @@ class ExportWorker(Worker):
 
 class ImportanceWorker(Worker):
     """Scores every layer, reporting each as it is done so the tree fills in progressively."""
+
+    kind = "importance"
 
     layer_done = Signal(int, object)
 
@@ -327,6 +252,8 @@ class CalibrationWorker(Worker):
     progress is (layer, layers) of the walk.
     """
 
+    kind = "calibration"
+
     def __init__(self, plan, index: int):
         super().__init__()
         self.plan, self.index = plan, index
@@ -343,6 +270,8 @@ class SampleWorker(Worker):
     Finishes with a ``Sample``; a model without a tokenizer is not a failure but ``unavailable``
     (the quality check simply does not apply to it), reported with the core's message.
     """
+
+    kind = "sample"
 
     unavailable = Signal(str)
 
@@ -374,6 +303,8 @@ class QualityWorker(Worker):
     layers are chosen (their progress in ``choosing``), "measuring" the smaller model against itself
     unshrunk, then "original": the original model alone, for perplexity before (no count).
     """
+
+    kind = "measure"
 
     stage = Signal(str)
     choosing = Signal(str, int, int)

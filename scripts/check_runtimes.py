@@ -58,7 +58,6 @@ import argparse
 import hashlib
 import itertools
 import json
-import math
 import os
 import re
 import shutil
@@ -70,19 +69,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from runtime_report import MEASURED, render
+from runtime_workers import worker_main
 
 HOME_CACHE = Path.home() / ".cache" / "headmix"
 DEFAULT_MODEL = HOME_CACHE / "real-model" / "smollm2-135m-instruct-q4_1"
 DEFAULT_TEXT = HOME_CACHE / "texts" / "heldout.txt"
 DEFAULT_WORKDIR = HOME_CACHE / "check-runtimes"
-
-#: |ppl / ppl_transformers - 1| below which a runtime counts as computing the same model. With
-#: float32 weights everywhere the runtimes differ only in summation order (about 1e-4 here); a
-#: float16 GGUF adds float16 activations in llama.cpp's matrix products (about 1e-3). A wrong
-#: rope base, a missing factor or a mis-sized head moves perplexity by 10% or more.
-TOLERANCE = 0.005
-#: positions of the first window whose logits are kept to compare runtimes directly
-LOGIT_POSITIONS = 64
 
 
 @dataclass(frozen=True)
@@ -125,203 +118,15 @@ SHRINKS: tuple[Shrink, ...] = (
 #: an optimised BLAS with the reference BLAS's symbols, for mlx's float32 products (see above)
 DEBIAN_OPENBLAS = Path("/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3")
 
-#: runtimes measured here, and the name of headmix's verdict for each
-MEASURED = {"transformers": "transformers", "mlx-lm": "mlx-lm", "llama.cpp": "llama.cpp / Ollama (GGUF)"}
-#: runtimes shown with headmix's verdict only (they do not install on this kind of machine)
-NOT_MEASURED = {
-    "vLLM": ("vLLM", "needs a CUDA build of torch; its CPU build does not install from the registry here"),
-    "ollama create": ("ollama create", "Ollama ships a binary from its own site, not from a package registry"),
-}
-
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------------------
-# workers: run inside each runtime's interpreter (``check_runtimes.py _worker RUNTIME ...``)
-# --------------------------------------------------------------------------------------------
-
-
-def negative_log_likelihood(logits: np.ndarray, targets: np.ndarray) -> float:
-    """Sum of -log p(target) over the positions, from (positions, vocab) float32 logits: the
-    shifted exponentials in float32 (each within 1e-7 of exact), their sums and logs in float64."""
-    x = np.asarray(logits, dtype=np.float32)
-    top = x.max(axis=1, keepdims=True)
-    lse = top[:, 0].astype(np.float64) + np.log(np.exp(x - top).sum(axis=1, dtype=np.float64))
-    return float((lse - x[np.arange(len(targets)), targets].astype(np.float64)).sum())
-
-
-def _score(windows: np.ndarray, logits_of, keep: Path) -> dict:
-    """Run ``logits_of(window) -> (len, vocab) float32`` on each window; sum the NLL."""
-    total, count, started = 0.0, 0, time.perf_counter()
-    for i, window in enumerate(windows):
-        logits = np.asarray(logits_of(window), dtype=np.float32)
-        if logits.shape[0] != len(window):
-            raise RuntimeError(f"the runtime returned logits for {logits.shape[0]} positions, not {len(window)}")
-        total += negative_log_likelihood(logits[:-1], window[1:])
-        count += len(window) - 1
-        if i == 0:
-            np.save(keep, logits[:LOGIT_POSITIONS])
-    return {"nll": total, "predicted": count, "perplexity": math.exp(total / count),
-            "eval_seconds": time.perf_counter() - started}
-
-
-def _worker_transformers(model: Path, windows: np.ndarray, keep: Path, threads: int) -> dict:
-    import torch
-    import transformers
-
-    torch.set_num_threads(threads)
-    started = time.perf_counter()
-    net = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32).eval()
-    loaded = time.perf_counter() - started
-
-    def logits_of(window):
-        with torch.no_grad():
-            return net(input_ids=torch.from_numpy(window.astype(np.int64))[None]).logits[0].float().numpy()
-
-    result = _score(windows, logits_of, keep)
-    result.update(load_seconds=loaded, architecture=type(net).__name__)
-    return result
-
-
-def _worker_mlx(model: Path, windows: np.ndarray, keep: Path, threads: int) -> dict:
-    import mlx.core as mx
-    from mlx_lm.utils import load_model
-
-    mx.set_default_device(mx.cpu)
-    started = time.perf_counter()
-    net, _ = load_model(model)
-    net.set_dtype(mx.float32)  # the export's bf16 weights, exactly, computed in float32 as elsewhere
-    mx.eval(net.parameters())
-    loaded = time.perf_counter() - started
-
-    def logits_of(window):
-        out = net(mx.array(window.astype(np.int32))[None])
-        return np.array(out[0].astype(mx.float32))
-
-    result = _score(windows, logits_of, keep)
-    result.update(load_seconds=loaded, architecture=f"mlx_lm.models.{type(net).__module__.rsplit('.', 1)[-1]}")
-    return result
-
-
-def _worker_llama(model: Path, windows: np.ndarray, keep: Path, threads: int) -> dict:
-    import llama_cpp
-
-    started = time.perf_counter()
-    n = int(windows.shape[1])
-    llm = llama_cpp.Llama(
-        model_path=str(model), n_ctx=n, n_batch=n, n_ubatch=n, logits_all=True, n_gpu_layers=0,
-        n_threads=threads, n_threads_batch=threads, verbose=False,
-        # an F32 KV cache: the default F16 cache rounds keys and values
-        type_k=llama_cpp.GGML_TYPE_F32, type_v=llama_cpp.GGML_TYPE_F32,
-    )
-    loaded = time.perf_counter() - started
-    metadata = dict(llm.metadata)
-
-    def logits_of(window):
-        llm.reset()
-        llm.eval([int(t) for t in window])
-        return np.array(llm.scores[: len(window)], dtype=np.float32)
-
-    result = _score(windows, logits_of, keep)
-    wanted = ("general.architecture", "rope", "attention.head_count", "attention.key_length", "context_length")
-    result.update(load_seconds=loaded, architecture=metadata.get("general.architecture", "?"),
-                  gguf={k: v for k, v in metadata.items() if any(w in k for w in wanted)})
-    return result
-
-
-WORKERS = {"transformers": _worker_transformers, "mlx-lm": _worker_mlx, "llama.cpp": _worker_llama}
-
-
-def _versions_worker(which: str) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    names = {"transformers": ["transformers", "torch", "tokenizers"], "mlx-lm": ["mlx", "mlx-lm"],
-             "llama.cpp": ["llama-cpp-python"], "convert": ["transformers", "torch", "sentencepiece", "numpy"]}[which]
-    found = {}
-    for name in names:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def _make_qwen2_worker(source: Path, out: Path, tokens: Path) -> dict:
-    """Write the Qwen2 model that computes exactly what the Llama ``source`` computes (zero q/k/v
-    biases, same rope), and check that transformers gives the same logits for both."""
-    import torch
-    import transformers
-    from safetensors.torch import load_file, save_file
-
-    config = json.loads((source / "config.json").read_text())
-    if config.get("model_type") != "llama" or config.get("attention_bias") or config.get("mlp_bias"):
-        raise ValueError("the Qwen2 equivalent needs a Llama without attention or MLP biases")
-    hidden, heads, kv = config["hidden_size"], config["num_attention_heads"], config["num_key_value_heads"]
-    head_dim = config.get("head_dim") or hidden // heads
-    if head_dim * heads != hidden:
-        raise ValueError("Qwen2 in most runtimes sizes attention by hidden / heads: the source must fill it")
-    qwen = {k: v for k, v in config.items() if k not in ("attention_bias", "mlp_bias", "pretraining_tp", "head_dim",
-                                                           "architectures", "model_type", "transformers_version")}
-    qwen.update(architectures=["Qwen2ForCausalLM"], model_type="qwen2", use_sliding_window=False,
-                sliding_window=None, max_window_layers=config["num_hidden_layers"])
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    tensors: dict[str, torch.Tensor] = {}
-    for f in sorted(source.glob("*.safetensors")):
-        tensors.update(load_file(f))
-    dtype = tensors["model.embed_tokens.weight"].dtype
-    for i in range(config["num_hidden_layers"]):
-        for proj, rows in (("q_proj", heads * head_dim), ("k_proj", kv * head_dim), ("v_proj", kv * head_dim)):
-            tensors[f"model.layers.{i}.self_attn.{proj}.bias"] = torch.zeros(rows, dtype=dtype)
-    save_file(tensors, tmp / "model.safetensors", metadata={"format": "pt"})
-    (tmp / "config.json").write_text(json.dumps(qwen, indent=2) + "\n")
-    for f in source.iterdir():
-        if f.is_file() and f.suffix != ".safetensors" and f.name not in ("config.json", "model.safetensors.index.json"):
-            shutil.copy2(f, tmp / f.name)
-    (tmp / "SOURCE.json").write_text(json.dumps({"made_by": "scripts/check_runtimes.py", "from": str(source),
-                                                 "how": "Llama → Qwen2 with zero q/k/v biases"}, indent=2) + "\n")
-
-    ids = torch.from_numpy(np.load(tokens)[0, :256].astype(np.int64))[None]
-    with torch.no_grad():
-        a = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32).eval()(input_ids=ids).logits
-        net = transformers.AutoModelForCausalLM.from_pretrained(tmp, dtype=torch.float32).eval()
-        b = net(input_ids=ids).logits
-    diff = (a - b).abs().max().item() / a.abs().max().item()
-    if type(net).__name__ != "Qwen2ForCausalLM" or diff > 1e-5:
-        raise RuntimeError(f"the Qwen2 equivalent is not exact: {type(net).__name__}, max relative logit difference {diff:.3g}")
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return {"relative_logit_difference": diff, "architecture": type(net).__name__}
-
-
-def worker_main(argv: list[str]) -> int:
-    """``_worker RUNTIME MODEL TOKENS KEEP THREADS``, ``_versions WHICH`` or ``_qwen2 SRC OUT TOKENS``;
-    prints one JSON object on its last line of stdout."""
-    try:
-        if argv[0] == "_worker":
-            runtime, model, tokens, keep, threads = argv[1:6]
-            windows = np.load(tokens)
-            result = WORKERS[runtime](Path(model), windows, Path(keep), int(threads))
-        elif argv[0] == "_versions":
-            result = _versions_worker(argv[1])
-        elif argv[0] == "_qwen2":
-            result = _make_qwen2_worker(Path(argv[1]), Path(argv[2]), Path(argv[3]))
-        else:
-            raise ValueError(f"unknown worker command {argv[0]}")
-    except Exception as e:  # reported to the parent, which shows it in the table
-        import traceback
-
-        traceback.print_exc()
-        result = {"error": f"{type(e).__name__}: {e}"}
-    print("\n" + json.dumps(result))
-    return 0
-
-
-# --------------------------------------------------------------------------------------------
-# the parent: exports, conversions, subprocesses, the table
+# the parent: exports, conversions, subprocesses (the workers are runtime_workers.py's, run
+# through this script so that ``check_runtimes.py _worker ...`` stays the one entry point;
+# the table is runtime_report.py's)
 # --------------------------------------------------------------------------------------------
 
 
@@ -484,7 +289,7 @@ def prepare_source(name: str, model: Path, interp: Interpreters) -> Path:
         return model
     out = WORKDIR / "sources" / f"{model.name}-qwen2"
     stamp_file = out.with_name(out.name + ".stamp")
-    stamp = fingerprint("qwen2", str(model), folder_stamp(model), Path(__file__).read_bytes())
+    stamp = fingerprint("qwen2", str(model), folder_stamp(model), (Path(__file__).parent / "runtime_workers.py").read_bytes())
     if is_fresh(stamp_file, stamp, out):
         return out
     log(f"writing the Qwen2 equivalent of {model.name} and checking it in transformers")
@@ -575,27 +380,6 @@ def verdicts_of(folder: Path, shrink: Shrink) -> dict[str, dict]:
         return {}
     return {v["runtime"]: v for v in json.loads((folder / "headmix.json").read_text())["runtimes"]}
 
-
-def judge(verdict: dict | None, outcome: str) -> str:
-    """Whether headmix's verdict matched the measurement: outcome is same / differs / fails."""
-    if verdict is None:
-        return "–"
-    if outcome == "n/a":
-        return "not judged"
-    status = verdict["status"]
-    if status == "warn":
-        return "⚠ (not judged)"
-    if status == "ok":
-        return "right" if outcome == "same" else "**WRONG**: said ✔"
-    return "right" if outcome in ("differs", "fails") else "too cautious: said ✘"
-
-
-MARK = {"ok": "✔", "warn": "⚠", "no": "✘"}
-
-
-def short(text: str, n: int = 150) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -714,103 +498,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(report)
     return 0
-
-
-def outcome_of(result: dict, reference: dict | None) -> tuple[str, str, str]:
-    """(outcome, perplexity cell, difference cell) of one runtime's result."""
-    if "error" in result:
-        if result.get("source_fails_too"):
-            return "n/a", "fails on the source too", short(result["error"], 90)
-        return "fails", "fails", short(result["error"], 90)
-    if reference is None or "perplexity" not in reference:
-        return "unknown", f"{result['perplexity']:.4g}", "no reference"
-    rel = result["perplexity"] / reference["perplexity"] - 1
-    return ("same" if abs(rel) <= TOLERANCE else "differs"), f"{result['perplexity']:.4g}", f"{rel:+.3%}"
-
-
-def render(rows, runtimes, interp, versions, windows, args, timings, total, text) -> str:
-    out = []
-    n_pred = windows.shape[0] * (windows.shape[1] - 1)
-    out.append("## Runtimes, measured\n")
-    out.append(f"Perplexity on the first {windows.size:,} tokens of `{text.name}` ({windows.shape[0]} windows of "
-               f"{windows.shape[1]}, no BOS, {n_pred:,} predicted tokens), float32 weights in every runtime"
-               f"{' (GGUF ' + args.outtype + ', F32 KV cache)' if 'llama.cpp' in runtimes else ''}. "
-               f"✔: within {TOLERANCE:.1%} of transformers (float32 everywhere differs only in summation order, "
-               f"about 1e-4; float16 activations in a f16 GGUF add about 1e-3), ✘: further, or it fails. "
-               f"Verdict: headmix's own, from headmix.json.\n")
-    head = ["shrink", "transformers"] + [r for r in runtimes if r != "transformers"] + list(NOT_MEASURED)
-    out.append("| " + " | ".join(head) + " |")
-    out.append("|" + "---|" * len(head))
-    notes, mismatches = [], []
-    for row in rows:
-        ref = row["results"].get("transformers")
-        cells = [row["label"]]
-        cells.append(f"{ref['perplexity']:.4g}" if ref and "perplexity" in ref else f"fails: {short(ref['error'], 60)}" if ref else "–")
-        for runtime in [r for r in runtimes if r != "transformers"]:
-            result = row["results"][runtime]
-            outcome, ppl, diff = outcome_of(result, ref)
-            verdict = row["verdicts"].get(MEASURED[runtime])
-            measured = {"same": "✔", "differs": "✘", "fails": "✘", "unknown": "?", "n/a": "–"}[outcome]
-            said = f"verdict {MARK[verdict['status']]} {judge(verdict, outcome)}" if verdict else "no verdict"
-            cell = {"fails": "✘ fails", "n/a": "– fails on the unshrunk source too"}.get(outcome, f"{ppl} ({diff}) {measured}")
-            cells.append(f"{cell}; {said}")
-            if verdict and not judge(verdict, outcome).startswith(("right", "⚠", "not judged")):
-                mismatches.append(f"- **{row['label']}**, {runtime}: headmix said {MARK[verdict['status']]} "
-                                  f"({verdict['reason']}); measured {ppl} ({diff}) against transformers' {cells[1]}.")
-            if outcome in ("fails", "n/a"):
-                also = " (the unshrunk source fails the same way)" if outcome == "n/a" else ""
-                notes.append(f"- {row['label']}, {runtime}: {short(result['error'], 300)}{also}")
-        for name, (verdict_name, why) in NOT_MEASURED.items():
-            verdict = row["verdicts"].get(verdict_name)
-            cells.append(f"not installed here; verdict {MARK[verdict['status']]}" if verdict else "not installed here")
-        out.append("| " + " | ".join(cells) + " |")
-    out.append("")
-    for row in rows:
-        if row["shrink"].note:
-            out.append(f"- {row['label']}: {row['shrink'].note}.")
-    out.append("")
-    out.append("Cells: perplexity (relative difference from transformers) measured mark; headmix's verdict and "
-               "whether it was right. vLLM: " + NOT_MEASURED["vLLM"][1] + "; ollama create: " + NOT_MEASURED["ollama create"][1]
-               + ". Their verdicts come from reading their source.\n")
-
-    out.append("### Details\n")
-    out.append("| shrink | runtime | perplexity | vs transformers | max logit difference (window 1, first "
-               f"{LOGIT_POSITIONS} positions, relative) | load + eval s | headmix verdict |")
-    out.append("|---|---|---|---|---|---|---|")
-    for row in rows:
-        ref = row["results"].get("transformers")
-        for runtime in runtimes:
-            result = row["results"][runtime]
-            outcome, ppl, diff = outcome_of(result, ref) if runtime != "transformers" else (
-                "same", f"{result['perplexity']:.6g}" if "perplexity" in result else "fails", "reference")
-            if runtime != "transformers" and "perplexity" in result:
-                ppl = f"{result['perplexity']:.6g}"
-            logit = f"{result['logit_difference']:.2g}" if "logit_difference" in result else "–"
-            secs = f"{result['load_seconds']:.1f} + {result['eval_seconds']:.1f}" if "eval_seconds" in result else "–"
-            if result.get("convert_seconds"):
-                secs += f" (convert {result['convert_seconds']:.1f})"
-            verdict = row["verdicts"].get(MEASURED[runtime])
-            said = f"{MARK[verdict['status']]} {short(verdict['reason'], 110)}" if verdict else "–"
-            out.append(f"| {row['label']} | {runtime} | {ppl} | {diff} | {logit} | {secs} | {said} |")
-        for name, (verdict_name, _) in NOT_MEASURED.items():
-            verdict = row["verdicts"].get(verdict_name)
-            if verdict:
-                out.append(f"| {row['label']} | {name} | not installed here | – | – | – | "
-                           f"{MARK[verdict['status']]} {short(verdict['reason'], 110)} |")
-    out.append("")
-    out.append("### Verdicts that the measurement contradicts\n")
-    out.extend(mismatches or ["None: every verdict for a measured runtime was right."])
-    if notes:
-        out.append("\n### Failures\n")
-        out.extend(notes)
-    out.append("\n### Versions and times\n")
-    for runtime, found in versions.items():
-        out.append(f"- {runtime}: " + ", ".join(f"{k} {v}" for k, v in found.items()))
-    for runtime, why in interp.missing.items():
-        out.append(f"- {runtime}: skipped: {why}")
-    out.append("- wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + f"; total {total:.0f} s "
-               f"({args.threads} threads; cached exports and GGUF files cost nothing)")
-    return "\n".join(out) + "\n"
 
 
 WORKDIR = DEFAULT_WORKDIR

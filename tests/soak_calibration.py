@@ -35,6 +35,7 @@ def status() -> tuple[float, int]:
 
 def main(folder: Path, calibrations: int) -> dict:
     from window_process import isolated_window
+    from headmix.gui import workers
 
     app, window, home = isolated_window("headmix-soak-calibration-")
 
@@ -63,9 +64,9 @@ def main(folder: Path, calibrations: int) -> dict:
         window.panel.set_values(heads, kv, values["head_dim"], "calibrated", values["seed"], "all",
                                 calib_tokens=tokens + 64 * n)  # a new plan each time: the window reuses one it has shown
         app.processEvents()
-        wait(lambda: done or (window.calibration_worker is None and not window._calibration_workers), "a calibration")
+        wait(lambda: done or (window.calibration_worker is None and not window.session.jobs.running("calibration")), "a calibration")
         window.calibration_ready.disconnect()
-        wait(lambda: not window._calibration_workers, "the calibration's thread")
+        wait(lambda: not window.session.jobs.running("calibration") and not workers.running(), "the calibration's thread")
         for _ in range(3):
             app.processEvents()
         if os.environ.get("SOAK_GC"):

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import hf_models
-from headmix.core.model import forward
+from headmix.core.model import activations, attention, embedding, forward, forward_spec, layer_step, output_head, parallel
 from headmix.core.model.architecture import detect
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
@@ -111,7 +111,7 @@ def test_longrope_short_and_long_factors(tmp_path, length, attention_factor):
     hf_models.save(model, tmp_path)
     compare(tmp_path, model, length=length)
     arch = detect(open_checkpoint(tmp_path))
-    rot = forward.attention_spec(arch, arch.layers[0]).rotary
+    rot = forward_spec.attention_spec(arch, arch.layers[0]).rotary
     expected_scale = attention_factor or math.sqrt(1 + math.log(4) / math.log(16))
     assert rot.scaling == pytest.approx(expected_scale)
     assert rot.frequencies(length) is (rot.long if length > 16 else rot.short)
@@ -191,12 +191,12 @@ def test_batch_of_windows_equals_each_window_alone(model_dir):
     checkpoint = open_checkpoint(model_dir("gemma2"))
     ids = np.random.default_rng(0).integers(0, 96, (5, 30))
     together = forward.logits(checkpoint, ids)
-    old = forward.CHUNK_TOKENS, forward.SCORE_BYTES
+    old = parallel.CHUNK_TOKENS, attention.SCORE_BYTES
     try:
-        forward.CHUNK_TOKENS, forward.SCORE_BYTES = 30, 4 * 8 * 30 * 3  # one window a chunk, 3 query rows a block
+        parallel.CHUNK_TOKENS, attention.SCORE_BYTES = 30, 4 * 8 * 30 * 3  # one window a chunk, 3 query rows a block
         apart = forward.logits(checkpoint, ids)
     finally:
-        forward.CHUNK_TOKENS, forward.SCORE_BYTES = old
+        parallel.CHUNK_TOKENS, attention.SCORE_BYTES = old
     assert_close(apart, together, 1e-6, "chunked")
 
 
@@ -206,12 +206,12 @@ def test_head_blocks_and_online_log_sum_exp(model_dir, monkeypatch):
     arch, spec = forward.prepare(checkpoint)
     ids = np.random.default_rng(1).integers(0, 96, (3, 16))
     hidden = forward.run(checkpoint, ids).hidden.reshape(-1, 48)
-    head = forward.OutputHead(checkpoint, arch, spec)
+    head = output_head.OutputHead(checkpoint, arch, spec)
     full = head.logits(hidden).astype(np.float64)
     targets = np.random.default_rng(2).integers(0, 96, hidden.shape[0])
     expected = np.log(np.exp(full - full.max(1, keepdims=True)).sum(1)) + full.max(1) - full[np.arange(len(targets)), targets]
-    monkeypatch.setattr(forward, "HEAD_BLOCK_BYTES", 4 * 48 * 10)  # 256-row minimum: two blocks would need >256
-    monkeypatch.setattr(forward.OutputHead, "blocks", _small_blocks(forward.OutputHead.blocks))
+    monkeypatch.setattr(output_head, "HEAD_BLOCK_BYTES", 4 * 48 * 10)  # 256-row minimum: two blocks would need >256
+    monkeypatch.setattr(output_head.OutputHead, "blocks", _small_blocks(output_head.OutputHead.blocks))
     (nll,) = head.nll([hidden], targets)
     np.testing.assert_allclose(nll, expected, rtol=1e-5, atol=1e-5)
 
@@ -228,7 +228,7 @@ def _small_blocks(original):
 def test_erf_is_accurate():
     x = np.linspace(-6, 6, 20001).astype(np.float32)
     expected = np.array([math.erf(float(v)) for v in x])
-    assert np.abs(forward._erf(x) - expected).max() < 1e-6
+    assert np.abs(activations.erf(x) - expected).max() < 1e-6
 
 
 def test_progress_and_cancel(model_dir):
@@ -269,11 +269,11 @@ def test_large_attention_scores_take_the_max_subtracting_softmax(tmp_path, famil
     from headmix.core.model.pipeline import read_layer
 
     weights = read_layer(checkpoint, arch.layers[0])
-    x = forward.attention_input(spec, weights.other, forward.embed(checkpoint, arch, spec, hf_models.tokens(length=20).numpy()))
+    x = layer_step.attention_input(spec, weights.other, embedding.embed(checkpoint, arch, spec, hf_models.tokens(length=20).numpy()))
     q = np.einsum("bth,ndh->bntd", x, weights.attention["q"])
     k = np.einsum("bth,ndh->bntd", x, weights.attention["k"])
-    bound = np.linalg.norm(q, axis=-1).max() * np.linalg.norm(k, axis=-1).max() * forward.attention_spec(arch, arch.layers[0]).scale
-    assert bound > 2 * forward.EXP_SAFE
+    bound = np.linalg.norm(q, axis=-1).max() * np.linalg.norm(k, axis=-1).max() * forward_spec.attention_spec(arch, arch.layers[0]).scale
+    assert bound > 2 * attention.EXP_SAFE
     compare(tmp_path, model, tol=1e-4)
 
 

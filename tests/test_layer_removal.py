@@ -233,3 +233,19 @@ def test_the_default_layer_method_is_fit_where_it_can_run_and_fit_is_never_quiet
     assert ShrinkRun.build(open_checkpoint(tokenized), Request(num_layers=3)).reduction.method is LayerMethod.FIT
     gemma = save(four_layers("gemma2"), tmp_path / "gemma")  # post-norm: fit in the normalised space (issue 22)
     assert ShrinkRun.build(open_checkpoint(gemma), Request(num_layers=3)).reduction.method is LayerMethod.FIT
+
+
+def test_fewer_layers_and_the_calibrated_method_tokenise_the_calibration_text_once(tmp_path, monkeypatch):
+    """The layer choice and the calibrated method on the kept layers read the same text with the same tokenizer:
+    the run tokenises it once and both use it (it used to be tokenised once for each)."""
+    import headmix.core.io.text as text
+
+    cut = []
+    original = text.cut_windows
+    monkeypatch.setattr(text, "cut_windows", lambda *a, **k: cut.append(1) or original(*a, **k))
+    src = save(four_layers("llama"), tmp_path / "src")
+    plan = ShrinkRun.build(open_checkpoint(src), Request(num_layers=3, layer_method="fit", heads=4, kv_heads=2,
+                                                         method="calibrated", **CALIB))
+    out = export(plan, tmp_path / "out")
+    assert len(cut) == 1
+    assert len(hf_models.load("llama", out).model.layers) == 3

@@ -11,7 +11,7 @@ import torch
 
 import hf_models
 import tiny_text
-from headmix.core.model import forward
+from headmix.core.model import attention, forward, forward_spec, layer_step
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.errors import HeadmixError
 from headmix.core.run.export import export
@@ -158,10 +158,10 @@ def test_per_layer_errors_where_the_plan_changes(tmp_path):
 
     plan = ShrinkRun.build(checkpoint, Request(heads=2, kv_heads=1, method="mean", layers="1"))
     weights = read_layer(checkpoint, arch.layers[1])
-    x = forward.attention_input(spec, weights.other, h)
-    original = forward.attention(forward.attention_spec(arch, arch.layers[1]), weights.attention, x)
-    shrunk = forward.attention(forward.attention_spec(arch, arch.layers[1], 2, 1, 16),
-                               mix_layer(arch.layers[1], plan.mixing(1), weights.attention), x)
+    x = layer_step.attention_input(spec, weights.other, h)
+    original = attention.attention(forward_spec.attention_spec(arch, arch.layers[1]), weights.attention, x)
+    shrunk = attention.attention(forward_spec.attention_spec(arch, arch.layers[1], 2, 1, 16),
+                                 mix_layer(arch.layers[1], plan.mixing(1), weights.attention), x)
     expected = np.linalg.norm(shrunk - original) / np.linalg.norm(original)
     assert second.attention_error == pytest.approx(expected, rel=1e-4)
 

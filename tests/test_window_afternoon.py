@@ -304,7 +304,7 @@ def _fake_export(monkeypatch, window):
 
     from PySide6.QtCore import QObject, Signal
 
-    import headmix.gui.main_window as main_window
+    import headmix.gui.window.export as main_window
 
     class FakeExport(QObject):
         progress = Signal(object, object)
@@ -318,7 +318,7 @@ def _fake_export(monkeypatch, window):
             super().__init__()
             self.exported = plan
 
-        def start(self):
+        def start(self, jobs=None, kind=None):
             return self
 
         def is_cancelled(self):

@@ -168,4 +168,4 @@ def test_closing_during_a_calibration_is_quick(qtbot, window, tokenized_llama, m
         assert not window.isVisible()  # gone at once; the process ends when the layer being fitted is done
         gate.set()
     assert time.monotonic() - started < 5
-    assert not window._calibration_workers
+    assert not window.session.jobs.running("calibration")

@@ -85,9 +85,9 @@ def test_a_chosen_file_goes_into_the_plan_the_command_undo_and_presets(qtbot, wi
     args = build_parser().parse_args(shlex.split(line)[1:])
     assert (args.calib_text, args.calib_tokens, args.method) == (str(texts["good"]), 1024, "calibrated")
     # undo: the tokens, then the text, with readable steps
-    assert window.undo_stack.undoText() == "calibration tokens 4096 → 1024"
+    assert window.undo_stack.undo_text() == "calibration tokens 4096 → 1024"
     window.undo_action.trigger()
-    assert window.undo_stack.undoText() == "calibration text default text → my notes.txt"
+    assert window.undo_stack.undo_text() == "calibration text default text → my notes.txt"
     window.undo_action.trigger()
     assert panel.values()["calib_text"] is None and window.plan.request.calib_text is None
     window.redo_action.trigger()

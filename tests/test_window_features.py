@@ -16,7 +16,7 @@ from headmix.core.plan.request import Request
 def test_undo_and_redo_target_changes_and_reset_to_the_models_shape(qtbot, window):
     open_demo(qtbot, window)
     start = window.panel.values()
-    assert not window.undo_stack.canUndo()
+    assert not window.undo_stack.can_undo()
     window.panel.heads.setValue(4)
     window.panel.method.setCurrentText("random")
     window.panel.layers.setText("0-1")
@@ -27,7 +27,7 @@ def test_undo_and_redo_target_changes_and_reset_to_the_models_shape(qtbot, windo
     assert window.panel.values()["layers"] == "all" and window.plan.resolved.layers is None
     window.undo_action.trigger()
     window.undo_action.trigger()
-    assert window.panel.values() == start and not window.undo_stack.canUndo()
+    assert window.panel.values() == start and not window.undo_stack.can_undo()
     for _ in range(3):
         window.redo_action.trigger()
     assert window.panel.values() == after and window.plan.num_heads == 4
@@ -39,7 +39,7 @@ def test_undo_and_redo_target_changes_and_reset_to_the_models_shape(qtbot, windo
     assert window.panel.values() == after
     # a new model starts a new history
     open_demo(qtbot, window)
-    assert not window.undo_stack.canUndo()
+    assert not window.undo_stack.can_undo()
 
 
 def test_typing_in_layers_is_one_undo_step(qtbot, window):

@@ -150,7 +150,7 @@ def test_undo_redo_and_presets_carry_the_layer_targets(qtbot, window, llama4):
         panel.num_layers.setValue(3)
     with qtbot.waitSignal(window.plan_changed):
         panel.layer_method.setCurrentText("merge")
-    assert window.undo_stack.undoText() == "layer method fit → merge"
+    assert window.undo_stack.undo_text() == "layer method fit → merge"
     window.undo_stack.undo()
     assert panel.values()["layer_method"] == "fit" and window.plan.reduction.method.value == "fit"
     window.undo_stack.undo()
@@ -200,9 +200,9 @@ def test_a_model_without_a_tokenizer_chooses_by_weights(qtbot, window):
 
 def gate_choice(monkeypatch, per_layer: float = 5.0):
     """Each layer of the choice's walk waits until the gate opens (or ``per_layer`` seconds), as on a large model."""
-    import headmix.core.model.forward as forward
+    import headmix.core.model.layer_step as layer_step
 
-    return gate(monkeypatch, forward, "finish_layer", per_layer)
+    return gate(monkeypatch, layer_step, "finish_layer", per_layer)
 
 
 def test_cancel_then_choose_again(qtbot, window, llama4, monkeypatch):
@@ -232,7 +232,7 @@ def test_a_new_request_abandons_an_obsolete_choice(qtbot, window, llama4, monkey
         window.panel.num_layers.setValue(4)
     assert first.is_cancelled() and window.choice_worker is None
     gate.set()
-    qtbot.waitUntil(lambda: not window._choice_workers, timeout=10000)
+    qtbot.waitUntil(lambda: not window.session.jobs.running("choice"), timeout=10000)
     assert window.layer_choice is None and window.layers_view.state == "idle"
 
 
@@ -247,7 +247,7 @@ def test_closing_during_a_choice_is_quick(qtbot, window, llama4, monkeypatch):
         assert not window.isVisible()  # gone at once; the process ends when the layer being scored is done
         gate.set()
     assert time.monotonic() - started < 5
-    assert not window._choice_workers
+    assert not window.session.jobs.running("choice")
 
 
 def test_export_chooses_the_layers_first_and_writes_what_the_window_showed(qtbot, window, llama4, tmp_path, monkeypatch):

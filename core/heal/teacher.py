@@ -29,7 +29,8 @@ import numpy as np
 from ..model.architecture import Architecture
 from ..io.checkpoint import Checkpoint
 from ..errors import Cancelled
-from ..model.forward import OutputHead, prepare, run
+from ..model.forward import prepare, run
+from ..model.output_head import OutputHead
 
 #: teacher log-probabilities kept per token (measured to lose nothing: see the module docstring)
 DEFAULT_TOP_K = 1024

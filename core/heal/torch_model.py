@@ -1,8 +1,8 @@
 """The student: a shrunk export as a torch computation, built from headmix's own family table.
 
 transformers is not a dependency of healing (it is test-only): the model is run from the same
-records the numpy forward pass reads (:mod:`..families`, :func:`..forward.model_spec`,
-:func:`..forward.attention_spec`), so what heals is exactly what headmix measures, and any
+records the numpy forward pass reads (:mod:`..families`, :func:`..forward_spec.model_spec`,
+:func:`..forward_spec.attention_spec`), so what heals is exactly what headmix measures, and any
 head shape a plan made (per-layer shapes, kept rotary pairs as plain ropes) runs as written.
 Tensors stay in their stored layout and keep their stored names, so writing the trained ones
 back is a byte-for-byte replacement of those tensors.
@@ -22,7 +22,7 @@ from torch.utils.checkpoint import checkpoint as recompute_in_backward
 from ..model.architecture import Architecture
 from ..io.checkpoint import Checkpoint
 from ..model.families import Blocks, Family, Layout, Mlp, Norm
-from ..model.forward import AttentionSpec, ModelSpec, attention_spec, model_spec
+from ..model.forward_spec import AttentionSpec, ModelSpec, attention_spec, model_spec
 from . import HealUnavailable
 
 _ACTIVATIONS = {

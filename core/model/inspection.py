@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .architecture import Architecture, detect
 from ..io.checkpoint import Checkpoint, open_checkpoint
-from .forward import _rope_for, _window, layer_types
+from .forward_spec import layer_rope, layer_types, sliding_window
 
 
 def period_of(types: list[str]) -> int | None:
@@ -82,12 +82,12 @@ def _ropes(arch: Architecture) -> list[dict]:
         return []
     found: dict[str, dict] = {}
     for layer, kind in zip(arch.layers, layer_types(arch)):
-        rope = _rope_for(arch, layer, kind)
+        rope = layer_rope(arch, layer, kind)
         if rope is None or kind in found:
             continue
         found[kind] = {"layer_type": kind, "type": rope.type, "theta": rope.theta,
                        "factor": rope.params.get("factor") if rope.type != "default" else None,
-                       "rotary_dim": rope.rotary_dim, "sliding_window": _window(arch, kind)}
+                       "rotary_dim": rope.rotary_dim, "sliding_window": sliding_window(arch, kind)}
     return list(found.values())
 
 

@@ -42,7 +42,10 @@ from ..errors import Cancelled
 from ..model.architecture import Layer
 from ..model.families import Norm
 from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
-from ..model.forward import attend, attention_input, attention_spec, embed, finish_layer_in_place, model_spec, output, project
+from ..model.attention import attend, output, project
+from ..model.embedding import embed
+from ..model.forward_spec import attention_spec, model_spec
+from ..model.layer_step import attention_input, finish_layer_in_place
 from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
 from ..shrink.mixing import mix_layer
 from ..shrink.qk_norm import refit_norm_weight
@@ -255,7 +258,7 @@ def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np
     something the remaining logits come out flatter, and the attention pattern blurs. Measured on
     every causal (query, key) pair of two calibration windows, after rotation.
     """
-    from ..model.forward import _rotate, attention_spec
+    from ..model.attention import rotate
 
     d = layer.head_dim
     old_spec = attention_spec(plan.arch, layer)
@@ -265,14 +268,14 @@ def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np
     qo, ko = q[windows].astype(np.float32), k[windows].astype(np.float32)
     cos, sin = old_spec.rotary.cos_sin(T)
     qr, kr = qo.copy(), ko.copy()
-    _rotate(qr, cos, sin, d)
-    _rotate(kr, cos, sin, d)
+    rotate(qr, cos, sin, d)
+    rotate(kr, cos, sin, d)
     new_d = query_dims.shape[-1]
     qn = np.einsum("bhtd,hde->bhte", qo, query_dims.astype(np.float32)) * np.float32(q_scale)
     kn = np.einsum("bgtd,gde->bgte", ko, key_dims.astype(np.float32))
     cos2, sin2 = new_spec.rotary.cos_sin(T)
-    _rotate(qn, cos2, sin2, new_d)
-    _rotate(kn, cos2, sin2, new_d)
+    rotate(qn, cos2, sin2, new_d)
+    rotate(kn, cos2, sin2, new_d)
     mask = np.tril(np.ones((T, T), dtype=bool))
     alphas = np.ones(layer.num_heads)
     for h in kept:

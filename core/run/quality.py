@@ -47,10 +47,13 @@ import numpy as np
 
 from .. import __version__
 from ..io.checkpoint import Checkpoint
-from ..model.forward import (
-    OutputHead, attention, attention_input, attention_spec, check_length, each, embed, final_hidden, finish_layer,
-    model_spec, parallel_chunks, prepare, run_layer, window_chunks,
-)  # fmt: skip
+from ..model.attention import attention
+from ..model.embedding import embed
+from ..model.forward import check_length, prepare
+from ..model.forward_spec import attention_spec, model_spec
+from ..model.layer_step import attention_input, finish_layer, run_layer
+from ..model.output_head import OutputHead, final_hidden
+from ..model.parallel import each, parallel_chunks, window_chunks
 from ..model.layout import FUSED
 from ..shrink.mixing import mix_layer
 from ..model.pipeline import LayerPipeline

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import TargetError
-from ..io.text import Settings, prepare_text, read_calibration_text
+from ..io.text import Sample, Settings, prepare_text, read_calibration_text
 from ..model.importance import Importance, layer_importance
 from ..model.layer_weights import read_attention
 from ..model.rope import best_progression
@@ -52,6 +52,7 @@ class ShrinkRun:
         self._importance: dict[int, Importance] = importance if importance is not None else {}
         self._kept_pairs: np.ndarray | None = None
         self._calibrator: Calibrator | None = None
+        self._sample: Sample | None = None
         #: where a calibration reports progress and asks whether to stop (set by whoever runs it)
         self.calibration_progress: Progress | None = None
         self.calibration_cancelled: Callable[[], bool] | None = None
@@ -84,8 +85,11 @@ class ShrinkRun:
     def final(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> ShrinkRun:
         """The run on the layers actually kept (this run when no layers go); chooses them on first call."""
         if self._final is None:
-            choice = self.plan.reduction.choice(progress, cancelled)
-            self._final = ShrinkRun(self.plan.on_kept_layers(choice), calibration_options=self.calibration_options)
+            choice = self.plan.reduction.choice(progress, cancelled, ids=lambda: self.calibration_sample().windows.ids)
+            final = ShrinkRun(self.plan.on_kept_layers(choice), calibration_options=self.calibration_options)
+            # the same text through the same tokenizer files: the kept layers' calibration reuses it
+            final._sample = self._sample
+            self._final = final
         return self._final
 
     # ------------------------------------------------------------------ per layer (computed on demand)
@@ -100,17 +104,23 @@ class ShrinkRun:
     def calibrator(self) -> Calibrator:
         """The calibrated method's sequential walk over its text (built on first use; reads the tokenizer)."""
         if self._calibrator is None:
+            self._calibrator = Calibrator(self, self.calibration_sample(), self.calibration_options or CalibrationOptions(),
+                                          progress=self.calibration_progress, cancelled=self.calibration_cancelled)
+            self._mixing = self._calibrator.mixings
+        return self._calibrator
+
+    def calibration_sample(self) -> Sample:
+        """The calibration text, tokenised once per run: the layer choice and the calibrated method of the run
+        on the kept layers share it (a run on fewer layers reads the same tokenizer files)."""
+        if self._sample is None:
             request = self.request
             config = self.arch.config or {}
             positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
             window = min(512, request.calib_tokens, positions)
             options = self.calibration_options or CalibrationOptions()
-            sample = prepare_text(self.checkpoint, read_calibration_text(request.calib_text),
-                                  Settings(window=window, max_tokens=request.calib_tokens, bos=options.bos))
-            self._calibrator = Calibrator(self, sample, options,
-                                          progress=self.calibration_progress, cancelled=self.calibration_cancelled)
-            self._mixing = self._calibrator.mixings
-        return self._calibrator
+            self._sample = prepare_text(self.checkpoint, read_calibration_text(request.calib_text),
+                                        Settings(window=window, max_tokens=request.calib_tokens, bos=options.bos))
+        return self._sample
 
     def close(self) -> None:
         """Let go what a suspended calibration walk holds (its activations, the layer read ahead), here and in the

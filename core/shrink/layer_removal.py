@@ -120,7 +120,10 @@ def weight_scores(checkpoint: Checkpoint, arch: Architecture) -> np.ndarray:
 def block_influence(checkpoint: Checkpoint, arch: Architecture, ids: np.ndarray, progress: Progress | None = None,
                     cancelled: Callable[[], bool] | None = None) -> np.ndarray:
     """``1 − E[cos(x_in, x_out)]`` per layer over every token (the residual stream before and after it)."""
-    from ..model.forward import attention, attention_input, attention_spec, embed, finish_layer, model_spec
+    from ..model.attention import attention
+    from ..model.embedding import embed
+    from ..model.forward_spec import attention_spec, model_spec
+    from ..model.layer_step import attention_input, finish_layer
     from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
@@ -307,7 +310,11 @@ def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, 
     ``M`` is layer s's MLP output, ``r`` the residual it is added to, ``y`` the residual entering the
     next kept layer (the original model's, so the fit reproduces the removed run's effect).
     """
-    from ..model.forward import attention, attention_input, attention_spec, embed, mlp, mlp_input, model_spec, norm
+    from ..model.attention import attention
+    from ..model.embedding import embed
+    from ..model.forward_spec import attention_spec, model_spec
+    from ..model.layer_step import attention_input, mlp, mlp_input
+    from ..model.norms import norm
     from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
@@ -423,30 +430,36 @@ class LayerReduction:
                 LayerMethod.FIT: "dropped, the MLP output before each removed run refitted"}[self.method]  # fmt: skip
         return f"{self.arch.num_layers} -> {self.num_layers}: the {removed} with the lowest {how}, {what} (chosen when exporting)"
 
-    def choice(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None) -> LayerChoice:
+    def choice(self, progress: Progress | None = None, cancelled: Callable[[], bool] | None = None,
+               ids: Callable[[], np.ndarray] | None = None) -> LayerChoice:
+        """The layers kept, chosen on first call. ``ids()`` gives the calibration text's token windows when the
+        caller has them (a run tokenises its text once and its calibration reuses it); else they are read here."""
         if self._choice is None:
-            ids = None
+            tokens = None
             if self.data:
-                from ..io.text import CALIBRATION_BOS, Settings, prepare_text, read_calibration_text
-
-                config = self.arch.config or {}
-                positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
-                sample = prepare_text(self.checkpoint, read_calibration_text(self.calib_text),
-                                      Settings(window=min(512, self.calib_tokens, positions), max_tokens=self.calib_tokens,
-                                               bos=CALIBRATION_BOS))
-                ids = sample.windows.ids
-                scores = block_influence(self.checkpoint, self.arch, ids, progress, cancelled)
+                tokens = ids() if ids is not None else self._calibration_ids()
+                scores = block_influence(self.checkpoint, self.arch, tokens, progress, cancelled)
                 kind = "block influence 1 − cos(input, output) on the calibration text"
             else:
                 scores = weight_scores(self.checkpoint, self.arch)
                 kind = "‖W_o‖² + ‖W_down‖² per hidden unit (data-free)"
             kept, merged = choose(scores, self.num_layers, self.method)
             transforms, norms = {}, {}
-            if self.method is LayerMethod.FIT and ids is not None:
-                transforms, norms = fit_transforms(self.checkpoint, self.arch, kept, ids, progress=progress,
+            if self.method is LayerMethod.FIT and tokens is not None:
+                transforms, norms = fit_transforms(self.checkpoint, self.arch, kept, tokens, progress=progress,
                                                    cancelled=cancelled)
             self._choice = LayerChoice(kept, merged, tuple(float(s) for s in scores), kind, transforms, self.method, norms)
         return self._choice
+
+    def _calibration_ids(self) -> np.ndarray:
+        from ..io.text import CALIBRATION_BOS, Settings, prepare_text, read_calibration_text
+
+        config = self.arch.config or {}
+        positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
+        sample = prepare_text(self.checkpoint, read_calibration_text(self.calib_text),
+                              Settings(window=min(512, self.calib_tokens, positions), max_tokens=self.calib_tokens,
+                                       bos=CALIBRATION_BOS))
+        return sample.windows.ids
 
     def reuse(self, other: LayerReduction) -> bool:
         """Choose from ``other``'s scores, without running the text again, when they answer the same question.

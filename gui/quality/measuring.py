@@ -1,0 +1,155 @@
+"""A measurement as a session job: started, followed (choosing layers, calibrating, measuring), cancelled, ended."""
+
+from __future__ import annotations
+
+from headmix.core.run.quality import PlanQuality
+
+from ..plan_text import calibration_text
+from ..workers import QualityWorker
+from .words import describe_targets, plan_targets
+
+
+class Measuring:
+    """A measurement as a session job: started, followed (choosing layers, calibrating, measuring), cancelled,
+    ended.
+
+    A part of :class:`~headmix.gui.quality_view.QualityView`, which assembles the parts over QWidget."""
+
+    # ------------------------------------------------------------------ measuring
+
+    def can_measure(self) -> bool:
+        return (self.worker is None and self.plan is not None and self.key is not None and self.key not in self.cache)
+
+    def measure(self, plan) -> bool:
+        """Measure ``plan`` (the window's current plan) in the background; False when it cannot start."""
+        if plan is not self.plan:
+            self.set_plan(plan)
+        if not self.can_measure():
+            return False
+        self._queue.clear()  # a measurement asked for now goes before a comparison's
+        return self._run(plan, self.key)
+
+    def _run(self, plan, key: str) -> bool:
+        worker = QualityWorker(plan, self.sample, key, self.reductions)
+        worker.progress.connect(self._progress)
+        worker.finished.connect(self._measured)
+        worker.failed.connect(self._measure_failed)
+        worker.cancelled.connect(self._measure_cancelled)
+        self.worker = worker
+        self.note = ""
+        self.failures.pop(key, None)
+        self._measuring_targets = describe_targets(plan_targets(plan), len(self.arch.layers))
+        self.progress.setRange(0, len(self.arch.layers) + 1)
+        self._show_progress(0, len(self.arch.layers) + 1)
+        worker.stage.connect(self._stage)
+        worker.choosing.connect(self._choosing)
+        worker.calibrating.connect(self._calibrating)
+        self._start(worker)
+        self._render()
+        self.measurement_started.emit()
+        return True
+
+    def cancel(self) -> None:
+        self._queue.clear()
+        if self.worker is not None and not self.worker.is_cancelled():
+            self.worker.cancel()
+            self.progress.setFormat("cancelling…")
+            self._render()
+
+    def busy(self) -> bool:
+        """A thread of this view is still running (closing the window waits for ``idle``)."""
+        return bool(self._running)
+
+    def shutdown(self, msecs: int = 5000) -> None:
+        """Cancel and wait for every thread this view started (the window is closing)."""
+        self.cancel()
+        for worker in list(self._running):
+            worker.wait(msecs)
+
+    def _start(self, worker) -> None:
+        # connected after the result handlers, so those run first; exactly one of these ends a run
+        for signal in (worker.finished, worker.failed, worker.cancelled):
+            signal.connect(self._ended)
+        self._running.add(worker)
+        worker.start(self.jobs)  # one of the session's jobs (the window hands its list over)
+
+    def _ended(self, *_) -> None:
+        worker = self.sender()
+        if worker not in self._running:
+            return
+        self._running.discard(worker)
+        worker.wait(1000)  # it has emitted its last signal; its thread is ending now
+        if not self._running:
+            self.idle.emit()
+
+    def _progress(self, done, total) -> None:
+        if self.sender() is self.worker:  # not a measurement of the model opened before
+            self._show_progress(done, total)
+
+    def _stage(self, stage: str) -> None:
+        """Fewer decoder layers: the measurement chooses them, measures the smaller model, then the original."""
+        if self.sender() is not self.worker or self.worker.is_cancelled():
+            return
+        if stage == "original":
+            self.progress.setRange(0, 0)
+            self.progress.setFormat("the original model, for perplexity before")
+        elif stage == "choosing":
+            self.progress.setFormat("choosing layers…")
+
+    def _choosing(self, stage: str, done: int, total: int) -> None:
+        if self.sender() is not self.worker or self.worker.is_cancelled():
+            return
+        from ..layers_view import stage_text
+
+        self.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
+        if total > 0:
+            self.progress.setValue(done)
+        self.progress.setFormat(f"choosing layers: {stage_text(stage, done, total)}")
+
+    def _calibrating(self, done: int, total: int) -> None:
+        """A calibrated plan fits each layer as the measurement reaches it: the bar says so meanwhile."""
+        if self.sender() is not self.worker or self.worker.is_cancelled() or done >= total:
+            return
+        self.progress.setFormat(calibration_text(self.worker.plan, done, total))
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        layers = total - 1
+        if done < layers:
+            step = f"layer {done + 1} of {layers}"
+        elif done == layers:
+            step = "output head" if self.decoder else "pooled embeddings"
+        else:
+            step = "done"
+        if not (self.worker is not None and self.worker.is_cancelled()):
+            self.progress.setFormat(step)
+        self.progress.setValue(int(done))
+
+    def _measured(self, result: PlanQuality) -> None:
+        worker = self.sender()
+        self.cache[worker.key] = result
+        if worker is self.worker:
+            self.worker = None
+        if worker.sample is self.sample:
+            self.last = result
+        self._render()
+        self.measurement_finished.emit(result)
+        self._next_comparison()
+
+    def _measure_failed(self, message: str) -> None:
+        worker = self.sender()
+        self.failures[worker.key] = message
+        if worker is self.worker:
+            self.worker = None
+        if self.method_comparison is None:
+            self._queue.clear()
+        self._render()
+        self.measurement_failed.emit(message)
+        self._next_comparison()  # comparing methods: one that fails does not stop the others
+
+    def _measure_cancelled(self) -> None:
+        if self.sender() is self.worker:
+            self.worker = None
+            self.note = "Measurement cancelled."
+        self._render()
+        self.measurement_cancelled.emit()

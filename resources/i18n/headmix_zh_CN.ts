@@ -1,0 +1,1097 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>CacheDialog</name>
+    <message>
+        <source>Open from the Hugging Face cache</source>
+        <translation>从 Hugging Face 缓存打开</translation>
+    </message>
+    <message>
+        <source>Filter by repository</source>
+        <translation>按仓库筛选</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <source>Revision</source>
+        <translation>修订版本</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>上次使用</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model revision(s) with safetensors weights in {folder}</source>
+        <translation>
+            <numerusform>{folder} 中有 %n 个带 safetensors 权重的模型修订版本</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>CacheMenu</name>
+    <message>
+        <source>No models with safetensors weights in {folder}</source>
+        <translation>{folder} 中没有带 safetensors 权重的模型</translation>
+    </message>
+    <message>
+        <source>All cached models…</source>
+        <translation>所有缓存的模型…</translation>
+    </message>
+</context>
+<context>
+    <name>CalibrationText</name>
+    <message>
+        <source>headmix&apos;s default text</source>
+        <translation>headmix 的默认文本</translation>
+    </message>
+    <message>
+        <source>, or at most {tokens} calibration tokens</source>
+        <translation>，或最多 {tokens} 个校准词元</translation>
+    </message>
+    <message>
+        <source>{source}: {count} tokens with this model&apos;s tokenizer, fewer than one calibration window of {window}; choose a longer text{fewer}</source>
+        <translation>{source}：用此模型的分词器得到 {count} 个词元，不足一个 {window} 词元的校准窗口；请选择更长的文本{fewer}</translation>
+    </message>
+</context>
+<context>
+    <name>CoreText</name>
+    <message>
+        <source>Run a calibration text through the model layer by layer: keep the heads that write the most, merge key/value heads RoPE-aware and values by their principal directions, and refit the output projection by least squares.</source>
+        <extracomment>copies of the core&apos;s Method and LayerMethod sentences and the heatmaps&apos; titles, for lupdate (tests check the core&apos;s are all here)</extracomment>
+        <translation>让校准文本逐层流经模型：保留输出最多的注意力头，以 RoPE 感知的方式合并键/值头、按主方向合并值，并用最小二乘重新拟合输出投影。</translation>
+    </message>
+    <message>
+        <source>Keep the heads and dims with the highest weight-norm importance scores and drop the rest.</source>
+        <translation>保留权重范数重要性得分最高的头和维度，丢弃其余部分。</translation>
+    </message>
+    <message>
+        <source>Average contiguous groups of heads and dims (for key/value heads this is the GQA paper&apos;s mean pooling).</source>
+        <translation>对相邻的头和维度分组求平均（对键/值头而言即 GQA 论文中的均值池化）。</translation>
+    </message>
+    <message>
+        <source>Replace each group that mean would average by a seeded random weighted average (positive weights summing to one).</source>
+        <translation>将 mean 方法求平均的每一组改为带种子的随机加权平均（权重为正且和为一）。</translation>
+    </message>
+    <message>
+        <source>The article&apos;s method: Gaussian matrices divided by their column sums, the same ones on q, k, v and o, with no output compensation.</source>
+        <translation>原文的方法：高斯矩阵除以其列和，q、k、v、o 使用相同的矩阵，不做输出补偿。</translation>
+    </message>
+    <message>
+        <source>Remove the layers that change the residual stream least (block influence on the calibration text; weight norms without a tokenizer).</source>
+        <translation>移除对残差流改变最小的层（依据校准文本上的块影响度；没有分词器时依据权重范数）。</translation>
+    </message>
+    <message>
+        <source>Remove the same layers, each averaged into the kept layer before it, as the article proposes.</source>
+        <translation>移除相同的层，并按原文的做法把每个被移除的层平均合并到它前面保留的层中。</translation>
+    </message>
+    <message>
+        <source>Remove them and refit the MLP output of the kept layer before each removed run by least squares, so the run&apos;s output is reproduced on the calibration text.</source>
+        <translation>移除这些层，并用最小二乘重新拟合每段被移除层之前保留层的 MLP 输出，使其在校准文本上重现该段的输出。</translation>
+    </message>
+    <message>
+        <source>Query heads</source>
+        <translation>查询头</translation>
+    </message>
+    <message>
+        <source>Key/value heads</source>
+        <translation>键/值头</translation>
+    </message>
+    <message>
+        <source>Query/key dims</source>
+        <translation>查询/键维度</translation>
+    </message>
+    <message>
+        <source>Value dims</source>
+        <translation>值维度</translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>The folder in which the export folder is created</source>
+        <translation>将在其中创建导出文件夹的文件夹</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Pick the folder to create the export in</source>
+        <translation>选择要在其中创建导出内容的文件夹</translation>
+    </message>
+    <message>
+        <source>The name of the new folder; an existing one must be empty or an earlier headmix export</source>
+        <translation>新文件夹的名称；已存在的文件夹必须为空，或是之前的 headmix 导出</translation>
+    </message>
+    <message>
+        <source>Create in</source>
+        <translation>创建位置</translation>
+    </message>
+    <message>
+        <source>Folder name</source>
+        <translation>文件夹名称</translation>
+    </message>
+    <message>
+        <source>Write the smaller checkpoint into this folder</source>
+        <translation>将缩小后的检查点写入此文件夹</translation>
+    </message>
+    <message>
+        <source>Close without exporting</source>
+        <translation>关闭，不导出</translation>
+    </message>
+    <message>
+        <source>Type a name for the new folder.</source>
+        <translation>请输入新文件夹的名称。</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is not a folder name.</source>
+        <translation>“{name}”不是有效的文件夹名称。</translation>
+    </message>
+    <message>
+        <source>{folder} is an earlier headmix export ({contents}). Export will ask before replacing it; the old one goes to the trash.</source>
+        <translation>{folder} 是之前的 headmix 导出（{contents}）。导出前会先询问是否替换；旧的导出将移到回收站。</translation>
+    </message>
+    <message>
+        <source>Writes into the empty folder {folder}</source>
+        <translation>写入空文件夹 {folder}</translation>
+    </message>
+    <message>
+        <source>Creates {folder}</source>
+        <translation>创建 {folder}</translation>
+    </message>
+    <message>
+        <source>Create the export in</source>
+        <translation>选择导出位置</translation>
+    </message>
+</context>
+<context>
+    <name>ExportProgress</name>
+    <message>
+        <source>{left} left</source>
+        <extracomment>a countdown that falls this far below what the rate says is corrected upwards (the work slowed down)</extracomment>
+        <translation>剩余 {left}</translation>
+    </message>
+    <message>
+        <source>Elapsed {elapsed}; about {left} left in this stage.</source>
+        <translation>已用 {elapsed}；此阶段约剩 {left}。</translation>
+    </message>
+    <message>
+        <source>no estimate</source>
+        <translation>无法估计</translation>
+    </message>
+    <message>
+        <source>Elapsed {elapsed}; this stage&apos;s length is not known beforehand, so no time left is given.</source>
+        <translation>已用 {elapsed}；此阶段的长度事先未知，因此不显示剩余时间。</translation>
+    </message>
+    <message>
+        <source>estimating…</source>
+        <translation>正在估计…</translation>
+    </message>
+    <message>
+        <source>Elapsed {elapsed}; the time left is estimated once this stage has done a step.</source>
+        <translation>已用 {elapsed}；此阶段完成一步后再估计剩余时间。</translation>
+    </message>
+    <message>
+        <source>choosing layers first: {what}</source>
+        <translation>先选择层：{what}</translation>
+    </message>
+    <message>
+        <source>choosing layers</source>
+        <translation>正在选择层</translation>
+    </message>
+    <message>
+        <source>{what}; the export writes once the layers are chosen. {times}</source>
+        <translation>{what}；选定层之后开始写入导出。{times}</translation>
+    </message>
+    <message>
+        <source>{written} of {size}</source>
+        <translation>{written} / {size}</translation>
+    </message>
+    <message>
+        <source>nothing yet</source>
+        <translation>尚未写入</translation>
+    </message>
+    <message>
+        <source>calibrating: </source>
+        <translation>校准：</translation>
+    </message>
+    <message>
+        <source>calibrating </source>
+        <translation>校准：</translation>
+    </message>
+    <message>
+        <source>{what}: each layer is calibrated just before it is written ({bytes} written so far). {times}</source>
+        <translation>{what}：每一层在写入前校准（已写入 {bytes}）。{times}</translation>
+    </message>
+    <message>
+        <source>starting</source>
+        <translation>正在开始</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>The export is starting</source>
+        <translation>导出正在开始</translation>
+    </message>
+    <message>
+        <source>writing {bytes}</source>
+        <translation>正在写入 {bytes}</translation>
+    </message>
+    <message>
+        <source>writing %p%</source>
+        <translation>正在写入 %p%</translation>
+    </message>
+    <message>
+        <source>{what}. {times}</source>
+        <translation>{what}。{times}</translation>
+    </message>
+</context>
+<context>
+    <name>Formatting</name>
+    <message>
+        <source>not a number</source>
+        <translation>非数值</translation>
+    </message>
+    <message>
+        <source>e^{power} (mean loss {loss} nats)</source>
+        <translation>e^{power}（平均损失 {loss} nats）</translation>
+    </message>
+</context>
+<context>
+    <name>HeadValues</name>
+    <message>
+        <source>head {head}</source>
+        <extracomment>the roles a head row of each axis stands for</extracomment>
+        <translation>头 {head}</translation>
+    </message>
+    <message>
+        <source>kv head {head}</source>
+        <translation>KV 头 {head}</translation>
+    </message>
+</context>
+<context>
+    <name>ImportanceLegend</name>
+    <message>
+        <source>green = kept by calibrated at {n} heads (by what they write on the calibration text)</source>
+        <translation>绿色 = calibrated 方法在 {n} 个头时保留的头（依据其在校准文本上的输出）</translation>
+    </message>
+    <message>
+        <source>calibrated keeps</source>
+        <translation>calibrated 保留</translation>
+    </message>
+    <message>
+        <source>calibrated drops</source>
+        <translation>calibrated 丢弃</translation>
+    </message>
+    <message>
+        <source>weight-norm scores; calibrated keeps heads by what they write on the calibration text (coloured once this layer is calibrated)</source>
+        <translation>权重范数得分；calibrated 方法依据头在校准文本上的输出来保留头（该层校准后着色）</translation>
+    </message>
+    <message>
+        <source>select cannot build {n} query heads over {kv} kv heads</source>
+        <translation>select 无法在 {kv} 个 KV 头上构建 {n} 个查询头</translation>
+    </message>
+    <message>
+        <source>green = kept by select at {n} heads</source>
+        <translation>绿色 = select 方法在 {n} 个头时保留的头</translation>
+    </message>
+    <message>
+        <source>select keeps</source>
+        <translation>select 保留</translation>
+    </message>
+    <message>
+        <source>select drops</source>
+        <translation>select 丢弃</translation>
+    </message>
+    <message>
+        <source>weight-norm scores; {method} mixes every head, none is kept as it is</source>
+        <translation>权重范数得分；{method} 方法混合所有头，没有头原样保留</translation>
+    </message>
+    <message>
+        <source>green = what select would keep at {n} heads; {method} mixes every head instead</source>
+        <translation>绿色 = select 在 {n} 个头时会保留的头；{method} 方法则混合所有头</translation>
+    </message>
+    <message>
+        <source>select would keep</source>
+        <translation>select 会保留</translation>
+    </message>
+    <message>
+        <source>select would drop</source>
+        <translation>select 会丢弃</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>得分</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageMenu</name>
+    <message>
+        <source>&amp;Language</source>
+        <extracomment>whether a language was installed in this process: ``make_app`` installs it once, at start</extracomment>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>System ({language})</source>
+        <translation>跟随系统（{language}）</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The window shows the new language the next time headmix starts.</source>
+        <translation>下次启动 headmix 时，窗口将以新语言显示。</translation>
+    </message>
+</context>
+<context>
+    <name>LayersView</name>
+    <message>
+        <source>block influence 1 − cos</source>
+        <translation>块影响度 1 − cos</translation>
+    </message>
+    <message>
+        <source>weight score (data-free)</source>
+        <translation>权重得分（无需数据）</translation>
+    </message>
+    <message>
+        <source>dropped</source>
+        <translation>直接丢弃</translation>
+    </message>
+    <message>
+        <source>each averaged into the kept layer before it</source>
+        <translation>每层平均合并到其前面保留的层</translation>
+    </message>
+    <message>
+        <source>dropped, and the MLP output of the kept layer before each removed run refitted on the calibration text</source>
+        <translation>直接丢弃，并在校准文本上重新拟合每段被移除层之前保留层的 MLP 输出</translation>
+    </message>
+    <message>
+        <source>scoring layer {layer} of {total}</source>
+        <translation>正在为第 {layer} 层评分，共 {total} 层</translation>
+    </message>
+    <message>
+        <source>layers scored: {total}</source>
+        <translation>已评分的层：{total}</translation>
+    </message>
+    <message>
+        <source>fitting: layer {layer} of {total}</source>
+        <translation>拟合：第 {layer} 层，共 {total} 层</translation>
+    </message>
+    <message>
+        <source>fitted</source>
+        <translation>已拟合</translation>
+    </message>
+    <message>
+        <source>scoring layers by their weights</source>
+        <translation>正在按权重为各层评分</translation>
+    </message>
+    <message>
+        <source>waiting for the choice under way (its progress is on the Layer scores tab)</source>
+        <translation>正在等待进行中的层选择（进度见“层得分”标签页）</translation>
+    </message>
+    <message>
+        <source>head scores of the kept layers: {done} of {total}</source>
+        <translation>保留层的头得分：{done} / {total}</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>Choosing the layers: the calibration text runs through the model, layer by layer</source>
+        <translation>正在选择层：校准文本逐层流经模型</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop choosing (after the layer being scored); the plan stays, its layers unchosen</source>
+        <translation>停止选择（在正在评分的层完成之后）；方案保留，但不选择层</translation>
+    </message>
+    <message>
+        <source>Choose layers</source>
+        <translation>选择层</translation>
+    </message>
+    <message>
+        <source>Run the layer choice for the current targets</source>
+        <translation>为当前目标运行层选择</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>未打开模型</translation>
+    </message>
+    <message>
+        <source>Open a model; when fewer decoder layers are asked for, this tab shows which layers go and why.</source>
+        <translation>请打开一个模型；当要求减少解码器层时，此标签页显示移除哪些层及其原因。</translation>
+    </message>
+    <message numerus="yes">
+        <source>All %n decoder layer(s) stay</source>
+        <translation>
+            <numerusform>全部 %n 个解码器层保留</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Set Decoder layers on the right below {layers} to remove whole layers. This tab then shows each layer&apos;s score and which ones go: the layers that change the residual stream least.</source>
+        <translation>将右侧的“解码器层”设为小于 {layers} 即可移除整层。此标签页随后显示每层的得分以及移除哪些层：即对残差流改变最小的层。</translation>
+    </message>
+    <message>
+        <source>No layer choice for these targets</source>
+        <translation>这些目标无法进行层选择</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>running the calibration text through the model to measure how much each layer changes the residual stream</source>
+        <translation>让校准文本流经模型，测量每层对残差流的改变程度</translation>
+    </message>
+    <message>
+        <source>scoring each layer by its output projections&apos; weights (no tokenizer)</source>
+        <translation>按各层输出投影的权重为其评分（没有分词器）</translation>
+    </message>
+    <message>
+        <source>Choosing layers: {total} → {kept} ({method})…</source>
+        <translation>正在选择层：{total} → {kept}（{method}）…</translation>
+    </message>
+    <message>
+        <source>Choosing which layers go: {how}. The window stays usable; the previews of the smaller model follow when it is done.</source>
+        <translation>正在选择移除哪些层：{how}。窗口仍可使用；完成后显示缩小后模型的预览。</translation>
+    </message>
+    <message>
+        <source>Layer choice cancelled</source>
+        <translation>层选择已取消</translation>
+    </message>
+    <message>
+        <source>Which layers go is chosen from the calibration text; Choose layers runs it again. Export and Measure choose them too, when they start.</source>
+        <translation>移除哪些层根据校准文本选择；点击“选择层”可重新运行。导出和测量开始时也会选择。</translation>
+    </message>
+    <message>
+        <source>Cannot choose the layers</source>
+        <translation>无法选择层</translation>
+    </message>
+    <message>
+        <source>; layer {layer} absorbs {removed}</source>
+        <translation>；第 {layer} 层吸收 {removed}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Decoder layers {total} → {kept} ({method}): removes %n layer(s) {removed}</source>
+        <translation>
+            <numerusform>解码器层 {total} → {kept}（{method}）：移除 %n 层：{removed}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Score: {score}. The higher it is, the more the layer changes what flows through it; the %n lowest go, {what}{merged}.</source>
+        <translation>
+            <numerusform>得分：{score}。得分越高，该层对流经它的内容改变越大；得分最低的 %n 层被移除，{what}{merged}。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>each layer&apos;s score: the lowest go</source>
+        <translation>每层的得分：最低的被移除</translation>
+    </message>
+</context>
+<context>
+    <name>PlanText</name>
+    <message>
+        <source> step {step}</source>
+        <translation>，步长 {step}</translation>
+    </message>
+    <message>
+        <source>not {runtimes}</source>
+        <translation>不支持 {runtimes}</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation> 或 </translation>
+    </message>
+    <message>
+        <source>progression from pair {pair}: a linear factor, {unread}</source>
+        <translation>从第 {pair} 对开始的等差序列：线性因子，{unread}</translation>
+    </message>
+    <message>
+        <source>progression: plain rope, no longrope needed</source>
+        <translation>等差序列：普通 RoPE，无需 longrope</translation>
+    </message>
+    <message>
+        <source>progression: plain rope</source>
+        <translation>等差序列：普通 RoPE</translation>
+    </message>
+    <message>
+        <source>any subset: longrope, {unread}</source>
+        <translation>任意子集：longrope，{unread}</translation>
+    </message>
+    <message>
+        <source>any subset: longrope</source>
+        <translation>任意子集：longrope</translation>
+    </message>
+    <message>
+        <source>Keeps rotary pairs {pairs} of {half} ({kind})</source>
+        <translation>保留旋转维度对 {pairs}，共 {half} 对（{kind}）</translation>
+    </message>
+    <message>
+        <source>the best progression, {pairs}, scores {percent} of these</source>
+        <translation>最佳等差序列 {pairs} 的得分为这些的 {percent}</translation>
+    </message>
+    <message>
+        <source>any subset would score {percent} more (longrope: {unread})</source>
+        <translation>任意子集的得分会高 {percent}（longrope：{unread}）</translation>
+    </message>
+    <message>
+        <source>any subset would score {percent} more (longrope)</source>
+        <translation>任意子集的得分会高 {percent}（longrope）</translation>
+    </message>
+    <message>
+        <source>from pair {pair}, {pairs} would score {percent} more (a linear factor: {unread})</source>
+        <translation>从第 {pair} 对开始的 {pairs} 得分会高 {percent}（线性因子：{unread}）</translation>
+    </message>
+    <message>
+        <source>output projection refitted</source>
+        <translation>已重新拟合输出投影</translation>
+    </message>
+    <message>
+        <source>refit not kept: it did not help</source>
+        <translation>未保留重新拟合：没有改善</translation>
+    </message>
+    <message>
+        <source>calibration fit error {before} → {after} ({how})</source>
+        <translation>校准拟合误差 {before} → {after}（{how}）</translation>
+    </message>
+    <message>
+        <source>calibrating: reading the calibration text</source>
+        <translation>校准：正在读取校准文本</translation>
+    </message>
+    <message>
+        <source>, then layers 1–{upto}</source>
+        <translation>，然后第 1–{upto} 层</translation>
+    </message>
+    <message>
+        <source>calibrating: scoring rotary pairs, layer {layer} of {layers}{then}</source>
+        <translation>校准：正在为旋转维度对评分，第 {layer} 层，共 {layers} 层{then}</translation>
+    </message>
+    <message>
+        <source>calibrating layers 1–{upto} of {layers} (up to the layer shown): layer {layer}</source>
+        <translation>校准第 1–{upto} 层，共 {layers} 层（直到所显示的层）：第 {layer} 层</translation>
+    </message>
+    <message>
+        <source>calibrated layers 1–{upto} of {layers}</source>
+        <translation>已校准第 1–{upto} 层，共 {layers} 层</translation>
+    </message>
+    <message>
+        <source>calibrating: layer {layer} of {layers}</source>
+        <translation>校准：第 {layer} 层，共 {layers} 层</translation>
+    </message>
+    <message>
+        <source>layers calibrated: {layers}</source>
+        <translation>已校准的层：{layers}</translation>
+    </message>
+</context>
+<context>
+    <name>PreviewPanel</name>
+    <message>
+        <source>head</source>
+        <extracomment>the core&apos;s heatmap keys, with the axis labels each one&apos;s rows and columns get (translated where shown)</extracomment>
+        <translation>头</translation>
+    </message>
+    <message>
+        <source>kv head</source>
+        <translation>KV 头</translation>
+    </message>
+    <message>
+        <source>dim</source>
+        <translation>维度</translation>
+    </message>
+    <message>
+        <source>Weights before → after</source>
+        <translation>权重 前 → 后</translation>
+    </message>
+    <message>
+        <source>Swap the mixing matrices for one of this layer&apos;s weights, before and after the shrink</source>
+        <translation>把混合矩阵换成该层某个权重缩减前后的对比</translation>
+    </message>
+    <message>
+        <source>Which projection to show before and after</source>
+        <translation>显示哪个投影的前后对比</translation>
+    </message>
+    <message>
+        <source>Mixing matrices</source>
+        <extracomment>the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs) (English, translated where shown)</extracomment>
+        <translation>混合矩阵</translation>
+    </message>
+    <message>
+        <source>Each column is a new unit, each row an old one: the weight with which the old one enters</source>
+        <translation>每一列是一个新单元，每一行是一个旧单元：值为旧单元进入新单元的权重</translation>
+    </message>
+    <message>
+        <source>Head importance</source>
+        <translation>头重要性</translation>
+    </message>
+    <message>
+        <source>Data-free importance of the selected layer&apos;s query heads</source>
+        <translation>所选层查询头的重要性（无需数据）</translation>
+    </message>
+    <message>
+        <source>Layer scores</source>
+        <translation>层得分</translation>
+    </message>
+    <message>
+        <source>With fewer decoder layers: each layer&apos;s score and which layers go</source>
+        <translation>减少解码器层时：每层的得分以及移除哪些层</translation>
+    </message>
+    <message>
+        <source>Tensor values</source>
+        <translation>张量数值</translation>
+    </message>
+    <message>
+        <source>Histogram and statistics of the tensor picked in the tree</source>
+        <translation>树中所选张量的直方图和统计</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>质量</translation>
+    </message>
+    <message>
+        <source>What the current targets do to the model on a text: perplexity before → after and the error layer by layer, measured without exporting</source>
+        <translation>当前目标在一段文本上对模型的影响：困惑度 前 → 后以及逐层误差，无需导出即可测量</translation>
+    </message>
+    <message>
+        <source>Mixing</source>
+        <translation>混合</translation>
+    </message>
+    <message>
+        <source>Importance</source>
+        <translation>重要性</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Layer {layer}</source>
+        <translation>第 {layer} 层</translation>
+    </message>
+    <message>
+        <source>head · dim</source>
+        <translation>头 · 维度</translation>
+    </message>
+    <message>
+        <source>before: {what}</source>
+        <translation>缩减前：{what}</translation>
+    </message>
+    <message>
+        <source>after: {what}</source>
+        <translation>缩减后：{what}</translation>
+    </message>
+    <message>
+        <source>nothing to show</source>
+        <translation>没有可显示的内容</translation>
+    </message>
+    <message>
+        <source>{name}: rows are its units (head · dim); each new row sits beside the old row it comes from, on one colour scale</source>
+        <translation>{name}：行是它的单元（头 · 维度）；每个新行与其来源的旧行并排显示，使用同一色标</translation>
+    </message>
+</context>
+<context>
+    <name>ProblemsList</name>
+    <message>
+        <source>What headmix found wrong with this checkpoint</source>
+        <extracomment>rows shown at most; more scroll</extracomment>
+        <translation>headmix 在此检查点中发现的问题</translation>
+    </message>
+</context>
+<context>
+    <name>SavePresetDialog</name>
+    <message>
+        <source>{what} kept</source>
+        <translation>{what}保持不变</translation>
+    </message>
+    <message>
+        <source>{what} {value}</source>
+        <translation>{what} {value}</translation>
+    </message>
+    <message>
+        <source>query heads</source>
+        <translation>查询头</translation>
+    </message>
+    <message>
+        <source>kv heads</source>
+        <translation>KV 头</translation>
+    </message>
+    <message>
+        <source>head size</source>
+        <translation>头维度</translation>
+    </message>
+    <message>
+        <source>decoder layers</source>
+        <translation>解码器层</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>，</translation>
+    </message>
+    <message>
+        <source>Save preset</source>
+        <translation>保存预设</translation>
+    </message>
+    <message>
+        <source>e.g. my shrink</source>
+        <translation>例如：我的缩减方案</translation>
+    </message>
+    <message>
+        <source>Your presets are listed under Presets → Yours; a built-in preset&apos;s name is taken</source>
+        <translation>你的预设列在“预设 → 我的”下；内置预设的名称不可使用</translation>
+    </message>
+    <message>
+        <source>Save the targets as fractions of this model&apos;s shape</source>
+        <translation>按此模型形状的比例保存目标</translation>
+    </message>
+    <message>
+        <source>Fractions (query heads 2/3, decoder layers 4/5) apply to a model of any size, as the command line&apos;s --heads 1/2 does; unticked, the preset holds the counts shown</source>
+        <translation>比例（查询头 2/3、解码器层 4/5）适用于任意大小的模型，与命令行的 --heads 1/2 相同；不勾选时，预设保存当前显示的数量</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Type a name for the preset.</source>
+        <translation>请输入预设名称。</translation>
+    </message>
+    <message>
+        <source>“{name}” is the name of a built-in preset ({builtin}): choose another name.</source>
+        <translation>“{name}”是内置预设（{builtin}）的名称：请换一个名称。</translation>
+    </message>
+    <message>
+        <source>Saves: {what}</source>
+        <translation>将保存：{what}</translation>
+    </message>
+</context>
+<context>
+    <name>StatusRow</name>
+    <message>
+        <source>The calibration text runs through the model layer by layer; each layer is fitted on what leaves the already-shrunk layers before it</source>
+        <translation>校准文本逐层流经模型；每一层都根据其前面已缩减各层的输出进行拟合</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop calibrating (after the layer being fitted); the targets stay as they are</source>
+        <translation>停止校准（在正在拟合的层完成之后）；目标保持不变</translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Run the calibration for the current targets, to draw their matrices</source>
+        <translation>为当前目标运行校准，以绘制其矩阵</translation>
+    </message>
+</context>
+<context>
+    <name>TargetsPanel</name>
+    <message>
+        <source>Unavailable: {reason}</source>
+        <translation>不可用：{reason}</translation>
+    </message>
+    <message>
+        <source>progression</source>
+        <extracomment>the rotary pairs choices: (value in the request, what the combo says, its tooltip), translated where shown</extracomment>
+        <translation>等差序列</translation>
+    </message>
+    <message>
+        <source>Keep an arithmetic progression of rotary pairs: written as a plain rope, which every runtime reads</source>
+        <translation>保留成等差序列的旋转维度对：写为普通 RoPE，所有运行时都能读取</translation>
+    </message>
+    <message>
+        <source>any subset</source>
+        <translation>任意子集</translation>
+    </message>
+    <message>
+        <source>Keep whichever pairs score best, even when they form no progression: longrope per-pair factors, exact in transformers and vLLM, not in llama.cpp or ollama create</source>
+        <translation>保留得分最高的维度对，即使不成等差序列：使用 longrope 逐对因子，在 transformers 和 vLLM 中精确，在 llama.cpp 和 ollama create 中不支持</translation>
+    </message>
+    <message>
+        <source>Default text</source>
+        <translation>默认文本</translation>
+    </message>
+    <message>
+        <source>Choose a file…</source>
+        <extracomment>the last entry&apos;s data (its text is translated)</extracomment>
+        <translation>选择文件…</translation>
+    </message>
+    <message>
+        <source>Query heads per layer in the exported model (only values that can be built are offered)</source>
+        <extracomment>calibration tokens the window offers (the core takes up to 4M; the window stays with what runs in minutes) &quot;leave this control as it is&quot; for set_values</extracomment>
+        <translation>导出模型中每层的查询头数（只提供可以构建的值）</translation>
+    </message>
+    <message>
+        <source>Key/value heads per layer; must divide the query heads (grouped-query attention)</source>
+        <translation>每层的键/值头数；必须能整除查询头数（分组查询注意力）</translation>
+    </message>
+    <message>
+        <source>Head size; with rotary embeddings it shrinks by whole rotary pairs</source>
+        <translation>头维度；使用旋转位置编码时按整对旋转维度缩减</translation>
+    </message>
+    <message>
+        <source>Which rotary pairs a smaller head size keeps (only when the head size shrinks on a model with rotary embeddings)</source>
+        <translation>头维度变小时保留哪些旋转维度对（仅当使用旋转位置编码的模型缩减头维度时）</translation>
+    </message>
+    <message>
+        <source>How new heads and dims are made from old ones</source>
+        <translation>如何由旧的头和维度生成新的头和维度</translation>
+    </message>
+    <message>
+        <source>Seed for the random and article methods: the same seed gives the same bytes</source>
+        <translation>random 和 article 方法的随机种子：相同的种子得到相同的字节</translation>
+    </message>
+    <message>
+        <source>Layers to shrink: &apos;all&apos;, or numbers and ranges such as 0-11,20</source>
+        <translation>要缩减的层：“all”，或编号与范围，例如 0-11,20</translation>
+    </message>
+    <message>
+        <source>Decoder layers in the exported model; fewer removes whole layers, chosen from the calibration text (or the weights, without a tokenizer)</source>
+        <translation>导出模型中的解码器层数；减少时移除整层，依据校准文本选择（没有分词器时依据权重）</translation>
+    </message>
+    <message>
+        <source>How the removed decoder layers go</source>
+        <translation>被移除的解码器层如何处理</translation>
+    </message>
+    <message>
+        <source>Calibrate on a UTF-8 text file of your own</source>
+        <translation>用你自己的 UTF-8 文本文件校准</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> 个词元</translation>
+    </message>
+    <message>
+        <source>Query heads</source>
+        <translation>查询头</translation>
+    </message>
+    <message>
+        <source>Key/value heads</source>
+        <translation>键/值头</translation>
+    </message>
+    <message>
+        <source>Head size</source>
+        <translation>头维度</translation>
+    </message>
+    <message>
+        <source>Rotary pairs</source>
+        <translation>旋转维度对</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>缩减的层</translation>
+    </message>
+    <message>
+        <source>Decoder layers</source>
+        <translation>解码器层</translation>
+    </message>
+    <message>
+        <source>Layer method</source>
+        <translation>层方法</translation>
+    </message>
+    <message>
+        <source>Calibration</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Targets</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Decoder layers before → after; which ones go is on the Layer scores tab</source>
+        <translation>解码器层 前 → 后；移除哪些层见“层得分”标签页</translation>
+    </message>
+    <message>
+        <source>Whether each runtime loads the export and computes what transformers computes</source>
+        <translation>各运行时能否加载导出结果，并计算出与 transformers 相同的结果</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Write the smaller checkpoint into a new folder (Ctrl+E)</source>
+        <translation>将缩小后的检查点写入新文件夹（Ctrl+E）</translation>
+    </message>
+    <message>
+        <source>Export progress, in bytes written</source>
+        <translation>导出进度（按已写入字节计）</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the export; nothing is left behind</source>
+        <translation>停止导出；不会留下任何文件</translation>
+    </message>
+    <message>
+        <source>Which rotary pairs a smaller head size keeps: an arithmetic progression (a plain rope every runtime reads) or any subset (longrope factors: transformers and vLLM only)</source>
+        <translation>头维度变小时保留哪些旋转维度对：等差序列（普通 RoPE，所有运行时都能读取）或任意子集（longrope 因子：仅 transformers 和 vLLM）</translation>
+    </message>
+    <message>
+        <source>The text the calibrated method fits each layer on, and that chooses which decoder layers go: headmix&apos;s default English prose, or a UTF-8 file of yours</source>
+        <translation>calibrated 方法用来拟合每一层、并据以选择移除哪些解码器层的文本：headmix 默认的英文文章，或你自己的 UTF-8 文件</translation>
+    </message>
+    <message>
+        <source>How many tokens of the calibration text are read, in windows of up to {window} (default {default})</source>
+        <translation>读取校准文本的词元数，按最多 {window} 个词元的窗口切分（默认 {default}）</translation>
+    </message>
+    <message>
+        <source>Not used here: {reason}</source>
+        <translation>此处不使用：{reason}</translation>
+    </message>
+    <message>
+        <source>The English prose that ships with headmix</source>
+        <translation>headmix 自带的英文文章</translation>
+    </message>
+    <message>
+        <source>Decoder layers in the exported model (this model has {layers}); fewer removes whole layers, chosen from the calibration text (or the weights, without a tokenizer)</source>
+        <translation>导出模型中的解码器层数（此模型有 {layers} 层）；减少时移除整层，依据校准文本选择（没有分词器时依据权重）</translation>
+    </message>
+    <message>
+        <source>Parameters: {count}</source>
+        <translation>参数量：{count}</translation>
+    </message>
+    <message>
+        <source>Size: {size}</source>
+        <translation>大小：{size}</translation>
+    </message>
+    <message>
+        <source>{percent}% smaller</source>
+        <translation>缩小 {percent}%</translation>
+    </message>
+    <message>
+        <source>starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+</context>
+<context>
+    <name>TreeModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>DType</source>
+        <translation>数据类型</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Importance</source>
+        <translation>重要性</translation>
+    </message>
+    <message>
+        <source>{heads}×{dim} heads, kv {kv}</source>
+        <extracomment>the widest text each column shows (the Name column is the tree&apos;s: wide enough for &quot;layer 29 → 23 (+ merged 24)&quot;)</extracomment>
+        <translation>{heads}×{dim} 头，KV {kv}</translation>
+    </message>
+    <message>
+        <source>{heads}×{dim} heads</source>
+        <translation>{heads}×{dim} 头</translation>
+    </message>
+    <message>
+        <source>becomes layer {layer} of the smaller model</source>
+        <translation>成为缩小后模型的第 {layer} 层</translation>
+    </message>
+    <message>
+        <source>; layers {layers} are averaged into it</source>
+        <translation>；第 {layers} 层平均合并到此层</translation>
+    </message>
+    <message>
+        <source>removed with the decoder layers</source>
+        <translation>随解码器层一起移除</translation>
+    </message>
+    <message>
+        <source>, averaged into layer {layer}</source>
+        <translation>，平均合并到第 {layer} 层</translation>
+    </message>
+    <message>
+        <source> + merged {layers}</source>
+        <translation> + 合并 {layers}</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>已移除</translation>
+    </message>
+    <message>
+        <source>merged into {layer}</source>
+        <translation>合并到 {layer}</translation>
+    </message>
+    <message>
+        <source>Layer {layer} is removed with the decoder layers: this is not in the export</source>
+        <translation>第 {layer} 层随解码器层一起移除：导出结果中不包含此项</translation>
+    </message>
+    <message>
+        <source>{count} params</source>
+        <translation>{count} 参数</translation>
+    </message>
+    <message>
+        <source>Select to see its histogram</source>
+        <translation>选中以查看其直方图</translation>
+    </message>
+    <message>
+        <source>Importance: ‖W_v‖·‖W_o‖ of this head (data-free)</source>
+        <translation>重要性：该头的 ‖W_v‖·‖W_o‖（无需数据）</translation>
+    </message>
+    <message>
+        <source>Importance is being computed</source>
+        <translation>正在计算重要性</translation>
+    </message>
+    <message>
+        <source>{shape}: query heads × head size, key/value heads</source>
+        <translation>{shape}：查询头 × 头维度，键/值头</translation>
+    </message>
+    <message>
+        <source>Fewer decoder layers: this layer {fate}</source>
+        <translation>减少解码器层：此层{fate}</translation>
+    </message>
+    <message>
+        <source>Select to show this layer&apos;s mixing matrices</source>
+        <translation>选中以显示该层的混合矩阵</translation>
+    </message>
+</context>
+</TS>
