@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "drop and refit the MLP output before each removed run (default: fit with a tokenizer on pre-norm "
                         "families, else drop)")
     p.add_argument("--calib-text", metavar="FILE",
-                   help="calibration text for the calibrated method (UTF-8; default: headmix's own English text)")
+                   help="calibration text for the calibrated method (UTF-8; default: headmix's mixed-genre "
+                        "calibration text, resources/text/calibration.txt)")
     p.add_argument("--calib-tokens", type=_whole_number(64), metavar="N",
                    help="calibration tokens the calibrated method reads (default 4096)")
     p.add_argument("--preset", help="a preset file or built-in preset name; flags override its values")
@@ -134,7 +135,8 @@ def _text_arguments(p: argparse.ArgumentParser) -> None:
                         "starts with it, all its tokens scored from a document's start (default); 'first': only the "
                         "first window does, the text running on as one stream cut into windows, whose first token "
                         "is not scored, as most other harnesses (llama.cpp's perplexity, lm-eval's rolling "
-                        "windows) count; compare figures only between runs with the same choice")
+                        "windows) count; 'alternate': every other window does (how calibration cuts its text); compare "
+                        "figures only between runs with the same choice")
 
 
 def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
@@ -259,6 +261,7 @@ def _eval(args) -> int:
 
 def _describe_sample(text) -> str:
     start = (f"the first after {text.bos}, the others running on" if text.bos_first_only
+             else f"every other after {text.bos}, the others running on" if text.bos_places == "alternate"
              else f"each after {text.bos}" if text.bos else "no token before each")
     return (f"{text.scored_tokens:,} tokens scored in {text.windows} windows of {text.window} from {text.source} "
             f"({text.text_tokens:,} tokens); {start}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from headmix.core.errors import HeadmixError
-from headmix.core.io.text import DEFAULT_TEXT, load_tokenizer, read_text
+from headmix.core.io.text import CALIBRATION_TEXT, load_tokenizer, read_calibration_text
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,14 @@ def calibration_window(arch, tokens: int) -> int:
 
 def check_calibration_text(checkpoint, arch, path: str | None, tokens: int) -> CalibrationText:
     """Whether ``path`` (None: headmix's default text) gives at least one calibration window of ``tokens``."""
-    file = DEFAULT_TEXT if path is None else Path(path).expanduser()
+    file = CALIBRATION_TEXT if path is None else Path(path).expanduser()
     source = QCoreApplication.translate("CalibrationText", "headmix's default text") if path is None else str(file)
     tokenizer_file = Path(checkpoint.folder) / "tokenizer.json"
     key = (str(file), _stamp(file), str(tokenizer_file), _stamp(tokenizer_file), tokens, calibration_window(arch, tokens))
     if key in _CHECKED:
         return _CHECKED[key]
     try:
-        text = read_text(path)
+        text = read_calibration_text(path)
         tok_key = (str(tokenizer_file), _stamp(tokenizer_file))
         if tok_key not in _TOKENIZERS:
             _TOKENIZERS.clear()  # one model at a time

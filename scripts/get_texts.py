@@ -1,4 +1,4 @@
-"""Write the two evaluation texts headmix measures real models on, as plain UTF-8.
+"""Write the three evaluation texts headmix measures real models on, as plain UTF-8.
 
     python scripts/get_texts.py [--out FOLDER] [--sdist PATH] [--force]
 
@@ -27,6 +27,14 @@ technical.txt  The Python Language Reference / Library Reference topics CPython 
                heading underlines (****, ===, ---) removed, prose paragraphs re-flowed onto one
                line (double spaces after full stops made single), indented code, lists and
                grammar blocks kept as they are.
+
+legal.txt      The GNU General Public License, version 3 (29 June 2007), from its title to "END OF
+               TERMS AND CONDITIONS": the copy numpy's wheel ships in its dist-info
+               `licenses/LICENSE.txt` (for the bundled GCC runtime). Everyone may copy and
+               distribute verbatim copies of the licence document (its own terms); it is used
+               for measurement only. Nothing to install: numpy is a dependency. ~35,000 chars,
+               ~7,500 tokens. Cleaning: the surrounding package notices cut, paragraphs re-flowed
+               onto one line, the indentation of the centred title removed.
 
 It also writes SOURCES.json (sources, licences, sha256 of inputs and outputs, Python version)
 and prints the folder. A second run with both files present does nothing but print it.
@@ -162,8 +170,40 @@ def clean_topics(topics: dict[str, str]) -> str:
     return "\n\n".join(out) + "\n"
 
 
+GPL_START = "GNU GENERAL PUBLIC LICENSE"
+GPL_END = "END OF TERMS AND CONDITIONS"
+
+
+def numpy_licence() -> tuple[Path, bytes]:
+    """numpy's bundled LICENSE.txt (it carries the GPL-3.0 text for the GCC runtime it ships)."""
+    from importlib.metadata import distribution
+
+    dist = distribution("numpy")
+    for file in dist.files or []:
+        if file.name == "LICENSE.txt" and "licenses" in file.parts:
+            path = Path(dist.locate_file(file))
+            data = path.read_bytes()
+            if GPL_START.encode() in data:
+                return path, data
+    sys.exit("numpy's dist-info has no LICENSE.txt with the GPL-3.0 text; legal.txt cannot be written")
+
+
+def clean_gpl(data: bytes) -> str:
+    """The GPL-3.0 from its title to the end of its terms, one paragraph per line."""
+    lines = data.decode("utf-8").replace("\r\n", "\n").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip() == GPL_START)
+    end = next(i for i, line in enumerate(lines) if i > start and line.strip() == GPL_END)
+    blocks: list[list[str]] = [[]]
+    for line in lines[start : end + 1]:
+        if line.strip():
+            blocks[-1].append(line.strip())
+        elif blocks[-1]:
+            blocks.append([])
+    return "\n\n".join(join_prose(block) for block in blocks if block) + "\n"
+
+
 def complete(out: Path) -> bool:
-    return all((out / name).is_file() for name in ("heldout.txt", "technical.txt", "SOURCES.json"))
+    return all((out / name).is_file() for name in ("heldout.txt", "technical.txt", "legal.txt", "SOURCES.json"))
 
 
 def main(argv=None) -> int:
@@ -181,6 +221,9 @@ def main(argv=None) -> int:
         botchan = read_botchan(sdist)
         heldout = clean_botchan(botchan)
         technical = clean_topics(pydoc_data.topics.topics)
+        licence_path, licence_data = numpy_licence()
+        legal = clean_gpl(licence_data)
+        (out / "legal.txt").write_text(legal, encoding="utf-8")
         (out / "heldout.txt").write_text(heldout, encoding="utf-8")
         (out / "technical.txt").write_text(technical, encoding="utf-8")
         sources = {
@@ -202,6 +245,15 @@ def main(argv=None) -> int:
                 "sha256": sha256_bytes(technical.encode("utf-8")),
                 "characters": len(technical),
                 "words": len(technical.split()),
+            },
+            "legal.txt": {
+                "work": "GNU General Public License, version 3, 29 June 2007 (terms only)",
+                "licence": "verbatim copying of the licence document is permitted by the FSF; used for measurement",
+                "package": f"numpy's dist-info ({licence_path.parent.parent.name}), licenses/LICENSE.txt",
+                "input_sha256": sha256_bytes(licence_data),
+                "sha256": sha256_bytes(legal.encode("utf-8")),
+                "characters": len(legal),
+                "words": len(legal.split()),
             },
         }
         (out / "SOURCES.json").write_text(json.dumps(sources, indent=2) + "\n", encoding="utf-8")

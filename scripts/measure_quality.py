@@ -2,6 +2,17 @@
 
     python scripts/get_real_model.py && python scripts/get_texts.py      # once: model and texts
     python scripts/measure_quality.py [--only kv,d] [--methods calibrated,mean] [--json out.json]
+    python scripts/get_real_gemma.py                                    # once: the second family
+    python scripts/measure_quality.py --worst [--variants default] [--tokens 2048]
+
+``--worst`` is the harness that chooses defaults: both real families (SmolLM2-135M, Llama; Gemma 3
+270M: qk-norm, post-norms) × three held-out genres calibration never sees (narrative, technical,
+legal: scripts/get_texts.py) × both window conventions (BOS before every window, BOS before the
+first only), each cell as the ratio of the shrunk model's perplexity to the original's on the
+same windows, and per shape the WORST ratio over the cells. Every cell is cached as one JSON file
+under ~/.cache/headmix/quality/cells, keyed by model, shape, variant, calibration text and options,
+held-out text, convention and token count, so a rerun only computes what is new (and runs in
+parallel do not overwrite each other).
 
 The model is SmolLM2-135M (Llama: 30 layers, 9 query heads over 3 kv heads of 64, rope θ 1e5),
 the held-out text *Botchan* (scripts/get_texts.py), the calibration text headmix's own default
@@ -24,14 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
+from headmix.core.run.calibration import DEFAULT_DAMPING, CalibrationOptions  # noqa: E402
 from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
 from headmix.core.run.shrink_run import ShrinkRun  # noqa: E402
 from headmix.core.io.text import Settings, prepare_text  # noqa: E402
 from headmix.core.run.quality import evaluate_plan  # noqa: E402
 from headmix.core.plan.request import Request  # noqa: E402
-from headmix.core.io.text import read_text  # noqa: E402
+from headmix.core.io.text import DEFAULT_TEXT, read_text  # noqa: E402
 
 CACHE = Path(os.path.expanduser("~/.cache/headmix"))
 MODEL = CACHE / "real-model" / "smollm2-135m-instruct-q4_1"
@@ -81,6 +92,134 @@ METHODS = {
 }
 
 
+GEMMA = CACHE / "real-model" / "gemma-3-270m-q4_k_m"
+LEGAL = CACHE / "texts" / "legal.txt"
+CELLS = CACHE / "quality" / "cells"
+#: the harness: family -> (model folder, {shape: (label, targets)}); the issue's shapes first
+FAMILIES = {
+    "llama": (MODEL, {
+        "kv": ("kv heads 3 → 1", dict(kv_heads=1)),
+        "d": ("head size 64 → 32", dict(head_dim=32)),
+        "q": ("query heads 9 → 6", dict(heads=6)),
+        "layers": ("decoder layers 30 → 24", dict(num_layers=24)),
+    }),
+    "gemma": (GEMMA, {
+        "q": ("query heads 4 → 2", dict(heads=2)),
+        "d": ("head size 256 → 128", dict(head_dim=128)),
+        "layers": ("decoder layers 18 → 14", dict(num_layers=14)),
+        "qd": ("query heads 4 → 2, head size 256 → 128", dict(heads=2, head_dim=128)),
+    }),
+}
+ISSUE_SHAPES = {"llama": ("kv", "d"), "gemma": ("q", "d", "layers", "qd")}
+HELD_OUT = {"narrative": HELDOUT, "technical": TECHNICAL, "legal": LEGAL}
+CONVENTIONS = ("every", "first")
+#: variant -> (request fields, calibration options or None): "default" is what a user gets; "before" is the
+#: default before issue 22 (English prose, BOS on every calibration window, rule 2's qk-norm scale, drop on
+#: post-norm families); the others each change one thing of the default
+VARIANTS: dict[str, tuple[dict, object]] = {
+    "default": ({}, None),
+    "before": (dict(calib_text=str(DEFAULT_TEXT), layer_method="drop"), CalibrationOptions(bos="every", qk_norm="rule")),
+    "refit": ({}, CalibrationOptions(qk_norm="refit")),
+    "drop": (dict(layer_method="drop"), None),
+    "merge": (dict(layer_method="merge"), None),
+    "mean": (dict(method="mean"), None),
+    "damp10": ({}, CalibrationOptions(damping=0.10)),
+    "damp30": ({}, CalibrationOptions(damping=0.30)),
+    "tempfit": ({}, CalibrationOptions(temperature="fit")),
+}
+
+
+def cell_file(key: str) -> Path:
+    """One JSON file per cell, so runs in parallel never overwrite each other's results."""
+    import hashlib
+
+    return CELLS / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
+
+
+def worst_case(args) -> None:
+    """Every (family × shape × variant) on every held-out text and window convention; the worst ratio."""
+    from headmix.core.io.text import read_calibration_text
+
+    families = args.families.split(",")
+    variants = args.variants.split(",")
+    table = []
+    for family in families:
+        folder, shapes = FAMILIES[family]
+        if not folder.exists():
+            raise SystemExit(f"{folder} is missing: run scripts/get_real_model.py / scripts/get_real_gemma.py")
+        checkpoint = open_checkpoint(folder)
+        samples = {}
+        for genre, path in HELD_OUT.items():
+            text = read_text(str(path))
+            for convention in CONVENTIONS:
+                sample = prepare_text(checkpoint, text, Settings(512, args.tokens, convention))
+                if convention != "every" and sample.info.bos is None:
+                    continue  # the tokenizer adds no BOS: both conventions are the same windows
+                samples[genre, convention] = sample
+        only = args.only.split(",") if args.only else ISSUE_SHAPES[family]
+        for shape in only:
+            if shape not in shapes:
+                continue
+            label, targets = shapes[shape]
+            for variant in variants:
+                fields, options = VARIANTS[variant]
+                fields = dict(fields)
+                if "layer_method" in fields and "num_layers" not in targets:
+                    fields.pop("layer_method")
+                if "calib_text" not in fields and args.calib_text:
+                    fields["calib_text"] = args.calib_text
+                calib = read_calibration_text(fields.get("calib_text"))
+                # the calibration text, which of its windows start with the BOS, how a qk-norm is refitted
+                chosen = options or CalibrationOptions()
+                how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
+                if (chosen.damping, chosen.temperature) != (DEFAULT_DAMPING, "rule"):
+                    how += f"/{chosen.damping}/{chosen.temperature}"
+                keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
+                cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}
+                todo = [cell for cell in samples if cell not in cached]
+                if todo and not args.cached_only:
+                    plan = ShrinkRun.build(checkpoint, Request(**targets, **fields, calib_tokens=args.calib_tokens))
+                    plan.calibration_options = options
+                    for cell in todo:
+                        started = time.perf_counter()
+                        quality = evaluate_plan(plan, samples[cell])
+                        cached[cell] = {"key": keys[cell], "before": quality.before.perplexity,
+                                        "after": quality.after.perplexity, "method": plan.method.value,
+                                        "layer_method": str(getattr(plan.reduction, "method", None) or "") or None,
+                                        "seconds": round(time.perf_counter() - started, 1)}
+                        CELLS.mkdir(parents=True, exist_ok=True)
+                        cell_file(keys[cell]).write_text(json.dumps(cached[cell], indent=1) + "\n")
+                        print(f"{family} {label} {variant} {cell[0]}/{cell[1]}: {cached[cell]['before']:.2f} → "
+                              f"{cached[cell]['after']:,.2f} ({cached[cell]['seconds']:.0f} s)", flush=True)
+                if cached:
+                    table.append((family, label, variant, cached))
+    print_table(table)
+
+
+def print_table(table) -> None:
+    """The README's table: each cell as perplexity (ratio to the original on the same windows), the worst ratio."""
+    columns = [(g, c) for g in HELD_OUT for c in CONVENTIONS]
+    print()
+    print("| family | shape | variant | " + " | ".join(f"{g} (BOS {c})" for g, c in columns) + " | worst ratio |")
+    print("|---|---|---|" + "---|" * len(columns) + "---|")
+    for family, label, variant, cells in table:
+        row = []
+        for genre, convention in columns:
+            cell = cells.get((genre, convention))
+            if cell is None and (genre, "every") in cells and convention == "first" and family == "llama":
+                row.append("same")  # SmolLM2's tokenizer adds no BOS
+                continue
+            row.append("–" if cell is None else f"{cell['after']:,.1f} ({cell['after'] / cell['before']:.2f}×)")
+        worst = max(cell["after"] / cell["before"] for cell in cells.values())
+        print(f"| {family} | {label} | {variant} | " + " | ".join(row) + f" | **{worst:.2f}×** |")
+    originals = {}
+    for family, _, _, cells in table:
+        for cell, values in cells.items():
+            originals.setdefault(family, {})[cell] = values["before"]
+    print("\noriginal perplexities: " + "; ".join(f"{family} {g}/{c} {v:.2f}" for family, cells in originals.items()
+                                                for (g, c), v in cells.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL)
@@ -93,7 +232,17 @@ def main() -> None:
                         help="methods and variants: " + ",".join(METHODS))
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--presets", action="store_true", help="measure the built-in presets instead")
+    parser.add_argument("--worst", action="store_true", help="the harness: both families × texts × conventions")
+    parser.add_argument("--families", default="llama,gemma")
+    parser.add_argument("--variants", default="default", help="with --worst: " + ",".join(VARIANTS))
+    parser.add_argument("--cached-only", action="store_true", help="with --worst: print the table of cached cells only")
     args = parser.parse_args()
+    if args.worst:
+        if args.only == ",".join(SHAPES):
+            args.only = None
+        if args.tokens == 8192:
+            args.tokens = 2048
+        return worst_case(args)
     if not args.model.exists() or not args.text.exists():
         raise SystemExit("run scripts/get_real_model.py and scripts/get_texts.py first")
     checkpoint = open_checkpoint(args.model)

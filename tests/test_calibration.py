@@ -151,3 +151,67 @@ def test_without_a_tokenizer_the_default_is_data_free_and_calibrated_is_refused(
     with pytest.raises(TargetError) as info:
         ShrinkRun.build(checkpoint, Request(heads=4, method="calibrated"))
     assert info.value.field == "method" and "tokenizer.json" in str(info.value)
+
+
+def test_calibration_windows_start_with_the_bos_every_other_window(tmp_path):
+    """Fitted only on BOS-started windows, a shrink can collapse on windows without one (issue 22):
+    calibration sees both kinds."""
+    src = save_with_tokenizer(hf_models.build("llama"), tmp_path / "src")
+    text = tmp_path / "calibration.txt"
+    text.write_text(tiny_text.sample_text(600, 7))
+    checkpoint = open_checkpoint(src)
+    plan = ShrinkRun.build(checkpoint, Request(heads=4, method="calibrated", calib_text=str(text), calib_tokens=300))
+    windows = plan.calibrator.sample.windows
+    bos = windows.bos_id
+    assert bos is not None and windows.count >= 2
+    assert list(windows.ids[:, 0] == bos) == [i % 2 == 0 for i in range(windows.count)]
+
+
+def test_the_default_calibration_text_mixes_genres_and_lists_its_sources(tmp_path):
+    """The default calibration text holds every genre users run within its first 4,096 tokens
+    (about 12,000 characters), and SOURCES.md lists each part with its licence."""
+    from headmix.core.io.text import CALIBRATION_TEXT, read_calibration_text
+
+    text = read_calibration_text()
+    assert text.source == "default calibration text"
+    head = text.content[:12_000]
+    assert any("\u4e00" <= c <= "\u9fff" for c in head)  # Chinese
+    assert "def " in head and "return " in head  # source code
+    assert "Apache License" in head  # legal
+    assert "User:" in head and "Assistant:" in head  # dialogue
+    assert "Parameters\n----------" in head  # technical (numpy docstrings)
+    sources = (CALIBRATION_TEXT.parent / "SOURCES.md").read_text(encoding="utf-8")
+    for licence in ("MIT", "BSD-3-Clause", "Apache-2.0"):
+        assert licence in sources
+    src = save_with_tokenizer(hf_models.build("llama"), tmp_path / "src")
+    plan = ShrinkRun.build(open_checkpoint(src), Request(heads=4, method="calibrated", calib_tokens=300))
+    assert plan.calibrator.report().text == "default calibration text"
+
+
+@pytest.mark.parametrize("family", ["gemma3_text", "qwen3"])
+def test_qk_norm_weights_are_refitted_for_a_smaller_head_size(tmp_path, family):
+    """A qk-norm over d' kept dims divides by their own RMS, not the head's: the kept dims grow by
+    rms(all)/rms(kept) per token, not by rule 2's uniform sqrt(d/d'). Refitting each kept dim's
+    q_norm/k_norm weight on the normalised activations reproduces the attention better (issue 22:
+    Gemma's head size 256 → 128 was 39× the original's perplexity). An option: on held-out text the
+    rule measured better (README, the worst case)."""
+    src = save_with_tokenizer(hf_models.build(family), tmp_path / "src")
+    checkpoint = open_checkpoint(src)
+    text = tmp_path / "calibration.txt"
+    text.write_text(tiny_text.sample_text(600, 7))
+    errors = {}
+    for how in ("rule", "refit"):
+        plan = ShrinkRun.build(checkpoint, Request(head_dim="1/2", method="calibrated", calib_text=str(text), calib_tokens=300))
+        plan.calibration_options = CalibrationOptions(qk_norm=how)
+        for index in plan.layers:
+            plan.calibrator.mixing(index)
+        fits = plan.calibrator.report().fits
+        assert len(fits) == len(plan.layers)
+        errors[how] = [f.error_before_fit for f in fits]
+        mixing = plan.calibrator.mixing(0)
+        if how == "refit":
+            assert set(mixing.replace) >= {"q_norm", "k_norm"}
+            assert mixing.replace["q_norm"].shape == (plan.head_dim,)
+        else:  # the default
+            assert CalibrationOptions().qk_norm == "rule" and "q_norm" not in mixing.replace
+    assert np.mean(errors["refit"]) < np.mean(errors["rule"]), errors

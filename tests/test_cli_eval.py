@@ -160,7 +160,9 @@ def test_bos_first_puts_the_bos_before_the_first_window_only_and_is_documented(f
     assert code == 0 and "the first after <s>, the others running on" in out
     with pytest.raises(SystemExit):
         main(["eval", "--help"])
-    assert "--bos {every,first}" in capsys.readouterr().out
+    assert "--bos {every,first,alternate}" in capsys.readouterr().out
+    code, out, _ = run(capsys, "eval", folders["llama"], "--text", folders["text"], "--window", 16, "--bos", "alternate")
+    assert code == 0 and "every other after <s>, the others running on" in out
 
 
 def test_bos_changes_nothing_for_a_tokenizer_that_adds_none(folders, capsys, tmp_path):

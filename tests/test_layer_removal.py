@@ -148,12 +148,51 @@ def test_layer_targets_combine_with_head_targets_and_the_cli(tmp_path, capsys):
     assert torch.isfinite(hf_models.outputs(shrunk)).all()
 
 
-def test_fit_is_refused_where_the_mlp_output_is_normalised_and_layers_with_some_layers_too(tmp_path):
-    src = save(four_layers("gemma2"), tmp_path / "src")
+@pytest.mark.parametrize("family", ["gemma2", "gemma3_text"])
+def test_fit_on_a_post_norm_family_reproduces_the_removed_layer_better_than_dropping_it(tmp_path, family):
+    """Gemma 2/3 normalise the MLP output before the residual, so fit runs in the normalised space:
+    the down projection turned towards what the removed run wrote, the post-MLP norm's gain refitted
+    (issue 22: fit was refused there and plain drop was 19× the original on Gemma 3)."""
+    model = four_layers(family, seed=2)
+    src = save(model, tmp_path / "src")
+    results = {}
+    for method in ("drop", "fit"):
+        plan = ShrinkRun.build(open_checkpoint(src), Request(num_layers=3, layer_method=method, **CALIB))
+        out = export(plan.final(), tmp_path / method)
+        if method == "fit":
+            choice = plan.reduction.choice()
+            assert choice.norms and set(choice.norms) <= set(choice.transforms)
+            assert json.loads((out / "headmix.json").read_text())["layer_reduction"]["post_norm_refitted"]
+        ids = torch.tensor(_calibration_ids(plan))
+        results[method] = (hf_models.outputs(model, ids) - hf_models.outputs(hf_models.load(family, out), ids)).norm().item()
+    assert results["fit"] < results["drop"], results
+
+
+def test_the_normalised_fit_recovers_a_turn_and_a_gain_it_can_express():
+    """``g' ⊙ rmsnorm(M·T) = δ`` exactly for some T and g': the fit removes most of the error that plain
+    ``rmsnorm(M)`` leaves (not all: T and g' trade a scale per dim through the norm)."""
+    from headmix.core.shrink.layer_removal import fit_normalised
+
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(4000, 8)) * rng.uniform(0.5, 3.0, size=(4000, 1))
+    turn = np.eye(8) + 0.3 * rng.normal(size=(8, 8))
+    true_gain = rng.uniform(0.5, 2.0, size=8)
+    z = m @ turn
+    delta = true_gain * z / np.sqrt(np.mean(z * z, axis=1, keepdims=True) + 1e-6)
+    t, gain = fit_normalised(m, delta, np.ones(8), 1e-6, damping=1e-6)
+    zt = m @ t
+    got = gain * zt / np.sqrt(np.mean(zt * zt, axis=1, keepdims=True) + 1e-6)
+    plain = np.ones(8) * m / np.sqrt(np.mean(m * m, axis=1, keepdims=True) + 1e-6)
+    assert np.linalg.norm(got - delta) < 0.15 * np.linalg.norm(plain - delta)
+
+
+def test_fit_is_refused_where_the_whole_stream_is_normalised_and_layers_with_some_layers_too(tmp_path):
+    src = save(four_layers("bert"), tmp_path / "src")
     with pytest.raises(TargetError, match="normalise"):
         ShrinkRun.build(open_checkpoint(src), Request(num_layers=3, layer_method="fit"))
+    gemma = save(four_layers("gemma2"), tmp_path / "gemma")
     with pytest.raises(TargetError, match="either fewer layers"):
-        ShrinkRun.build(open_checkpoint(src), Request(num_layers=3, heads=4, layers="0-1"))
+        ShrinkRun.build(open_checkpoint(gemma), Request(num_layers=3, heads=4, layers="0-1"))
 
 
 def test_block_influence_is_zero_exactly_for_a_layer_that_changes_nothing(tmp_path):
@@ -183,7 +222,7 @@ def test_a_choice_reuses_the_scores_of_an_earlier_one_on_the_same_text(tmp_path,
 
 
 def test_the_default_layer_method_is_fit_where_it_can_run_and_fit_is_never_quietly_drop(tmp_path):
-    """The measured default (fit) with a tokenizer on a pre-norm family; drop otherwise; and fit asked for on a
+    """The measured default (fit) with a tokenizer on a pre-norm or sandwich family; drop otherwise; and fit asked for on a
     model without a tokenizer is refused instead of quietly dropping."""
     bare = save(four_layers("llama"), tmp_path / "bare")
     (bare / "tokenizer.json").unlink()
@@ -192,8 +231,8 @@ def test_the_default_layer_method_is_fit_where_it_can_run_and_fit_is_never_quiet
     assert ShrinkRun.build(open_checkpoint(bare), Request(num_layers=3)).reduction.method is LayerMethod.DROP
     tokenized = save(four_layers("llama"), tmp_path / "tokenized")
     assert ShrinkRun.build(open_checkpoint(tokenized), Request(num_layers=3)).reduction.method is LayerMethod.FIT
-    gemma = save(four_layers("gemma2"), tmp_path / "gemma")
-    assert ShrinkRun.build(open_checkpoint(gemma), Request(num_layers=3)).reduction.method is LayerMethod.DROP
+    gemma = save(four_layers("gemma2"), tmp_path / "gemma")  # post-norm: fit in the normalised space (issue 22)
+    assert ShrinkRun.build(open_checkpoint(gemma), Request(num_layers=3)).reduction.method is LayerMethod.FIT
 
 
 def test_fewer_layers_and_the_calibrated_method_tokenise_the_calibration_text_once(tmp_path, monkeypatch):

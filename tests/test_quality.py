@@ -276,3 +276,29 @@ def test_text_problems_are_named(tmp_path):
     with pytest.raises(TextError, match="15 tokens is shorter than one window of 16"):
         cut_windows(np.arange(15), 16, 100, None)
     assert cut_windows(np.arange(15), 16, 100, 7).count == 1
+
+
+def test_windows_with_the_bos_on_every_other_window():
+    """'alternate' (how calibration cuts its text, issue 22): even windows start with the BOS, odd
+    ones are running text, so a shrink is fitted to windows with and without it."""
+    both = cut_windows(np.arange(100), 10, 100, 999, bos="alternate")
+    assert both.places == "alternate" and not both.first_only
+    assert list(both.ids[:, 0] == 999) == [i % 2 == 0 for i in range(both.count)]
+    assert both.count == 10 and both.ids.shape[1] == 10
+    assert np.array_equal(both.ids[both.ids != 999], np.arange(int((both.ids != 999).sum())))
+    assert both.predicted == both.count * 9
+    # without a BOS every placement is the same windows
+    assert np.array_equal(cut_windows(np.arange(100), 10, 100, None, bos="alternate").ids,
+                          cut_windows(np.arange(100), 10, 100, None).ids)
+    with pytest.raises(TextError, match="BOS placement"):
+        cut_windows(np.arange(100), 10, 100, 999, bos="never")
+
+
+def test_cache_key_follows_the_alternate_bos_placement(tmp_path):
+    folder, _ = model_folder(tmp_path, "llama", add_bos=True)
+    checkpoint = open_checkpoint(folder)
+    every = prepare_text(checkpoint, text(0), SETTINGS)
+    alternate = prepare_text(checkpoint, text(0), Settings(SETTINGS.window, SETTINGS.max_tokens, "alternate"))
+    assert every.info.bos is not None
+    assert alternate.info.bos_places == "alternate" and not alternate.info.bos_first_only
+    assert evaluation_key(checkpoint, every.info) != evaluation_key(checkpoint, alternate.info)

@@ -168,7 +168,7 @@ def test_undo_redo_and_presets_carry_the_layer_targets(qtbot, window, llama4):
 
 
 def test_a_refused_combination_is_explained_next_to_the_control(qtbot, window, tmp_path):
-    open_demo(qtbot, window, four_layers(tmp_path / "gemma", "gemma2", quiet=None))
+    open_demo(qtbot, window, four_layers(tmp_path / "bert", "bert", quiet=None))  # post-norm: the whole stream normalised
     panel = window.panel
     fit = panel.layer_method.findText("fit")
     assert not panel.layer_method.model().item(fit).isEnabled()

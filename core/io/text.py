@@ -38,6 +38,12 @@ from .checkpoint import Checkpoint
 
 #: the text that ships with headmix, for when the user has none (original English prose)
 DEFAULT_TEXT = Path(__file__).resolve().parent.parent.parent / "resources" / "text" / "default.txt"
+#: the default calibration text: mixed genres (narrative, technical, legal, dialogue, code, Chinese) so
+#: that a calibrated shrink does not learn one genre (resources/text/SOURCES.md; scripts/make_calibration_text.py)
+CALIBRATION_TEXT = DEFAULT_TEXT.parent / "calibration.txt"
+#: calibration cuts its text into windows of which every other starts with the BOS (BOS_PLACES):
+#: fitted only on BOS-started windows, a shrink can collapse on windows without one (issue 22)
+CALIBRATION_BOS = "alternate"
 #: tokens per evaluation window and tokens scored at most (see :mod:`quality` for why)
 DEFAULT_WINDOW = 512
 DEFAULT_MAX_TOKENS = 4096
@@ -62,10 +68,15 @@ class Text:
     sha256: str
 
 
-def read_text(path: str | Path | None = None) -> Text:
-    """The text of a UTF-8 file (the default text when ``path`` is None); :class:`TextError` otherwise."""
+def read_calibration_text(path: str | Path | None = None) -> Text:
+    """The calibration text: the file at ``path``, or headmix's mixed-genre default calibration text."""
+    return read_text(path, default_file=CALIBRATION_TEXT)
+
+
+def read_text(path: str | Path | None = None, default_file: Path = DEFAULT_TEXT) -> Text:
+    """The text of a UTF-8 file (``default_file`` when ``path`` is None); :class:`TextError` otherwise."""
     default = path is None
-    file = DEFAULT_TEXT if default else Path(path).expanduser()
+    file = default_file if default else Path(path).expanduser()
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -83,7 +94,8 @@ def read_text(path: str | Path | None = None) -> Text:
     content = content.removeprefix("\ufeff")  # a byte-order mark is not text
     if not content.strip():
         raise TextError(f"{file}: the file holds no text")
-    return Text(content, "default text" if default else str(file), hashlib.sha256(content.encode("utf-8")).hexdigest())
+    name = "default calibration text" if default and file == CALIBRATION_TEXT else "default text"
+    return Text(content, name if default else str(file), hashlib.sha256(content.encode("utf-8")).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -188,7 +200,12 @@ class Windows:
     window: int  # positions per window (BOS included)
     text_tokens: int  # tokens in the whole text
     bos_id: int | None
-    first_only: bool = False  # the BOS starts the first window only (``cut_windows(bos="first")``)
+    places: str = "every"  # which windows start with the BOS (BOS_PLACES), when there is one
+
+    @property
+    def first_only(self) -> bool:
+        """The BOS starts the first window only (``cut_windows(bos="first")``)."""
+        return self.places == "first"
 
     @property
     def count(self) -> int:
@@ -200,8 +217,10 @@ class Windows:
         return self.count * (self.ids.shape[1] - 1)
 
 
-#: where a BOS goes: before every window (headmix's default), or only before the first, the stream then running on
-BOS_PLACES = ("every", "first")
+#: where a BOS goes: before every window (headmix's default), only before the first, the stream then
+#: running on, or before every other window ("alternate": even windows start with it, odd ones are
+#: running text; what calibration uses, so a shrink is fitted to windows with and without it)
+BOS_PLACES = ("every", "first", "alternate")
 
 
 def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | None, source: str = "the text",
@@ -222,7 +241,9 @@ def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | 
         if usable == 0:
             raise TextError(f"{source}: {len(stream) - 1} tokens and the BOS are shorter than one window of {window} "
                             "tokens; give a longer text or a smaller --window")
-        return Windows(stream[: usable * window].reshape(usable, window), window, int(len(tokens)), bos_id, first_only=True)
+        return Windows(stream[: usable * window].reshape(usable, window), window, int(len(tokens)), bos_id, places="first")
+    if bos == "alternate" and bos_id is not None:
+        return _cut_alternate(tokens, window, max_tokens, bos_id, source)
     text_per_window = window - (bos_id is not None)
     usable = min(len(tokens), max_tokens) // text_per_window
     if usable == 0:
@@ -237,11 +258,31 @@ def cut_windows(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int | 
     return Windows(ids, window, int(len(tokens)), bos_id)
 
 
+def _cut_alternate(tokens: np.ndarray, window: int, max_tokens: int, bos_id: int, source: str) -> Windows:
+    """Running text cut into windows of which the even ones start with the BOS (then W − 1 text
+    tokens) and the odd ones with the next text token (W text tokens)."""
+    tokens = np.asarray(tokens[:max_tokens], dtype=np.int64)
+    rows: list[np.ndarray] = []
+    start = 0
+    while True:
+        with_bos = len(rows) % 2 == 0
+        take = window - with_bos
+        if start + take > len(tokens):
+            break
+        piece = tokens[start : start + take]
+        rows.append(np.concatenate([[bos_id], piece]) if with_bos else piece)
+        start += take
+    if not rows:
+        raise TextError(f"{source}: {len(tokens)} tokens and the BOS are shorter than one window of {window} "
+                        "tokens; give a longer text or a smaller --window")
+    return Windows(np.stack(rows).astype(np.int64), window, int(len(tokens)), bos_id, places="alternate")
+
+
 @dataclass(frozen=True)
 class Settings:
     window: int = DEFAULT_WINDOW
     max_tokens: int = DEFAULT_MAX_TOKENS
-    bos: str = "every"  # a BOS before every window, or only before the first (BOS_PLACES)
+    bos: str = "every"  # a BOS before every window, only before the first, or every other one (BOS_PLACES)
 
 
 @dataclass
@@ -257,6 +298,7 @@ class TextInfo:
     bos_reason: str
     scored_tokens: int
     bos_first_only: bool = False  # the BOS starts only the first window
+    bos_places: str = "every"  # which windows start with the BOS (BOS_PLACES)
 
 
 @dataclass
@@ -278,5 +320,5 @@ def prepare_text(checkpoint: Checkpoint, text: Text | None = None, settings: Set
     windows = cut_windows(tokenizer.encode(text.content), settings.window, settings.max_tokens, tokenizer.bos_id,
                           text.source, settings.bos)
     info = TextInfo(text.source, text.sha256, windows.text_tokens, windows.count, settings.window, tokenizer.bos_token,
-                    tokenizer.bos_reason, windows.predicted, windows.first_only)
+                    tokenizer.bos_reason, windows.predicted, windows.first_only, windows.places)
     return Sample(info, windows)

@@ -153,6 +153,8 @@ def evaluation_key(checkpoint: Checkpoint, info: TextInfo, plan: Plan | None = N
         "bos": info.bos,
         "bos_first_only": info.bos_first_only,
     }
+    if info.bos_places == "alternate":  # keys of the other conventions stay as they were
+        payload["bos_places"] = info.bos_places
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

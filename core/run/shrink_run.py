@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import TargetError
-from ..io.text import Sample, Settings, prepare_text, read_text
+from ..io.text import Sample, Settings, prepare_text, read_calibration_text
 from ..model.importance import Importance, layer_importance
 from ..model.layer_weights import read_attention
 from ..model.rope import best_progression
@@ -117,8 +117,9 @@ class ShrinkRun:
             config = self.arch.config or {}
             positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
             window = min(512, request.calib_tokens, positions)
-            self._sample = prepare_text(self.checkpoint, read_text(request.calib_text),
-                                        Settings(window=window, max_tokens=request.calib_tokens))
+            options = self.calibration_options or CalibrationOptions()
+            self._sample = prepare_text(self.checkpoint, read_calibration_text(request.calib_text),
+                                        Settings(window=window, max_tokens=request.calib_tokens, bos=options.bos))
         return self._sample
 
     def close(self) -> None:

@@ -13,7 +13,12 @@ zero, so layers are ranked by how little they change the residual stream. Three 
   least squares, so that the run's output is reproduced on the calibration text: ``r + M·T ≈ y``
   with ``M`` that layer's MLP output, ``r`` the residual it is added to and ``y`` what enters
   the next kept layer (ReplaceMe's closed form), damped towards ``T = I`` and folded into the
-  down projection. It needs pre-norm blocks, where the MLP output reaches the residual directly.
+  down projection. Where the MLP output is normalised before the residual (Gemma 2/3's
+  ``post_feedforward_layernorm``: ``r + g ⊙ norm(M)``) no matrix after the norm can be folded,
+  so the fit runs in the normalised space instead (issue 22): ``T`` (folded into the down
+  projection, before the norm) turns ``M`` towards the direction ``(y − r) / g``, and then the
+  post-norm gain is refitted per dim, ``g' = argmin ‖r + g' ⊙ norm(M·T) − y‖²``. Post-norm
+  encoders (BERT: ``norm(x + mlp(x))``) have no such place and keep drop and merge.
 
 The result is a :class:`ReducedCheckpoint`: the same files seen as the smaller model, tensors
 renamed to their new layer numbers (still copied byte for byte from the source), averaged or
@@ -38,7 +43,7 @@ from ..model.architecture import Architecture
 from ..io.checkpoint import Checkpoint
 from ..io.dtypes import to_source_dtype
 from ..errors import TargetError
-from ..model.families import Blocks, Layout
+from ..model.families import Blocks, Layout, Norm
 from .fitting import Gram
 from ..io.safetensors_file import SafetensorsHeader, read_tensor
 
@@ -78,6 +83,8 @@ class LayerChoice:
     score_kind: str = ""
     transforms: dict[int, np.ndarray] = field(default_factory=dict)  # kept layer -> fitted T (hidden × hidden)
     method: LayerMethod = LayerMethod.DROP
+    #: kept layer -> its refitted post-MLP norm weight, as stored (post-norm families' fit)
+    norms: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def removed(self) -> tuple[int, ...]:
@@ -91,6 +98,7 @@ class LayerChoice:
             "removed": list(self.removed),
             "merged": {str(k): list(v) for k, v in self.merged.items()},
             "refitted": sorted(self.transforms),
+            **({"post_norm_refitted": sorted(self.norms)} if self.norms else {}),
             "scores": [round(float(s), 6) for s in self.scores],
             "score": self.score_kind,
         }
@@ -194,6 +202,10 @@ class ReducedCheckpoint(Checkpoint):
                     name = layer.names[role]
                     self.computed[rename[name]] = self._transformed(name, role, transform, arch.family.layout,
                                                                     self.computed.get(rename[name]))
+        for kept, weight in choice.norms.items():
+            name = arch.layer(kept).names["post_mlp_norm"]
+            dtype = source.tensors[name].dtype
+            self.computed[rename[name]] = lambda weight=weight, dtype=dtype: to_source_dtype(weight, dtype)
 
     def _average(self, names: list[str], dtype: str) -> Callable[[], np.ndarray]:
         def compute() -> np.ndarray:
@@ -270,10 +282,10 @@ def reduced_config(config: dict | None, arch: Architecture, choice: LayerChoice)
 
 def check_method(arch: Architecture, method: LayerMethod, has_tokenizer: bool = True) -> None:
     """Refuse a layer method this model cannot run (rather than quietly running another one)."""
-    if method is LayerMethod.FIT and arch.family.blocks is not Blocks.PRE:
+    if method is LayerMethod.FIT and arch.family.blocks is Blocks.POST:
         raise TargetError(
             f"layer method: fit refits an MLP output that reaches the residual stream directly; {arch.family.title}'s "
-            "layers normalise it first, so use drop or merge", field="num_layers")
+            "layers normalise the whole residual stream after it, so use drop or merge", field="num_layers")
     if method is LayerMethod.FIT and not has_tokenizer:
         raise TargetError("layer method: fit refits on a calibration text, and this model has no tokenizer.json to "
                           "read one with, so use drop or merge", field="num_layers")
@@ -291,8 +303,9 @@ def default_layer_method(arch: Architecture, has_tokenizer: bool) -> LayerMethod
 
 def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, ...], ids: np.ndarray,
                    damping: float = 0.01, progress: Progress | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> dict[int, np.ndarray]:
-    """For each run of removed layers after a kept layer s: ``T`` with ``r + M·T ≈ y`` on the calibration tokens.
+                   cancelled: Callable[[], bool] | None = None) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """For each run of removed layers after a kept layer s: ``T`` with ``r + M·T ≈ y`` on the calibration tokens,
+    and on post-norm (sandwich) families the refitted post-MLP norm weight; ``(transforms, norms)``.
 
     ``M`` is layer s's MLP output, ``r`` the residual it is added to, ``y`` the residual entering the
     next kept layer (the original model's, so the fit reproduces the removed run's effect).
@@ -301,9 +314,13 @@ def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, 
     from ..model.embedding import embed
     from ..model.forward_spec import attention_spec, model_spec
     from ..model.layer_step import attention_input, mlp, mlp_input
+    from ..model.norms import norm
     from ..model.pipeline import LayerPipeline
 
     spec = model_spec(arch)
+    sandwich = arch.family.blocks is Blocks.SANDWICH
+    kept_data: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}  # sandwich: s -> [(M, y − r)] per batch
+    gains: dict[int, np.ndarray] = {}  # sandwich: s -> its post-MLP norm's gain
     keep = set(kept)
     runs: dict[int, int] = {}  # kept layer s -> the next kept layer (or the end) after its removed run
     for position, s in enumerate(kept):
@@ -318,22 +335,70 @@ def fit_transforms(checkpoint: Checkpoint, arch: Architecture, kept: tuple[int, 
         for s, end in runs.items():
             if end == i and s in pending:
                 r, m = pending.pop(s)
-                gram = grams.setdefault(s, Gram(m.shape[-1], m.shape[-1]))
-                gram.add(m.reshape(-1, m.shape[-1]), (h - r).reshape(-1, h.shape[-1]))
+                kept_data.setdefault(s, []).append((m, h - r))
         aspec = attention_spec(arch, weights.layer)
         x = attention_input(spec, weights.other, h)
-        r = h + attention(aspec, weights.attention, x)
-        m = mlp(spec, weights.other, mlp_input(spec, weights.other, r))
+        a = attention(aspec, weights.attention, x)
+        if sandwich:
+            r = h + norm(arch.family.norm, a, weights.other["post_attn_norm"], None, spec.norm_eps)
+            m = mlp(spec, weights.other, mlp_input(spec, weights.other, r))
+            h = r + norm(arch.family.norm, m, weights.other["post_mlp_norm"], None, spec.norm_eps)
+            if i in runs and i in keep:
+                gains[i] = np.asarray(weights.other["post_mlp_norm"], dtype=np.float64) + (arch.family.norm is Norm.RMS_PLUS_ONE)
+        else:
+            r = h + a
+            m = mlp(spec, weights.other, mlp_input(spec, weights.other, r))
+            h = r + m
         if i in runs and i in keep:
             pending[i] = (r, m)
-        h = r + m
     for s, end in runs.items():  # a run that reaches the last layer: y is the final residual stream
         if s in pending and end == arch.num_layers:
             r, m = pending.pop(s)
-            gram = grams.setdefault(s, Gram(m.shape[-1], m.shape[-1]))
-            gram.add(m.reshape(-1, m.shape[-1]), (h - r).reshape(-1, h.shape[-1]))
+            kept_data.setdefault(s, []).append((m, h - r))
     hidden = arch.hidden_size
-    return {s: gram.fit(damping, np.eye(hidden)) for s, gram in grams.items()}
+    transforms, norms = {}, {}
+    for s, batches in kept_data.items():
+        m = np.concatenate([b[0].reshape(-1, hidden) for b in batches]).astype(np.float64)
+        delta = np.concatenate([b[1].reshape(-1, hidden) for b in batches]).astype(np.float64)
+        if not sandwich:
+            gram = Gram(hidden, hidden)
+            gram.add(m, delta)
+            transforms[s] = gram.fit(damping, np.eye(hidden))
+            continue
+        offset = 1.0 if arch.family.norm is Norm.RMS_PLUS_ONE else 0.0
+        transforms[s], gain = fit_normalised(m, delta, gains[s], spec.norm_eps, damping)
+        norms[s] = (gain - offset).astype(np.float32)
+    return transforms, norms
+
+
+def fit_normalised(m: np.ndarray, delta: np.ndarray, gain: np.ndarray, eps: float, damping: float = 0.01,
+                   rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """``(T, g')`` with ``g' ⊙ rmsnorm(M·T) ≈ δ`` over the rows (tokens) of ``M`` and ``δ`` (both ``(n, hidden)``).
+
+    The norm makes the output's size per token the gain's, whatever ``M·T`` is, so ``T`` only has
+    to turn each row towards the direction ``δ / g``: least squares on that direction, scaled to the
+    size ``M·T`` gives the row (so damping towards ``T = I`` weighs it as it weighs ``M``). Then the
+    gain, per dim, by least squares on the new normalised rows, damped towards the old gain. The
+    direction depends on the gain and the gain on the direction, so a few rounds alternate them.
+    """
+    hidden = m.shape[1]
+    size = np.sqrt(np.mean(m * m, axis=1, keepdims=True))
+    new_gain = np.asarray(gain, dtype=np.float64)
+    t = np.eye(hidden)
+    for _ in range(rounds):
+        safe = np.where(np.abs(new_gain) > 1e-6, new_gain, np.inf)
+        want = delta / safe  # what the normalised output should be before the gain (0 where the gain is 0)
+        want_size = np.sqrt(np.mean(want * want, axis=1, keepdims=True))
+        gram = Gram(hidden, hidden)
+        gram.add(m, want * (size / np.maximum(want_size, 1e-30)))
+        t = gram.fit(damping, np.eye(hidden))
+        z = m @ t
+        size = np.sqrt(np.mean(z * z, axis=1, keepdims=True))
+        n = z / np.sqrt(np.mean(z * z, axis=1, keepdims=True) + eps)
+        nn = np.sum(n * n, axis=0)
+        lam = damping * float(nn.mean()) or 1e-12
+        new_gain = (np.sum(n * delta, axis=0) + lam * gain) / (nn + lam)
+    return t, new_gain
 
 
 @dataclass
@@ -379,19 +444,21 @@ class LayerReduction:
                 scores = weight_scores(self.checkpoint, self.arch)
                 kind = "‖W_o‖² + ‖W_down‖² per hidden unit (data-free)"
             kept, merged = choose(scores, self.num_layers, self.method)
-            transforms = {}
+            transforms, norms = {}, {}
             if self.method is LayerMethod.FIT and tokens is not None:
-                transforms = fit_transforms(self.checkpoint, self.arch, kept, tokens, progress=progress, cancelled=cancelled)
-            self._choice = LayerChoice(kept, merged, tuple(float(s) for s in scores), kind, transforms, self.method)
+                transforms, norms = fit_transforms(self.checkpoint, self.arch, kept, tokens, progress=progress,
+                                                   cancelled=cancelled)
+            self._choice = LayerChoice(kept, merged, tuple(float(s) for s in scores), kind, transforms, self.method, norms)
         return self._choice
 
     def _calibration_ids(self) -> np.ndarray:
-        from ..io.text import Settings, prepare_text, read_text
+        from ..io.text import CALIBRATION_BOS, Settings, prepare_text, read_calibration_text
 
         config = self.arch.config or {}
         positions = next((config[k] for k in self.arch.family.keys.max_positions if isinstance(config.get(k), int)), 512)
-        sample = prepare_text(self.checkpoint, read_text(self.calib_text),
-                              Settings(window=min(512, self.calib_tokens, positions), max_tokens=self.calib_tokens))
+        sample = prepare_text(self.checkpoint, read_calibration_text(self.calib_text),
+                              Settings(window=min(512, self.calib_tokens, positions), max_tokens=self.calib_tokens,
+                                       bos=CALIBRATION_BOS))
         return sample.windows.ids
 
     def reuse(self, other: LayerReduction) -> bool:
@@ -410,12 +477,12 @@ class LayerReduction:
         if (other.calib_text, other.calib_tokens, other.has_tokenizer) != (self.calib_text, self.calib_tokens, self.has_tokenizer):
             return False
         kept, merged = choose(np.asarray(made.scores), self.num_layers, self.method)
-        transforms = {}
+        transforms, norms = {}, {}
         if self.method is LayerMethod.FIT and self.has_tokenizer:
             if made.method is not LayerMethod.FIT or made.kept != kept:
                 return False
-            transforms = made.transforms
-        self._choice = LayerChoice(kept, merged, made.scores, made.score_kind, transforms, self.method)
+            transforms, norms = made.transforms, made.norms
+        self._choice = LayerChoice(kept, merged, made.scores, made.score_kind, transforms, self.method, norms)
         return True
 
     def checkpoint_for(self, choice: LayerChoice) -> ReducedCheckpoint:
