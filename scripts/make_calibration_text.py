@@ -17,7 +17,8 @@ Parts, in order of the first round:
 - legal: the Apache License 2.0 text (terms 1–9) from transformers' dist-info LICENSE (verbatim
   copies of the licence are permitted);
 - dialogue: scripts/calibration_parts/dialogue.txt (the team's own, MIT);
-- code: headmix's own core/fitting.py (MIT);
+- code: headmix's own core/fitting.py (MIT), frozen as calibration_parts/code.txt so the text
+  does not change when the code does;
 - Chinese: scripts/calibration_parts/chinese.txt (the team's own, MIT).
 The installed versions change the technical and legal parts only if numpy's docstrings or the
 Apache text change; ``--check`` says whether the shipped file is still what this script makes.
@@ -69,7 +70,7 @@ def sources() -> dict[str, list[str]]:
         "technical": paragraphs(technical()),
         "legal": paragraphs(apache()),
         "dialogue": paragraphs((PARTS / "dialogue.txt").read_text(encoding="utf-8")),
-        "code": ["\n".join(block.split("\n")) for block in (ROOT / "core" / "fitting.py").read_text(encoding="utf-8").split("\n\n\n")],
+        "code": ["\n".join(block.split("\n")) for block in (PARTS / "code.txt").read_text(encoding="utf-8").split("\n\n\n")],
         "chinese": paragraphs((PARTS / "chinese.txt").read_text(encoding="utf-8")),
     }
 
