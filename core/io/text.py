@@ -36,8 +36,10 @@ import numpy as np
 from ..errors import HeadmixError
 from .checkpoint import Checkpoint
 
-#: the text that ships with headmix, for when the user has none (original English prose)
-DEFAULT_TEXT = Path(__file__).resolve().parent.parent.parent / "resources" / "text" / "default.txt"
+#: the evaluation text that ships with headmix, for when the user has none (original English prose): the
+#: paragraphs of default.txt the calibration text does not hold, so a figure measured on it is never measured
+#: on what calibration saw (scripts/make_calibration_text.py writes both)
+DEFAULT_TEXT = Path(__file__).resolve().parent.parent.parent / "resources" / "text" / "evaluation.txt"
 #: the default calibration text: mixed genres (narrative, technical, legal, dialogue, code, Chinese) so
 #: that a calibrated shrink does not learn one genre (resources/text/SOURCES.md; scripts/make_calibration_text.py)
 CALIBRATION_TEXT = DEFAULT_TEXT.parent / "calibration.txt"
