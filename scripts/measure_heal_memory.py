@@ -1,6 +1,7 @@
 """Where a heal's memory goes: peak RSS (anonymous and file-backed) in each stage of one heal.
 
-    python scripts/measure_heal_memory.py EXPORT --source ORIGINAL [--tokens 1024] [--recompute] [--keep]
+    python scripts/measure_heal_memory.py EXPORT --source ORIGINAL [--tokens 1024] [--recompute on|off] [--text FILE]
+                                         [--in-place] [--json FILE]
 
 Runs :func:`headmix.core.heal.run.heal_export` in this process on a copy of EXPORT (the export
 itself is untouched unless ``--in-place``) while a thread samples /proc/self/status every 20 ms,
@@ -13,6 +14,7 @@ VmHWM. Linux only. Run it niced on a shared machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     sampler.start()
     options = HealOptions(tokens=args.tokens, train=args.train, text=args.text, device="cpu")
     if args.recompute != "default":
-        options = HealOptions(**{**options.__dict__, "recompute": args.recompute == "on"})
+        options = dataclasses.replace(options, recompute=args.recompute == "on")
 
     def progress(stage: str, done: int, total: int, loss: float | None) -> None:
         if stage == "write":
