@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("heal", help="distil an earlier export towards its original (needs headmix[heal])")
     p.add_argument("export", help="a folder headmix exported (it reads its headmix.json)")
     p.add_argument("--source", help="the original model (default: the one headmix.json names)")
-    p.add_argument("--text", metavar="FILE", help="text to heal on (default: the shrink's calibration text)")
+    p.add_argument("--text", metavar="FILE", help="text to heal on (default: the file the shrink was calibrated on, else headmix's mixed-genre calibration text)")
     add_heal_arguments(p, with_switch=False)
 
     p = sub.add_parser("eval", help="measure a model's perplexity on a text (default: the text that ships with headmix)")

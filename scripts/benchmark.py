@@ -13,7 +13,10 @@ Quality check (issue 11):
 Heal (issue 21), needs torch and transformers:
   heal:    headmix's heal steps (its torch student, teacher targets read from disk, schedule, clipping)
            against a plain PyTorch loop (transformers' LlamaForCausalLM, the same tensors trained, the
-           same targets already in memory, the same loss and optimiser) over the same tokens: <= 1.2 x
+           same targets already in memory, the same loss and optimiser) over the same tokens: <= 1.2 x;
+           peak RSS of a whole heal with the default options on the CPU (scripts/measure_heal_memory.py,
+           a child process): the real 135M model with kv heads 3 -> 1 <= 2 GB, and the synthetic 1.1B
+           BF16 checkpoint with heads 32 -> 16 and kv heads 4 -> 2 (random weights) <= 8 GB
 
 Describing a plan for a 70B-shaped checkpoint (headers only): < 1 s for every method.
 
@@ -166,6 +169,7 @@ def main() -> None:
         evaluation_memory(args.workdir, args.keep, args.repeat)
     if args.only in (None, "heal"):
         heal_speed(args.real_model, args.repeat)
+        heal_memory(args.real_model, args.workdir)
     if args.only not in (None, "export"):
         return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-"))
@@ -426,6 +430,7 @@ def heal_speed(real_model: Path, repeat: int, windows: int = 2) -> None:
     from headmix.core.io.checkpoint import open_checkpoint
     from headmix.core.cli import main as headmix
     from headmix.core.heal.distil import Schedule, distil, top_k_kl
+    from headmix.core.heal.record import HealOptions
     from headmix.core.heal.teacher import compute
     from headmix.core.heal.torch_model import Student
     from headmix.core.heal.trainable import select
@@ -467,7 +472,8 @@ def heal_speed(real_model: Path, repeat: int, windows: int = 2) -> None:
                 optimiser.step()
             return (time.perf_counter() - started) / windows
 
-        student = Student(shrunk, arch, set(trained), torch.device("cpu"))
+        # as a heal runs by default: layers recomputed in the backward pass, the loss a chunk of positions at a time
+        student = Student(shrunk, arch, set(trained), torch.device("cpu"), HealOptions().recompute)
 
         def ours() -> float:
             result = distil(student, targets, ids, rows, windows * 512, 1e-4)
@@ -489,6 +495,46 @@ def heal_speed(real_model: Path, repeat: int, windows: int = 2) -> None:
         print(f"target: headmix heal step <= {HEAL_TARGET} x plain -> {'met' if ratio <= HEAL_TARGET else 'NOT met'} ({ratio:.2f}x)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+HEAL_MEMORY_TARGETS = {"135M": 2 * 10**9, "1.1B": 8 * 10**9}
+
+
+def heal_memory(real_model: Path, workdir: Path | None, which: tuple[str, ...] = ("135M", "1.1B")) -> None:
+    """Peak RSS (VmHWM, per stage) of whole heals with the default options, each in its own process."""
+    from headmix.core.cli import main as headmix
+
+    print("\n== heal memory: a whole heal (teacher, student, scoring, training, writing) on the CPU, default options")
+    work = workdir or Path(tempfile.mkdtemp(prefix="headmix-bench-heal-memory-"))
+    probe = Path(__file__).resolve().parent / "measure_heal_memory.py"
+    try:
+        for label in which:
+            if label == "135M":
+                source, flags, extra = real_model, ["--kv-heads", "1"], ["--tokens", "1024"]
+            else:
+                source = work / "llama-1.1b"
+                make_small_model(source)
+                text = work / "heal-text.txt"  # three windows of 512 words: two to train on, one held out
+                text.write_text(_synthetic_text(1600))
+                flags, extra = ["--heads", "16", "--kv-heads", "2", "--method", "mean"], ["--tokens", "512", "--text", str(text)]
+            export = work / f"heal-{label}"
+            shutil.rmtree(export, ignore_errors=True)
+            if headmix(["shrink", str(source), "-o", str(export), *flags]):
+                print(f"{label}: the shrink failed")
+                continue
+            report = work / f"heal-{label}.json"
+            started = time.perf_counter()
+            subprocess.run([sys.executable, str(probe), str(export), "--source", str(source), "--in-place",
+                            "--json", str(report), *extra], check=True)
+            data = json.loads(report.read_text())
+            peak = data["vmhwm"]
+            print(f"{label}: {time.perf_counter() - started:.0f} s, trained {data['record']['trained_parameters']:,} "
+                  f"parameters; target: peak RSS <= {HEAL_MEMORY_TARGETS[label] / 1e9:.0f} GB -> "
+                  f"{'met' if peak <= HEAL_MEMORY_TARGETS[label] else 'NOT met'} ({peak / 1e9:.2f} GB)")
+            shutil.rmtree(export, ignore_errors=True)
+    finally:
+        if not workdir:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,12 @@ from headmix.core.cli import main as headmix
 from headmix.core.heal.record import HealOptions
 from headmix.core.heal.run import heal_export
 from headmix.core.heal.teacher import top_k_of_logits
-from headmix.core.run.quality import Settings, evaluate_model, prepare_text
-from headmix.core.io.text import cut_windows, load_tokenizer, read_text
+from headmix.core.run.quality import evaluate_model
+from headmix.core.io.text import Settings, cut_windows, load_tokenizer, prepare_text, read_text
 
 REAL = Path.home() / ".cache" / "headmix" / "real-model" / "smollm2-135m-instruct-q4_1"
 TEXTS = Path.home() / ".cache" / "headmix" / "texts"
+CALIBRATION = Path(__file__).resolve().parent.parent / "resources" / "text" / "calibration.txt"
 SHAPES = {
     "kv": ("kv heads 3 → 1", ["--kv-heads", "1"]),
     "hd": ("head size 64 → 32", ["--head-dim", "32"]),
@@ -96,11 +97,13 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=HealOptions().lr)
     parser.add_argument("--train", default="changed")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--calib-text", type=Path, default=CALIBRATION,
+                        help="the text the shrink is calibrated on and the heal trains on (default: headmix's mixed one)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--reuse", action="store_true", help="reuse shrunk exports already in --workdir")
     parser.add_argument("--no-gap", action="store_true", help="skip the top-k gap measurement")
     args = parser.parse_args(argv)
-    texts = {"novel": args.texts / "heldout.txt", "technical": args.texts / "technical.txt"}
+    texts = {"novel": args.texts / "heldout.txt", "technical": args.texts / "technical.txt", "legal": args.texts / "legal.txt"}
     missing = [str(p) for p in texts.values() if not p.exists()]
     if missing:
         print(f"missing {', '.join(missing)}: run scripts/get_texts.py first", file=sys.stderr)
@@ -121,7 +124,7 @@ def main(argv=None) -> int:
         else:
             if shrunk.exists():
                 shutil.rmtree(shrunk)
-            code = headmix(["shrink", str(args.model), "-o", str(shrunk), *flags])
+            code = headmix(["shrink", str(args.model), "-o", str(shrunk), "--calib-text", str(args.calib_text), *flags])
             if code:
                 return code
         shrink_seconds = time.perf_counter() - started
@@ -143,11 +146,13 @@ def main(argv=None) -> int:
             rows.append({"shape": title, "budget": budget, **after, "seconds": seconds, "kept": record.kept,
                          "heldout_kl": [record.heldout_before["kl"], record.heldout_after["kl"]],
                          "trained_parameters": record.trained_parameters, "teacher_seconds": record.seconds["teacher"]})
+            if args.json:  # after every heal, so an interrupted run keeps what it measured
+                args.json.write_text(json.dumps({"rows": rows, "top_k_gap": gaps}, indent=2))
             print(f"  healed {budget}: {after} ({seconds:.0f} s; {record.summary()})", flush=True)
             shutil.rmtree(healed)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("\n| shape | heal tokens | novel ppl (× original) | technical ppl (× original) | time |")
-    print("|---|---|---|---|---|")
+    print("\n| shape | heal tokens | " + " | ".join(f"{t} ppl (× original)" for t in texts) + " | time |")
+    print("|---|---|" + "---|" * len(texts) + "---|")
     for row in rows:
         cells = " | ".join(f"{row[t]:.2f} ({row[t] / base[t]:.2f}×)" for t in texts)
         budget = "–" if row["budget"] is None else ("un-healed" if row["budget"] == 0 else f"{row['budget']:,}")

@@ -282,3 +282,16 @@ def test_recomputing_layers_gives_the_same_gradients(model_dir):
     for name in names:
         assert torch.allclose(grads[0][name], grads[1][name], atol=1e-6)
         assert grads[0][name].abs().max() > 0
+
+
+def test_progress_reports_every_step_with_its_loss_for_a_live_chart(shrunk, tmp_path):
+    """What the window's Heal stage draws: the teacher's layers, then every training step with its loss."""
+    folder = _copy(shrunk, tmp_path)
+    calls = []
+    record = heal_export(folder, options=QUICK, progress=lambda *call: calls.append(call))
+    teacher = [c for c in calls if c[0] == "teacher"]
+    train = [c for c in calls if c[0] == "train"]
+    assert teacher and teacher[-1][1] == teacher[-1][2] and all(c[3] is None for c in teacher)
+    assert [c[1] for c in train] == list(range(1, record.steps + 1)) and {c[2] for c in train} == {record.steps}
+    assert [round(c[3], 5) for c in train] == [loss for _, loss in record.loss_curve]
+    assert [c[0] for c in calls][-2:] == ["write", "write"]

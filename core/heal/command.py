@@ -46,9 +46,9 @@ def add_heal_arguments(p: argparse.ArgumentParser, with_switch: bool) -> None:
                    help=f"peak learning rate of the heal (default {DEFAULT_LR:g})")
     p.add_argument("--heal-train", choices=CHOICES, default="changed",
                    help="what the heal trains: the tensors the shrink changed (default), all attention, or everything")
-    p.add_argument("--heal-recompute", action="store_true",
-                   help="recompute each layer in the backward pass instead of keeping its activations: about a third "
-                        "more compute, a fraction of the memory")
+    p.add_argument("--heal-recompute", action=argparse.BooleanOptionalAction, default=True,
+                   help="recompute each layer in the backward pass instead of keeping every layer's activations (the "
+                        "default: a fraction of the memory for about a third more compute); --no-heal-recompute keeps them")
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
                    help="where the heal trains (default: a GPU when there is one)")
 

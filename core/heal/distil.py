@@ -82,9 +82,45 @@ def _batch(student: Student, targets: TeacherTargets, ids: np.ndarray, rows: np.
             torch.from_numpy(np.ascontiguousarray(targets.rest[rows])).to(device))
 
 
+#: positions whose logits (positions × vocabulary floats) exist at once in the loss and in scoring:
+#: 128 × 49,152 × 4 bytes = 25 MB for SmolLM2, instead of 100 MB for a whole window, several times over
+LOSS_CHUNK = 128
+
+
+def _positions(student: Student, x: torch.Tensor, chunk: int):
+    """The final hidden states of ``x`` flattened to ``(positions, hidden)``, and the chunks' slices."""
+    h = student.hidden(x)
+    n = h.shape[0] * h.shape[1]
+    return h, n, [slice(a, min(n, a + chunk)) for a in range(0, n, chunk)]
+
+
+def train_loss(student: Student, x: torch.Tensor, index: torch.Tensor, logp: torch.Tensor, rest: torch.Tensor,
+               chunk: int = LOSS_CHUNK) -> float:
+    """Forward and backward of the top-k KL of one batch; returns the loss, gradients accumulated.
+
+    The output head and the loss run a ``chunk`` of positions at a time on a detached copy of the
+    final hidden states (each chunk's backward right after its forward), then one backward carries
+    their summed gradient through the layers: the same gradients as the whole batch at once, with one
+    chunk's logits in memory instead of the window's (the largest single activation of a small model).
+    """
+    h, n, chunks = _positions(student, x, chunk)
+    detached = h.detach().requires_grad_(h.requires_grad)
+    flat = detached.reshape(n, -1)
+    index, logp, rest = index.reshape(n, -1), logp.reshape(n, -1), rest.reshape(n)
+    total = 0.0
+    for part in chunks:
+        loss = top_k_kl(student.logits(flat[part]), index[part], logp[part], rest[part]) * ((part.stop - part.start) / n)
+        if loss.requires_grad:
+            loss.backward()
+        total += float(loss.detach())
+    if h.requires_grad and detached.grad is not None:
+        h.backward(detached.grad)
+    return total
+
+
 def score(student: Student, targets: TeacherTargets, ids: np.ndarray, rows: np.ndarray, batch: int = 1,
-          cancelled: Callable[[], bool] | None = None) -> Scores:
-    """The student's mean KL and NLL over ``rows`` (windows), without gradients."""
+          cancelled: Callable[[], bool] | None = None, chunk: int = LOSS_CHUNK) -> Scores:
+    """The student's mean KL and NLL over ``rows`` (windows), without gradients, ``chunk`` positions' logits at a time."""
     kl_sum = nll_sum = 0.0
     kl_n = nll_n = 0
     with torch.no_grad():
@@ -92,13 +128,17 @@ def score(student: Student, targets: TeacherTargets, ids: np.ndarray, rows: np.n
             if cancelled is not None and cancelled():
                 raise Cancelled("cancelled")
             x, index, logp, rest = _batch(student, targets, ids, rows[start:start + batch])
-            logits = student(x)
-            n = logits.shape[0] * logits.shape[1]
-            kl_sum += float(top_k_kl(logits.reshape(n, -1), index.reshape(n, -1), logp.reshape(n, -1), rest.reshape(n))) * n
+            h, n, chunks = _positions(student, x, chunk)
+            flat = h.reshape(n, -1)
+            # each position's next token; a window's last position has none (ignored)
+            following = torch.cat([x[:, 1:], torch.full_like(x[:, :1], -100)], dim=1).reshape(n)
+            index, logp, rest = index.reshape(n, -1), logp.reshape(n, -1), rest.reshape(n)
+            for part in chunks:
+                logits = student.logits(flat[part])
+                kl_sum += float(top_k_kl(logits, index[part], logp[part], rest[part])) * (part.stop - part.start)
+                nll_sum += float(torch.nn.functional.cross_entropy(logits.float(), following[part], ignore_index=-100,
+                                                                   reduction="sum"))
             kl_n += n
-            nll = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1),
-                                                    reduction="sum")
-            nll_sum += float(nll)
             nll_n += x[:, 1:].numel()
     return Scores(kl_sum / max(1, kl_n), nll_sum / max(1, nll_n))
 
@@ -126,14 +166,10 @@ def distil(student: Student, targets: TeacherTargets, ids: np.ndarray, train_row
         x, index, logp, rest = _batch(student, targets, ids, rows)
         for group in optimiser.param_groups:
             group["lr"] = schedule_lr * schedule.factor(step)
-        logits = student(x)
-        n = logits.shape[0] * logits.shape[1]
-        loss = top_k_kl(logits.reshape(n, -1), index.reshape(n, -1), logp.reshape(n, -1), rest.reshape(n))
         optimiser.zero_grad(set_to_none=True)
-        loss.backward()
+        value = train_loss(student, x, index, logp, rest)
         torch.nn.utils.clip_grad_norm_(params, schedule.clip)
         optimiser.step()
-        value = float(loss.detach())
         curve.append(((step + 1) * batch * T, value))
         if progress is not None:
             progress(step + 1, steps, value)

@@ -26,8 +26,9 @@ class HealOptions:
     window: int = DEFAULT_WINDOW
     batch: int = 1  # windows per optimiser step
     top_k: int = 1024
-    #: recompute each layer in the backward pass instead of keeping its activations (less memory, ~1/3 more compute)
-    recompute: bool = False
+    #: recompute each layer in the backward pass instead of keeping every layer's activations: on by default,
+    #: as every layer's activations were the largest part of a heal's memory (README, "Healing", Memory)
+    recompute: bool = True
     seed: int = 0
     text: str | None = None  # a UTF-8 file; None: the text the shrink was calibrated on
 

@@ -20,11 +20,18 @@ from ..model.architecture import detect
 from ..io.checkpoint import open_checkpoint
 from ..io.dtypes import to_source_dtype
 from ..errors import HeadmixError
-from ..io.text import Text, cut_windows, load_tokenizer, read_text
+from ..io.text import CALIBRATION_TEXT, Text, cut_windows, load_tokenizer, read_text
 from . import require_torch, teacher
+from .memory import release_freed_memory
 from .record import HELDOUT_FRACTION, HealOptions, HealRecord, thin_curve
 from .trainable import select
 from .write_back import PROVENANCE_NAME, write_back, write_record
+
+#: what a heal trains on when the shrink used headmix's own text: the mixed-genre calibration text (narrative,
+#: technical, legal, dialogue, code, Chinese; resources/text/SOURCES.md), none of it in the held-out texts measured on
+HEAL_TEXT = CALIBRATION_TEXT
+#: the names headmix.json gives headmix's own texts (before and after the mixed calibration text became the default)
+DEFAULT_NAMES = ("default text", "default calibration text")
 
 #: ``progress(stage, done, total, loss)``: stage "teacher" (layers), "train" (steps, with the batch loss), "write"
 HealProgress = Callable[[str, int, int, "float | None"], None]
@@ -41,13 +48,14 @@ def read_provenance(folder: Path) -> dict:
 
 
 def heal_text(provenance: dict, override: str | None) -> Text:
-    """The text to heal on: the one given, else the one the shrink was calibrated on (checked by its hash)."""
+    """The text to heal on: the one given, else the file the shrink was calibrated on (checked by its hash),
+    else (the shrink used headmix's own text) the mixed-genre calibration text :data:`HEAL_TEXT`."""
     if override:
         return read_text(override)
     calibration = provenance.get("calibration") or {}
     recorded = calibration.get("text") or (provenance.get("request") or {}).get("calib_text")
-    if not recorded or recorded == "default text":
-        return read_text(None)
+    if not recorded or recorded in DEFAULT_NAMES:
+        return read_text(HEAL_TEXT)
     text = read_text(recorded)
     sha = calibration.get("sha256")
     if sha and sha != text.sha256:
@@ -105,12 +113,15 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     torch.manual_seed(options.seed)
     targets = teacher.compute(original, ids, options.top_k, progress=lambda d, t: report("teacher", d, t, None),
                               cancelled=cancelled)
+    release_freed_memory()  # the teacher's pass is over: its arrays' pages go back before the student is built
     try:
         teacher_seconds, top_k = targets.seconds, targets.k
         student = Student(export, arch, set(trained), device, options.recompute)
         before = score(student, targets, ids, heldout_rows, options.batch, cancelled)
+        release_freed_memory()
         result = distil(student, targets, ids, train_rows, options.tokens, options.lr, options.batch, options.seed,
                         progress=lambda s, n, loss: report("train", s, n, loss), cancelled=cancelled)
+        release_freed_memory()
         healed: dict[str, np.ndarray] = {}
         with torch.no_grad():  # what is written is rounded to the stored dtype: score exactly that
             for name, tensor in student.named_parameters().items():
