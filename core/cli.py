@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 
 from . import __version__
@@ -142,6 +144,33 @@ def _text_arguments(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None, gui: Callable[[str | None], int] | None = None) -> int:
     """Run one command; ``gui`` opens the window on a path (absent where only the core is installed)."""
     args = build_parser().parse_args(argv)
+    with _terminate_as_cancel(args.command not in (None, "gui")):
+        return _run(args, gui)
+
+
+class _terminate_as_cancel:
+    """While a command runs, SIGTERM (``kill``, a job scheduler's time limit, a closing terminal session) cancels it
+    like Ctrl+C, so what it was writing is removed by the same code that Cancel runs, instead of the process dying
+    with a half-written export or a temporary teacher folder left behind. The window handles its own quitting."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.before = None
+
+    def __enter__(self) -> None:
+        if self.active:
+            self.before = signal.signal(signal.SIGTERM, self._interrupt)
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            signal.signal(signal.SIGTERM, self.before)
+
+    @staticmethod
+    def _interrupt(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+
+def _run(args: argparse.Namespace, gui: Callable[[str | None], int] | None) -> int:
     try:
         if args.command == "inspect":
             return _inspect(args)

@@ -295,3 +295,43 @@ def test_progress_reports_every_step_with_its_loss_for_a_live_chart(shrunk, tmp_
     assert [c[1] for c in train] == list(range(1, record.steps + 1)) and {c[2] for c in train} == {record.steps}
     assert [round(c[3], 5) for c in train] == [loss for _, loss in record.loss_curve]
     assert [c[0] for c in calls][-2:] == ["write", "write"]
+
+
+SLOW_TEACHER = """
+import sys, time
+import headmix.core.heal.teacher as teacher
+real = teacher.run
+def slow(*args, **kwargs):
+    print("TEACHER", flush=True)
+    time.sleep(60)
+    return real(*args, **kwargs)
+teacher.run = slow
+from headmix.core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_terminated_heal_leaves_the_export_and_no_teacher_folder(shrunk, tmp_path):
+    """``kill`` (SIGTERM) during a heal cancels it as Ctrl+C does: the export stays byte for byte, and the
+    teacher's temporary folder is removed (before, the process died with it left in the temporary folder)."""
+    import os
+    import signal
+
+    folder = _copy(shrunk, tmp_path)
+    before = _snapshot(folder)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    child = subprocess.Popen([sys.executable, "-c", SLOW_TEACHER, "heal", str(folder), "--source", str(shrunk["source"]),
+                              "--heal-tokens", "64"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "TMPDIR": str(temp)})
+    try:
+        assert child.stdout.readline().strip() == "TEACHER"
+        assert [p.name for p in temp.iterdir()][0].startswith("headmix-heal-teacher-")
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 1, err
+    assert "cancelled" in err
+    assert list(temp.iterdir()) == []
+    assert _snapshot(folder) == before
