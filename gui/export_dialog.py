@@ -26,9 +26,11 @@ ERROR_STYLE = "color: #c62828;"
 
 
 def suggested_name(plan) -> str:
-    """``<model>-<heads>x<head size>-<method>``, e.g. ``demo-8x32-select``; with fewer decoder layers
-    also ``-<layers>layers-<layer method>``, e.g. ``demo-8x32-select-3layers-drop``."""
-    name = f"{plan.checkpoint.short_name}-{plan.num_heads}x{plan.head_dim}-{plan.method}"
+    """``<model>-<heads>x<head size>-<method>``, e.g. ``demo-8x32-select``; with grouped kv heads also
+    ``-kv<kv heads>`` (``smollm2-9x64-kv1-calibrated``: without it, every kv choice would propose one name); with
+    fewer decoder layers also ``-<layers>layers-<layer method>``, e.g. ``demo-8x32-select-3layers-drop``."""
+    kv = f"-kv{plan.num_kv_heads}" if plan.num_kv_heads != plan.num_heads else ""
+    name = f"{plan.checkpoint.short_name}-{plan.num_heads}x{plan.head_dim}{kv}-{plan.method}"
     if plan.reduction is not None:
         name += f"-{plan.reduction.num_layers}layers-{plan.reduction.method}"
     return name

@@ -228,7 +228,7 @@ def test_the_bundled_demo_is_exported_to_the_documents_or_the_last_export_folder
     assert window.settings.value("last_export_folder") == str(elsewhere)
     window.choose_export_folder()
     assert Path(window.export_dialog.parent_edit.text()) == elsewhere
-    assert window.export_dialog.name_edit.text() == "demo-4x32-mean"
+    assert window.export_dialog.name_edit.text() == "demo-4x32-kv2-mean"
     window.export_dialog.reject()
 
 

@@ -143,13 +143,13 @@ def test_a_new_folder_name_is_suggested_next_to_the_source(qtbot, window, demo_c
     window.choose_export_folder()
     dialog = window.export_dialog
     assert Path(dialog.parent_edit.text()) == demo_copy.parent.resolve()
-    assert dialog.name_edit.text() == "demo-4x16-select"
+    assert dialog.name_edit.text() == "demo-4x16-kv2-select"
     assert dialog.status.text().startswith("✔ Creates")
     with qtbot.waitSignal(window.export_finished, timeout=30000):
         press(dialog)
-    assert (demo_copy.parent / "demo-4x16-select" / "headmix.json").exists()
+    assert (demo_copy.parent / "demo-4x16-kv2-select" / "headmix.json").exists()
     window.choose_export_folder()
-    assert window.export_dialog.name_edit.text() == "demo-4x16-select-2"  # never an existing folder
+    assert window.export_dialog.name_edit.text() == "demo-4x16-kv2-select-2"  # never an existing folder
     window.export_dialog.reject()
 
 

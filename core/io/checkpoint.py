@@ -19,6 +19,9 @@ from .hf_cache import looks_like_repo_id, repo_name, snapshot_folder
 from .safetensors_file import SafetensorsHeader, TensorInfo, read_header, read_tensor
 
 INDEX_NAME = "model.safetensors.index.json"
+CONFIG_NAME = "config.json"
+#: weights files whose name says nothing of the model: a model opened by one is named by its folder
+STANDARD_NAMES = ("model.safetensors", INDEX_NAME)
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 
 
@@ -47,7 +50,13 @@ class Checkpoint:
     def display_name(self) -> str:
         """What to call the model: ``org/name@commit`` for a Hugging Face cache snapshot (whose folder
         is named by a commit hash), else the file or folder the user named."""
-        return self.cached_as or self.path.name
+        return self.cached_as or self.named.name
+
+    @property
+    def named(self) -> Path:
+        """The file or folder that names the model: the folder when the user picked its standard weights file
+        (``model.safetensors`` or the shard index), whose name says nothing of which model it is."""
+        return self.folder if self.path.is_file() and self.path.name in STANDARD_NAMES else self.path
 
     @property
     def cached_as(self) -> str | None:
@@ -66,7 +75,7 @@ class Checkpoint:
         folder's name or the file's stem."""
         if self.cached_as is not None:
             return self.cached_as.split("/")[-1].split("@")[0]
-        return self.path.name if self.path.is_dir() else self.path.stem
+        return self.named.name if self.named.is_dir() else self.named.stem
 
     @property
     def sharded(self) -> bool:
@@ -118,6 +127,8 @@ def open_checkpoint(path: str | os.PathLike) -> Checkpoint:
         if not looks_like_repo_id(named):
             raise CheckpointError(f"{path}: no such file or folder")
         path = snapshot_folder(named)  # a model the user already has, opened offline
+    if path.is_file() and path.name == CONFIG_NAME:
+        path = path.parent  # a file dialog shows config.json; the model is the folder that holds it
     if path.is_file():
         if path.suffix.lower() in PICKLE_SUFFIXES:
             raise _pickle_refusal(path)
@@ -187,7 +198,7 @@ def _open_sharded(folder: Path, index_path: Path, path: Path) -> Checkpoint:
 
 
 def _read_config(folder: Path) -> dict | None:
-    config_path = folder / "config.json"
+    config_path = folder / CONFIG_NAME
     if not config_path.is_file():
         return None
     try:
