@@ -245,6 +245,10 @@ def _shrink(args) -> int:
     if args.text and not args.eval:
         print("headmix: --text is the text for --eval; add --eval to measure the shrink", file=sys.stderr)
         return 2
+    if args.output:  # a refused output is said before the plan is printed or anything is measured, dry run or not
+        from .run.export import inspect_output
+
+        inspect_output(plan, args.output)
     evaluation = None
     if args.eval:
         from .run.quality import evaluate_plan

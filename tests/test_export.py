@@ -373,3 +373,18 @@ def test_matrices_npz_is_loadable(tmp_path):
     npz = np.load(tmp_path / "out" / "headmix_matrices.npz")
     assert npz["layer0.q_heads"].shape == (8, 4) and npz["layer3.v_dims"].shape == (32, 16)
     assert np.allclose(npz["layer2.q_heads"].sum(0), 1)
+
+
+def test_a_refused_output_is_said_first_even_in_a_dry_run(tmp_path, capsys):
+    """The refusal comes before the plan is printed (it was buried under it), and a dry run with -o says the
+    export it previews would be refused (it exited 0 in silence)."""
+    from conftest import DEMO
+
+    source = tmp_path / "demo"
+    shutil.copytree(DEMO, source)
+    code, out, err = cli(capsys, "shrink", source, "-o", source / "sub", "--heads", "4", "--dry-run")
+    assert code == 2 and "inside the source folder" in err and out == ""
+    code, out, err = cli(capsys, "shrink", source, "-o", source, "--heads", "4")
+    assert code == 2 and "inside the source folder" in err
+    assert "heads" not in err.split("inside the source folder")[0].lower()  # no plan printed before the refusal
+    assert not (source / "sub").exists()
