@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLab
 from headmix.core import heal as core_heal
 from headmix.core.heal.record import HealOptions
 
-#: what a heal trains (HealOptions.train): the value, and why one would choose it
+# what a heal trains (HealOptions.train), in the order the dialog lists them
 TRAIN_CHOICES = ("changed", "attention", "all")
 
 
@@ -65,6 +65,7 @@ class HealChoice(QGroupBox):
         elif not tokenizer:
             self.unavailable = self.tr("Healing needs the model's tokenizer (it trains on the calibration text), "
                                        "and this model has none.")
+        self.note.setVisible(bool(self.unavailable))
         if self.unavailable:
             self.check.setChecked(False)
             self.note.setText(self.unavailable)
