@@ -88,7 +88,7 @@ class HealStage:
         self._heal_view: HealProgress | None = None
         self._quit_after_heal = False
         self.loss_chart = LossChart()
-        self.loss_chart.setMinimumHeight(9 * self.fontMetrics().height())
+        self.loss_chart.setFixedHeight(11 * self.fontMetrics().height())  # the targets above keep their room
         self.loss_chart.hide()
         self.panel.export_box.layout().addWidget(self.loss_chart)
         self.quality.healed_exports = self.healed_exports

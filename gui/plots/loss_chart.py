@@ -51,7 +51,7 @@ class LossChart(QWidget):
         set_title(self.plot, title, theme_colours()[1])
 
     def clear(self) -> None:
-        self.points, self.means = [], []
+        self.points, self.means, self._ema = [], [], 0.0
         self.steps.setData([], [])
         self.mean.setData([], [])
         self.set_title(translate("LossChart", "distillation loss (KL to the original), per step"))
@@ -59,8 +59,10 @@ class LossChart(QWidget):
     def add(self, tokens: float, loss: float) -> None:
         """One training step: ``loss`` after ``tokens`` tokens trained on."""
         self.points.append((float(tokens), float(loss)))
-        previous = self.means[-1] if self.means else float(loss)
-        self.means.append(previous + self.SMOOTHING * (float(loss) - previous))
+        # an exponential mean corrected for its start at zero (Adam's way): early on it is the mean of the steps so
+        # far, not a line stuck near the first step
+        self._ema = (1 - self.SMOOTHING) * self._ema + self.SMOOTHING * float(loss)
+        self.means.append(self._ema / (1 - (1 - self.SMOOTHING) ** len(self.points)))
         xs = [x for x, _ in self.points]
         self.steps.setData(xs, [y for _, y in self.points])
         self.mean.setData(xs, self.means)
