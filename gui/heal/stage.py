@@ -57,9 +57,10 @@ def heal_words(record: HealRecord, folder: Path) -> tuple[str, str]:
     """(title, message) for the end of a heal: what it did to the held-out loss, and whether it was kept."""
     before, after = record.heldout_before, record.heldout_after
     numbers = translate("HealStage", "held-out perplexity {before} → {after}, KL to the original {kl_before} → "
-                                     "{kl_after}, on {windows} windows of the calibration text it did not train on").format(
+                                     "{kl_after}, on the part of the calibration text it did not train on ({windows} × {window} "
+                                     "tokens)").format(
         before=format_loss(before["perplexity"]), after=format_loss(after["perplexity"]),
-        kl_before=format_loss(before["kl"]), kl_after=format_loss(after["kl"]), windows=record.heldout_windows)
+        kl_before=format_loss(before["kl"]), kl_after=format_loss(after["kl"]), windows=record.heldout_windows, window=record.window)
     spent = translate("HealStage", "{tokens} tokens, {tensors} tensors trained, {seconds} s on {device}").format(
         tokens=f"{record.tokens:,}", tensors=len(record.trained), seconds=f"{record.seconds.get('total', 0):.0f}",
         device=record.device)

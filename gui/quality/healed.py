@@ -45,6 +45,7 @@ class Healed:
     def _show_healed(self, q) -> None:
         """After the shrunk plan's result is drawn: the healed export's, or why there is none to show."""
         self.healed_shown = None
+        self.pair.setFixedHeight(7 * self.fontMetrics().height())  # two bars (Building._fit's height)
         found = None
         if self.healed_exports is not None and q.before is not None and self.sample is not None:
             found = self.healed_exports.for_plan(self.plan)
@@ -79,8 +80,9 @@ class Healed:
         self.summary.setText(self.tr("Perplexity {before} → {after} shrunk → {healed} healed ({shrunk} → {ratio})").format(
             before=texts[0], after=texts[1], healed=texts[2], shrunk=format_ratio(shrunk_ratio),
             ratio=format_ratio(healed_ratio)))
-        self.healed_line.setText(self.tr("Healed export {folder}: {tokens} tokens of heal, measured on the same text "
-                                         "and windows").format(folder=folder, tokens=f"{record.get('tokens', 0):,}"))
+        self.healed_line.setText(self.tr("Healed on {tokens} tokens, measured on the same text and windows: "
+                                         "{folder}").format(folder=folder, tokens=f"{record.get('tokens', 0):,}"))
+        self.pair.setFixedHeight(9 * self.fontMetrics().height())  # room for the third bar
         nlls = (q.before.mean_nll, q.after.mean_nll, healed.mean_nll)
         log = not all(1 / LOG_RATIO <= ratio_of(nlls[0], n) <= LOG_RATIO for n in nlls[1:])
         values = (tuple(n / math.log(10) for n in nlls) if log else (q.before.perplexity, q.after.perplexity,

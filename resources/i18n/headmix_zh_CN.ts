@@ -386,8 +386,8 @@
 <context>
     <name>HealStage</name>
     <message>
-        <source>held-out perplexity {before} → {after}, KL to the original {kl_before} → {kl_after}, on {windows} windows of the calibration text it did not train on</source>
-        <translation>留出困惑度 {before} → {after}，与原始模型的 KL {kl_before} → {kl_after}，基于校准文本中未参与训练的 {windows} 个窗口</translation>
+        <source>held-out perplexity {before} → {after}, KL to the original {kl_before} → {kl_after}, on the part of the calibration text it did not train on ({windows} × {window} tokens)</source>
+        <translation>留出困惑度 {before} → {after}，与原始模型的 KL {kl_before} → {kl_after}，基于校准文本中未参与训练的部分（{windows} × {window} 个词元）</translation>
     </message>
     <message>
         <source>{tokens} tokens, {tensors} tensors trained, {seconds} s on {device}</source>
