@@ -95,6 +95,10 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.status)
+        from .heal.choice import HealChoice
+
+        self.heal = HealChoice(plan.checkpoint.folder)  # Heal after export (issue 21)
+        layout.addWidget(self.heal)
         layout.addWidget(self.buttons)
         self.replaces: list[str] = []
         self.refusal: str | None = None

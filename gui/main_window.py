@@ -12,6 +12,7 @@ from headmix.core.model.architecture import Architecture
 from headmix.core.run.shrink_run import ShrinkRun
 
 from .export_dialog import ExportDialog
+from .heal.stage import HealStage
 from .session import Session
 from .window.calibration import Calibration
 from .window.export import Export
@@ -28,7 +29,7 @@ from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWo
 
 
 class MainWindow(WindowLayout, Menus, Messages, Opening, Targets, Preview, LayerChoice, Calibration, Quality, Export, Presets,
-                 QMainWindow):
+                 HealStage, QMainWindow):
     """The window: the session (gui/session/, no Qt) under the views (the tree, the targets panel, the previews,
     the Quality and Layer scores tabs, the export box). Each part in gui/window/ holds one concern of the window
     (opening, targets, preview, layer choice, calibration, quality, export, presets, menus, messages, layout);
@@ -42,6 +43,9 @@ class MainWindow(WindowLayout, Menus, Messages, Opening, Targets, Preview, Layer
     export_finished = Signal(str)
     export_failed = Signal(str)
     export_cancelled = Signal()
+    heal_finished = Signal(object)  # the HealRecord
+    heal_failed = Signal(str)
+    heal_cancelled = Signal()
     message_shown = Signal(str, str)
     closed = Signal()
 
@@ -84,6 +88,7 @@ class MainWindow(WindowLayout, Menus, Messages, Opening, Targets, Preview, Layer
         self.setAcceptDrops(True)
         self._build_widgets()
         self._build_menus()
+        self._build_heal()  # the Heal stage: its loss chart and File → Heal an export…
         self._restore_settings()
 
     # ------------------------------------------------------------------ what the session holds
@@ -122,6 +127,8 @@ class MainWindow(WindowLayout, Menus, Messages, Opening, Targets, Preview, Layer
     def closeEvent(self, event) -> None:
         """Close at once when nothing runs; with work running, ask (an export) or hide and close for good once
         the work has stopped (it stops after the layer it is computing)."""
+        if self.heal_close(event):  # a heal runs: ask first
+            return
         if self.export_worker is not None:
             event.ignore()
             if self._quit_after_export:
@@ -158,7 +165,7 @@ class MainWindow(WindowLayout, Menus, Messages, Opening, Targets, Preview, Layer
         self.settings.sync()
         super().closeEvent(event)
         self.closed.emit()
-        if self._quit_after_choice or self._quit_after_measurement or self._quit_after_export:
+        if self._quit_after_choice or self._quit_after_measurement or self._quit_after_export or self._quit_after_heal:
             # Hidden at the first close while work stopped: Qt ends app.exec() when the last *visible* window
             # closes, which this one no longer was, so the process lived on without a window (issue 18).
             QApplication.quit()

@@ -21,6 +21,7 @@ from headmix.core.run.quality import PlanQuality
 
 from .quality.building import Building
 from .quality.comparison import Comparison
+from .quality.healed import Healed
 from .quality.measuring import Measuring
 from .quality.methods import Methods
 from .quality.rendering import Rendering
@@ -32,7 +33,7 @@ from .quality.words import (  # noqa: F401 - importable from here as before
 from .workers import QualityWorker, SampleWorker
 
 
-class QualityView(Building, Text, Measuring, Comparison, Methods, Rendering, QWidget):
+class QualityView(Building, Text, Measuring, Comparison, Methods, Rendering, Healed, QWidget):
     """Text, settings, Measure/Cancel with progress, and the result for the current plan.
 
     Assembled from the parts in ``gui/quality/`` (building the widgets, the text, measuring as a session job,
@@ -54,6 +55,7 @@ class QualityView(Building, Text, Measuring, Comparison, Methods, Rendering, QWi
     method_chosen = Signal(str)  # a row of the methods table was clicked: use that method
     idle = Signal()  # no thread started by this view is running any more
     state_changed = Signal(str)
+    healed_measured = Signal(object)  # ModelQuality of the plan's healed export
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -85,4 +87,5 @@ class QualityView(Building, Text, Measuring, Comparison, Methods, Rendering, QWi
         self._running: set = set()
         self._default_words = _default_words()
         self._build()
+        self._build_healed()
         self._render()

@@ -7,7 +7,7 @@ test there, not a hung test run), and by hand:
 
 CASE is what runs when the window closes: ``calibration`` (the walk up to the last layer), ``measurement``
 (Measure, calibrated), ``scoring`` (the layer scores after lowering Decoder layers) or ``export`` (answered
-"Cancel export and quit"). Every layer read takes SECONDS_PER_LAYER (default 1), as on a large model, so
+"Cancel export and quit") or ``heal`` (Heal after export, closed while it trains; answered "Cancel heal and quit"). Every layer read takes SECONDS_PER_LAYER (default 1), as on a large model, so
 the work is surely running (and the calibration reads 512 tokens, so the reads, not the
 arithmetic, set the pace on a busy machine). Prints ``closing <monotonic>`` when the window is asked to close and ``exec
 returned`` after the event loop; the test times the process from the first line to its end.
@@ -70,7 +70,7 @@ def main(case: str, folder: Path, seconds: float) -> int:
     def close() -> None:
         print(f"closing {time.monotonic()}", flush=True)
         window.close()
-        if case == "export":  # the question: "Cancel export and quit"
+        if case in ("export", "heal"):  # the question: "Cancel export and quit", "Cancel heal and quit"
             question = window.quit_question
             next(b for b in question.buttons() if "quit" in b.text()).click()
 
@@ -91,6 +91,18 @@ def main(case: str, folder: Path, seconds: float) -> int:
         elif case == "export":
             window.panel.set_values(heads, kv, layer.head_dim, "calibrated", 0, "all", calib_tokens=512)
             window.start_export(Path(home) / "export")
+        elif case == "heal":  # Heal after export, closed while it trains: "Cancel heal and quit"
+            from headmix.core.heal.record import HealOptions
+
+            window.panel.set_values(heads, kv, layer.head_dim, "mean", 0, "all")
+            window.set_heal_after_export(HealOptions(tokens=10_000_000, window=64, device="cpu"))
+            window.start_export(Path(home) / "export")
+            trained = threading.Event()
+            window.heal_finished.connect(lambda _: print("heal finished before the close", flush=True))
+            window.export_finished.connect(lambda _: window.heal_worker.step.connect(
+                lambda stage, *_: stage == "train" and trained.set()))
+            when(trained.is_set, lambda: QTimer.singleShot(int(seconds * 500), close))
+            return
         else:
             raise SystemExit(f"unknown case {case}")
         when(started.is_set, lambda: QTimer.singleShot(int(seconds * 500), close))

@@ -16,7 +16,7 @@ import pytest
 DRIVER = Path(__file__).resolve().parent / "quit_driver.py"
 
 
-@pytest.mark.parametrize("case", ["calibration", "measurement", "scoring", "export"])
+@pytest.mark.parametrize("case", ["calibration", "measurement", "scoring", "export", "heal"])
 def test_closing_during_work_ends_the_process_within_5_s(case, demo_folder):
     process = subprocess.Popen([sys.executable, str(DRIVER), case, str(demo_folder), "1"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)

@@ -6,7 +6,9 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from .style import ORIGINAL, SHRUNK, ValueAxis, set_title, style_plot, theme_colours
+from PySide6.QtCore import QCoreApplication
+
+from .style import HEALED, ORIGINAL, SHRUNK, ValueAxis, set_title, style_plot, theme_colours
 
 
 class PairChart(QWidget):
@@ -24,8 +26,8 @@ class PairChart(QWidget):
         self.plot.hideButtons()
         self.plot.getViewBox().setDefaultPadding(0)
         self.bars = [pg.BarGraphItem(x0=[0.0], y=[1 - i], height=0.62, width=[0.0], brush=pg.mkBrush(*colour), pen=None)
-                     for i, colour in enumerate((ORIGINAL, SHRUNK))]
-        self.labels = [pg.TextItem(anchor=(0.0, 0.5)) for _ in range(2)]
+                     for i, colour in enumerate((ORIGINAL, SHRUNK, HEALED))]  # a third bar: the healed export
+        self.labels = [pg.TextItem(anchor=(0.0, 0.5)) for _ in range(3)]
         for item in (*self.bars, *self.labels):
             self.plot.addItem(item)
         self.plot.getAxis("left").setTicks([[(1.0, "original"), (0.0, "shrunk")]])
@@ -53,13 +55,19 @@ class PairChart(QWidget):
         set_title(self.plot, title, theme_colours()[1])
         self.axis.log = log
         self.plot.setLabel("bottom", axis_label)
-        self.values = (0.0, 0.0) if values is None else (float(values[0]), float(values[1]))
-        self.texts = texts if values is not None else ("", "")
-        for bar, label, value, text in zip(self.bars, self.labels, self.values, self.texts, strict=True):
+        self.values = (0.0, 0.0) if values is None else tuple(float(v) for v in values)
+        self.texts = tuple(texts) if values is not None else ("", "")
+        rows = len(self.values)  # 2, or 3 with the healed export
+        for i, (bar, label) in enumerate(zip(self.bars, self.labels, strict=True)):
+            value, text = (self.values[i], self.texts[i]) if i < rows else (0.0, "")
             bar.setOpts(width=[value])
+            bar.setVisible(i < rows)
             label.setText(text)
             label.setPos(max(value, 0.0), bar.opts["y"][0])
-        self.plot.setYRange(-0.55, 1.55, padding=0)
+        ticks = self.plot.getAxis("left")._tickLevels[0][:2]
+        ticks += [(-1.0, QCoreApplication.translate("PairChart", "healed"))] if rows > 2 else []
+        self.plot.getAxis("left").setTicks([ticks])
+        self.plot.setYRange(-0.55 - (rows - 2), 1.55, padding=0)
         self._fit()
         self.axis.picture = None
         self.axis.update()

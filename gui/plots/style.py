@@ -130,6 +130,8 @@ def new_plot(title: str = "", **kwargs) -> pg.PlotItem:
 #: the original model and the shrunk one, in every quality chart
 ORIGINAL = (66, 133, 244)
 SHRUNK = (239, 108, 0)
+#: the healed export (issue 21), after the shrunk model
+HEALED = (46, 125, 50)
 
 
 def power_of_ten(exponent: float) -> str:

@@ -160,4 +160,5 @@ class Rendering:
                                axis_label="cosine")
         self.layers_chart.set_layers(q.layers, "layer by layer of the smaller model" if fewer
                                      else "where the shrink hurts, layer by layer", self.selected_layer)
+        self._show_healed(q)  # original → shrunk → healed, when the plan has a healed export
         self.stack.setCurrentIndex(1)

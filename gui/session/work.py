@@ -116,3 +116,22 @@ class Stages:
         self.emit(stage, int(done), int(total))
         if done >= total:
             self.walks += 1
+
+
+def heal(export, source, options, progress, cancelled):
+    """Heal the export at ``export`` towards ``source`` (None: the original its headmix.json names): the window's
+    Heal stage and *File → Heal an export…* run this on a worker thread. ``progress(stage, done, total, loss)``
+    hears the teacher's layers, each training step with its loss, and the writing; a cancel leaves the export as it
+    was. Torch is imported by the core only here, inside the heal, never by the window."""
+    from headmix.core.heal.run import heal_export
+
+    return heal_export(export, source, options, progress=progress, cancelled=cancelled)
+
+
+def measure_export(folder, sample, progress=None, cancelled=None):
+    """The perplexity of the exported model in ``folder`` on ``sample`` (the Quality tab's text), by headmix's own
+    evaluation path (``headmix eval``'s), so a healed export is measured as the shrunk plan is."""
+    from headmix.core.io.checkpoint import open_checkpoint
+    from headmix.core.run.quality import evaluate_model
+
+    return evaluate_model(open_checkpoint(folder), sample, progress, cancelled)

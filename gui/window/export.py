@@ -37,6 +37,7 @@ class Export:
         if plan is None:
             return
         dialog = ExportDialog(plan, self.proposed_export_folder(plan), self)
+        dialog.accepted.connect(lambda: self.set_heal_after_export(dialog.heal.options()))  # before it starts
         dialog.accepted.connect(lambda: self._export_folder_chosen(dialog.output()))
         self.export_dialog = dialog
         dialog.open()
@@ -107,6 +108,8 @@ class Export:
             self.panel.progress_label.setText("choosing layers first…")
 
     def cancel_export(self) -> None:
+        if self.heal_worker is not None:
+            return self.cancel_heal()
         if self.export_worker is not None and not self.export_worker.is_cancelled():
             self.export_worker.cancel()
             self.panel.progress_label.setText("cancelling…")
@@ -158,6 +161,8 @@ class Export:
             self.close()
 
     def _export_done(self, out) -> None:
+        if self.heal_after(out):  # Heal after export: the Heal stage follows in the same progress box
+            return
         self._export_ended()
         if self._quit_after_export:  # it finished before it could stop: the window is gone already
             self.export_finished.emit(str(out))

@@ -243,7 +243,7 @@ class Targets:
             return False
 
     def _enable_export(self) -> None:
-        ok = self.plan is not None and self.export_worker is None
+        ok = self.plan is not None and self.export_worker is None and getattr(self, "heal_worker", None) is None
         self.export_action.setEnabled(ok)
         self.panel.export_button.setEnabled(ok)
 

@@ -283,6 +283,230 @@
     </message>
 </context>
 <context>
+    <name>HealChoice</name>
+    <message>
+        <source>Heal</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <source>Heal after export</source>
+        <translation>导出后修复</translation>
+    </message>
+    <message>
+        <source>After the export is written, train it towards the original model on the calibration text (distillation); it is kept only if it helps</source>
+        <translation>导出写入后，在校准文本上把它向原始模型训练（蒸馏）；只有确实有帮助时才保留</translation>
+    </message>
+    <message>
+        <source>Tokens of the calibration text to train on (default {tokens}); more takes longer and usually heals further</source>
+        <translation>用于训练的校准文本词元数（默认 {tokens}）；越多耗时越长，通常修复得越好</translation>
+    </message>
+    <message>
+        <source>what the shrink changed</source>
+        <translation>缩减改动过的张量</translation>
+    </message>
+    <message>
+        <source>every attention projection</source>
+        <translation>所有注意力投影</translation>
+    </message>
+    <message>
+        <source>every tensor</source>
+        <translation>所有张量</translation>
+    </message>
+    <message>
+        <source>Which tensors the heal trains; the others stay exactly as exported</source>
+        <translation>修复训练哪些张量；其余张量与导出时完全相同</translation>
+    </message>
+    <message>
+        <source>Token budget</source>
+        <translation>词元预算</translation>
+    </message>
+    <message>
+        <source>Train</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Healing needs PyTorch, which is not installed. Install it with: {line}</source>
+        <translation>修复需要 PyTorch，但尚未安装。安装命令：{line}</translation>
+    </message>
+    <message>
+        <source>Healing needs the model&apos;s tokenizer (it trains on the calibration text), and this model has none.</source>
+        <translation>修复需要模型的分词器（它在校准文本上训练），而此模型没有分词器。</translation>
+    </message>
+</context>
+<context>
+    <name>HealDialog</name>
+    <message>
+        <source>Heal an export</source>
+        <translation>修复导出</translation>
+    </message>
+    <message>
+        <source>Heal {folder}, exported from {source}, towards that original model on the text it was calibrated on.</source>
+        <translation>修复 {folder}（由 {source} 导出），在其校准文本上向该原始模型训练。</translation>
+    </message>
+    <message>
+        <source>Heal</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <source>It was healed before; this heal starts from its current weights.</source>
+        <translation>它之前已修复过；本次修复从其当前权重开始。</translation>
+    </message>
+</context>
+<context>
+    <name>HealProgress</name>
+    <message>
+        <source>healing: teacher {done} of {total}</source>
+        <translation>修复：教师 {done} / {total}</translation>
+    </message>
+    <message>
+        <source>The original model&apos;s next-token predictions on the calibration text, computed once, layer by layer, then its output head.</source>
+        <translation>原始模型在校准文本上的下一个词元预测，逐层计算一次，最后是输出头。</translation>
+    </message>
+    <message>
+        <source>training step {step} of {steps}</source>
+        <translation>训练步 {step} / {steps}</translation>
+    </message>
+    <message>
+        <source>training step {step} of {steps} — loss {loss}</source>
+        <translation>训练步 {step} / {steps} — 损失 {loss}</translation>
+    </message>
+    <message>
+        <source>The smaller model learns to predict what the original predicts (the loss is the KL divergence to it; lower is closer).</source>
+        <translation>较小的模型学习预测原始模型的预测（损失是与之的 KL 散度；越低越接近）。</translation>
+    </message>
+    <message>
+        <source>healing: writing the healed weights</source>
+        <translation>修复：正在写入修复后的权重</translation>
+    </message>
+    <message>
+        <source>The healed weights replace the export&apos;s only now, and only if the held-out loss improved.</source>
+        <translation>修复后的权重此时才替换导出的权重，且仅当留出损失改善时。</translation>
+    </message>
+</context>
+<context>
+    <name>HealStage</name>
+    <message>
+        <source>held-out perplexity {before} → {after}, KL to the original {kl_before} → {kl_after}, on the part of the calibration text it did not train on ({windows} × {window} tokens)</source>
+        <translation>留出困惑度 {before} → {after}，与原始模型的 KL {kl_before} → {kl_after}，基于校准文本中未参与训练的部分（{windows} × {window} 个词元）</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens, {tensors} tensors trained, {seconds} s on {device}</source>
+        <translation>{tokens} 个词元，训练了 {tensors} 个张量，在 {device} 上用时 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Heal finished</source>
+        <translation>修复完成</translation>
+    </message>
+    <message>
+        <source>Healed {folder}: {numbers}.
+{spent}. The heal is recorded in its headmix.json.</source>
+        <translation>已修复 {folder}：{numbers}。
+{spent}。修复记录在其 headmix.json 中。</translation>
+    </message>
+    <message>
+        <source>The heal did not help</source>
+        <translation>修复没有帮助</translation>
+    </message>
+    <message>
+        <source>The heal did not lower the held-out loss ({numbers}), so {folder} keeps its un-healed weights. headmix.json records the attempt.
+{spent}.</source>
+        <translation>修复没有降低留出损失（{numbers}），因此 {folder} 保留未修复的权重。headmix.json 记录了这次尝试。
+{spent}。</translation>
+    </message>
+    <message>
+        <source>&amp;Heal an export…</source>
+        <translation>修复导出(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>Train an earlier headmix export towards its original model</source>
+        <translation>把之前的 headmix 导出向其原始模型训练</translation>
+    </message>
+    <message>
+        <source>Choose a headmix export to heal</source>
+        <translation>选择要修复的 headmix 导出</translation>
+    </message>
+    <message>
+        <source>Cannot heal this folder</source>
+        <translation>无法修复此文件夹</translation>
+    </message>
+    <message>
+        <source>{problem}
+
+Choose a folder that headmix exported: it holds headmix.json, the record of the shrink.</source>
+        <translation>{problem}
+
+请选择 headmix 导出的文件夹：其中有 headmix.json，即缩减的记录。</translation>
+    </message>
+    <message>
+        <source>healing</source>
+        <translation>正在修复</translation>
+    </message>
+    <message>
+        <source>healing: starting…</source>
+        <translation>修复：正在开始…</translation>
+    </message>
+    <message>
+        <source>Stop the heal; the export stays as it was written</source>
+        <translation>停止修复；导出保持写入时的样子</translation>
+    </message>
+    <message>
+        <source>cancelling the heal…</source>
+        <translation>正在取消修复…</translation>
+    </message>
+    <message>
+        <source>distillation loss; held-out {before} → {after} ({kept})</source>
+        <translation>蒸馏损失；留出 {before} → {after}（{kept}）</translation>
+    </message>
+    <message>
+        <source>kept</source>
+        <translation>已保留</translation>
+    </message>
+    <message>
+        <source>not kept</source>
+        <translation>未保留</translation>
+    </message>
+    <message>
+        <source>Heal failed</source>
+        <translation>修复失败</translation>
+    </message>
+    <message>
+        <source>{problem}
+
+{folder} is as it was before the heal.</source>
+        <translation>{problem}
+
+{folder} 与修复前相同。</translation>
+    </message>
+    <message>
+        <source>heal cancelled</source>
+        <translation>修复已取消</translation>
+    </message>
+    <message>
+        <source>Heal cancelled; {folder} is as it was before the heal.</source>
+        <translation>修复已取消；{folder} 与修复前相同。</translation>
+    </message>
+    <message>
+        <source>Quit headmix?</source>
+        <translation>退出 headmix？</translation>
+    </message>
+    <message>
+        <source>A heal is running. Cancel the heal and quit?</source>
+        <translation>修复正在进行。取消修复并退出？</translation>
+    </message>
+    <message>
+        <source>The export stays as it was written, un-healed.</source>
+        <translation>导出保持写入时的样子，未修复。</translation>
+    </message>
+    <message>
+        <source>Cancel heal and quit</source>
+        <translation>取消修复并退出</translation>
+    </message>
+    <message>
+        <source>Keep healing</source>
+        <translation>继续修复</translation>
+    </message>
+</context>
+<context>
     <name>ImportanceLegend</name>
     <message>
         <source>green = kept by calibrated at {n} heads (by what they write on the calibration text)</source>

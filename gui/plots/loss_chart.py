@@ -1,0 +1,68 @@
+"""A heal's training loss, step by step as it trains: the distillation loss (KL to the original's next-token
+distribution) against the tokens trained on, drawn as each step reports it."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .style import SHRUNK, set_title, style_plot, theme_colours
+
+translate = QCoreApplication.translate
+
+
+class LossChart(QWidget):
+    """The loss of every training step (a thin line) and its running mean (a thick one: a single step's loss is
+    noisy, the mean says whether it is still falling), over the tokens trained on."""
+
+    #: weight of the newest step in the running mean
+    SMOOTHING = 0.1
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget()
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", translate("LossChart", "tokens trained on"))
+        self.plot.setLabel("left", translate("LossChart", "loss"))
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.steps = self.plot.plot([], [], pen=pg.mkPen((*SHRUNK, 110), width=1))
+        self.mean = self.plot.plot([], [], pen=pg.mkPen(SHRUNK, width=2.5))
+        self.points: list[tuple[float, float]] = []
+        self.means: list[float] = []
+        self._title = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot_widget)
+        self.clear()
+        self.apply_theme()
+
+    def apply_theme(self, palette: QPalette | None = None) -> None:
+        background, foreground = theme_colours(palette)
+        self.plot_widget.setBackground(background)
+        style_plot(self.plot, foreground, self._title)
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        set_title(self.plot, title, theme_colours()[1])
+
+    def clear(self) -> None:
+        self.points, self.means, self._ema = [], [], 0.0
+        self.steps.setData([], [])
+        self.mean.setData([], [])
+        self.set_title(translate("LossChart", "distillation loss (KL to the original), per step"))
+
+    def add(self, tokens: float, loss: float) -> None:
+        """One training step: ``loss`` after ``tokens`` tokens trained on."""
+        self.points.append((float(tokens), float(loss)))
+        # an exponential mean corrected for its start at zero (Adam's way): early on it is the mean of the steps so
+        # far, not a line stuck near the first step
+        self._ema = (1 - self.SMOOTHING) * self._ema + self.SMOOTHING * float(loss)
+        self.means.append(self._ema / (1 - (1 - self.SMOOTHING) ** len(self.points)))
+        xs = [x for x, _ in self.points]
+        self.steps.setData(xs, [y for _, y in self.points])
+        self.mean.setData(xs, self.means)
