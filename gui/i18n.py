@@ -141,3 +141,24 @@ def add_language_menu(window: QMainWindow, settings: QSettings | None = None) ->
     group.triggered.connect(chosen)
     window.language_menu = menu
     return menu
+
+
+class PartsTranslate:
+    """``self.tr`` for a class assembled from parts (MainWindow over gui/window/, QualityView over gui/quality/).
+
+    pyside6-lupdate files a part's ``self.tr("…")`` under the part's class name (``Menus``, ``Rendering``), and
+    PySide6 finds it there for a plain text by walking the class's bases; for a counted text (``%n``) it looks only
+    under the assembled class's own name, so the part's plural went untranslated. This walks the bases for those too.
+    Put it first among the bases of the assembled class.
+    """
+
+    def tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+        if n < 0:
+            return super().tr(text, disambiguation)
+        untranslated = text.replace("%n", str(n))
+        for cls in type(self).__mro__:
+            if cls.__module__.startswith("headmix."):
+                said = QCoreApplication.translate(cls.__name__, text, disambiguation, n)
+                if said != untranslated:
+                    return said
+        return untranslated
