@@ -42,6 +42,9 @@ SENTENCES = (
     QT_TRANSLATE_NOOP("CoreText", "Key/value heads"),
     QT_TRANSLATE_NOOP("CoreText", "Query/key dims"),
     QT_TRANSLATE_NOOP("CoreText", "Value dims"),
+    # what a layer choice's scores are (LayerChoice.score_kind)
+    QT_TRANSLATE_NOOP("CoreText", "block influence 1 − cos(input, output) on the calibration text"),
+    QT_TRANSLATE_NOOP("CoreText", "‖W_o‖² + ‖W_down‖² per hidden unit (data-free)"),
     # the built-in presets' names and descriptions (resources/presets/, read by the core's presets module)
     QT_TRANSLATE_NOOP("CoreText", "Article: 4x smaller heads"),
     QT_TRANSLATE_NOOP("CoreText", "The article's random column-normalised mixing, head size divided by four. Reproduces "

@@ -65,6 +65,9 @@ def install_translators(language: str | None = None, settings: QSettings | None 
         raise RuntimeError("install_translators needs a QApplication")
     _remove()
     locale = locale_for(chosen_language(settings) if language is None else language)
+    if locale.language() == QLocale.Language.C:
+        # no locale set (LANG=C, a bare container): the English window, digits grouped as English writes them
+        locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
     QLocale.setDefault(locale)
     _chosen[:] = [locale]
     ours = QTranslator(app)
@@ -153,7 +156,7 @@ class PartsTranslate:
     """
 
     def tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
-        if n < 0:
+        if n is None or n < 0:
             return super().tr(text, disambiguation)
         untranslated = text.replace("%n", str(n))
         for cls in type(self).__mro__:

@@ -132,8 +132,9 @@ class Opening:
     def _show_model_label(self) -> None:
         c, a = self.checkpoint, self.arch
         rope = f", rope θ={a.rope.theta:g}" if a.rope else ""
-        heads = self.tr("%n head(s)", None, a.num_heads) + (
-            self.tr(" / {kv} kv").format(kv=a.num_kv_heads) if a.num_kv_heads != a.num_heads else "")
+        heads = (self.tr("%n head(s)", None, a.num_heads) + (
+            self.tr(" / {kv} kv").format(kv=a.num_kv_heads) if a.num_kv_heads != a.num_heads else "")) \
+            if a.recognised else ""
         text = self.tr("<b>{name}</b> — {arch}: %n layer(s), hidden {hidden}, {heads}, head size {head_dim}{rope}<br>"
                        "{params} parameters, {dtype}, {size} on disk", None, a.num_layers).format(
             name=c.display_name, arch=a.name, hidden=a.hidden_size, heads=heads, head_dim=a.head_dim, rope=rope,

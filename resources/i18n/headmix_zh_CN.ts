@@ -323,6 +323,14 @@
         <translation>值维度</translation>
     </message>
     <message>
+        <source>block influence 1 − cos(input, output) on the calibration text</source>
+        <translation>校准文本上的块影响度 1 − cos(输入, 输出)</translation>
+    </message>
+    <message>
+        <source>‖W_o‖² + ‖W_down‖² per hidden unit (data-free)</source>
+        <translation>每个隐藏单元的 ‖W_o‖² + ‖W_down‖²（无需数据）</translation>
+    </message>
+    <message>
         <source>Article: 4x smaller heads</source>
         <translation>文章方法：头缩小为 1/4</translation>
     </message>
