@@ -68,8 +68,9 @@ class Rendering:
                 + (self.tr(", each after {bos}").format(bos=info.bos) if info.bos else ""))
         else:
             line = self.tr("{words} words of {what}").format(words=grouped(self._default_words), what=what) \
-                if default and self._default_words else what
-            self.text_label.setText(line[:1].upper() + line[1:])
+                if default and self._default_words else (
+                    self.tr("Original English prose shipped with headmix") if default else what)
+            self.text_label.setText(line)
             self.windows_label.setText(self.tr("reading the text…") if self.sample_worker is not None else "")
 
     def _render_state(self) -> None:

@@ -1927,7 +1927,7 @@ The export is there; its path is now on the clipboard.</source>
     </message>
     <message>
         <source>{tokens} tokens of {what}</source>
-        <translation>{what} 的 {tokens} 个词元</translation>
+        <translation>{what}，共 {tokens} 个词元</translation>
     </message>
     <message>
         <source>{what}: {tokens} tokens</source>
@@ -1946,6 +1946,10 @@ The export is there; its path is now on the clipboard.</source>
     <message>
         <source>{words} words of {what}</source>
         <translation>{what}，共 {words} 个词</translation>
+    </message>
+    <message>
+        <source>Original English prose shipped with headmix</source>
+        <translation>headmix 自带的英文原创文章</translation>
     </message>
     <message>
         <source>reading the text…</source>
