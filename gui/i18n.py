@@ -13,7 +13,10 @@ or name); texts kept in module-level tables are marked with ``QT_TRANSLATE_NOOP(
 where shown. Values go in through ``str.format`` placeholders (never f-strings, which lupdate cannot see); counts
 through ``%n`` with the count as the last argument of ``self.tr`` (pyside6-lupdate misses a count held in a
 variable in ``translate``). Numbers are written with ``QLocale()``. The core's fixed sentences go through
-``core_words.py``.
+``core_words.py``, the session's (Qt-free, so it says them as ``Words``) through ``session_words.py``. The parts of an
+assembled class (gui/window/ under MainWindow, gui/quality/ under QualityView) mark with ``self.tr`` as any widget
+does; :class:`PartsTranslate` finds their counted texts. A phrase is marked whole ("old {unit}", never "old " + a
+translated unit), so a language can order its words.
 
 The choice is applied when the application starts: every widget sets its texts when it is built, so a live switch
 would have to rebuild the whole window; the menu says the change takes effect at the next start instead.

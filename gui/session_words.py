@@ -42,6 +42,7 @@ TEMPLATES = (
     QT_TRANSLATE_NOOP("SessionText", "default text"),
     QT_TRANSLATE_NOOP("SessionText", "{field} {before} → {after}"),
     QT_TRANSLATE_NOOP("SessionText", "targets {fields}"),
+    QT_TRANSLATE_NOOP("SessionText", "internal error: {kind}: {message}"),
 )
 
 

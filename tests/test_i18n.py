@@ -175,7 +175,8 @@ def test_the_session_sentences_are_in_the_catalogue(chinese):
     templates = session_templates()
     assert len(templates) >= 20 and templates <= set(TEMPLATES), templates - set(TEMPLATES)
     for template in templates:
-        assert CHINESE.search(session_text(Words(template, family="GPT-2", field=Words("seed"), before=1, after=2,
+        assert CHINESE.search(session_text(Words(template, family="GPT-2", field=Words("seed"), before=1, after=2, kind="E",
+                                                 message="m",
                                                  fields=(Words("seed"),)))), template
     before = {"heads": 9, "kv_heads": 3, "seed": 0}
     assert str(Change(before, {**before, "heads": 3}).text) == "query heads 9 → 3"  # English for the session's own use

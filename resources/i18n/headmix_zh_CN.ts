@@ -2295,6 +2295,10 @@ Choose another file, or the default text.</source>
         <translation>目标 {fields}</translation>
     </message>
     <message>
+        <source>internal error: {kind}: {message}</source>
+        <translation>内部错误：{kind}：{message}</translation>
+    </message>
+    <message>
         <source>, </source>
         <translation>、</translation>
     </message>
