@@ -1442,6 +1442,17 @@ The export is there; its path is now on the clipboard.</source>
     </message>
 </context>
 <context>
+    <name>PairChart</name>
+    <message>
+        <source>original</source>
+        <translation>原模型</translation>
+    </message>
+    <message>
+        <source>shrunk</source>
+        <translation>缩减后</translation>
+    </message>
+</context>
+<context>
     <name>PlanText</name>
     <message>
         <source> step {step}</source>
