@@ -347,3 +347,24 @@ def test_the_unmarked_guide_lists_visible_literals_and_not_marked_ones(tmp_path)
     # the marked modules are clean of sentences (what it still lists there are names and keys, read by hand)
     for name in ("targets_panel.py", "plan_text.py", "export_progress.py", "preview_panel.py", "importance_legend.py"):
         assert not [t for _, t in update_translations.unmarked(ROOT / "gui" / name) if " " in t], name
+
+
+def test_a_counted_text_of_a_part_is_translated(chinese, qtbot):
+    """A part of an assembled class (gui/quality/rendering.py under QualityView) marks a counted text with self.tr:
+    lupdate files it under the part's name, where PySide6 alone does not look for a plural (it did not: English)."""
+    from headmix.gui.quality_view import QualityView
+
+    view = QualityView()
+    qtbot.addWidget(view)
+    said = view.tr("%n window(s) of {window} tokens, {scored} scored", None, 8)
+    assert said == "8 个窗口，每个 {window} 个词元，计分 {scored} 个", said
+    assert view.tr("Not measured") == "尚未测量"  # a plain text, found along the bases as before
+
+
+def test_a_counted_text_of_a_part_has_its_english_plural(english, qtbot):
+    from headmix.gui.quality_view import QualityView
+
+    view = QualityView()
+    qtbot.addWidget(view)
+    assert view.tr("%n window(s) of {window} tokens, {scored} scored", None, 1).startswith("1 window of")
+    assert view.tr("%n window(s) of {window} tokens, {scored} scored", None, 8).startswith("8 windows of")
