@@ -42,12 +42,38 @@ SENTENCES = (
     QT_TRANSLATE_NOOP("CoreText", "Key/value heads"),
     QT_TRANSLATE_NOOP("CoreText", "Query/key dims"),
     QT_TRANSLATE_NOOP("CoreText", "Value dims"),
+    # what a layer choice's scores are (LayerChoice.score_kind)
+    QT_TRANSLATE_NOOP("CoreText", "block influence 1 − cos(input, output) on the calibration text"),
+    QT_TRANSLATE_NOOP("CoreText", "‖W_o‖² + ‖W_down‖² per hidden unit (data-free)"),
+    # the built-in presets' names and descriptions (resources/presets/, read by the core's presets module)
+    QT_TRANSLATE_NOOP("CoreText", "Article: 4x smaller heads"),
+    QT_TRANSLATE_NOOP("CoreText", "The article's random column-normalised mixing, head size divided by four. Reproduces "
+                                  "the article; expect to retrain."),
+    QT_TRANSLATE_NOOP("CoreText", "Halve the head size"),
+    QT_TRANSLATE_NOOP("CoreText", "Head size halved: the rotary pairs and value directions that matter most on a "
+                                  "calibration text where the model has a tokenizer (group means otherwise); rotary "
+                                  "frequencies kept exactly."),
+    QT_TRANSLATE_NOOP("CoreText", "Halve query heads"),
+    QT_TRANSLATE_NOOP("CoreText", "Half the query heads, kv heads and head size kept; calibrated where the model has a "
+                                  "tokenizer, group means otherwise."),
+    QT_TRANSLATE_NOOP("CoreText", "MHA to GQA (a quarter of the kv heads)"),
+    QT_TRANSLATE_NOOP("CoreText", "Query heads kept, a quarter of the key/value heads: merged RoPE-aware from a "
+                                  "calibration text where the model has a tokenizer, mean-pooled (the GQA paper's "
+                                  "conversion) otherwise."),
+    QT_TRANSLATE_NOOP("CoreText", "Remove a fifth of the layers"),
+    QT_TRANSLATE_NOOP("CoreText", "Four fifths of the decoder layers kept: those that change the residual stream least on "
+                                  "a calibration text go, and the MLP before each removed run is refitted to make up for "
+                                  "them (fit); without a tokenizer, or on Gemma, they are dropped by weight norms or block "
+                                  "influence (drop)."),
 )
 
 
 def shown_core_texts() -> list[str]:
     """Every fixed core text the window shows (each must have its copy in :data:`SENTENCES`)."""
-    return [*METHODS.values(), *LAYER_METHODS.values(), *(MATRIX_TITLES[key] for key in HEATMAPS)]
+    from headmix.core.plan.presets import builtin
+
+    presets = [text for preset in builtin().values() for text in (preset.name, preset.description)]
+    return [*METHODS.values(), *LAYER_METHODS.values(), *(MATRIX_TITLES[key] for key in HEATMAPS), *presets]
 
 
 def core_sentence(text: str) -> str:

@@ -13,7 +13,10 @@ or name); texts kept in module-level tables are marked with ``QT_TRANSLATE_NOOP(
 where shown. Values go in through ``str.format`` placeholders (never f-strings, which lupdate cannot see); counts
 through ``%n`` with the count as the last argument of ``self.tr`` (pyside6-lupdate misses a count held in a
 variable in ``translate``). Numbers are written with ``QLocale()``. The core's fixed sentences go through
-``core_words.py``.
+``core_words.py``, the session's (Qt-free, so it says them as ``Words``) through ``session_words.py``. The parts of an
+assembled class (gui/window/ under MainWindow, gui/quality/ under QualityView) mark with ``self.tr`` as any widget
+does; :class:`PartsTranslate` finds their counted texts. A phrase is marked whole ("old {unit}", never "old " + a
+translated unit), so a language can order its words.
 
 The choice is applied when the application starts: every widget sets its texts when it is built, so a live switch
 would have to rebuild the whole window; the menu says the change takes effect at the next start instead.
@@ -65,6 +68,9 @@ def install_translators(language: str | None = None, settings: QSettings | None 
         raise RuntimeError("install_translators needs a QApplication")
     _remove()
     locale = locale_for(chosen_language(settings) if language is None else language)
+    if locale.language() == QLocale.Language.C:
+        # no locale set (LANG=C, a bare container): the English window, digits grouped as English writes them
+        locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
     QLocale.setDefault(locale)
     _chosen[:] = [locale]
     ours = QTranslator(app)
@@ -141,3 +147,24 @@ def add_language_menu(window: QMainWindow, settings: QSettings | None = None) ->
     group.triggered.connect(chosen)
     window.language_menu = menu
     return menu
+
+
+class PartsTranslate:
+    """``self.tr`` for a class assembled from parts (MainWindow over gui/window/, QualityView over gui/quality/).
+
+    pyside6-lupdate files a part's ``self.tr("…")`` under the part's class name (``Menus``, ``Rendering``), and
+    PySide6 finds it there for a plain text by walking the class's bases; for a counted text (``%n``) it looks only
+    under the assembled class's own name, so the part's plural went untranslated. This walks the bases for those too.
+    Put it first among the bases of the assembled class.
+    """
+
+    def tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+        if n is None or n < 0:
+            return super().tr(text, disambiguation)
+        untranslated = text.replace("%n", str(n))
+        for cls in type(self).__mro__:
+            if cls.__module__.startswith("headmix."):
+                said = QCoreApplication.translate(cls.__name__, text, disambiguation, n)
+                if said != untranslated:
+                    return said
+        return untranslated

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from .core_words import core_sentence
 from .plots import LayerScoreChart
 from .labels import LineLabel
 from .targets_panel import ERROR_STYLE
@@ -188,8 +189,8 @@ class LayersView(QWidget):
                                     len(removed)).format(total=total, kept=len(choice.kept), method=method,
                                                          removed=", ".join(map(str, removed))),
                   self.tr("Score: {score}. The higher it is, the more the layer changes what flows through it; the %n "
-                          "lowest go, {what}{merged}.", None, len(removed)).format(score=choice.score_kind, what=what,
-                                                                                   merged=merged))
+                          "lowest go, {what}{merged}.", None, len(removed)).format(
+                      score=core_sentence(choice.score_kind), what=what, merged=merged))
         self.chart.set_choice(choice, self.tr("each layer's score: the lowest go"), axis_label(choice.score_kind),
                               selected)
 

@@ -13,6 +13,7 @@ from headmix.core.run.shrink_run import ShrinkRun
 
 from .export_dialog import ExportDialog
 from .heal.stage import HealStage
+from .i18n import PartsTranslate
 from .session import Session
 from .window.calibration import Calibration
 from .window.export import Export
@@ -28,8 +29,8 @@ from .window.targets import Targets
 from .workers import CalibrationWorker, ChoiceWorker, ExportWorker, ImportanceWorker
 
 
-class MainWindow(WindowLayout, Menus, Messages, Opening, Targets, Preview, LayerChoice, Calibration, Quality, Export, Presets,
-                 HealStage, QMainWindow):
+class MainWindow(PartsTranslate, WindowLayout, Menus, Messages, Opening, Targets, Preview, LayerChoice, Calibration, Quality,
+                 Export, Presets, HealStage, QMainWindow):
     """The window: the session (gui/session/, no Qt) under the views (the tree, the targets panel, the previews,
     the Quality and Layer scores tabs, the export box). Each part in gui/window/ holds one concern of the window
     (opening, targets, preview, layer choice, calibration, quality, export, presets, menus, messages, layout);

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from headmix.core.io.text import Sample
 from headmix.core.run.quality import PlanQuality
 
+from .i18n import PartsTranslate
 from .quality.building import Building
 from .quality.comparison import Comparison
 from .quality.healed import Healed
@@ -27,13 +28,14 @@ from .quality.methods import Methods
 from .quality.rendering import Rendering
 from .quality.text import Text
 from .quality.words import (  # noqa: F401 - importable from here as before
-    CALIBRATION_NOTE, DEFAULT_TEXT_ITEM, GREY_STYLE, LOG_RATIO, comparison_kind, describe_targets, headline_numbers,
+    CALIBRATION_NOTE, DEFAULT_TEXT_ITEM, GREY_STYLE, LOG_RATIO, calibration_note, comparison_kind, default_text_item,
+    describe_targets, headline_numbers,
     plan_targets, result_targets, _default_words,
 )
 from .workers import QualityWorker, SampleWorker
 
 
-class QualityView(Building, Text, Measuring, Comparison, Methods, Rendering, Healed, QWidget):
+class QualityView(PartsTranslate, Building, Text, Measuring, Comparison, Methods, Rendering, Healed, QWidget):
     """Text, settings, Measure/Cancel with progress, and the result for the current plan.
 
     Assembled from the parts in ``gui/quality/`` (building the widgets, the text, measuring as a session job,

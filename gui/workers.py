@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from headmix.core.errors import Cancelled
 
 from .session.jobs import Job, Jobs
+from .session_words import session_text
 
 
 class Worker(QObject):
@@ -51,7 +52,7 @@ class Worker(QObject):
             if job.was_cancelled:
                 self.cancelled.emit()
             elif job.error is not None:
-                self.failed.emit(job.error)
+                self.failed.emit(session_text(job.error))  # a sentence of the session's, in the window's language
             else:
                 self.finished.emit(job.result)
         finally:

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from ..formatting import grouped
 from .style import set_title, style_plot, theme_colours
 
 
@@ -14,11 +15,11 @@ class HistogramView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.plot = pg.PlotWidget()
-        self.plot.setLabel("bottom", "value")
-        self.plot.setLabel("left", "count")
+        self.plot.setLabel("bottom", self.tr("value"))
+        self.plot.setLabel("left", self.tr("count"))
         self.plot.setMenuEnabled(False)
         self.curve = self.plot.plot([0, 1], [0], stepMode="center", fillLevel=0, brush=(33, 150, 243, 120), pen=pg.mkPen(25, 118, 210))
-        self.stats = QLabel("Pick a tensor in the tree to see its values.")
+        self.stats = QLabel(self.tr("Pick a tensor in the tree to see its values."))
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._title = ""
@@ -37,10 +38,15 @@ class HistogramView(QWidget):
         self._title = name
         set_title(self.plot, name, theme_colours()[1])
         self.curve.setData(stats["edges"], stats["counts"])
-        sampled = "" if stats["sampled"] == stats["count"] else f" (histogram of {stats['sampled']:,} evenly strided values)"
+        sampled = "" if stats["sampled"] == stats["count"] else self.tr(
+            " (histogram of {sampled} evenly strided values)").format(sampled=grouped(stats["sampled"]))
+        number = "{:.4g}".format
         self.stats.setText(
-            f"<b>{name}</b>: {stats['count']:,} values{sampled}<br>"
-            f"mean {stats['mean']:.4g} · std {stats['std']:.4g} · min {stats['min']:.4g} · max {stats['max']:.4g} · "
-            f"mean |x| {stats['abs_mean']:.4g} · zeros {100 * stats['zeros']:.2f}%"
-            + (f" · <span style='color:#c62828'>{stats['non_finite']} non-finite</span>" if stats["non_finite"] else "")
+            self.tr("<b>{name}</b>: {count} values{sampled}<br>mean {mean} · std {std} · min {min} · max {max} · "
+                    "mean |x| {abs_mean} · zeros {zeros}%").format(
+                name=name, count=grouped(stats["count"]), sampled=sampled, mean=number(stats["mean"]),
+                std=number(stats["std"]), min=number(stats["min"]), max=number(stats["max"]),
+                abs_mean=number(stats["abs_mean"]), zeros=grouped(100 * stats["zeros"], 2))
+            + (" · <span style='color:#c62828'>" + self.tr("{count} non-finite").format(count=stats["non_finite"])
+               + "</span>" if stats["non_finite"] else "")
         )

@@ -19,8 +19,8 @@ class ImportanceChart(QWidget):
         super().__init__(parent)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": UnitAxis("bottom")})
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.setLabel("bottom", "query head")
-        self.plot.setLabel("left", "importance ‖W_v‖·‖W_o‖")
+        self.plot.setLabel("bottom", self.tr("query head"))
+        self.plot.setLabel("left", self.tr("importance ‖W_v‖·‖W_o‖"))
         self.plot.setMenuEnabled(False)
         # items are made once and updated in place (re-creating them, and a pyqtgraph legend,
         # leaks references on every redraw)
@@ -32,7 +32,7 @@ class ImportanceChart(QWidget):
         self.group_labels: list[pg.TextItem] = []
         self.legend = QLabel()
         self.legend.setWordWrap(True)
-        self.legend.setToolTip("What the colours and bands mean")
+        self.legend.setToolTip(self.tr("What the colours and bands mean"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -56,8 +56,10 @@ class ImportanceChart(QWidget):
         self._redraw_bands()
 
     def set_scores(self, scores: np.ndarray | None, kept: np.ndarray | None, title: str = "", num_kv_heads: int | None = None,
-                   labels: tuple[str, str] = ("select keeps", "select drops")) -> None:
-        """``labels``: the legend's words for the green and the grey bars (they depend on the method)."""
+                   labels: tuple[str, str] | None = None) -> None:
+        """``labels``: the legend's words for the green and the grey bars (they depend on the method; default:
+        select keeps, select drops)."""
+        labels = labels or (self.tr("select keeps"), self.tr("select drops"))
         self._title = title
         set_title(self.plot, title, theme_colours()[1])
         if scores is None:
@@ -77,9 +79,9 @@ class ImportanceChart(QWidget):
             self.legend.setText("")
         else:
             square = "<span style='color:rgb{}'>■</span>"
-            keeps = f"{square.format(KEPT)} {labels[0]}" if kept is not None else f"{square.format(KEPT)} score"
+            keeps = f"{square.format(KEPT)} " + (labels[0] if kept is not None else self.tr("score"))
             drops = f" &nbsp; {square.format(DROPPED)} {labels[1]}" if kept is not None and not self.kept.all() else ""
-            self.legend.setText(f"{keeps}{drops} &nbsp; shaded bands: the key/value head each query head reads")
+            self.legend.setText(f"{keeps}{drops} &nbsp; " + self.tr("shaded bands: the key/value head each query head reads"))
 
     def _redraw_bands(self) -> None:
         n = len(self.scores)

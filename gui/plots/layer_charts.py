@@ -6,12 +6,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..formatting import format_error
 from .style import DROPPED, LAYER_KEPT, LAYER_REMOVED, SHRUNK, UnitAxis, ValueAxis, set_title, style_plot, theme_colours
+
+translate = QCoreApplication.translate
 
 
 class _ModestPlot(pg.PlotWidget):
@@ -116,18 +118,21 @@ class LayerErrorChart(_LayerBars):
 
     def __init__(self, parent=None):
         axis = ValueAxis("left")
-        super().__init__({"left": axis, "bottom": UnitAxis("bottom")}, "layer", "relative error",
-                         "A layer's numbers, under the mouse; click a layer to select it in the window", parent)
+        super().__init__({"left": axis, "bottom": UnitAxis("bottom")}, translate("LayerErrorChart", "layer"),
+                         translate("LayerErrorChart", "relative error"),
+                         translate("LayerErrorChart", "A layer's numbers, under the mouse; click a layer to select it in "
+                                                      "the window"), parent)
         self.axis = axis
         self.unchanged = pg.BarGraphItem(x=[], height=[], width=0.9, brush=pg.mkBrush(*DROPPED, 110), pen=None)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*SHRUNK), pen=None)
         self._add_bars(self.unchanged, self.bars)
         square = "<span style='color:rgb{}'>■</span>"
         self.legend.setText(
-            f"{square.format(SHRUNK)} relative error of the layer's attention output, shrunk against original on "
-            f"the same input &nbsp; {square.format(DROPPED)} layer unchanged by the targets")
-        self.legend.setToolTip("What the shrink does to each layer on its own, undiluted by earlier layers; "
-                               "hover for how far the whole model has drifted after the layer")
+            f"{square.format(SHRUNK)} " + self.tr("relative error of the layer's attention output, shrunk against "
+                                                  "original on the same input")
+            + f" &nbsp; {square.format(DROPPED)} " + self.tr("layer unchanged by the targets"))
+        self.legend.setToolTip(self.tr("What the shrink does to each layer on its own, undiluted by earlier layers; "
+                                       "hover for how far the whole model has drifted after the layer"))
         self.layers: list = []
         self.log = False
         self.apply_theme()
@@ -148,7 +153,7 @@ class LayerErrorChart(_LayerBars):
         # log when the errors span more than three decades (the article's blow-ups next to ordinary layers)
         self.log = bool(errors) and max(errors) / min(errors) > 1000
         self.axis.log = self.log
-        self.plot.setLabel("left", "relative error (log)" if self.log else "relative error")
+        self.plot.setLabel("left", self.tr("relative error (log)") if self.log else self.tr("relative error"))
         base = math.floor(math.log10(min(errors))) if self.log else 0.0
         x = np.array([e.layer for e in changed], dtype=float)
         tops = np.array([self._height(e.attention_error) for e in changed], dtype=float)
@@ -165,7 +170,7 @@ class LayerErrorChart(_LayerBars):
             self.plot.setYRange(base, self._band_top() + 0.02 * ((self.top - base) or 1.0), padding=0)
         self.axis.picture = None
         self.axis.update()
-        self.readout.setText("hover over a layer for its numbers; click to select it" if self.layers else " ")
+        self.readout.setText(self.tr("hover over a layer for its numbers; click to select it") if self.layers else " ")
         self.set_selected(selected)
 
     def has_layer(self, layer: int) -> bool:
@@ -180,10 +185,11 @@ class LayerErrorChart(_LayerBars):
 
     def describe(self, layer: int) -> str:
         e = next(e for e in self.layers if e.layer == layer)
-        drift = f"residual stream error after it {format_error(e.hidden_error)}"
+        drift = self.tr("residual stream error after it {error}").format(error=format_error(e.hidden_error))
         if not e.changed:
-            return f"layer {layer}: unchanged by the targets · {drift}"
-        return f"layer {layer}: attention output error {format_error(e.attention_error)} · {drift}"
+            return self.tr("layer {layer}: unchanged by the targets · {drift}").format(layer=layer, drift=drift)
+        return self.tr("layer {layer}: attention output error {error} · {drift}").format(
+            layer=layer, error=format_error(e.attention_error), drift=drift)
 
 
 class LayerScoreChart(_LayerBars):
@@ -194,8 +200,10 @@ class LayerScoreChart(_LayerBars):
     BAND = 0.06
 
     def __init__(self, parent=None):
-        super().__init__({"bottom": UnitAxis("bottom")}, "layer of the original model", "score",
-                         "A layer's score and fate, under the mouse; click a layer to select it in the window", parent)
+        super().__init__({"bottom": UnitAxis("bottom")}, translate("LayerScoreChart", "layer of the original model"),
+                         translate("LayerScoreChart", "score"),
+                         translate("LayerScoreChart", "A layer's score and fate, under the mouse; click a layer to "
+                                                      "select it in the window"), parent)
         self.kept_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*LAYER_KEPT), pen=None)
         self.removed_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=pg.mkBrush(*LAYER_REMOVED), pen=None)
         self._add_bars(self.kept_bars, self.removed_bars)
@@ -210,11 +218,11 @@ class LayerScoreChart(_LayerBars):
         kept = set(self.kept)
         return tuple(i for i in range(len(self.scores)) if i not in kept)
 
-    def set_choice(self, choice, title: str = "", axis_label: str = "score", selected: int | None = None) -> None:
-        """``choice``: the core's LayerChoice (None: nothing chosen yet)."""
+    def set_choice(self, choice, title: str = "", axis_label: str | None = None, selected: int | None = None) -> None:
+        """``choice``: the core's LayerChoice (None: nothing chosen yet); ``axis_label`` default: "score"."""
         self._title = title
         set_title(self.plot, title, theme_colours()[1])
-        self.plot.setLabel("left", axis_label)
+        self.plot.setLabel("left", self.tr("score") if axis_label is None else axis_label)
         if choice is None:
             self.scores, self.kept, self.merged = np.zeros(0), (), {}
         else:
@@ -233,9 +241,9 @@ class LayerScoreChart(_LayerBars):
         else:
             self.top, self.base = 1.0, 0.0
         square = "<span style='color:rgb{}'>■</span>"
-        self.legend.setText(f"{square.format(LAYER_KEPT)} stays &nbsp; {square.format(LAYER_REMOVED)} removed "
-                            "(the lowest scores go)" if len(self.scores) else "")
-        self.readout.setText("hover over a layer for its score; click to select it" if len(self.scores) else " ")
+        self.legend.setText(f"{square.format(LAYER_KEPT)} " + self.tr("stays") + f" &nbsp; {square.format(LAYER_REMOVED)} "
+                            + self.tr("removed (the lowest scores go)") if len(self.scores) else "")
+        self.readout.setText(self.tr("hover over a layer for its score; click to select it") if len(self.scores) else " ")
         self.set_selected(selected)
 
     def has_layer(self, layer: int) -> bool:
@@ -249,10 +257,12 @@ class LayerScoreChart(_LayerBars):
         return layer if 0 <= layer < len(self.scores) and abs(layer - x) <= 0.5 else None
 
     def describe(self, layer: int) -> str:
-        score = f"layer {layer}: score {self.scores[layer]:.4g}"
+        score = self.tr("layer {layer}: score {score}").format(layer=layer, score=f"{self.scores[layer]:.4g}")
         if layer in self.kept:
             new = self.kept.index(layer)
             merged = self.merged.get(layer, ())
-            return f"{score} · stays, as layer {new}" + (f" (+ merged {', '.join(map(str, merged))})" if merged else "")
+            return self.tr("{score} · stays, as layer {new}").format(score=score, new=new) + (
+                self.tr(" (+ merged {layers})").format(layers=", ".join(map(str, merged))) if merged else "")
         into = next((k for k, group in self.merged.items() if layer in group), None)
-        return f"{score} · removed" + (f" (merged into layer {into})" if into is not None else "")
+        return self.tr("{score} · removed").format(score=score) + (
+            self.tr(" (merged into layer {layer})").format(layer=into) if into is not None else "")

@@ -22,9 +22,9 @@ class MatrixView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot = new_plot(title)
         self.graphics.addItem(self.plot)
-        self.prefixes = ("old ", "new ") if prefixes else ("", "")
-        self.plot.setLabel("left", f"{self.prefixes[0]}{old_label}")
-        self.plot.setLabel("bottom", f"{self.prefixes[1]}{new_label}")
+        self.prefixes = prefixes  # the axes say "old head", "new head"
+        self.plot.setLabel("left", self._old(old_label))
+        self.plot.setLabel("bottom", self._new(new_label))
         self.plot.invertY(True)
         self.plot.setMenuEnabled(False)
         self.image = pg.ImageItem()
@@ -33,7 +33,7 @@ class MatrixView(QWidget):
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.readout = QLabel(" ")
         self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setToolTip("The weight under the mouse: old unit → new unit")
+        self.readout.setToolTip(self.tr("The weight under the mouse: old unit → new unit"))
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -51,11 +51,18 @@ class MatrixView(QWidget):
         self.bar.axis.setPen(foreground)
         self.bar.axis.setTextPen(foreground)
 
+    def _old(self, unit: str) -> str:
+        """The rows' axis: "old head" (one phrase, so a language can put the words in its own order)."""
+        return self.tr("old {unit}").format(unit=unit) if self.prefixes else unit
+
+    def _new(self, unit: str) -> str:
+        return self.tr("new {unit}").format(unit=unit) if self.prefixes else unit
+
     def set_row_label(self, label: str) -> None:
         """What the rows are (``dim``, or ``head · dim`` for dim matrices stacked per old head)."""
         if label != self.old_label:
             self.old_label = label
-            self.plot.setLabel("left", f"{self.prefixes[0]}{label}")
+            self.plot.setLabel("left", self._old(label))
 
     def set_matrix(self, matrix: np.ndarray | None, row_step: int = 1, col_step: int = 1, title: str | None = None) -> None:
         """Show ``matrix`` (already small enough to draw; steps say how it was strided)."""
@@ -66,7 +73,7 @@ class MatrixView(QWidget):
             set_title(self.plot, title, theme_colours()[1])
         if self.matrix is None or self.matrix.size == 0:
             self.image.clear()
-            self.readout.setText("nothing to show")
+            self.readout.setText(self.tr("nothing to show"))
             return
         limit = float(np.abs(self.matrix).max()) or 1.0
         self.image.setImage(self.matrix, autoLevels=False, levels=(-limit, limit))
@@ -76,8 +83,9 @@ class MatrixView(QWidget):
         self.bar.setLevels((-limit, limit))
         self.plot.autoRange(padding=0)
         rows_text, cols_text = (f"{self.matrix.shape[0] * row_step}", f"{self.matrix.shape[1] * col_step}")
-        self.readout.setText(f"{rows_text} old × {cols_text} new" if self.prefixes[0] else f"{rows_text} × {cols_text}")
-        self.readout.setToolTip("Hover over the matrix for the weight under the mouse: old unit → new unit")
+        self.readout.setText(self.tr("{rows} old × {cols} new").format(rows=rows_text, cols=cols_text) if self.prefixes
+                             else f"{rows_text} × {cols_text}")
+        self.readout.setToolTip(self.tr("Hover over the matrix for the weight under the mouse: old unit → new unit"))
 
     def value_at(self, row: int, col: int) -> float | None:
         if self.matrix is None or not (0 <= row < self.matrix.shape[0] and 0 <= col < self.matrix.shape[1]):
@@ -92,11 +100,9 @@ class MatrixView(QWidget):
         col = int(np.floor(point.x() / self.col_step + 0.5))
         value = self.value_at(row, col)
         if value is not None:
-            old, new = self.prefixes
-            arrow = "→" if old else ","
-            self.readout.setText(
-                f"{old}{self.old_label} {row * self.row_step} {arrow} {new}{self.new_label} {col * self.col_step}: {value:.4g}"
-            )
+            arrow = "→" if self.prefixes else ","
+            self.readout.setText(f"{self._old(self.old_label)} {row * self.row_step} {arrow} "
+                                 f"{self._new(self.new_label)} {col * self.col_step}: {value:.4g}")
 
 
 class WeightsPair(QWidget):
@@ -110,16 +116,16 @@ class WeightsPair(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.titles = ["before", "after"]
-        self.plots = [new_plot("before"), new_plot("after")]
+        self.titles = [self.tr("before"), self.tr("after")]
+        self.plots = [new_plot(self.titles[0]), new_plot(self.titles[1])]
         self.images = [pg.ImageItem(), pg.ImageItem()]
         for col, (plot, image) in enumerate(zip(self.plots, self.images, strict=True)):
             self.graphics.addItem(plot, row=0, col=col)
             plot.invertY(True)
             plot.setMenuEnabled(False)
             plot.addItem(image)
-            plot.setLabel("bottom", "input")
-        self.plots[0].setLabel("left", "unit (head · dim)")
+            plot.setLabel("bottom", self.tr("input"))
+        self.plots[0].setLabel("left", self.tr("unit (head · dim)"))
         self.plots[1].setYLink(self.plots[0])
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=DIVERGING, interactive=False, width=12)
         self.bar.setImageItem(self.images, insert_in=self.plots[1])
@@ -128,7 +134,7 @@ class WeightsPair(QWidget):
         self.readout = QLabel(" ")
         self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.readout.setToolTip("The weight under the mouse")
+        self.readout.setToolTip(self.tr("The weight under the mouse"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -145,10 +151,12 @@ class WeightsPair(QWidget):
         self.bar.axis.setPen(foreground)
         self.bar.axis.setTextPen(foreground)
 
-    def set_weights(self, before: np.ndarray | None, after: np.ndarray | None, titles: tuple[str, str] = ("before", "after"),
+    def set_weights(self, before: np.ndarray | None, after: np.ndarray | None, titles: tuple[str, str] | None = None,
                     row_step: int = 1, col_step: int = 1, note: str = "") -> None:
-        """Both matrices already strided for display and with equal row counts (NaN = blank row)."""
+        """Both matrices already strided for display and with equal row counts (NaN = blank row); ``titles``
+        default: before, after."""
         foreground = theme_colours()[1]
+        titles = titles or (self.tr("before"), self.tr("after"))
         for i, title in enumerate(titles):
             if title != self.titles[i]:
                 self.titles[i] = title
@@ -159,7 +167,7 @@ class WeightsPair(QWidget):
         if not shown:
             for image in self.images:
                 image.clear()
-            self.readout.setText(note or "nothing to show")
+            self.readout.setText(note or self.tr("nothing to show"))
             return
         limit = max(float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.0 for m in shown) or 1.0
         for plot, image, m in zip(self.plots, self.images, self.matrices, strict=True):
@@ -171,7 +179,7 @@ class WeightsPair(QWidget):
             image.setRect(QRectF(-0.5 * col_step, -0.5 * row_step, cols * col_step, rows * row_step))
             plot.autoRange(padding=0)
         self.bar.setLevels((-limit, limit))
-        self.readout.setText(note or "one colour scale for both; hover for values")
+        self.readout.setText(note or self.tr("one colour scale for both; hover for values"))
 
     def _hover(self, pos) -> None:
         for plot, m, title in zip(self.plots, self.matrices, self.titles, strict=True):
@@ -181,5 +189,6 @@ class WeightsPair(QWidget):
             row = int(np.floor(point.y() / self.row_step + 0.5))
             col = int(np.floor(point.x() / self.col_step + 0.5))
             if 0 <= row < m.shape[0] and 0 <= col < m.shape[1] and np.isfinite(m[row, col]):
-                self.readout.setText(f"{title.split(':')[0]}: unit {row * self.row_step}, input {col * self.col_step}: "
-                                     f"{float(m[row, col]):.4g}")
+                self.readout.setText(self.tr("{title}: unit {unit}, input {input}: {value}").format(
+                    title=title.split(":")[0].split("：")[0], unit=row * self.row_step, input=col * self.col_step,
+                    value=f"{float(m[row, col]):.4g}"))

@@ -30,7 +30,7 @@ class PairChart(QWidget):
         self.labels = [pg.TextItem(anchor=(0.0, 0.5)) for _ in range(3)]
         for item in (*self.bars, *self.labels):
             self.plot.addItem(item)
-        self.plot.getAxis("left").setTicks([[(1.0, "original"), (0.0, "shrunk")]])
+        self.plot.getAxis("left").setTicks([[(1.0, self.tr("original")), (0.0, self.tr("shrunk"))]])
         self.values = (0.0, 0.0)
         self.texts = ("", "")
         self._title = ""

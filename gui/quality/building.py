@@ -4,7 +4,7 @@ fewer heads against fewer layers and the table of methods.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QLocale, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QProgressBar, QPushButton,
     QScrollArea, QSizePolicy, QSpinBox, QStackedWidget, QTableWidget, QVBoxLayout, QWidget,
@@ -14,7 +14,7 @@ from headmix.core.io.text import DEFAULT_MAX_TOKENS, DEFAULT_WINDOW
 
 from ..labels import LineLabel, status_colour
 from ..plots import LayerErrorChart, PairChart
-from .words import DEFAULT_TEXT_ITEM, GREY_STYLE
+from .words import GREY_STYLE, default_text_item
 
 
 class Building:
@@ -27,13 +27,13 @@ class Building:
 
     def _build(self) -> None:
         self.text_choice = QComboBox()
-        self.text_choice.addItem(DEFAULT_TEXT_ITEM, None)
-        self.text_choice.setToolTip("The text both models read: headmix's own, or a UTF-8 file of yours")
+        self.text_choice.addItem(default_text_item(), None)
+        self.text_choice.setToolTip(self.tr("The text both models read: headmix's own, or a UTF-8 file of yours"))
         self.text_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.text_choice.setMinimumContentsLength(12)
         self.text_choice.currentIndexChanged.connect(self._text_chosen)
-        self.choose_button = QPushButton("Choose file…")
-        self.choose_button.setToolTip("Measure on a UTF-8 text file of your own")
+        self.choose_button = QPushButton(self.tr("Choose file…"))
+        self.choose_button.setToolTip(self.tr("Measure on a UTF-8 text file of your own"))
         self.choose_button.clicked.connect(self.choose_text_requested)
         self.text_label = LineLabel(grey=True, middle=True)  # what the text is
         self.windows_label = LineLabel(grey=True)  # how it is cut
@@ -42,15 +42,15 @@ class Building:
         self.window_spin.setRange(2, 65_536)
         self.window_spin.setValue(DEFAULT_WINDOW)
         self.window_spin.setSingleStep(128)
-        self.window_spin.setToolTip(f"Tokens per window; each window is scored on its own, from a fresh context "
-                                    f"(default {DEFAULT_WINDOW})")
+        self.window_spin.setToolTip(self.tr("Tokens per window; each window is scored on its own, from a fresh context "
+                                            "(default {window})").format(window=DEFAULT_WINDOW))
         self.max_tokens_spin = QSpinBox()
         self.max_tokens_spin.setRange(2, 10_000_000)
         self.max_tokens_spin.setValue(DEFAULT_MAX_TOKENS)
         self.max_tokens_spin.setSingleStep(1024)
         self.max_tokens_spin.setGroupSeparatorShown(True)
-        self.max_tokens_spin.setToolTip(f"Measure at most the text's first this many tokens, in whole windows "
-                                        f"(default {DEFAULT_MAX_TOKENS:,})")
+        self.max_tokens_spin.setToolTip(self.tr("Measure at most the text's first this many tokens, in whole windows "
+                                                "(default {tokens})").format(tokens=QLocale().toString(DEFAULT_MAX_TOKENS)))
         self._settings_timer = QTimer(self)
         self._settings_timer.setSingleShot(True)
         self._settings_timer.setInterval(200)
@@ -61,30 +61,30 @@ class Building:
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(self._settings_timer.start)
 
-        self.measure_button = QPushButton("&Measure")
-        self.measure_button.setToolTip("Run the original and the shrunk model side by side on the text, "
-                                       "without exporting")
+        self.measure_button = QPushButton(self.tr("&Measure"))
+        self.measure_button.setToolTip(self.tr("Run the original and the shrunk model side by side on the text, "
+                                               "without exporting"))
         self.measure_button.clicked.connect(self.measure_requested)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop measuring (after the layer being computed)")
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setToolTip(self.tr("Stop measuring (after the layer being computed)"))
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setToolTip("Layers of the model, then its output head")
+        self.progress.setToolTip(self.tr("Layers of the model, then its output head"))
         keep = self.progress.sizePolicy()
         keep.setRetainSizeWhenHidden(True)
         self.progress.setSizePolicy(keep)
         self.progress.hide()
-        self.compare_button = QPushButton("Compare with fewer layers at this size")
+        self.compare_button = QPushButton(self.tr("Compare with fewer layers at this size"))
         self.compare_button.clicked.connect(self.compare_requested)
         compare_hint = self.compare_button.sizePolicy()
         compare_hint.setHorizontalPolicy(QSizePolicy.Policy.Ignored)  # its text changes; its width does not
         self.compare_button.setSizePolicy(compare_hint)
-        self.compare_button.setMinimumWidth(self.compare_button.fontMetrics().horizontalAdvance(
-            "Compare with fewer layers at this size") + 24)
+        self.compare_button.setMinimumWidth(max(self.compare_button.fontMetrics().horizontalAdvance(text) for text in (
+            self.tr("Compare with fewer layers at this size"), self.tr("Compare with fewer heads at this size"))) + 24)
 
         # fewer heads against fewer layers at the same size: shown once asked for
-        self.compare_box = QGroupBox("Fewer heads or fewer layers, at the same size")
+        self.compare_box = QGroupBox(self.tr("Fewer heads or fewer layers, at the same size"))
         self.compare_text = QLabel()
         self.compare_text.setWordWrap(True)
         self.compare_text.setTextFormat(Qt.TextFormat.PlainText)
@@ -104,19 +104,21 @@ class Building:
         self.compare_box.hide()
 
         # the current targets with each method, on the same text: shown once asked for
-        self.methods_button = QPushButton("Compare methods")
-        self.methods_button.setToolTip("Measure the current targets with each method (calibrated where the model has a "
-                                       "tokenizer, mean, select, random) on the text, one after the other")
+        self.methods_button = QPushButton(self.tr("Compare methods"))
+        self.methods_button.setToolTip(self.tr("Measure the current targets with each method (calibrated where the model "
+                                               "has a tokenizer, mean, select, random) on the text, one after the other"))
         self.methods_button.clicked.connect(self.compare_methods_requested)
-        self.with_article = QCheckBox("with article")
-        self.with_article.setToolTip("Include the article's method (it needs retraining, so it is left out by default)")
-        self.methods_box = QGroupBox("Methods on this text")
+        self.with_article = QCheckBox(self.tr("with article"))
+        self.with_article.setToolTip(self.tr("Include the article's method (it needs retraining, so it is left out by "
+                                             "default)"))
+        self.methods_box = QGroupBox(self.tr("Methods on this text"))
         self.methods_text = QLabel()
         self.methods_text.setWordWrap(True)
         self.methods_text.setTextFormat(Qt.TextFormat.PlainText)
         self.methods_text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.methods_table = QTableWidget(0, 4)
-        self.methods_table.setHorizontalHeaderLabels(["method", "params", "perplexity", "× before"])
+        self.methods_table.setHorizontalHeaderLabels([self.tr("method"), self.tr("params"), self.tr("perplexity"),
+                                                     self.tr("× before")])
         self.methods_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.methods_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.methods_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -129,7 +131,7 @@ class Building:
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.methods_table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.methods_table.setToolTip("Click a row to use that method for the targets")
+        self.methods_table.setToolTip(self.tr("Click a row to use that method for the targets"))
         self.methods_table.cellClicked.connect(self._method_row_clicked)
         self.methods_verdict = QLabel()
         self.methods_verdict.setWordWrap(True)
@@ -154,7 +156,7 @@ class Building:
         text_lines.addWidget(self.windows_label)
         controls.addLayout(text_lines)
         settings_row = QHBoxLayout()
-        for text, spin in (("&Window", self.window_spin), ("Max &tokens", self.max_tokens_spin)):
+        for text, spin in ((self.tr("&Window"), self.window_spin), (self.tr("Max &tokens"), self.max_tokens_spin)):
             label = QLabel(text)
             label.setBuddy(spin)
             settings_row.addWidget(label)
@@ -192,7 +194,7 @@ class Building:
         self.previous.setWordWrap(True)
         self.previous.setStyleSheet(GREY_STYLE)
         self.previous.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.previous.setToolTip("Numbers measured for other targets: not for the current ones")
+        self.previous.setToolTip(self.tr("Numbers measured for other targets: not for the current ones"))
         message_page = QWidget()
         message_layout = QVBoxLayout(message_page)
         message_layout.setContentsMargins(0, 0, 0, 0)

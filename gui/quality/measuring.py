@@ -53,7 +53,7 @@ class Measuring:
         self._queue.clear()
         if self.worker is not None and not self.worker.is_cancelled():
             self.worker.cancel()
-            self.progress.setFormat("cancelling…")
+            self.progress.setFormat(self.tr("cancelling…"))
             self._render()
 
     def busy(self) -> bool:
@@ -92,9 +92,9 @@ class Measuring:
             return
         if stage == "original":
             self.progress.setRange(0, 0)
-            self.progress.setFormat("the original model, for perplexity before")
+            self.progress.setFormat(self.tr("the original model, for perplexity before"))
         elif stage == "choosing":
-            self.progress.setFormat("choosing layers…")
+            self.progress.setFormat(self.tr("choosing layers…"))
 
     def _choosing(self, stage: str, done: int, total: int) -> None:
         if self.sender() is not self.worker or self.worker.is_cancelled():
@@ -104,7 +104,7 @@ class Measuring:
         self.progress.setRange(0, 0 if stage == "weights" or total <= 0 else total)
         if total > 0:
             self.progress.setValue(done)
-        self.progress.setFormat(f"choosing layers: {stage_text(stage, done, total)}")
+        self.progress.setFormat(self.tr("choosing layers: {stage}").format(stage=stage_text(stage, done, total)))
 
     def _calibrating(self, done: int, total: int) -> None:
         """A calibrated plan fits each layer as the measurement reaches it: the bar says so meanwhile."""
@@ -116,11 +116,11 @@ class Measuring:
         self.progress.setRange(0, total)
         layers = total - 1
         if done < layers:
-            step = f"layer {done + 1} of {layers}"
+            step = self.tr("layer {layer} of {layers}").format(layer=done + 1, layers=layers)
         elif done == layers:
-            step = "output head" if self.decoder else "pooled embeddings"
+            step = self.tr("output head") if self.decoder else self.tr("pooled embeddings")
         else:
-            step = "done"
+            step = self.tr("done")
         if not (self.worker is not None and self.worker.is_cancelled()):
             self.progress.setFormat(step)
         self.progress.setValue(int(done))
@@ -150,6 +150,6 @@ class Measuring:
     def _measure_cancelled(self) -> None:
         if self.sender() is self.worker:
             self.worker = None
-            self.note = "Measurement cancelled."
+            self.note = self.tr("Measurement cancelled.")
         self._render()
         self.measurement_cancelled.emit()

@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QTableWidgetItem
 from headmix.core.model.inspection import human_count
 from headmix.core.run.quality import evaluation_key
 
-from ..formatting import format_perplexity, format_ratio, ratio_of
-from .words import CALIBRATION_NOTE, describe_targets, headline_numbers, plan_targets
+from ..formatting import format_perplexity, format_ratio, grouped, ratio_of
+from .words import calibration_note, cosine_text, describe_targets, headline_numbers, plan_targets
 
 
 class Methods:
@@ -80,18 +80,22 @@ class Methods:
                         if e["plan"] is not None), "")
         targets = targets.split(", ", 3)
         shape = ", ".join(targets[:2] + targets[3:]) if len(targets) == 4 else ", ".join(targets)
-        text = (f"The current targets ({shape}) with each method, measured on the same text ({info.scored_tokens:,} "
-                f"tokens scored in {info.windows} windows of {info.window}). The highlighted row is the method in use; "
-                f"click another to use it.")
+        text = self.tr("The current targets ({shape}) with each method, measured on the same text ({tokens} tokens "
+                       "scored in %n window(s) of {window}). The highlighted row is the method in use; click another to "
+                       "use it.", None, info.windows).format(shape=shape, tokens=grouped(info.scored_tokens),
+                                                             window=info.window)
         if any(on_calibration_text):
-            text += "\n⚠ marks a method measured on its calibration text: expect it to look better than on other text."
+            text += "\n" + self.tr("⚠ marks a method measured on its calibration text: expect it to look better than on "
+                                   "other text.")
         self.methods_text.setText(text)
         table = self.methods_table
-        table.setHorizontalHeaderLabels(["method", "params", "perplexity" if decoder else "cosine",
-                                         "× before" if decoder else ""])
-        table.horizontalHeaderItem(2).setToolTip("Perplexity of the shrunk model on the text (lower is better)" if decoder
-                                                 else "Mean cosine of pooled embeddings with the original (1 = unchanged)")
-        table.horizontalHeaderItem(3).setToolTip("Perplexity after ÷ before")
+        table.setHorizontalHeaderLabels([self.tr("method"), self.tr("params"),
+                                         self.tr("perplexity") if decoder else self.tr("cosine"),
+                                         self.tr("× before") if decoder else ""])
+        table.horizontalHeaderItem(2).setToolTip(
+            self.tr("Perplexity of the shrunk model on the text (lower is better)") if decoder
+            else self.tr("Mean cosine of pooled embeddings with the original (1 = unchanged)"))
+        table.horizontalHeaderItem(3).setToolTip(self.tr("Perplexity after ÷ before"))
         table.setColumnHidden(3, not decoder)
         table.setRowCount(len(rows))
         best = self.best_method()
@@ -103,27 +107,31 @@ class Methods:
             if entry["method"] == best:
                 name = "★ " + name
             if plan is None:
-                params, value, ratio = "—", "cannot build", ""
-                tip = f"{entry['method']} cannot build these targets: {entry['why']}"
+                params, value, ratio = "—", self.tr("cannot build"), ""
+                tip = self.tr("{method} cannot build these targets: {why}").format(method=entry["method"],
+                                                                                    why=entry["why"])
             else:
                 share = 100 * plan.params_after / max(original, 1)
                 params = human_count(plan.params_after)
-                tip = (f"{entry['method']}: {params} parameters ({share:.0f}% of the original)"
-                       + ("; in use" if entry["key"] == self.key else f"; click to use {entry['method']} for the targets"))
+                tip = (self.tr("{method}: {params} parameters ({share}% of the original)").format(
+                    method=entry["method"], params=params, share=grouped(share))
+                       + (self.tr("; in use") if entry["key"] == self.key
+                          else self.tr("; click to use {method} for the targets").format(method=entry["method"])))
                 if result is not None and result.after is not None:
                     value = format_perplexity(result.after.perplexity, result.after.mean_nll)
                     ratio = format_ratio(ratio_of(result.before.mean_nll, result.after.mean_nll))
-                    tip += f": perplexity {headline_numbers(result)}"
+                    tip += ": " + headline_numbers(result)
                 elif result is not None:
-                    value, ratio = f"{result.embedding_cosine:.3f}", ""
+                    value, ratio = cosine_text(result.embedding_cosine), ""
                 elif entry["key"] in self.failures:
-                    value, ratio = "failed", ""
-                    tip = f"{entry['method']}: the measurement failed: {self.failures[entry['key']]}"
+                    value, ratio = self.tr("failed"), ""
+                    tip = self.tr("{method}: the measurement failed: {message}").format(
+                        method=entry["method"], message=self.failures[entry["key"]])
                 else:
-                    value = "measuring…" if entry["key"] == running else "waiting"
+                    value = self.tr("measuring…") if entry["key"] == running else self.tr("waiting")
                     ratio = ""
             if on_calibration_text[n]:
-                tip += "\n" + CALIBRATION_NOTE.removeprefix("⚠ ")
+                tip += "\n" + calibration_note().removeprefix("⚠ ")
             for column, cell in enumerate((name, params, value, ratio)):
                 item = table.item(n, column)
                 if item is None:
@@ -151,14 +159,18 @@ class Methods:
         buildable = [e for e in rows if e["plan"] is not None]
         if best is not None:
             result = self.cache[rows[[e["method"] for e in rows].index(best)]["key"]]
-            numbers = (f"perplexity {format_perplexity(result.after.perplexity, result.after.mean_nll)} "
-                       f"({format_ratio(ratio_of(result.before.mean_nll, result.after.mean_nll))} the original)"
-                       if result.after is not None else f"cosine {result.embedding_cosine:.3f}")
-            self.methods_verdict.setText(f"Best here: {best}, {numbers}"
-                                         + (f"; {len(failed)} failed (hover for why)" if failed else ""))
+            numbers = (self.tr("perplexity {perplexity} ({ratio} the original)").format(
+                perplexity=format_perplexity(result.after.perplexity, result.after.mean_nll),
+                ratio=format_ratio(ratio_of(result.before.mean_nll, result.after.mean_nll)))
+                       if result.after is not None else self.tr("cosine {cosine}").format(
+                cosine=cosine_text(result.embedding_cosine)))
+            self.methods_verdict.setText(self.tr("Best here: {method}, {numbers}").format(method=best, numbers=numbers)
+                                         + (self.tr("; %n failed (hover for why)", None, len(failed)) if failed else ""))
         elif self._methods_done():
-            self.methods_verdict.setText("No method could be measured: hover over a row for why")
+            self.methods_verdict.setText(self.tr("No method could be measured: hover over a row for why"))
         elif self.worker is None and not self._queue:
-            self.methods_verdict.setText("Stopped before every method was measured: Compare methods again to finish")
+            self.methods_verdict.setText(self.tr("Stopped before every method was measured: Compare methods again to "
+                                                 "finish"))
         else:
-            self.methods_verdict.setText(f"Measuring: {len(measured) + len(failed)} of {len(buildable)} done")
+            self.methods_verdict.setText(self.tr("Measuring: {done} of {total} done").format(
+                done=len(measured) + len(failed), total=len(buildable)))

@@ -106,13 +106,15 @@ class Text:
         self.window_spin.setMaximum(limit or 65_536)
         self.window_spin.setValue(min(self._window_wanted, limit or self._window_wanted))
         self.window_spin.blockSignals(False)
-        base = f"Tokens per window; each window is scored on its own, from a fresh context (default {DEFAULT_WINDOW})"
-        self.window_spin.setToolTip(base + (f"; this model has {limit} learned positions" if limit else ""))
+        base = self.tr("Tokens per window; each window is scored on its own, from a fresh context "
+                       "(default {window})").format(window=DEFAULT_WINDOW)
+        self.window_spin.setToolTip(base + (self.tr("; this model has {positions} learned positions").format(
+            positions=limit) if limit else ""))
 
     def _text_chosen(self, _index: int) -> None:
         data = self.text_choice.currentData()
         self.text_path = None if data is None else Path(data)
-        self.text_choice.setToolTip(str(self.text_path) if self.text_path else "headmix's default text")
+        self.text_choice.setToolTip(str(self.text_path) if self.text_path else self.tr("headmix's default text"))
         self._prepare()
 
     def _prepare(self) -> None:

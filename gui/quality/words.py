@@ -3,18 +3,32 @@ with, a result's headline, and the tab's fixed texts."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale
+
 from headmix.core.errors import HeadmixError
 from headmix.core.run.quality import PlanQuality
 
 from ..formatting import format_error, format_perplexity, format_ratio, ratio_of, runs
 
 
-#: what the first entry of the text list is
-DEFAULT_TEXT_ITEM = "Default text"
+translate = QCoreApplication.translate
+
+#: what the first entry of the text list is (in English; :func:`default_text_item` in the window's language)
+DEFAULT_TEXT_ITEM = QT_TRANSLATE_NOOP("QualityWords", "Default text")
 #: perplexities further apart than this factor are drawn on a log axis
 LOG_RATIO = 10.0
 GREY_STYLE = "color: palette(placeholder-text);"
-CALIBRATION_NOTE = "⚠ measured on the calibration text: expect it to look better than on other text"
+CALIBRATION_NOTE = QT_TRANSLATE_NOOP("QualityWords",
+                                     "⚠ measured on the calibration text: expect it to look better than on other text")
+
+
+def default_text_item() -> str:
+    return translate("QualityWords", DEFAULT_TEXT_ITEM)
+
+
+def calibration_note() -> str:
+    """:data:`CALIBRATION_NOTE` in the window's language."""
+    return translate("QualityWords", CALIBRATION_NOTE)
 
 
 def describe_targets(targets: dict, num_layers: int | None = None) -> str:
@@ -25,13 +39,14 @@ def describe_targets(targets: dict, num_layers: int | None = None) -> str:
     if decoder is not None and num_layers is not None and decoder < num_layers:
         how = f" ({targets['layer_method']})" if targets.get("layer_method") else ""
         return (f"{targets['num_heads']}×{targets['head_dim']}, kv {targets['num_kv_heads']}, {targets['method']}, "
-                f"{decoder} of {num_layers} decoder layers{how}")
+                + translate("QualityWords", "{kept} of {total} decoder layers").format(kept=decoder, total=num_layers)
+                + how)
     if num_layers is not None and len(layers) == num_layers:
-        where = "all layers"
+        where = translate("QualityWords", "all layers")
     elif not layers:
-        where = "no layer changed"
+        where = translate("QualityWords", "no layer changed")
     else:
-        where = "layers " + runs(layers, ",")
+        where = translate("QualityWords", "layers {layers}").format(layers=runs(layers, ","))
     return f"{targets['num_heads']}×{targets['head_dim']}, kv {targets['num_kv_heads']}, {targets['method']}, {where}"
 
 
@@ -76,10 +91,17 @@ def headline_numbers(q: PlanQuality) -> str:
     """The result in one line of plain text (the summary, the status bar, the stale note)."""
     if q.before is not None:
         ratio = ratio_of(q.before.mean_nll, q.after.mean_nll)
-        main = (f"perplexity {format_perplexity(q.before.perplexity, q.before.mean_nll)} → "
-                f"{format_perplexity(q.after.perplexity, q.after.mean_nll)} ({format_ratio(ratio)})")
+        main = translate("QualityWords", "perplexity {before} → {after} ({ratio})").format(
+            before=format_perplexity(q.before.perplexity, q.before.mean_nll),
+            after=format_perplexity(q.after.perplexity, q.after.mean_nll), ratio=format_ratio(ratio))
     else:
-        main = f"embedding cosine {q.embedding_cosine:.3f}"
-    return f"{main}, final hidden-state error {format_error(q.hidden_error)}"
+        main = translate("QualityWords", "embedding cosine {cosine}").format(cosine=cosine_text(q.embedding_cosine))
+    return translate("QualityWords", "{main}, final hidden-state error {error}").format(
+        main=main, error=format_error(q.hidden_error))
+
+
+def cosine_text(cosine: float) -> str:
+    """A cosine with three decimals, in the window's locale."""
+    return QLocale().toString(float(cosine), "f", 3)
 
 

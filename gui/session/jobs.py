@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from headmix.core.errors import Cancelled, HeadmixError
 
 from .events import Event
+from .words import Words
 
 Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
 
@@ -47,10 +48,10 @@ class Job:
         except Cancelled:
             self.was_cancelled = True
         except HeadmixError as e:
-            self.error = str(e)
+            self.error = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Words) else str(e)
         except Exception as e:  # a bug: reported, never a silent dead thread
             traceback.print_exc()
-            self.error = f"internal error: {type(e).__name__}: {e}"
+            self.error = Words("internal error: {kind}: {message}", kind=type(e).__name__, message=str(e))
         finally:
             self.done.set()
             self.ended.emit(self)

@@ -21,6 +21,7 @@ from ..recent_plans import RecentPlans
 from .events import Event
 from .jobs import Job, Jobs, Runner
 from .undo import Change, UndoStack
+from .words import Words
 from .work import choose_layers, following_calibration
 
 
@@ -92,7 +93,7 @@ class Session:
         """The open model's own shape, as targets: every head, every layer, the model's default methods."""
         a = self.arch
         if a is None or not a.usable:
-            raise HeadmixError("no model whose attention headmix recognises is open")
+            raise HeadmixError(Words("no model whose attention headmix recognises is open"))
         return {"heads": a.num_heads, "kv_heads": a.num_kv_heads, "head_dim": a.head_dim,
                 "method": method or Request().method_for(self.has_tokenizer).value, "seed": seed, "layers": "all",
                 "num_layers": a.num_layers, "layer_method": default_layer_method(a, self.has_tokenizer).value,
@@ -129,35 +130,37 @@ class Session:
         """Whether the rotary pairs choice matters for these values, and why not."""
         a = self.arch
         if a is None or not a.usable or not a.layers:
-            return False, "no model"
+            return False, Words("no model")
         if not a.layers[0].rotary_pairs:
-            return False, ("this model has no rotary embeddings" if a.rope is None
-                           else "this model rotates only part of each head, so its head size does not shrink by pairs")
+            return False, (Words("this model has no rotary embeddings") if a.rope is None
+                           else Words("this model rotates only part of each head, so its head size does not shrink by "
+                                      "pairs"))
         if "longrope" not in a.family.rope_types:
-            return False, f"{a.family.title} loads only a plain rope, so a smaller head size keeps a progression of pairs"
+            return False, Words("{family} loads only a plain rope, so a smaller head size keeps a progression of pairs",
+                                family=a.family.title)
         if v["head_dim"] >= a.head_dim:
-            return False, "the head size does not shrink"
+            return False, Words("the head size does not shrink")
         if v["method"] == Method.ARTICLE.value:
-            return False, "article mixes rotary dims instead of keeping pairs"
+            return False, Words("article mixes rotary dims instead of keeping pairs")
         return True, ""
 
     def calibration_use(self, v: dict) -> tuple[bool, str]:
         """Whether anything reads the calibration text for these values (the calibrated method, or the
         choice of decoder layers with a tokenizer), and why not."""
         if self.arch is None or not self.arch.usable:
-            return False, "no model"
+            return False, Words("no model")
         if not self.has_tokenizer:
-            return False, "this model has no tokenizer.json to read a text with"
+            return False, Words("this model has no tokenizer.json to read a text with")
         if v["method"] == Method.CALIBRATED.value or v["num_layers"] < self.arch.num_layers:
             return True, ""
-        return False, "only the calibrated method and fewer decoder layers read it"
+        return False, Words("only the calibrated method and fewer decoder layers read it")
 
     # ------------------------------------------------------------------ presets
 
     def preset_values(self, preset: preset_store.Preset) -> dict:
         """The targets a preset asks of the open model (raises :class:`HeadmixError` when it does not fit)."""
         if not self.usable:
-            raise HeadmixError("Open a checkpoint whose attention headmix recognises first.")
+            raise HeadmixError(Words("Open a checkpoint whose attention headmix recognises first."))
         r = preset.request.resolve(self.arch, self.has_tokenizer)
         return {"heads": r.num_heads, "kv_heads": r.num_kv_heads, "head_dim": r.head_dim, "method": r.method.value,
                 "seed": r.seed, "layers": r.layers_text, "num_layers": r.num_layers or self.arch.num_layers,
@@ -182,7 +185,7 @@ class Session:
         """Save the current targets as the user's preset ``name`` (replacing one of that name: the window asks
         first); a built-in preset's name is refused with :class:`HeadmixError`."""
         if self.values is None:
-            raise HeadmixError("no targets to save: open a model whose attention headmix recognises first")
+            raise HeadmixError(Words("no targets to save: open a model whose attention headmix recognises first"))
         return preset_store.save_user(self.current_preset(name, fractions))
 
     # ------------------------------------------------------------------ the current run

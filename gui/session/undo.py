@@ -10,11 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .events import Event
+from .words import Words
 
-#: how the Edit menu names each target
-FIELD_NAMES = {"heads": "query heads", "kv_heads": "kv heads", "head_dim": "head size", "method": "method",
-               "seed": "seed", "layers": "layers", "num_layers": "decoder layers", "layer_method": "layer method",
-               "rotary_pairs": "rotary pairs", "calib_text": "calibration text", "calib_tokens": "calibration tokens"}
+#: how the Edit menu names each target (Words: the window shows them in its language)
+FIELD_NAMES = {"heads": Words("query heads"), "kv_heads": Words("kv heads"), "head_dim": Words("head size"),
+               "method": Words("method"), "seed": Words("seed"), "layers": Words("layers"),
+               "num_layers": Words("decoder layers"), "layer_method": Words("layer method"),
+               "rotary_pairs": Words("rotary pairs"), "calib_text": Words("calibration text"),
+               "calib_tokens": Words("calibration tokens")}
 
 
 class Change:
@@ -25,17 +28,19 @@ class Change:
         self.changed = [k for k in FIELD_NAMES if before.get(k) != after.get(k)]
         if len(self.changed) == 1:
             key = self.changed[0]
-            shown = (lambda v: "default text" if v is None else Path(v).name) if key == "calib_text" else str
-            self.text = f"{FIELD_NAMES[key]} {shown(before[key])} → {shown(after[key])}"
+            shown = (lambda v: Words("default text") if v is None else Path(v).name) if key == "calib_text" else str
+            self.text = Words("{field} {before} → {after}", field=FIELD_NAMES[key], before=shown(before[key]),
+                              after=shown(after[key]))
         else:
-            self.text = "targets " + ", ".join(FIELD_NAMES[k] for k in self.changed)
+            self.text = Words("targets {fields}", fields=tuple(FIELD_NAMES[k] for k in self.changed))
 
     def merge(self, other: Change) -> bool:
         """Typing in Layers is one step: a Layers change followed by another becomes one change."""
         if self.changed != ["layers"] or other.changed != ["layers"]:
             return False
         self.after = other.after
-        self.text = f"layers {self.before['layers']} → {self.after['layers']}"
+        self.text = Words("{field} {before} → {after}", field=FIELD_NAMES["layers"], before=self.before["layers"],
+                          after=self.after["layers"])
         return True
 
 

@@ -35,7 +35,7 @@ class Calibration:
         for signal in (worker.finished, worker.failed, worker.cancelled):
             signal.connect(self._calibration_ended)
         self.calibration_worker = worker.start(self.session.jobs)
-        self._calibration_note = "calibrating: reading the calibration text…"
+        self._calibration_note = self.tr("calibrating: reading the calibration text…")
         self._calibration_step = (0, 0)
         self._step("status bar", self._update_status)
 
@@ -51,7 +51,7 @@ class Calibration:
         worker = self.calibration_worker
         if worker is not None and not worker.is_cancelled():
             worker.cancel()
-            self.preview.status.progress.setFormat("cancelling…")
+            self.preview.status.progress.setFormat(self.tr("cancelling…"))
             self.preview.status.cancel_button.setEnabled(False)
 
     def calibrate(self) -> None:
@@ -93,7 +93,7 @@ class Calibration:
             return
         self.calibration_worker = None
         self._calibration_note = ""
-        self._calibration_stop = (worker.plan, f"calibration failed: {message}", True)
+        self._calibration_stop = (worker.plan, self.tr("calibration failed: {message}").format(message=message), True)
         self._update_preview()
         self._step("status bar", self._update_status)
 
@@ -103,6 +103,6 @@ class Calibration:
             return
         self.calibration_worker = None
         self._calibration_note = ""
-        self._calibration_stop = (worker.plan, "calibration cancelled", False)
+        self._calibration_stop = (worker.plan, self.tr("calibration cancelled"), False)
         self._update_preview()
         self._step("status bar", self._update_status)

@@ -58,7 +58,7 @@ class Export:
         try:
             out, replaces = inspect_output(self.plan, out)  # every refusal before any question
         except OutputRefused as e:
-            self.show_message("Cannot export there", str(e))
+            self.show_message(self.tr("Cannot export there"), str(e))
             return
         self.settings.setValue("last_export_folder", str(out.parent))
         if replaces:
@@ -68,11 +68,12 @@ class Export:
 
     def ask_replace(self, out: Path, replaces: list[str]) -> QMessageBox:
         """The one destructive question: it lists what goes, and its default answer is Cancel."""
-        shown = replaces[:12] + ([f"… and {len(replaces) - 12} more"] if len(replaces) > 12 else [])
-        box = QMessageBox(QMessageBox.Icon.Warning, "Replace the earlier export?",
-                          f"{out} holds an earlier headmix export. Replace it with this one?", parent=self)
-        box.setInformativeText("These go to the trash:\n" + "\n".join(shown))
-        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        shown = replaces[:12] + ([self.tr("… and %n more", None, len(replaces) - 12)] if len(replaces) > 12 else [])
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Replace the earlier export?"),
+                          self.tr("{folder} holds an earlier headmix export. Replace it with this one?").format(folder=out),
+                          parent=self)
+        box.setInformativeText(self.tr("These go to the trash:") + "\n" + "\n".join(shown))
+        replace = box.addButton(self.tr("Replace"), QMessageBox.ButtonRole.DestructiveRole)
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(cancel)
         box.setEscapeButton(cancel)
@@ -105,14 +106,14 @@ class Export:
         self.export_worker = worker.start(self.session.jobs)
         self._step("status bar", self._update_status)
         if self.plan.reduction is not None and self.layer_choice is None:
-            self.panel.progress_label.setText("choosing layers first…")
+            self.panel.progress_label.setText(self.tr("choosing layers first…"))
 
     def cancel_export(self) -> None:
         if self.heal_worker is not None:
             return self.cancel_heal()
         if self.export_worker is not None and not self.export_worker.is_cancelled():
             self.export_worker.cancel()
-            self.panel.progress_label.setText("cancelling…")
+            self.panel.progress_label.setText(self.tr("cancelling…"))
 
     def _export_choosing(self, stage: str, done: int, total: int) -> None:
         """Fewer decoder layers: the export chooses them before it writes anything."""
@@ -168,7 +169,8 @@ class Export:
             self.export_finished.emit(str(out))
             return
         ok, reason = self.export_plan.loadability
-        self.show_message("Export finished", f"Wrote {out}\n{'Loads in transformers.' if ok else reason}",
+        self.show_message(self.tr("Export finished"), self.tr("Wrote {folder}").format(folder=out) + "\n"
+                          + (self.tr("Loads in transformers.") if ok else reason),
                           QMessageBox.Icon.Information, open_folder=str(out), open_model=str(out))
         self.last_export = Path(out)
         self.open_export_action.setEnabled(True)
@@ -177,23 +179,23 @@ class Export:
     def _export_failed(self, message: str) -> None:
         self._export_ended()
         if not self._quit_after_export:
-            self.show_message("Export failed", message, QMessageBox.Icon.Critical)
+            self.show_message(self.tr("Export failed"), message, QMessageBox.Icon.Critical)
         self.export_failed.emit(message)
 
     def _export_cancelled(self) -> None:
         self._export_ended()
-        self.statusBar().showMessage("Export cancelled; nothing was left behind.", 10000)
+        self.statusBar().showMessage(self.tr("Export cancelled; nothing was left behind."), 10000)
         self.export_cancelled.emit()
 
     def ask_quit_during_export(self) -> QMessageBox:
         """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
         if self.quit_question is not None and self.quit_question.isVisible():
             return self.quit_question
-        box = QMessageBox(QMessageBox.Icon.Question, "Quit headmix?",
-                          "An export is running. Cancel the export and quit?", parent=self)
-        box.setInformativeText("Nothing of the unfinished export is left behind.")
-        quit_button = box.addButton("Cancel export and quit", QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton("Keep exporting", QMessageBox.ButtonRole.RejectRole)
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Quit headmix?"),
+                          self.tr("An export is running. Cancel the export and quit?"), parent=self)
+        box.setInformativeText(self.tr("Nothing of the unfinished export is left behind."))
+        quit_button = box.addButton(self.tr("Cancel export and quit"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("Keep exporting"), QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(keep)
         box.setEscapeButton(keep)
         box.finished.connect(lambda _: box.clickedButton() is quit_button and self._quit_during_export())

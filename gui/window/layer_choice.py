@@ -36,11 +36,11 @@ class LayerChoice:
         self.choice_worker = worker
         if self.layer_choice is None:
             reduction = plan.reduction
-            self._choice_note = "choosing layers…"
+            self._choice_note = self.tr("choosing layers…")
             self.layers_view.show_choosing(reduction.arch.num_layers, reduction.num_layers, reduction.method.value,
                                            reduction.data)
         else:
-            self._choice_note = "reading the head scores of the smaller model…"
+            self._choice_note = self.tr("reading the head scores of the smaller model…")
         worker.start(self.session.jobs)
         self._step("status bar", self._update_status)
 
@@ -55,7 +55,7 @@ class LayerChoice:
         """The user stops the layer choice; the plan stays, its layers unchosen until asked again."""
         if self.choice_worker is not None and not self.choice_worker.is_cancelled():
             self.choice_worker.cancel()
-            self.layers_view.progress.setFormat("cancelling…")
+            self.layers_view.progress.setFormat(self.tr("cancelling…"))
             self.layers_view.cancel_button.setEnabled(False)
 
     def _choice_stage(self, stage: str, done: int, total: int) -> None:
@@ -64,9 +64,10 @@ class LayerChoice:
         if self.export_worker is not None and self.export_plan is self.choice_worker.plan and stage != "heads":
             self._show_export_choosing(stage, done, total)  # the export waits for this very choice
         if stage == "heads":
-            self._choice_note = f"reading the head scores of the smaller model ({done} of {total} layers)…"
+            self._choice_note = self.tr("reading the head scores of the smaller model ({done} of {total} layers)…").format(
+                done=done, total=total)
         else:
-            self._choice_note = f"choosing layers: {stage_text(stage, done, total)}…"
+            self._choice_note = self.tr("choosing layers: {stage}…").format(stage=stage_text(stage, done, total))
             self.layers_view.set_progress(stage, done, total)
         if self._view()[2]:  # the selected layer waits for the choice: say how far it is
             self.preview.show_mixing(self.selected_layer, None, self._choice_note)
@@ -103,7 +104,7 @@ class LayerChoice:
         if self.sender() is not self.choice_worker:
             return
         self.choice_worker = None
-        self._choice_note = f"the layer choice failed: {message}"
+        self._choice_note = self.tr("the layer choice failed: {message}").format(message=message)
         self.layers_view.show_failed(message)
         self._update_preview()
         self._step("status bar", self._update_status)
@@ -113,10 +114,10 @@ class LayerChoice:
             return
         self.choice_worker = None
         if self.layer_choice is None:
-            self._choice_note = "layer choice cancelled (Layer scores tab: Choose layers)"
+            self._choice_note = self.tr("layer choice cancelled (Layer scores tab: Choose layers)")
             self.layers_view.show_cancelled()
         else:  # chosen already, only the head scores were stopped
-            self._choice_note = "head scores cancelled (Layer scores tab: Choose layers)"
+            self._choice_note = self.tr("head scores cancelled (Layer scores tab: Choose layers)")
             self.layers_view.choose_button.show()
         self._update_preview()
         self._step("status bar", self._update_status)

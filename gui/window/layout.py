@@ -32,8 +32,8 @@ class WindowLayout:
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterRole(Qt.ItemDataRole.UserRole)
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter tensors, e.g. q_proj or layer 3")
-        self.filter.setToolTip("Narrow the tree to matching tensor names and nodes")
+        self.filter.setPlaceholderText(self.tr("Filter tensors, e.g. q_proj or layer 3"))
+        self.filter.setToolTip(self.tr("Narrow the tree to matching tensor names and nodes"))
         self.filter.setClearButtonEnabled(True)
         self.tree = QTreeView()
         self.tree.setModel(self.proxy)
@@ -41,14 +41,15 @@ class WindowLayout:
 
         self.tree_filter = TreeFilter(self.filter, self.proxy, self.tree)  # once typing pauses (see tree_filter.py)
         self.tree.setUniformRowHeights(True)
-        self.tree.setToolTip("Model structure from the headers; select a layer for its heatmaps, a tensor for its histogram")
+        self.tree.setToolTip(self.tr("Model structure from the headers; select a layer for its heatmaps, a tensor for its "
+                                      "histogram"))
         self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.tree.header().setStretchLastSection(False)
         self.tree.selectionModel().currentChanged.connect(self._tree_current_changed)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(4, 4, 4, 4)
-        self.model_label = QLabel("Open a checkpoint: File → Open, or drop a file or folder here.")
+        self.model_label = QLabel(self.tr("Open a checkpoint: File → Open, or drop a file or folder here."))
         self.model_label.setWordWrap(True)
         left_layout.addWidget(self.model_label)
         from ..problems_view import ProblemsList
@@ -117,13 +118,13 @@ class WindowLayout:
         self._sized = False
         self.setCentralWidget(splitter)
 
-        self.plan_status = QLabel("No model open")
-        self.plan_status.setToolTip("The open model and what Export would do with it")
+        self.plan_status = QLabel(self.tr("No model open"))
+        self.plan_status.setToolTip(self.tr("The open model and what Export would do with it"))
         self.statusBar().addPermanentWidget(self.plan_status)
 
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(220)
-        self.busy.setToolTip("Importance scores being computed in the background")
+        self.busy.setToolTip(self.tr("Importance scores being computed in the background"))
         self.busy.hide()
         self.statusBar().addPermanentWidget(self.busy)
 

@@ -46,19 +46,19 @@ class Menus:
     reads and sets the window's widgets and the session it holds."""
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open file…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.choose_file)
-        self.open_action.setToolTip("Open a .safetensors file")
-        self.open_folder_action = QAction("Open &folder…", self, shortcut="Ctrl+Shift+O", triggered=self.choose_folder)
-        self.open_folder_action.setToolTip("Open a model folder (config.json with single or sharded safetensors)")
-        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.open_action = QAction(self.tr("&Open file…"), self, shortcut=QKeySequence.StandardKey.Open, triggered=self.choose_file)
+        self.open_action.setToolTip(self.tr("Open a .safetensors file"))
+        self.open_folder_action = QAction(self.tr("Open &folder…"), self, shortcut="Ctrl+Shift+O", triggered=self.choose_folder)
+        self.open_folder_action.setToolTip(self.tr("Open a model folder (config.json with single or sharded safetensors)"))
+        self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.cache_menu = QMenu("Open from &cache", self)
+        self.cache_menu = QMenu(self.tr("Open from &cache"), self)
         self.cache_menu.setToolTipsVisible(True)
         self.cache_menu.aboutToShow.connect(self.fill_cache_menu)
-        self.export_action = QAction("&Export…", self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
+        self.export_action = QAction(self.tr("&Export…"), self, shortcut="Ctrl+E", triggered=self.choose_export_folder)
         self.export_action.setEnabled(False)
-        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        self.quit_action = QAction(self.tr("&Quit"), self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
         self.cancel_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.cancel_export)
         self.cancel_shortcut.setEnabled(False)  # only while an export runs
         # Text boxes take some of these keys for themselves on X11 (Ctrl+E is "end of line"
@@ -79,40 +79,43 @@ class Menus:
         file_menu.addMenu(self.cache_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
-        self.open_export_action = QAction("Open the last e&xport", self, triggered=lambda: self.open_path(self.last_export))
-        self.open_export_action.setToolTip("Open the model this window exported last")
+        self.open_export_action = QAction(self.tr("Open the last e&xport"), self, triggered=lambda: self.open_path(self.last_export))
+        self.open_export_action.setToolTip(self.tr("Open the model this window exported last"))
         self.open_export_action.setEnabled(False)
         file_menu.addAction(self.open_export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
-        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
         undo = self.session.undo
-        self.undo_action = QAction("&Undo", self, shortcut=QKeySequence.StandardKey.Undo, triggered=undo.undo)
-        self.redo_action = QAction("&Redo", self, triggered=undo.redo)
+        self.undo_action = QAction(self.tr("&Undo"), self, shortcut=QKeySequence.StandardKey.Undo, triggered=undo.undo)
+        self.redo_action = QAction(self.tr("&Redo"), self, triggered=undo.redo)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         undo.changed.connect(self._undo_changed)
         self._undo_changed()
-        self.reset_action = QAction("Reset to the model's &shape", self, shortcut="Ctrl+R", triggered=self.reset_targets)
-        self.reset_action.setToolTip("Query heads, kv heads, head size and decoder layers back to the model's own; "
-                                     "all layers; rotary pairs a progression")
+        self.reset_action = QAction(self.tr("Reset to the model's &shape"), self, shortcut="Ctrl+R", triggered=self.reset_targets)
+        self.reset_action.setToolTip(self.tr("Query heads, kv heads, head size and decoder layers back to the model's "
+                                             "own; all layers; rotary pairs a progression"))
         self.reset_action.setEnabled(False)
-        self.copy_command_action = QAction("&Copy as command", self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
-        self.copy_command_action.setToolTip("Copy the equivalent `headmix shrink …` command line")
+        self.copy_command_action = QAction(self.tr("&Copy as command"), self, shortcut="Ctrl+Shift+C", triggered=self.copy_command)
+        self.copy_command_action.setToolTip(self.tr("Copy the equivalent `headmix shrink …` command line"))
         self.copy_command_action.setEnabled(False)
         for action in (self.undo_action, self.redo_action, None, self.reset_action, None, self.copy_command_action):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
 
-        self.presets_menu = self.menuBar().addMenu("&Presets")
+        self.presets_menu = self.menuBar().addMenu(self.tr("&Presets"))
         self.presets_menu.aboutToShow.connect(self._fill_presets_menu)
-        help_menu = self.menuBar().addMenu("&Help")
-        self.shortcuts_action = QAction("&Keyboard shortcuts", self, shortcut=QKeySequence.StandardKey.HelpContents,
+        from ..i18n import add_language_menu
+
+        add_language_menu(self, self.settings)  # remembered in the window's settings; applies at the next start
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self, shortcut=QKeySequence.StandardKey.HelpContents,
                                         triggered=self.show_shortcuts)
-        self.readme_action = QAction("headmix &README", self, triggered=self.show_readme)
+        self.readme_action = QAction(self.tr("headmix &README"), self, triggered=self.show_readme)
         for action in (self.shortcuts_action, self.readme_action):
             help_menu.addAction(action)
         help_menu.addSeparator()
-        help_menu.addAction(QAction("&About headmix", self, triggered=self._about))
+        help_menu.addAction(QAction(self.tr("&About headmix"), self, triggered=self._about))
         self._fill_presets_menu()
         self._fill_recent_menu()
 
@@ -144,16 +147,16 @@ class Menus:
         rows = []
         for action in (self.open_action, self.open_folder_action, self.export_action, self.quit_action, self.undo_action,
                        self.redo_action, self.reset_action, self.copy_command_action, self.shortcuts_action):
-            keys = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+            keys = self.tr(" or ").join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             if keys:
                 rows.append((keys, action.text().replace("&", "").rstrip("…")))
         rows.append((QKeySequence(Qt.Key.Key_Escape).toString(QKeySequence.SequenceFormat.NativeText),
-                     "Cancel the running export"))
+                     self.tr("Cancel the running export")))
         return rows
 
     def show_shortcuts(self) -> QMessageBox:
         table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in self.shortcuts())
-        box = self.show_message("Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Icon.Information)
+        box = self.show_message(self.tr("Keyboard shortcuts"), f"<table>{table}</table>", QMessageBox.Icon.Information)
         box.setTextFormat(Qt.TextFormat.RichText)
         return box
 
@@ -171,9 +174,9 @@ class Menus:
                 text = metadata("headmix").get_payload() or ""
             except PackageNotFoundError:
                 text = ""
-            text, base = text or "The README is not installed with this copy of headmix.", None
+            text, base = text or self.tr("The README is not installed with this copy of headmix."), None
         dialog = QDialog(self)
-        dialog.setWindowTitle("headmix README")
+        dialog.setWindowTitle(self.tr("headmix README"))
         dialog.resize(820, 640)
         browser = QTextBrowser()
         browser.setOpenExternalLinks(True)
@@ -192,8 +195,9 @@ class Menus:
         from headmix.core import __version__
 
         self.show_message(
-            "About headmix",
-            f"headmix {__version__}\nShrinks transformer checkpoints by mixing attention heads: each new head a "
-            "weighted combination of old heads, each new head dim a combination of old dims.",
+            self.tr("About headmix"),
+            self.tr("headmix {version}\nShrinks transformer checkpoints by mixing attention heads: each new head a "
+                    "weighted combination of old heads, each new head dim a combination of old dims.").format(
+                version=__version__),
             QMessageBox.Icon.Information,
         )

@@ -29,13 +29,13 @@ class Messages:
             box.setDefaultButton(close)
             box.setEscapeButton(close)
         if open_model:
-            button = box.addButton("Open the exported model", QMessageBox.ButtonRole.ActionRole)
-            button.setToolTip("Open the smaller checkpoint in this window")
+            button = box.addButton(self.tr("Open the exported model"), QMessageBox.ButtonRole.ActionRole)
+            button.setToolTip(self.tr("Open the smaller checkpoint in this window"))
             button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_path(open_model))
         if open_folder:
-            button = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
-            button.setToolTip("Show the folder in the file manager")
+            button = box.addButton(self.tr("Open folder"), QMessageBox.ButtonRole.ActionRole)
+            button.setToolTip(self.tr("Show the folder in the file manager"))
             button.setAutoDefault(False)
             button.clicked.connect(lambda: self.open_in_file_manager(open_folder))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -47,9 +47,9 @@ class Messages:
         if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
             return True
         QApplication.clipboard().setText(folder)
-        self.show_message("Cannot open the folder",
-                          f"No file manager could be started to show {folder}.\n"
-                          "The export is there; its path is now on the clipboard.")
+        self.show_message(self.tr("Cannot open the folder"),
+                          self.tr("No file manager could be started to show {folder}.\n"
+                                  "The export is there; its path is now on the clipboard.").format(folder=folder))
         return False
 
     # ------------------------------------------------------------------ opening

@@ -27,8 +27,8 @@ class Opening:
     reads and sets the window's widgets and the session it holds."""
 
     def choose_file(self) -> QFileDialog:
-        return self._file_dialog("Open checkpoint", self.settings.value("last_folder", ""), self.open_path,
-                                 "Checkpoints (*.safetensors *.json);;All files (*)")
+        return self._file_dialog(self.tr("Open checkpoint"), self.settings.value("last_folder", ""), self.open_path,
+                                 self.tr("Checkpoints (*.safetensors *.json);;All files (*)"))
 
     def fill_cache_menu(self) -> None:
         """List the Hugging Face cache's models in File → Open from cache (read when the menu opens)."""
@@ -43,7 +43,7 @@ class Opening:
         return dialog
 
     def choose_folder(self) -> QFileDialog:
-        return self._file_dialog("Open model folder", self.settings.value("last_folder", ""), self.open_path,
+        return self._file_dialog(self.tr("Open model folder"), self.settings.value("last_folder", ""), self.open_path,
                                  directory=True)
 
     def dragEnterEvent(self, event) -> None:
@@ -62,7 +62,7 @@ class Opening:
         try:
             checkpoint, arch = self.session.open(path)  # keeps what was open on bad input
         except HeadmixError as e:
-            self.show_message("Cannot open checkpoint", str(e))
+            self.show_message(self.tr("Cannot open checkpoint"), str(e))
             return False
         self._stop_choice()
         self._stop_calibration()
@@ -88,15 +88,17 @@ class Opening:
         self.export_action.setEnabled(arch.usable)
         self.filter.clear()  # a filter typed for the last model would hide this one's tensors
         n = arch.num_layers
-        self.panel.layers.setToolTip(f"Layers to shrink: 'all', or numbers and ranges such as {layer_example(n)}; "
-                                     f"this model has layers {layer_range(n)}")
-        self.panel.layers.setPlaceholderText(f"all, or e.g. {layer_example(n)}")
+        self.panel.layers.setToolTip(self.tr("Layers to shrink: 'all', or numbers and ranges such as {example}; "
+                                             "this model has layers {range}").format(example=layer_example(n),
+                                                                                     range=layer_range(n)))
+        self.panel.layers.setPlaceholderText(self.tr("all, or e.g. {example}").format(example=layer_example(n)))
         self.reset_action.setEnabled(arch.usable)
         if arch.usable:
             # A new model opens at its own shape; the last preset is applied again only when
             # asked (Presets → Apply last preset), never by itself.
             self.panel.set_method_available(
-                "calibrated", self.has_tokenizer, "this model has no tokenizer.json to read a calibration text with")
+                "calibrated", self.has_tokenizer,
+                self.tr("this model has no tokenizer.json to read a calibration text with"))
             try:
                 check_method(arch, LayerMethod.FIT, self.has_tokenizer)
                 fit_ok, why = True, ""
@@ -114,10 +116,12 @@ class Opening:
         else:
             self.plan = None
             reason = arch.description if not arch.recognised else (
-                arch.problems[0] if len(arch.problems) == 1 else f"{len(arch.problems)} problems, listed on the left")
-            self.panel.show_summary(f"Cannot shrink: {reason}", (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
-                                    why="nothing to export")
-            self.preview.show_mixing(0, None, "no attention recognised" if not arch.recognised else "")
+                arch.problems[0] if len(arch.problems) == 1
+                else self.tr("%n problem(s), listed on the left", None, len(arch.problems)))
+            self.panel.show_summary(self.tr("Cannot shrink: {reason}").format(reason=reason),
+                                    (checkpoint.num_parameters, checkpoint.size_on_disk), None, None, [],
+                                    why=self.tr("nothing to export"))
+            self.preview.show_mixing(0, None, self.tr("no attention recognised") if not arch.recognised else "")
             self.layers_view.show_idle(None)
             self.copy_command_action.setEnabled(False)
             self._enable_export()
@@ -128,14 +132,17 @@ class Opening:
     def _show_model_label(self) -> None:
         c, a = self.checkpoint, self.arch
         rope = f", rope θ={a.rope.theta:g}" if a.rope else ""
-        heads = f"{a.num_heads} heads" + (f" / {a.num_kv_heads} kv" if a.num_kv_heads != a.num_heads else "")
-        text = (f"<b>{c.display_name}</b> — {a.name}: {a.num_layers} layers, hidden {a.hidden_size}, {heads}, "
-                f"head size {a.head_dim}{rope}<br>{human_count(c.num_parameters)} parameters, {c.dtype}, "
-                f"{human_bytes(c.size_on_disk)} on disk") if a.recognised else (
+        heads = (self.tr("%n head(s)", None, a.num_heads) + (
+            self.tr(" / {kv} kv").format(kv=a.num_kv_heads) if a.num_kv_heads != a.num_heads else "")) \
+            if a.recognised else ""
+        text = self.tr("<b>{name}</b> — {arch}: %n layer(s), hidden {hidden}, {heads}, head size {head_dim}{rope}<br>"
+                       "{params} parameters, {dtype}, {size} on disk", None, a.num_layers).format(
+            name=c.display_name, arch=a.name, hidden=a.hidden_size, heads=heads, head_dim=a.head_dim, rope=rope,
+            params=human_count(c.num_parameters), dtype=c.dtype, size=human_bytes(c.size_on_disk)) if a.recognised else (
                 f"<b>{c.display_name}</b>: {a.description}")  # fmt: skip
         if a.problems:
-            count = "1 problem" if len(a.problems) == 1 else f"{len(a.problems)} problems"
-            text += f"<br><span style='color:#c62828'>{count}, listed below</span>"
+            count = self.tr("%n problem(s), listed below", None, len(a.problems))
+            text += f"<br><span style='color:#c62828'>{count}</span>"
         self.model_label.setText(text)
         self.problems.set_problems(a.problems)
 
@@ -150,7 +157,7 @@ class Opening:
         worker.cancelled.connect(self.busy.hide)
         self.busy.setRange(0, len(self.arch.layers))
         self.busy.setValue(0)
-        self.busy.setFormat("importance %v/%m layers")
+        self.busy.setFormat(self.tr("importance %v/%m layers"))
         self.busy.show()
         self.importance_worker = worker.start(self.session.jobs)
 
@@ -178,4 +185,4 @@ class Opening:
 
     def _importance_failed(self, message: str) -> None:
         self.busy.hide()
-        self.statusBar().showMessage(f"Importance scores failed: {message}", 10000)
+        self.statusBar().showMessage(self.tr("Importance scores failed: {message}").format(message=message), 10000)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from headmix.core.plan import presets as preset_store
 from headmix.core.errors import HeadmixError
 from headmix.core.plan.request import Request
+
+from ..core_words import core_sentence
+from ..session_words import session_text
 
 
 class Presets:
@@ -27,23 +31,24 @@ class Presets:
         menu.clear()
         last = self.last_preset()
         self.apply_last_action = menu.addAction(
-            f"Apply last preset again ({last.name})" if last else "Apply last preset again",
+            self.tr("Apply last preset again ({name})").format(name=core_sentence(last.name)) if last
+            else self.tr("Apply last preset again"),
             lambda: self.apply_last_preset())
         self.apply_last_action.setEnabled(last is not None)
-        self.apply_last_action.setToolTip("The preset applied last time, to this model (never applied by itself)")
-        menu.addSection("Built-in")
+        self.apply_last_action.setToolTip(self.tr("The preset applied last time, to this model (never applied by itself)"))
+        menu.addSection(self.tr("Built-in"))
         for preset in preset_store.builtin().values():
-            action = menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
-            action.setToolTip(preset.description)
+            action = menu.addAction(core_sentence(preset.name), lambda p=preset: self.apply_preset(p))
+            action.setToolTip(core_sentence(preset.description))
         user = preset_store.user_presets()
         if user:
-            menu.addSection("Yours")
+            menu.addSection(self.tr("Yours"))
             for preset in user.values():
                 menu.addAction(preset.name, lambda p=preset: self.apply_preset(p))
         menu.addSeparator()
-        menu.addAction("&Load preset file…", self.choose_preset_file)
-        menu.addAction("&Save current settings as preset…", self.ask_save_preset)
-        delete = menu.addMenu("&Delete preset")
+        menu.addAction(self.tr("&Load preset file…"), self.choose_preset_file)
+        menu.addAction(self.tr("&Save current settings as preset…"), self.ask_save_preset)
+        delete = menu.addMenu(self.tr("&Delete preset"))
         for name, preset in user.items():
             delete.addAction(preset.name, lambda n=name: self.delete_preset(n))
         delete.setEnabled(bool(user))
@@ -66,19 +71,21 @@ class Presets:
         return self.session.request_for(v)
 
     def rotary_pairs_use(self, v: dict) -> tuple[bool, str]:
-        return self.session.rotary_pairs_use(v)
+        usable, why = self.session.rotary_pairs_use(v)
+        return usable, session_text(why)
 
     def calibration_use(self, v: dict) -> tuple[bool, str]:
-        return self.session.calibration_use(v)
+        usable, why = self.session.calibration_use(v)
+        return usable, session_text(why)
 
     def apply_preset(self, preset: preset_store.Preset, remember: bool = True) -> bool:
         if self.arch is None or not self.arch.usable:
-            self.show_message("Preset", "Open a checkpoint whose attention headmix recognises first.")
+            self.show_message(self.tr("Preset"), self.tr("Open a checkpoint whose attention headmix recognises first."))
             return False
         try:
             v = self.session.preset_values(preset)
         except HeadmixError as e:
-            self.show_message("Preset does not fit this model", str(e))
+            self.show_message(self.tr("Preset does not fit this model"), session_text(e))
             return False
         self.panel.set_values(v["heads"], v["kv_heads"], v["head_dim"], v["method"], v["seed"], v["layers"],
                               v["num_layers"], v["layer_method"], v["rotary_pairs"], v["calib_text"], v["calib_tokens"])
@@ -86,10 +93,11 @@ class Presets:
             self.settings.setValue("last_preset", self._preset_key(preset))
         tokens, most = preset.request.calib_tokens, self.panel.calib_tokens.maximum()
         if tokens > most:  # the core takes more; the window offers what calibrates in minutes
-            self.statusBar().showMessage(f"Preset: {preset.name}; it asks for {tokens:,} calibration tokens, the window "
-                                         f"calibrates on at most {most:,} (the command line takes more)", 15000)
+            self.statusBar().showMessage(self.tr("Preset: {name}; it asks for {tokens} calibration tokens, the window "
+                                                 "calibrates on at most {most} (the command line takes more)").format(
+                name=core_sentence(preset.name), tokens=QLocale().toString(tokens), most=QLocale().toString(most)), 15000)
         else:
-            self.statusBar().showMessage(f"Preset: {preset.name}", 5000)
+            self.statusBar().showMessage(self.tr("Preset: {name}").format(name=core_sentence(preset.name)), 5000)
         return True
 
     def last_preset(self) -> preset_store.Preset | None:
@@ -113,13 +121,14 @@ class Presets:
         return preset.path.stem if preset.path is not None else preset.name
 
     def choose_preset_file(self) -> QFileDialog:
-        return self._file_dialog("Load preset", str(preset_store.user_dir()), self.load_preset_file, "Presets (*.json)")
+        return self._file_dialog(self.tr("Load preset"), str(preset_store.user_dir()), self.load_preset_file,
+                                 self.tr("Presets (*.json)"))
 
     def load_preset_file(self, path: str | Path) -> bool:
         try:
             preset = preset_store.load(path)
         except HeadmixError as e:
-            self.show_message("Cannot load preset", str(e))
+            self.show_message(self.tr("Cannot load preset"), str(e))
             return False
         return self.apply_preset(preset)
 
@@ -139,17 +148,17 @@ class Presets:
         built-in preset's name is refused."""
         path = preset_store.user_file(name)
         if path.exists() and not replace and preset_store.builtin_clash(name) is None:
-            self._question("Replace preset?", f"A preset named “{name}” already exists. Replace it?",
-                           str(path), "Replace", lambda: self.save_preset(name, replace=True, fractions=fractions))
+            self._question(self.tr("Replace preset?"), self.tr("A preset named “{name}” already exists. Replace it?").format(
+                name=name), str(path), self.tr("Replace"), lambda: self.save_preset(name, replace=True, fractions=fractions))
             return None
         if self.panel.values() != self.session.values:
             self.refresh()  # a typed entry still pending: the session holds the targets on screen
         try:
             path = self.session.save_preset(name, fractions)
         except HeadmixError as e:
-            self.show_message("Cannot save preset", str(e))
+            self.show_message(self.tr("Cannot save preset"), session_text(e))
             return None
-        self.statusBar().showMessage(f"Saved preset {path}", 5000)
+        self.statusBar().showMessage(self.tr("Saved preset {path}").format(path=path), 5000)
         self._fill_presets_menu()
         return path
 
@@ -157,12 +166,12 @@ class Presets:
         """Ask before deleting a user preset (by file stem); Cancel is the default answer."""
         preset = preset_store.user_presets().get(name)
         label = preset.name if preset else name
-        return self._question("Delete preset?", f"Delete your preset “{label}”?",
-                              str(preset_store.user_dir() / f"{name}.json"), "Delete", lambda: self._delete_preset_now(name))
+        return self._question(self.tr("Delete preset?"), self.tr("Delete your preset “{name}”?").format(name=label),
+                              str(preset_store.user_dir() / f"{name}.json"), self.tr("Delete"), lambda: self._delete_preset_now(name))
 
     def _delete_preset_now(self, name: str) -> None:
         try:
             preset_store.delete_user(name)
         except HeadmixError as e:
-            self.show_message("Cannot delete preset", str(e))
+            self.show_message(self.tr("Cannot delete preset"), str(e))
         self._fill_presets_menu()

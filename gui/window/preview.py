@@ -45,24 +45,25 @@ class Preview:
             # cancelled, or failed: not run again by itself (Calibrate on the line below the title does)
             _, note, failed = stopped
             waiting = True
-            self.preview.status.show_stopped(note + " · Calibrate runs it again" if not failed else note, failed)
+            self.preview.status.show_stopped(note + self.tr(" · Calibrate runs it again") if not failed else note, failed)
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         elif calibrating:
             # a calibrated layer is fitted after every layer before it: run the walk in the background
             self._start_calibration(plan, j)
             self.preview.status.show_calibrating(self._calibration_note, *self._calibration_step)
-            note = "calibrating… (progress below)"
+            note = self.tr("calibrating… (progress below)")
             waiting = True
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         elif waiting:
             # select needs every layer's scores (rotary pairs are chosen model-wide); computing
             # them here would freeze the window on a large model, so wait for the worker.
-            note = (self._choice_note or "waiting for the head scores of the smaller model") if reduced else \
-                f"waiting for importance scores ({len(self.importance)}/{len(self.arch.layers)} layers)"
+            note = (self._choice_note or self.tr("waiting for the head scores of the smaller model")) if reduced else \
+                self.tr("waiting for importance scores ({done}/{total} layers)").format(
+                    done=len(self.importance), total=len(self.arch.layers))
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         else:
             self._step("matrices", lambda: self.preview.show_mixing(
-                i, plan.heatmaps(j), plan.method if changed else "unchanged by these targets (identity)", title,
+                i, plan.heatmaps(j), plan.method if changed else self.tr("unchanged by these targets (identity)"), title,
                 plan.stacked_heatmaps(j)),
                 on_error=lambda m: self.preview.show_mixing(i, None, m, title))
         if not calibrating:
@@ -97,16 +98,17 @@ class Preview:
         if plan is None or plan.reduction is None:
             return plan, i, ""
         if self.layer_choice is None or self.final_plan is None:
-            return None, None, self._choice_note or "choosing layers…"
+            return None, None, self._choice_note or self.tr("choosing layers…")
         if i not in self.layer_choice.kept:
             into = self.tree_model.merged_into(i)
-            return None, None, "removed: no matrices" + (f" (averaged into layer {into})" if into is not None else "")
+            return None, None, self.tr("removed: no matrices") + (
+                self.tr(" (averaged into layer {layer})").format(layer=into) if into is not None else "")
         return self.final_plan, self.layer_choice.kept.index(i), ""
 
     def _layer_title(self, j: int) -> str | None:
         """The mixing title for the smaller model's layer ``j`` when it is not the source's selected layer's number."""
         i = self.selected_layer
-        return f"Layer {i} → {j}" if self.plan is not None and self.plan.reduction is not None and i != j else None
+        return self.tr("Layer {source} → {kept}").format(source=i, kept=j) if self.plan is not None and self.plan.reduction is not None and i != j else None
 
     def _draw_weights(self, plan: ShrinkRun, i: int, role: str) -> None:
         from headmix.core.model.layer_weights import read_attention
@@ -122,30 +124,35 @@ class Preview:
         else:
             before = read_attention(plan.checkpoint, layer, (role,))[role]
             before = before.reshape(-1, before.shape[-1])
-            self.preview.show_weights(name, before, before, None, "layer unchanged by these targets: after = before")
+            self.preview.show_weights(name, before, before, None, self.tr("layer unchanged by these targets: after = before"))
 
     def _update_importance_chart(self) -> None:
         i = self.selected_layer
         scores = self.importance.get(i)
         if scores is None or self.plan is None:
-            self.preview.importance.set_scores(None, None, f"layer {i}: computing…" if scores is None else "")
+            self.preview.importance.set_scores(None, None, self.tr("layer {layer}: computing…").format(layer=i)
+                                               if scores is None else "")
             return
         plan, j, why = self._view()
         if plan is None:  # the source layer's own scores, and why there is nothing more to show
-            self.preview.importance.set_scores(scores.q_heads, None, f"layer {i}: {why}", self.arch.layer(i).num_kv_heads)
+            self.preview.importance.set_scores(scores.q_heads, None, self.tr("layer {layer}: {why}").format(layer=i, why=why),
+                                               self.arch.layer(i).num_kv_heads)
             return
-        name = f"layer {i}" if j == i else f"layer {i} (→ {j})"
+        name = self.tr("layer {layer}").format(layer=i) if j == i else self.tr("layer {layer} (→ {kept})").format(
+            layer=i, kept=j)
         if plan is not self.plan:  # the smaller model's layer: averaged by merge, so its own scores
             if not self._heads_ready:
-                self.preview.importance.set_scores(None, None, f"{name}: {self._choice_note or 'reading head scores…'}")
+                note = self._choice_note or self.tr("reading head scores…")
+                self.preview.importance.set_scores(None, None, f"{name}: {note}")
                 return
             scores = plan.importance(j)
         from ..importance_legend import colouring
 
         shown = colouring(plan, j) if j in plan.layers else None
         if shown is None:
-            self.preview.importance.set_scores(scores.q_heads, None, f"{name}: unchanged by these targets",
-                                               plan.layer(j).num_kv_heads, ("score", ""))
+            self.preview.importance.set_scores(scores.q_heads, None, self.tr("{layer}: unchanged by these targets").format(
+                                               layer=name),
+                                               plan.layer(j).num_kv_heads, (self.tr("score"), ""))
             return
         self.preview.importance.set_scores(scores.q_heads, shown.kept, f"{name}: {shown.title}", plan.layer(j).num_kv_heads,
                                            (shown.keeps, shown.drops))

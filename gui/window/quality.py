@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QFileDialog
 
 from headmix.core.errors import HeadmixError, TargetError
@@ -16,7 +17,12 @@ from headmix.core.shrink.targets import check
 
 
 #: the status bar says this when a measurement ends; a new plan clears it
-QUALITY_MESSAGE = "Quality measured: "
+QUALITY_MESSAGE = QT_TRANSLATE_NOOP("Quality", "Quality measured: ")
+
+
+def quality_message() -> str:
+    """:data:`QUALITY_MESSAGE` in the window's language."""
+    return QCoreApplication.translate("Quality", QUALITY_MESSAGE)
 
 
 class Quality:
@@ -70,7 +76,7 @@ class Quality:
             return None
         other = min(candidates, key=lambda p: (abs(p.params_after - target), -p.params_after))
         heads, layers = (plan, other) if kind == "layers" else (other, plan)
-        return [("fewer heads", heads), ("fewer layers", layers)]
+        return [(self.tr("fewer heads"), heads), (self.tr("fewer layers"), layers)]
 
     def compare_quality(self) -> bool:
         """Quality tab: measure the current plan and the other way to the same size, side by side."""
@@ -80,7 +86,7 @@ class Quality:
             self.quality.show_problem(str(e))
             return False
         if rows is None:
-            self.statusBar().showMessage("Set head targets, or fewer decoder layers (not both), to compare them", 8000)
+            self.statusBar().showMessage(self.tr("Set head targets, or fewer decoder layers (not both), to compare them"), 8000)
             return False
         return self.quality.compare(rows)
 
@@ -111,7 +117,7 @@ class Quality:
                 found = check_calibration_text(self.checkpoint, self.arch, other.request.calib_text,
                                                other.request.calib_tokens)
                 if found.problem is not None:
-                    rows.append((method.value, None, f"calibration text: {found.problem}", None))
+                    rows.append((method.value, None, self.tr("calibration text: {problem}").format(problem=found.problem), None))
                     continue
                 sha = found.sha256
             rows.append((method.value, other, "", sha))
@@ -121,7 +127,7 @@ class Quality:
         """Quality tab: measure the current targets with each method on its text, one after the other."""
         rows = self.method_plans()
         if rows is None:
-            self.statusBar().showMessage("Fix the highlighted target first: there is nothing to compare", 8000)
+            self.statusBar().showMessage(self.tr("Fix the highlighted target first: there is nothing to compare"), 8000)
             return False
         return self.quality.compare_methods(rows)
 
@@ -129,12 +135,12 @@ class Quality:
         """A row of the methods table was clicked: the targets take that method (one undoable step)."""
         if self.panel.method.currentText() != method and self.panel.method.isEnabled():
             self.panel.method.setCurrentText(method)
-            self.statusBar().showMessage(f"Method: {method}", 5000)
+            self.statusBar().showMessage(self.tr("Method: {method}").format(method=method), 5000)
 
     def choose_quality_text(self) -> QFileDialog:
         folder = self.settings.value("quality/text_folder", "") or str(Path.home())
-        return self._file_dialog("Choose a text to measure on", folder, self._quality_text_chosen,
-                                 "Text files (*.txt *.md *.rst);;All files (*)")
+        return self._file_dialog(self.tr("Choose a text to measure on"), folder, self._quality_text_chosen,
+                                 self.tr("Text files (*.txt *.md *.rst);;All files (*)"))
 
     def _quality_text_chosen(self, path: str) -> None:
         self.settings.setValue("quality/text_folder", str(Path(path).parent))
@@ -142,7 +148,7 @@ class Quality:
 
     def _quality_measured(self, result) -> None:
         if self.quality.shown is result:
-            self.statusBar().showMessage(f"{QUALITY_MESSAGE}{self.quality.summary.text().lower()}", 10000)
+            self.statusBar().showMessage(f"{quality_message()}{self.quality.summary.text().lower()}", 10000)
 
     def _quality_idle(self) -> None:
         if self._quit_after_measurement:

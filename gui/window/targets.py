@@ -7,6 +7,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from headmix.core.errors import HeadmixError, TargetError
@@ -15,7 +16,8 @@ from headmix.core.run.shrink_run import ShrinkRun
 from headmix.core.shrink.methods import Method
 from headmix.core.shrink.targets import choices
 
-from .quality import QUALITY_MESSAGE
+from ..session_words import session_text
+from .quality import quality_message
 
 
 class Targets:
@@ -61,10 +63,11 @@ class Targets:
             if isinstance(e, TargetError) and e.field == "num_layers":
                 self.layers_view.show_invalid(str(e))
             self._step("summary", lambda: self.panel.show_summary(
-                "Fix the highlighted target.", (self.checkpoint.num_parameters, self.checkpoint.size_on_disk), None, None, [],
-                decoder=f"Decoder layers: {self.arch.num_layers}", why="no plan for these targets"))
+                self.tr("Fix the highlighted target."), (self.checkpoint.num_parameters, self.checkpoint.size_on_disk),
+                None, None, [], decoder=self.tr("Decoder layers: {total}").format(total=self.arch.num_layers),
+                why=self.tr("no plan for these targets")))
             self._enable_export()
-            self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, "invalid targets"))
+            self._step("matrices", lambda: self.preview.show_mixing(self.selected_layer, None, self.tr("invalid targets")))
             self._refreshed(values)
             return
         if plan is not self.plan:
@@ -91,14 +94,14 @@ class Targets:
             problem = found.problem
             if request.calib_text is not None:
                 problem = problem.replace(found.source, Path(found.source).name)
-            raise TargetError(f"calibration text {problem}", field="calib_text")
+            raise TargetError(self.tr("calibration text {problem}").format(problem=problem), field="calib_text")
         self.calibration_text = found
 
     def choose_calibration_text(self) -> QFileDialog:
         folder = self.settings.value("calibration/text_folder", "") or self.settings.value("quality/text_folder", "") \
             or str(Path.home())
-        return self._file_dialog("Choose a calibration text", folder, self._calibration_text_chosen,
-                                 "Text files (*.txt *.md *.rst);;All files (*)")
+        return self._file_dialog(self.tr("Choose a calibration text"), folder, self._calibration_text_chosen,
+                                 self.tr("Text files (*.txt *.md *.rst);;All files (*)"))
 
     def _calibration_text_chosen(self, path: str) -> None:
         self.settings.setValue("calibration/text_folder", str(Path(path).parent))
@@ -108,7 +111,7 @@ class Targets:
         """A new plan (or none): what was chosen or calibrated for the last one no longer applies."""
         self.final_plan = self.layer_choice = None
         self._heads_ready = False
-        if self.statusBar().currentMessage().startswith(QUALITY_MESSAGE):
+        if self.statusBar().currentMessage().startswith(quality_message()):
             self.statusBar().clearMessage()  # it was about the targets before these
         if self.choice_worker is not None and self.choice_worker.plan is not self.plan:
             self._stop_choice()  # its plan is gone
@@ -157,9 +160,9 @@ class Targets:
     def _undo_changed(self) -> None:
         undo = self.session.undo
         self.undo_action.setEnabled(undo.can_undo())
-        self.undo_action.setText(f"&Undo {undo.undo_text()}".rstrip())
+        self.undo_action.setText(self.tr("&Undo {what}").format(what=session_text(undo.undo_text())).rstrip())
         self.redo_action.setEnabled(undo.can_redo())
-        self.redo_action.setText(f"&Redo {undo.redo_text()}".rstrip())
+        self.redo_action.setText(self.tr("&Redo {what}").format(what=session_text(undo.redo_text())).rstrip())
 
     def apply_values(self, values: dict) -> None:
         """Set the controls to ``values`` as undo/redo does: without recording a new change."""
@@ -193,33 +196,39 @@ class Targets:
     def copy_command(self) -> None:
         line = self.command_line()
         if line is None:
-            self.statusBar().showMessage("Fix the highlighted target first: there is no command for it", 8000)
+            self.statusBar().showMessage(self.tr("Fix the highlighted target first: there is no command for it"), 8000)
             return
         QApplication.clipboard().setText(line)
-        self.statusBar().showMessage(f"Copied: {line}", 10000)
+        self.statusBar().showMessage(self.tr("Copied: {line}").format(line=line), 10000)
 
     def _update_status(self) -> None:
         c, a, plan = self.checkpoint, self.arch, self.plan
         if c is None:
-            text = "No model open"
+            text = self.tr("No model open")
         elif not a.usable:
-            text = f"{c.display_name} · {a.name if a.recognised else 'attention not recognised'} · read-only"
+            text = self.tr("{name} · {arch} · read-only").format(
+                name=c.display_name, arch=a.name if a.recognised else self.tr("attention not recognised"))
         elif plan is None:
-            text = f"{c.display_name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} · invalid targets"
+            text = self.tr("{name} · {arch} {heads}×{head_dim}, kv {kv} · invalid targets").format(
+                name=c.display_name, arch=a.name, heads=a.num_heads, head_dim=a.head_dim, kv=a.num_kv_heads)
         else:
             saved = 100 * (1 - plan.params_after / max(plan.params_before, 1))
-            layers = "all layers" if plan.resolved.layers is None else f"layers {plan.resolved.layers_text}"
+            layers = self.tr("all layers") if plan.resolved.layers is None else self.tr("layers {layers}").format(
+                layers=plan.resolved.layers_text)
             if plan.reduction is not None:
-                layers = f"decoder layers {a.num_layers} → {plan.reduction.num_layers} ({plan.reduction.method})"
-            text = (f"{c.display_name} · {a.name} {a.num_heads}×{a.head_dim}, kv {a.num_kv_heads} → "
-                    f"{plan.num_heads}×{plan.head_dim}, kv {plan.num_kv_heads} · {plan.method} · {layers} · "
-                    f"{saved:.1f}% smaller")
+                layers = self.tr("decoder layers {total} → {kept} ({method})").format(
+                    total=a.num_layers, kept=plan.reduction.num_layers, method=plan.reduction.method)
+            text = self.tr("{name} · {arch} {heads}×{head_dim}, kv {kv} → {new_heads}×{new_head_dim}, kv {new_kv} · "
+                           "{method} · {layers} · {saved}% smaller").format(
+                name=c.display_name, arch=a.name, heads=a.num_heads, head_dim=a.head_dim, kv=a.num_kv_heads,
+                new_heads=plan.num_heads, new_head_dim=plan.head_dim, new_kv=plan.num_kv_heads, method=plan.method,
+                layers=layers, saved=QLocale().toString(saved, "f", 1))
             if self.choice_worker is not None and self.layer_choice is None:
-                text += " · choosing layers"
+                text += self.tr(" · choosing layers")
             elif self.calibration_worker is not None:
-                text += " · calibrating"
+                text += self.tr(" · calibrating")
             if self.export_worker is not None:
-                text += " · exporting"
+                text += self.tr(" · exporting")
         self.plan_status.setText(text)
 
     def current_plan(self) -> ShrinkRun | None:
@@ -249,12 +258,13 @@ class Targets:
 
     def _show_summary(self) -> None:
         plan = self.plan
-        decoder = f"Decoder layers: {self.arch.num_layers}"
+        decoder = self.tr("Decoder layers: {total}").format(total=self.arch.num_layers)
         if plan.reduction is not None:
             decoder += f" → {plan.reduction.num_layers} ({plan.reduction.method})"
         self.panel.show_summary(
-            f"{self.arch.name}: {self.arch.num_heads}×{self.arch.head_dim} → {plan.num_heads}×{plan.head_dim} heads, "
-            f"kv {self.arch.num_kv_heads} → {plan.num_kv_heads}",
+            self.tr("{arch}: {heads}×{head_dim} → {new_heads}×{new_head_dim} heads, kv {kv} → {new_kv}").format(
+                arch=self.arch.name, heads=self.arch.num_heads, head_dim=self.arch.head_dim, new_heads=plan.num_heads,
+                new_head_dim=plan.head_dim, kv=self.arch.num_kv_heads, new_kv=plan.num_kv_heads),
             (plan.params_before, plan.bytes_before), (plan.params_after, plan.bytes_after), plan.verdicts(),
             plan.warnings, decoder=decoder,
         )

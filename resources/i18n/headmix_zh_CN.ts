@@ -2,6 +2,113 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>Building</name>
+    <message>
+        <source>The text both models read: headmix&apos;s own, or a UTF-8 file of yours</source>
+        <translation>两个模型读取的文本：headmix 自带的，或你自己的 UTF-8 文件</translation>
+    </message>
+    <message>
+        <source>Choose file…</source>
+        <translation>选择文件…</translation>
+    </message>
+    <message>
+        <source>Measure on a UTF-8 text file of your own</source>
+        <translation>在你自己的 UTF-8 文本文件上测量</translation>
+    </message>
+    <message>
+        <source>Tokens per window; each window is scored on its own, from a fresh context (default {window})</source>
+        <translation>每个窗口的词元数；每个窗口从全新的上下文开始单独计分（默认 {window}）</translation>
+    </message>
+    <message>
+        <source>Measure at most the text&apos;s first this many tokens, in whole windows (default {tokens})</source>
+        <translation>最多测量文本开头的这么多个词元，按完整窗口计（默认 {tokens}）</translation>
+    </message>
+    <message>
+        <source>&amp;Measure</source>
+        <translation>测量(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Run the original and the shrunk model side by side on the text, without exporting</source>
+        <translation>在文本上并排运行原模型和缩减后的模型，无需导出</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop measuring (after the layer being computed)</source>
+        <translation>停止测量（在正在计算的层完成之后）</translation>
+    </message>
+    <message>
+        <source>Layers of the model, then its output head</source>
+        <translation>模型的各层，然后是其输出头</translation>
+    </message>
+    <message>
+        <source>Compare with fewer layers at this size</source>
+        <translation>与同等大小下减少层的方案比较</translation>
+    </message>
+    <message>
+        <source>Compare with fewer heads at this size</source>
+        <translation>与同等大小下减少头的方案比较</translation>
+    </message>
+    <message>
+        <source>Fewer heads or fewer layers, at the same size</source>
+        <translation>同等大小下：减少头还是减少层</translation>
+    </message>
+    <message>
+        <source>Compare methods</source>
+        <translation>比较方法</translation>
+    </message>
+    <message>
+        <source>Measure the current targets with each method (calibrated where the model has a tokenizer, mean, select, random) on the text, one after the other</source>
+        <translation>在文本上依次用每种方法（模型有分词器时包括 calibrated，以及 mean、select、random）测量当前目标</translation>
+    </message>
+    <message>
+        <source>with article</source>
+        <translation>包括 article</translation>
+    </message>
+    <message>
+        <source>Include the article&apos;s method (it needs retraining, so it is left out by default)</source>
+        <translation>包括文章的方法（它需要重新训练，因此默认不包括）</translation>
+    </message>
+    <message>
+        <source>Methods on this text</source>
+        <translation>此文本上的各方法</translation>
+    </message>
+    <message>
+        <source>method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>params</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>× before</source>
+        <translation>× 前</translation>
+    </message>
+    <message>
+        <source>Click a row to use that method for the targets</source>
+        <translation>点击某行，对目标使用该方法</translation>
+    </message>
+    <message>
+        <source>&amp;Window</source>
+        <translation>窗口(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Max &amp;tokens</source>
+        <translation>最大词元数(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Numbers measured for other targets: not for the current ones</source>
+        <translation>为其他目标测量的数值：不属于当前目标</translation>
+    </message>
+</context>
+<context>
     <name>CacheDialog</name>
     <message>
         <source>Open from the Hugging Face cache</source>
@@ -46,6 +153,25 @@
     </message>
 </context>
 <context>
+    <name>Calibration</name>
+    <message>
+        <source>calibrating: reading the calibration text…</source>
+        <translation>校准：正在读取校准文本…</translation>
+    </message>
+    <message>
+        <source>cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>calibration failed: {message}</source>
+        <translation>校准失败：{message}</translation>
+    </message>
+    <message>
+        <source>calibration cancelled</source>
+        <translation>校准已取消</translation>
+    </message>
+</context>
+<context>
     <name>CalibrationText</name>
     <message>
         <source>headmix&apos;s default text</source>
@@ -58,6 +184,91 @@
     <message>
         <source>{source}: {count} tokens with this model&apos;s tokenizer, fewer than one calibration window of {window}; choose a longer text{fewer}</source>
         <translation>{source}：用此模型的分词器得到 {count} 个词元，不足一个 {window} 词元的校准窗口；请选择更长的文本{fewer}</translation>
+    </message>
+</context>
+<context>
+    <name>Comparison</name>
+    <message>
+        <source>Compare with fewer heads at this size</source>
+        <translation>与同等大小下减少头的方案比较</translation>
+    </message>
+    <message>
+        <source>Compare with fewer layers at this size</source>
+        <translation>与同等大小下减少层的方案比较</translation>
+    </message>
+    <message>
+        <source>Build the plan that removes whole decoder layers to about the same number of parameters as these targets, and measure both on the text</source>
+        <translation>构建一个移除整个解码器层、参数量与这些目标大致相同的方案，并在文本上测量两者</translation>
+    </message>
+    <message>
+        <source>Build the plan with fewer query/key-value heads nearest to this size in parameters, and measure both on the text</source>
+        <translation>构建一个减少查询/键值头、参数量最接近此大小的方案，并在文本上测量两者</translation>
+    </message>
+    <message>
+        <source>Set head targets, or fewer decoder layers (not both), to compare the two at the same size</source>
+        <translation>设置头目标或减少解码器层（不能同时），才能在同等大小下比较两者</translation>
+    </message>
+    <message numerus="yes">
+        <source>Two ways to shrink the model by about the same number of parameters ({apart}% of the original apart), measured on the same text ({tokens} tokens scored in %n window(s) of {window}): {described}. Removing whole layers saves attention and MLP at once; mixing heads saves attention only, in every layer.</source>
+        <translation>
+            <numerusform>将模型缩减大致相同参数量的两种方式（相差原模型的 {apart}%），在同一文本上测量（%n 个窗口，每个 {window} 个词元，共计分 {tokens} 个词元）：{described}。移除整层同时节省注意力和 MLP；混合头只节省注意力，但作用于每一层。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>cosine</source>
+        <translation>余弦相似度</translation>
+    </message>
+    <message>
+        <source>plan</source>
+        <translation>方案</translation>
+    </message>
+    <message>
+        <source>params</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>original</source>
+        <translation>原模型</translation>
+    </message>
+    <message>
+        <source>measuring…</source>
+        <translation>正在测量…</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source> (current)</source>
+        <translation>（当前）</translation>
+    </message>
+    <message>
+        <source>{plan} costs less here: perplexity {better} against {worse}</source>
+        <translation>此处“{plan}”代价更小：困惑度 {better}，另一方为 {worse}</translation>
+    </message>
+    <message>
+        <source>{plan} stays closer to the original here: cosine {better} against {worse}</source>
+        <translation>此处“{plan}”更接近原模型：余弦相似度 {better}，另一方为 {worse}</translation>
+    </message>
+    <message>
+        <source>A measurement failed: see the message above</source>
+        <translation>有一项测量失败：请看上方的信息</translation>
+    </message>
+    <message>
+        <source>Stopped before both were measured: Compare again to finish</source>
+        <translation>两者尚未都测量完就已停止：再次比较以完成</translation>
+    </message>
+    <message>
+        <source>Measuring: {done} of {total} done</source>
+        <translation>测量中：已完成 {done} / {total}</translation>
     </message>
 </context>
 <context>
@@ -110,6 +321,131 @@
     <message>
         <source>Value dims</source>
         <translation>值维度</translation>
+    </message>
+    <message>
+        <source>block influence 1 − cos(input, output) on the calibration text</source>
+        <translation>校准文本上的块影响度 1 − cos(输入, 输出)</translation>
+    </message>
+    <message>
+        <source>‖W_o‖² + ‖W_down‖² per hidden unit (data-free)</source>
+        <translation>每个隐藏单元的 ‖W_o‖² + ‖W_down‖²（无需数据）</translation>
+    </message>
+    <message>
+        <source>Article: 4x smaller heads</source>
+        <translation>文章方法：头缩小为 1/4</translation>
+    </message>
+    <message>
+        <source>The article&apos;s random column-normalised mixing, head size divided by four. Reproduces the article; expect to retrain.</source>
+        <translation>文章的随机列归一化混合，头维度除以四。复现文章的做法；预计需要重新训练。</translation>
+    </message>
+    <message>
+        <source>Halve the head size</source>
+        <translation>头维度减半</translation>
+    </message>
+    <message>
+        <source>Head size halved: the rotary pairs and value directions that matter most on a calibration text where the model has a tokenizer (group means otherwise); rotary frequencies kept exactly.</source>
+        <translation>头维度减半：模型有分词器时，保留在校准文本上最重要的旋转维度对和值方向（否则取分组均值）；旋转频率精确保留。</translation>
+    </message>
+    <message>
+        <source>Halve query heads</source>
+        <translation>查询头减半</translation>
+    </message>
+    <message>
+        <source>Half the query heads, kv heads and head size kept; calibrated where the model has a tokenizer, group means otherwise.</source>
+        <translation>查询头减半，保留 KV 头和头维度；模型有分词器时用 calibrated，否则取分组均值。</translation>
+    </message>
+    <message>
+        <source>MHA to GQA (a quarter of the kv heads)</source>
+        <translation>MHA 转 GQA（KV 头减为 1/4）</translation>
+    </message>
+    <message>
+        <source>Query heads kept, a quarter of the key/value heads: merged RoPE-aware from a calibration text where the model has a tokenizer, mean-pooled (the GQA paper&apos;s conversion) otherwise.</source>
+        <translation>保留查询头，键/值头减为四分之一：模型有分词器时依据校准文本以感知 RoPE 的方式合并，否则取均值池化（GQA 论文的转换方法）。</translation>
+    </message>
+    <message>
+        <source>Remove a fifth of the layers</source>
+        <translation>移除五分之一的层</translation>
+    </message>
+    <message>
+        <source>Four fifths of the decoder layers kept: those that change the residual stream least on a calibration text go, and the MLP before each removed run is refitted to make up for them (fit); without a tokenizer, or on Gemma, they are dropped by weight norms or block influence (drop).</source>
+        <translation>保留五分之四的解码器层：移除在校准文本上对残差流改变最小的层，并重新拟合每段被移除层之前的 MLP 以作弥补（fit）；没有分词器或在 Gemma 上时，按权重范数或块影响度直接丢弃（drop）。</translation>
+    </message>
+</context>
+<context>
+    <name>Export</name>
+    <message>
+        <source>Cannot export there</source>
+        <translation>无法导出到该位置</translation>
+    </message>
+    <message numerus="yes">
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>… 以及另外 %n 项</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Replace the earlier export?</source>
+        <translation>替换之前的导出？</translation>
+    </message>
+    <message>
+        <source>{folder} holds an earlier headmix export. Replace it with this one?</source>
+        <translation>{folder} 中有之前的 headmix 导出。要用这次的替换它吗？</translation>
+    </message>
+    <message>
+        <source>These go to the trash:</source>
+        <translation>以下内容将移至回收站：</translation>
+    </message>
+    <message>
+        <source>Replace</source>
+        <translation>替换</translation>
+    </message>
+    <message>
+        <source>choosing layers first…</source>
+        <translation>正在先选择层…</translation>
+    </message>
+    <message>
+        <source>cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Export finished</source>
+        <translation>导出完成</translation>
+    </message>
+    <message>
+        <source>Wrote {folder}</source>
+        <translation>已写入 {folder}</translation>
+    </message>
+    <message>
+        <source>Loads in transformers.</source>
+        <translation>可在 transformers 中加载。</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Export cancelled; nothing was left behind.</source>
+        <translation>导出已取消；未留下任何文件。</translation>
+    </message>
+    <message>
+        <source>Quit headmix?</source>
+        <translation>退出 headmix？</translation>
+    </message>
+    <message>
+        <source>An export is running. Cancel the export and quit?</source>
+        <translation>正在导出。要取消导出并退出吗？</translation>
+    </message>
+    <message>
+        <source>Nothing of the unfinished export is left behind.</source>
+        <translation>未完成的导出不会留下任何文件。</translation>
+    </message>
+    <message>
+        <source>Cancel export and quit</source>
+        <translation>取消导出并退出</translation>
+    </message>
+    <message>
+        <source>Keep exporting</source>
+        <translation>继续导出</translation>
     </message>
 </context>
 <context>
@@ -507,6 +843,107 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     </message>
 </context>
 <context>
+    <name>Healed</name>
+    <message>
+        <source>Healed export {folder}: the heal did not help, so it keeps the shrunk weights</source>
+        <translation>已修复的导出 {folder}：修复没有帮助，因此保留缩小后的权重</translation>
+    </message>
+    <message>
+        <source>Healed export not measured: it was healed on this text, where it would look better than it is; choose another text</source>
+        <translation>已修复的导出未测量：它是在这段文本上修复的，在这里会显得比实际更好；请选择另一段文本</translation>
+    </message>
+    <message>
+        <source>Healed export {folder}: not measured ({problem})</source>
+        <translation>已修复的导出 {folder}：未测量（{problem}）</translation>
+    </message>
+    <message>
+        <source>Healed export {folder}: measuring…</source>
+        <translation>已修复的导出 {folder}：正在测量…</translation>
+    </message>
+    <message>
+        <source>Perplexity {before} → {after} shrunk → {healed} healed ({shrunk} → {ratio})</source>
+        <translation>困惑度 {before} → 缩小后 {after} → 修复后 {healed}（{shrunk} → {ratio}）</translation>
+    </message>
+    <message>
+        <source>Healed on {tokens} tokens, measured on the same text and windows: {folder}</source>
+        <translation>在 {tokens} 个词元上修复，在相同的文本和窗口上测量：{folder}</translation>
+    </message>
+    <message>
+        <source>perplexity on {tokens} tokens (lower is better)</source>
+        <translation>{tokens} 个词元上的困惑度（越低越好）</translation>
+    </message>
+    <message>
+        <source>perplexity, log scale</source>
+        <translation>困惑度（对数刻度）</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+</context>
+<context>
+    <name>HistogramView</name>
+    <message>
+        <source>value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>计数</translation>
+    </message>
+    <message>
+        <source>Pick a tensor in the tree to see its values.</source>
+        <translation>在树中选择一个张量查看其数值。</translation>
+    </message>
+    <message>
+        <source> (histogram of {sampled} evenly strided values)</source>
+        <translation>（直方图取自 {sampled} 个等间隔采样的值）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}&lt;/b&gt;: {count} values{sampled}&lt;br&gt;mean {mean} · std {std} · min {min} · max {max} · mean |x| {abs_mean} · zeros {zeros}%</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt;：{count} 个值{sampled}&lt;br&gt;均值 {mean} · 标准差 {std} · 最小值 {min} · 最大值 {max} · |x| 均值 {abs_mean} · 零值 {zeros}%</translation>
+    </message>
+    <message>
+        <source>{count} non-finite</source>
+        <translation>{count} 个非有限值</translation>
+    </message>
+</context>
+<context>
+    <name>ImportanceChart</name>
+    <message>
+        <source>query head</source>
+        <translation>查询头</translation>
+    </message>
+    <message>
+        <source>importance ‖W_v‖·‖W_o‖</source>
+        <translation>重要性 ‖W_v‖·‖W_o‖</translation>
+    </message>
+    <message>
+        <source>What the colours and bands mean</source>
+        <translation>颜色和色带的含义</translation>
+    </message>
+    <message>
+        <source>select keeps</source>
+        <translation>select 保留</translation>
+    </message>
+    <message>
+        <source>select drops</source>
+        <translation>select 丢弃</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>shaded bands: the key/value head each query head reads</source>
+        <translation>阴影色带：每个查询头读取的键/值头</translation>
+    </message>
+</context>
+<context>
     <name>ImportanceLegend</name>
     <message>
         <source>green = kept by calibrated at {n} heads (by what they write on the calibration text)</source>
@@ -579,6 +1016,137 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     <message>
         <source>The window shows the new language the next time headmix starts.</source>
         <translation>下次启动 headmix 时，窗口将以新语言显示。</translation>
+    </message>
+</context>
+<context>
+    <name>LayerChoice</name>
+    <message>
+        <source>choosing layers…</source>
+        <extracomment>how many finished layer choices the window keeps, to choose again from their scores at once</extracomment>
+        <translation>正在选择层…</translation>
+    </message>
+    <message>
+        <source>reading the head scores of the smaller model…</source>
+        <translation>正在读取缩小后模型的头得分…</translation>
+    </message>
+    <message>
+        <source>cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>reading the head scores of the smaller model ({done} of {total} layers)…</source>
+        <translation>正在读取缩小后模型的头得分（{done} / {total} 层）…</translation>
+    </message>
+    <message>
+        <source>choosing layers: {stage}…</source>
+        <translation>正在选择层：{stage}…</translation>
+    </message>
+    <message>
+        <source>the layer choice failed: {message}</source>
+        <translation>层选择失败：{message}</translation>
+    </message>
+    <message>
+        <source>layer choice cancelled (Layer scores tab: Choose layers)</source>
+        <translation>层选择已取消（“层得分”标签页：选择层）</translation>
+    </message>
+    <message>
+        <source>head scores cancelled (Layer scores tab: Choose layers)</source>
+        <translation>头得分已取消（“层得分”标签页：选择层）</translation>
+    </message>
+</context>
+<context>
+    <name>LayerErrorChart</name>
+    <message>
+        <source>layer</source>
+        <extracomment>room above the tallest bar for the selection outline, as a fraction of the bars&apos; range</extracomment>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>relative error</source>
+        <translation>相对误差</translation>
+    </message>
+    <message>
+        <source>A layer&apos;s numbers, under the mouse; click a layer to select it in the window</source>
+        <translation>鼠标所指层的数值；点击某层可在窗口中选中它</translation>
+    </message>
+    <message>
+        <source>relative error of the layer&apos;s attention output, shrunk against original on the same input</source>
+        <translation>该层注意力输出的相对误差（同一输入下缩减后与原始相比）</translation>
+    </message>
+    <message>
+        <source>layer unchanged by the targets</source>
+        <translation>未被目标改变的层</translation>
+    </message>
+    <message>
+        <source>What the shrink does to each layer on its own, undiluted by earlier layers; hover for how far the whole model has drifted after the layer</source>
+        <translation>缩减对每一层单独造成的影响，不受前面各层影响；悬停查看整个模型在该层之后偏离了多少</translation>
+    </message>
+    <message>
+        <source>relative error (log)</source>
+        <translation>相对误差（对数）</translation>
+    </message>
+    <message>
+        <source>hover over a layer for its numbers; click to select it</source>
+        <translation>悬停在某层上查看数值；点击以选中</translation>
+    </message>
+    <message>
+        <source>residual stream error after it {error}</source>
+        <translation>该层之后的残差流误差 {error}</translation>
+    </message>
+    <message>
+        <source>layer {layer}: unchanged by the targets · {drift}</source>
+        <translation>第 {layer} 层：未被目标改变 · {drift}</translation>
+    </message>
+    <message>
+        <source>layer {layer}: attention output error {error} · {drift}</source>
+        <translation>第 {layer} 层：注意力输出误差 {error} · {drift}</translation>
+    </message>
+</context>
+<context>
+    <name>LayerScoreChart</name>
+    <message>
+        <source>layer of the original model</source>
+        <translation>原模型的层</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>A layer&apos;s score and fate, under the mouse; click a layer to select it in the window</source>
+        <translation>鼠标所指层的得分与去留；点击某层可在窗口中选中它</translation>
+    </message>
+    <message>
+        <source>stays</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>removed (the lowest scores go)</source>
+        <translation>移除（得分最低的被移除）</translation>
+    </message>
+    <message>
+        <source>hover over a layer for its score; click to select it</source>
+        <translation>悬停在某层上查看得分；点击以选中</translation>
+    </message>
+    <message>
+        <source>layer {layer}: score {score}</source>
+        <translation>第 {layer} 层：得分 {score}</translation>
+    </message>
+    <message>
+        <source>{score} · stays, as layer {new}</source>
+        <translation>{score} · 保留，成为第 {new} 层</translation>
+    </message>
+    <message>
+        <source> (+ merged {layers})</source>
+        <translation>（+ 合并 {layers}）</translation>
+    </message>
+    <message>
+        <source>{score} · removed</source>
+        <translation>{score} · 移除</translation>
+    </message>
+    <message>
+        <source> (merged into layer {layer})</source>
+        <translation>（已合并到第 {layer} 层）</translation>
     </message>
 </context>
 <context>
@@ -731,6 +1299,447 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     </message>
 </context>
 <context>
+    <name>LossChart</name>
+    <message>
+        <source>tokens trained on</source>
+        <extracomment>weight of the newest step in the running mean</extracomment>
+        <translation>已训练的词元数</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>distillation loss (KL to the original), per step</source>
+        <translation>蒸馏损失（相对原模型的 KL），每步</translation>
+    </message>
+</context>
+<context>
+    <name>MatrixView</name>
+    <message>
+        <source>The weight under the mouse: old unit → new unit</source>
+        <translation>鼠标所指的权重：原单元 → 新单元</translation>
+    </message>
+    <message>
+        <source>old {unit}</source>
+        <translation>原{unit}</translation>
+    </message>
+    <message>
+        <source>new {unit}</source>
+        <translation>新{unit}</translation>
+    </message>
+    <message>
+        <source>nothing to show</source>
+        <translation>没有可显示的内容</translation>
+    </message>
+    <message>
+        <source>{rows} old × {cols} new</source>
+        <translation>{rows} 个原单元 × {cols} 个新单元</translation>
+    </message>
+    <message>
+        <source>Hover over the matrix for the weight under the mouse: old unit → new unit</source>
+        <translation>将鼠标悬停在矩阵上查看所指权重：原单元 → 新单元</translation>
+    </message>
+</context>
+<context>
+    <name>Measuring</name>
+    <message>
+        <source>cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>the original model, for perplexity before</source>
+        <translation>原模型，用于计算缩减前的困惑度</translation>
+    </message>
+    <message>
+        <source>choosing layers…</source>
+        <translation>正在选择层…</translation>
+    </message>
+    <message>
+        <source>choosing layers: {stage}</source>
+        <translation>正在选择层：{stage}</translation>
+    </message>
+    <message>
+        <source>layer {layer} of {layers}</source>
+        <translation>第 {layer} 层，共 {layers} 层</translation>
+    </message>
+    <message>
+        <source>output head</source>
+        <translation>输出头</translation>
+    </message>
+    <message>
+        <source>pooled embeddings</source>
+        <translation>池化嵌入</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Measurement cancelled.</source>
+        <translation>测量已取消。</translation>
+    </message>
+</context>
+<context>
+    <name>Menus</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open file…</source>
+        <translation>打开文件(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open a .safetensors file</source>
+        <translation>打开 .safetensors 文件</translation>
+    </message>
+    <message>
+        <source>Open &amp;folder…</source>
+        <translation>打开文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Open a model folder (config.json with single or sharded safetensors)</source>
+        <translation>打开模型文件夹（config.json 以及单个或分片的 safetensors）</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Open from &amp;cache</source>
+        <translation>从缓存打开(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Open the last e&amp;xport</source>
+        <translation>打开上次的导出(&amp;X)</translation>
+    </message>
+    <message>
+        <source>Open the model this window exported last</source>
+        <translation>打开此窗口上次导出的模型</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reset to the model&apos;s &amp;shape</source>
+        <translation>恢复为模型原始形状(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Query heads, kv heads, head size and decoder layers back to the model&apos;s own; all layers; rotary pairs a progression</source>
+        <translation>查询头、KV 头、头维度和解码器层恢复为模型自身的值；缩减全部层；旋转维度对取等差序列</translation>
+    </message>
+    <message>
+        <source>&amp;Copy as command</source>
+        <translation>复制为命令(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the equivalent `headmix shrink …` command line</source>
+        <translation>复制等效的 `headmix shrink …` 命令行</translation>
+    </message>
+    <message>
+        <source>&amp;Presets</source>
+        <translation>预设(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>headmix &amp;README</source>
+        <translation>headmix 说明文档(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;About headmix</source>
+        <translation>关于 headmix(&amp;A)</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation> 或 </translation>
+    </message>
+    <message>
+        <source>Cancel the running export</source>
+        <translation>取消正在进行的导出</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>The README is not installed with this copy of headmix.</source>
+        <translation>此 headmix 副本未安装 README。</translation>
+    </message>
+    <message>
+        <source>headmix README</source>
+        <translation>headmix 说明文档</translation>
+    </message>
+    <message>
+        <source>About headmix</source>
+        <translation>关于 headmix</translation>
+    </message>
+    <message>
+        <source>headmix {version}
+Shrinks transformer checkpoints by mixing attention heads: each new head a weighted combination of old heads, each new head dim a combination of old dims.</source>
+        <translation>headmix {version}
+通过混合注意力头来缩小 Transformer 检查点：每个新头是原有头的加权组合，每个新的头维度是原有维度的组合。</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <source>Open the exported model</source>
+        <translation>打开导出的模型</translation>
+    </message>
+    <message>
+        <source>Open the smaller checkpoint in this window</source>
+        <translation>在此窗口中打开缩小后的检查点</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>Show the folder in the file manager</source>
+        <translation>在文件管理器中显示该文件夹</translation>
+    </message>
+    <message>
+        <source>Cannot open the folder</source>
+        <translation>无法打开文件夹</translation>
+    </message>
+    <message>
+        <source>No file manager could be started to show {folder}.
+The export is there; its path is now on the clipboard.</source>
+        <translation>无法启动文件管理器来显示 {folder}。
+导出结果就在那里；其路径已复制到剪贴板。</translation>
+    </message>
+</context>
+<context>
+    <name>Methods</name>
+    <message numerus="yes">
+        <source>The current targets ({shape}) with each method, measured on the same text ({tokens} tokens scored in %n window(s) of {window}). The highlighted row is the method in use; click another to use it.</source>
+        <translation>
+            <numerusform>当前目标（{shape}）使用每种方法，在同一文本上测量（%n 个窗口，每个 {window} 个词元，共计分 {tokens} 个词元）。高亮行是正在使用的方法；点击其他行即可改用。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>⚠ marks a method measured on its calibration text: expect it to look better than on other text.</source>
+        <translation>⚠ 标记在其校准文本上测量的方法：其结果会比在其他文本上显得更好。</translation>
+    </message>
+    <message>
+        <source>method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>params</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>cosine</source>
+        <translation>余弦相似度</translation>
+    </message>
+    <message>
+        <source>× before</source>
+        <translation>× 前</translation>
+    </message>
+    <message>
+        <source>Perplexity of the shrunk model on the text (lower is better)</source>
+        <translation>缩减后模型在文本上的困惑度（越低越好）</translation>
+    </message>
+    <message>
+        <source>Mean cosine of pooled embeddings with the original (1 = unchanged)</source>
+        <translation>池化嵌入与原模型的平均余弦相似度（1 = 未改变）</translation>
+    </message>
+    <message>
+        <source>Perplexity after ÷ before</source>
+        <translation>困惑度 后 ÷ 前</translation>
+    </message>
+    <message>
+        <source>cannot build</source>
+        <translation>无法构建</translation>
+    </message>
+    <message>
+        <source>{method} cannot build these targets: {why}</source>
+        <translation>{method} 无法构建这些目标：{why}</translation>
+    </message>
+    <message>
+        <source>{method}: {params} parameters ({share}% of the original)</source>
+        <translation>{method}：{params} 参数（原模型的 {share}%）</translation>
+    </message>
+    <message>
+        <source>; in use</source>
+        <translation>；正在使用</translation>
+    </message>
+    <message>
+        <source>; click to use {method} for the targets</source>
+        <translation>；点击以对目标使用 {method}</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{method}: the measurement failed: {message}</source>
+        <translation>{method}：测量失败：{message}</translation>
+    </message>
+    <message>
+        <source>measuring…</source>
+        <translation>正在测量…</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>perplexity {perplexity} ({ratio} the original)</source>
+        <translation>困惑度 {perplexity}（原模型的 {ratio}）</translation>
+    </message>
+    <message>
+        <source>cosine {cosine}</source>
+        <translation>余弦相似度 {cosine}</translation>
+    </message>
+    <message>
+        <source>Best here: {method}, {numbers}</source>
+        <translation>此处最佳：{method}，{numbers}</translation>
+    </message>
+    <message numerus="yes">
+        <source>; %n failed (hover for why)</source>
+        <translation>
+            <numerusform>；%n 个失败（悬停查看原因）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No method could be measured: hover over a row for why</source>
+        <translation>没有方法能够测量：悬停在行上查看原因</translation>
+    </message>
+    <message>
+        <source>Stopped before every method was measured: Compare methods again to finish</source>
+        <translation>尚未测量完所有方法就已停止：再次“比较方法”以完成</translation>
+    </message>
+    <message>
+        <source>Measuring: {done} of {total} done</source>
+        <translation>测量中：已完成 {done} / {total}</translation>
+    </message>
+</context>
+<context>
+    <name>Opening</name>
+    <message>
+        <source>Open checkpoint</source>
+        <translation>打开检查点</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.safetensors *.json);;All files (*)</source>
+        <translation>检查点 (*.safetensors *.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open model folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <source>Cannot open checkpoint</source>
+        <translation>无法打开检查点</translation>
+    </message>
+    <message>
+        <source>Layers to shrink: &apos;all&apos;, or numbers and ranges such as {example}; this model has layers {range}</source>
+        <translation>要缩减的层：“all”，或编号与范围，例如 {example}；此模型的层为 {range}</translation>
+    </message>
+    <message>
+        <source>all, or e.g. {example}</source>
+        <translation>all，或例如 {example}</translation>
+    </message>
+    <message>
+        <source>this model has no tokenizer.json to read a calibration text with</source>
+        <translation>此模型没有 tokenizer.json，无法读取校准文本</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s), listed on the left</source>
+        <translation>
+            <numerusform>%n 个问题，列在左侧</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cannot shrink: {reason}</source>
+        <translation>无法缩减：{reason}</translation>
+    </message>
+    <message>
+        <source>nothing to export</source>
+        <translation>没有可导出的内容</translation>
+    </message>
+    <message>
+        <source>no attention recognised</source>
+        <translation>未识别出注意力结构</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n head(s)</source>
+        <translation>
+            <numerusform>%n 个头</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> / {kv} kv</source>
+        <translation> / {kv} 个 KV 头</translation>
+    </message>
+    <message numerus="yes">
+        <source>&lt;b&gt;{name}&lt;/b&gt; — {arch}: %n layer(s), hidden {hidden}, {heads}, head size {head_dim}{rope}&lt;br&gt;{params} parameters, {dtype}, {size} on disk</source>
+        <translation>
+            <numerusform>&lt;b&gt;{name}&lt;/b&gt; — {arch}：%n 层，隐藏维度 {hidden}，{heads}，头维度 {head_dim}{rope}&lt;br&gt;{params} 参数，{dtype}，磁盘占用 {size}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s), listed below</source>
+        <translation>
+            <numerusform>%n 个问题，列在下方</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>importance %v/%m layers</source>
+        <translation>重要性 %v/%m 层</translation>
+    </message>
+    <message>
+        <source>Importance scores failed: {message}</source>
+        <translation>重要性得分计算失败：{message}</translation>
+    </message>
+</context>
+<context>
+    <name>PairChart</name>
+    <message>
+        <source>original</source>
+        <translation>原模型</translation>
+    </message>
+    <message>
+        <source>shrunk</source>
+        <translation>缩减后</translation>
+    </message>
+    <message>
+        <source>healed</source>
+        <translation>修复后</translation>
+    </message>
+</context>
+<context>
     <name>PlanText</name>
     <message>
         <source> step {step}</source>
@@ -823,6 +1832,180 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     <message>
         <source>layers calibrated: {layers}</source>
         <translation>已校准的层：{layers}</translation>
+    </message>
+</context>
+<context>
+    <name>Presets</name>
+    <message>
+        <source>Apply last preset again ({name})</source>
+        <translation>再次应用上次的预设（{name}）</translation>
+    </message>
+    <message>
+        <source>Apply last preset again</source>
+        <translation>再次应用上次的预设</translation>
+    </message>
+    <message>
+        <source>The preset applied last time, to this model (never applied by itself)</source>
+        <translation>上次应用的预设，应用于此模型（从不自动应用）</translation>
+    </message>
+    <message>
+        <source>Built-in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>Yours</source>
+        <translation>我的</translation>
+    </message>
+    <message>
+        <source>&amp;Load preset file…</source>
+        <translation>加载预设文件(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save current settings as preset…</source>
+        <translation>将当前设置保存为预设(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Delete preset</source>
+        <translation>删除预设(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <source>Open a checkpoint whose attention headmix recognises first.</source>
+        <translation>请先打开一个 headmix 能识别其注意力结构的检查点。</translation>
+    </message>
+    <message>
+        <source>Preset does not fit this model</source>
+        <translation>预设不适用于此模型</translation>
+    </message>
+    <message>
+        <source>Preset: {name}; it asks for {tokens} calibration tokens, the window calibrates on at most {most} (the command line takes more)</source>
+        <translation>预设：{name}；它要求 {tokens} 个校准词元，窗口最多用 {most} 个校准（命令行可以更多）</translation>
+    </message>
+    <message>
+        <source>Preset: {name}</source>
+        <translation>预设：{name}</translation>
+    </message>
+    <message>
+        <source>Load preset</source>
+        <translation>加载预设</translation>
+    </message>
+    <message>
+        <source>Presets (*.json)</source>
+        <translation>预设 (*.json)</translation>
+    </message>
+    <message>
+        <source>Cannot load preset</source>
+        <translation>无法加载预设</translation>
+    </message>
+    <message>
+        <source>Replace preset?</source>
+        <translation>替换预设？</translation>
+    </message>
+    <message>
+        <source>A preset named “{name}” already exists. Replace it?</source>
+        <translation>已存在名为“{name}”的预设。要替换它吗？</translation>
+    </message>
+    <message>
+        <source>Replace</source>
+        <translation>替换</translation>
+    </message>
+    <message>
+        <source>Cannot save preset</source>
+        <translation>无法保存预设</translation>
+    </message>
+    <message>
+        <source>Saved preset {path}</source>
+        <translation>已保存预设 {path}</translation>
+    </message>
+    <message>
+        <source>Delete preset?</source>
+        <translation>删除预设？</translation>
+    </message>
+    <message>
+        <source>Delete your preset “{name}”?</source>
+        <translation>删除你的预设“{name}”？</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Cannot delete preset</source>
+        <translation>无法删除预设</translation>
+    </message>
+</context>
+<context>
+    <name>Preview</name>
+    <message>
+        <source> · Calibrate runs it again</source>
+        <translation> · 点击“校准”重新运行</translation>
+    </message>
+    <message>
+        <source>calibrating… (progress below)</source>
+        <translation>正在校准…（进度见下方）</translation>
+    </message>
+    <message>
+        <source>waiting for the head scores of the smaller model</source>
+        <translation>正在等待缩小后模型的头得分</translation>
+    </message>
+    <message>
+        <source>waiting for importance scores ({done}/{total} layers)</source>
+        <translation>正在等待重要性得分（{done}/{total} 层）</translation>
+    </message>
+    <message>
+        <source>unchanged by these targets (identity)</source>
+        <translation>未被这些目标改变（恒等）</translation>
+    </message>
+    <message>
+        <source>choosing layers…</source>
+        <translation>正在选择层…</translation>
+    </message>
+    <message>
+        <source>removed: no matrices</source>
+        <translation>已移除：没有矩阵</translation>
+    </message>
+    <message>
+        <source> (averaged into layer {layer})</source>
+        <translation>（已平均合并到第 {layer} 层）</translation>
+    </message>
+    <message>
+        <source>Layer {source} → {kept}</source>
+        <translation>第 {source} 层 → 第 {kept} 层</translation>
+    </message>
+    <message>
+        <source>layer unchanged by these targets: after = before</source>
+        <translation>该层未被这些目标改变：后 = 前</translation>
+    </message>
+    <message>
+        <source>layer {layer}: computing…</source>
+        <translation>第 {layer} 层：正在计算…</translation>
+    </message>
+    <message>
+        <source>layer {layer}: {why}</source>
+        <translation>第 {layer} 层：{why}</translation>
+    </message>
+    <message>
+        <source>layer {layer}</source>
+        <translation>第 {layer} 层</translation>
+    </message>
+    <message>
+        <source>layer {layer} (→ {kept})</source>
+        <translation>第 {layer} 层（→ {kept}）</translation>
+    </message>
+    <message>
+        <source>reading head scores…</source>
+        <translation>正在读取头得分…</translation>
+    </message>
+    <message>
+        <source>{layer}: unchanged by these targets</source>
+        <translation>{layer}：未被这些目标改变</translation>
+    </message>
+    <message>
+        <source>score</source>
+        <translation>得分</translation>
     </message>
 </context>
 <context>
@@ -943,6 +2126,303 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     </message>
 </context>
 <context>
+    <name>Quality</name>
+    <message>
+        <source>Quality measured: </source>
+        <extracomment>the status bar says this when a measurement ends; a new plan clears it</extracomment>
+        <translation>质量已测量：</translation>
+    </message>
+    <message>
+        <source>fewer heads</source>
+        <translation>减少头</translation>
+    </message>
+    <message>
+        <source>fewer layers</source>
+        <translation>减少层</translation>
+    </message>
+    <message>
+        <source>Set head targets, or fewer decoder layers (not both), to compare them</source>
+        <translation>设置头目标或减少解码器层（不能同时），才能比较它们</translation>
+    </message>
+    <message>
+        <source>calibration text: {problem}</source>
+        <translation>校准文本：{problem}</translation>
+    </message>
+    <message>
+        <source>Fix the highlighted target first: there is nothing to compare</source>
+        <translation>请先修正高亮的目标：没有可比较的内容</translation>
+    </message>
+    <message>
+        <source>Method: {method}</source>
+        <translation>方法：{method}</translation>
+    </message>
+    <message>
+        <source>Choose a text to measure on</source>
+        <translation>选择用于测量的文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt *.md *.rst);;All files (*)</source>
+        <translation>文本文件 (*.txt *.md *.rst);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>QualityWords</name>
+    <message>
+        <source>Default text</source>
+        <translation>默认文本</translation>
+    </message>
+    <message>
+        <source>⚠ measured on the calibration text: expect it to look better than on other text</source>
+        <extracomment>perplexities further apart than this factor are drawn on a log axis</extracomment>
+        <translation>⚠ 在校准文本上测量：结果会比在其他文本上显得更好</translation>
+    </message>
+    <message>
+        <source>{kept} of {total} decoder layers</source>
+        <translation>{total} 个解码器层中的 {kept} 个</translation>
+    </message>
+    <message>
+        <source>all layers</source>
+        <translation>全部层</translation>
+    </message>
+    <message>
+        <source>no layer changed</source>
+        <translation>未改变任何层</translation>
+    </message>
+    <message>
+        <source>layers {layers}</source>
+        <translation>第 {layers} 层</translation>
+    </message>
+    <message>
+        <source>perplexity {before} → {after} ({ratio})</source>
+        <translation>困惑度 {before} → {after}（{ratio}）</translation>
+    </message>
+    <message>
+        <source>embedding cosine {cosine}</source>
+        <translation>嵌入余弦相似度 {cosine}</translation>
+    </message>
+    <message>
+        <source>{main}, final hidden-state error {error}</source>
+        <translation>{main}，最终隐藏状态误差 {error}</translation>
+    </message>
+</context>
+<context>
+    <name>Rendering</name>
+    <message>
+        <source>Cannot show the quality check</source>
+        <translation>无法显示质量检查</translation>
+    </message>
+    <message>
+        <source>Already measured for these targets on this text</source>
+        <translation>这些目标已在此文本上测量过</translation>
+    </message>
+    <message>
+        <source>Run the original and the shrunk model side by side on the text, without exporting</source>
+        <translation>在文本上并排运行原模型和缩减后的模型，无需导出</translation>
+    </message>
+    <message>
+        <source>original English prose shipped with headmix</source>
+        <translation>headmix 自带的英文原创文章</translation>
+    </message>
+    <message>
+        <source>{tokens} tokens of {what}</source>
+        <translation>{what}，共 {tokens} 个词元</translation>
+    </message>
+    <message>
+        <source>{what}: {tokens} tokens</source>
+        <translation>{what}：{tokens} 个词元</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n window(s) of {window} tokens, {scored} scored</source>
+        <translation>
+            <numerusform>%n 个窗口，每个 {window} 个词元，计分 {scored} 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>, each after {bos}</source>
+        <translation>，每个窗口以 {bos} 开头</translation>
+    </message>
+    <message>
+        <source>{words} words of {what}</source>
+        <translation>{what}，共 {words} 个词</translation>
+    </message>
+    <message>
+        <source>Original English prose shipped with headmix</source>
+        <translation>headmix 自带的英文原创文章</translation>
+    </message>
+    <message>
+        <source>reading the text…</source>
+        <translation>正在读取文本…</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>未打开模型</translation>
+    </message>
+    <message>
+        <source>Open a model to measure what a shrink does to it.</source>
+        <translation>打开一个模型，测量缩减对它的影响。</translation>
+    </message>
+    <message>
+        <source>Cannot measure this model</source>
+        <translation>无法测量此模型</translation>
+    </message>
+    <message>
+        <source>headmix does not recognise this model&apos;s attention, so there is no shrink to measure.</source>
+        <translation>headmix 无法识别此模型的注意力结构，因此没有可测量的缩减。</translation>
+    </message>
+    <message>
+        <source>Quality check unavailable for this model</source>
+        <translation>此模型无法进行质量检查</translation>
+    </message>
+    <message>
+        <source>{why}.
+
+Everything else works as before: the shrink can still be planned and exported.</source>
+        <translation>{why}。
+
+其他一切照常：仍可规划和导出缩减。</translation>
+    </message>
+    <message>
+        <source>Reading the text…</source>
+        <translation>正在读取文本…</translation>
+    </message>
+    <message>
+        <source>Tokenising the text with this model&apos;s tokenizer.</source>
+        <translation>正在用此模型的分词器对文本分词。</translation>
+    </message>
+    <message>
+        <source>Cannot use this text</source>
+        <translation>无法使用此文本</translation>
+    </message>
+    <message>
+        <source>{problem}
+
+Choose another file, or the default text.</source>
+        <translation>{problem}
+
+请选择其他文件，或使用默认文本。</translation>
+    </message>
+    <message>
+        <source>Not measured</source>
+        <translation>尚未测量</translation>
+    </message>
+    <message>
+        <source>These targets cannot be built: fix the highlighted target on the right first.</source>
+        <translation>无法构建这些目标：请先修正右侧高亮的目标。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Measure runs the original model and the shrunk one side by side on the text, layer by layer, without exporting: %n window(s) of {window} tokens, {scored} tokens scored.</source>
+        <translation>
+            <numerusform>“测量”在文本上逐层并排运行原模型和缩减后的模型，无需导出：%n 个窗口，每个 {window} 个词元，计分 {scored} 个词元。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Last measured, for other targets ({targets}): {numbers}. These numbers are not for the current targets.</source>
+        <translation>上次测量的是其他目标（{targets}）：{numbers}。这些数值不属于当前目标。</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Stopping after the layer being computed.</source>
+        <translation>将在正在计算的层完成后停止。</translation>
+    </message>
+    <message>
+        <source>Measuring {targets}…</source>
+        <translation>正在测量 {targets}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Running the original and the shrunk model side by side on the text: %n window(s) of {window} tokens. The window stays usable.</source>
+        <translation>
+            <numerusform>正在文本上并排运行原模型和缩减后的模型：%n 个窗口，每个 {window} 个词元。窗口仍可正常使用。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Not measured for these targets</source>
+        <translation>这些目标尚未测量</translation>
+    </message>
+    <message>
+        <source>A measurement of other targets ({targets}) is running; its result will be kept for when you go back to them.</source>
+        <translation>正在测量其他目标（{targets}）；结果会保留，供你回到那些目标时查看。</translation>
+    </message>
+    <message>
+        <source>Measurement failed</source>
+        <translation>测量失败</translation>
+    </message>
+    <message>
+        <source> in {seconds} s</source>
+        <translation>，用时 {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Measured for these targets{seconds}</source>
+        <translation>已为这些目标测量{seconds}</translation>
+    </message>
+    <message>
+        <source>Measured{seconds}: these targets change no layer</source>
+        <translation>已测量{seconds}：这些目标不改变任何层</translation>
+    </message>
+    <message>
+        <source>Whole layers removed ({kept} of {total} stay) and heads unchanged: perplexity says what it costs</source>
+        <translation>移除了整层（{total} 层中保留 {kept} 层），头未改变：代价见困惑度</translation>
+    </message>
+    <message>
+        <source>Worst layers of the smaller model: {layers}</source>
+        <translation>缩小后模型中误差最大的层：{layers}</translation>
+    </message>
+    <message>
+        <source>Worst layers: {layers}</source>
+        <translation>误差最大的层：{layers}</translation>
+    </message>
+    <message>
+        <source>No layer is changed by these targets: before = after.</source>
+        <translation>这些目标不改变任何层：前 = 后。</translation>
+    </message>
+    <message>
+        <source>Relative error of the final hidden states from the head targets, within the {layers}-layer model: {error}</source>
+        <translation>头目标造成的最终隐藏状态相对误差（在 {layers} 层模型内）：{error}</translation>
+    </message>
+    <message>
+        <source>Relative error of the final hidden states: {error}</source>
+        <translation>最终隐藏状态的相对误差：{error}</translation>
+    </message>
+    <message>
+        <source>Perplexity {before} → {after} ({ratio})</source>
+        <translation>困惑度 {before} → {after}（{ratio}）</translation>
+    </message>
+    <message>
+        <source>perplexity on {tokens} tokens (lower is better)</source>
+        <translation>{tokens} 个词元上的困惑度（越低越好）</translation>
+    </message>
+    <message>
+        <source>perplexity, log scale</source>
+        <translation>困惑度（对数刻度）</translation>
+    </message>
+    <message>
+        <source>perplexity</source>
+        <translation>困惑度</translation>
+    </message>
+    <message>
+        <source>Embedding cosine with the original: {cosine} (1 = unchanged)</source>
+        <translation>与原模型的嵌入余弦相似度：{cosine}（1 = 未改变）</translation>
+    </message>
+    <message>
+        <source>mean cosine of pooled embeddings with the original (1 = unchanged)</source>
+        <translation>池化嵌入与原模型的平均余弦相似度（1 = 未改变）</translation>
+    </message>
+    <message>
+        <source>cosine</source>
+        <translation>余弦相似度</translation>
+    </message>
+    <message>
+        <source>layer by layer of the smaller model</source>
+        <translation>缩小后模型的逐层情况</translation>
+    </message>
+    <message>
+        <source>where the shrink hurts, layer by layer</source>
+        <translation>逐层看缩减在哪里造成损失</translation>
+    </message>
+</context>
+<context>
     <name>SavePresetDialog</name>
     <message>
         <source>{what} kept</source>
@@ -1010,6 +2490,118 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     </message>
 </context>
 <context>
+    <name>SessionText</name>
+    <message>
+        <source>no model whose attention headmix recognises is open</source>
+        <extracomment>copies of every template the session words, for lupdate (tests check the session&apos;s are all here)</extracomment>
+        <translation>没有打开 headmix 能识别其注意力结构的模型</translation>
+    </message>
+    <message>
+        <source>no model</source>
+        <translation>没有模型</translation>
+    </message>
+    <message>
+        <source>this model has no rotary embeddings</source>
+        <translation>此模型没有旋转位置编码</translation>
+    </message>
+    <message>
+        <source>this model rotates only part of each head, so its head size does not shrink by pairs</source>
+        <translation>此模型只旋转每个头的一部分，因此其头维度不按维度对缩减</translation>
+    </message>
+    <message>
+        <source>{family} loads only a plain rope, so a smaller head size keeps a progression of pairs</source>
+        <translation>{family} 只能加载普通 RoPE，因此较小的头维度保留等差序列的维度对</translation>
+    </message>
+    <message>
+        <source>the head size does not shrink</source>
+        <translation>头维度没有缩减</translation>
+    </message>
+    <message>
+        <source>article mixes rotary dims instead of keeping pairs</source>
+        <translation>article 方法混合旋转维度，而不是保留维度对</translation>
+    </message>
+    <message>
+        <source>this model has no tokenizer.json to read a text with</source>
+        <translation>此模型没有 tokenizer.json，无法读取文本</translation>
+    </message>
+    <message>
+        <source>only the calibrated method and fewer decoder layers read it</source>
+        <translation>只有 calibrated 方法和减少解码器层时才会读取它</translation>
+    </message>
+    <message>
+        <source>Open a checkpoint whose attention headmix recognises first.</source>
+        <translation>请先打开一个 headmix 能识别其注意力结构的检查点。</translation>
+    </message>
+    <message>
+        <source>no targets to save: open a model whose attention headmix recognises first</source>
+        <translation>没有可保存的目标：请先打开一个 headmix 能识别其注意力结构的模型</translation>
+    </message>
+    <message>
+        <source>query heads</source>
+        <translation>查询头</translation>
+    </message>
+    <message>
+        <source>kv heads</source>
+        <translation>KV 头</translation>
+    </message>
+    <message>
+        <source>head size</source>
+        <translation>头维度</translation>
+    </message>
+    <message>
+        <source>method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>decoder layers</source>
+        <translation>解码器层</translation>
+    </message>
+    <message>
+        <source>layer method</source>
+        <translation>层方法</translation>
+    </message>
+    <message>
+        <source>rotary pairs</source>
+        <translation>旋转维度对</translation>
+    </message>
+    <message>
+        <source>calibration text</source>
+        <translation>校准文本</translation>
+    </message>
+    <message>
+        <source>calibration tokens</source>
+        <translation>校准词元数</translation>
+    </message>
+    <message>
+        <source>default text</source>
+        <translation>默认文本</translation>
+    </message>
+    <message>
+        <source>{field} {before} → {after}</source>
+        <translation>{field} {before} → {after}</translation>
+    </message>
+    <message>
+        <source>targets {fields}</source>
+        <translation>目标 {fields}</translation>
+    </message>
+    <message>
+        <source>internal error: {kind}: {message}</source>
+        <translation>内部错误：{kind}：{message}</translation>
+    </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
+</context>
+<context>
     <name>StatusRow</name>
     <message>
         <source>The calibration text runs through the model layer by layer; each layer is fitted on what leaves the already-shrunk layers before it</source>
@@ -1030,6 +2622,101 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     <message>
         <source>Run the calibration for the current targets, to draw their matrices</source>
         <translation>为当前目标运行校准，以绘制其矩阵</translation>
+    </message>
+</context>
+<context>
+    <name>Targets</name>
+    <message>
+        <source>Fix the highlighted target.</source>
+        <translation>请修正高亮的目标。</translation>
+    </message>
+    <message>
+        <source>Decoder layers: {total}</source>
+        <translation>解码器层：{total}</translation>
+    </message>
+    <message>
+        <source>no plan for these targets</source>
+        <translation>这些目标没有方案</translation>
+    </message>
+    <message>
+        <source>invalid targets</source>
+        <translation>目标无效</translation>
+    </message>
+    <message>
+        <source>calibration text {problem}</source>
+        <translation>校准文本{problem}</translation>
+    </message>
+    <message>
+        <source>Choose a calibration text</source>
+        <translation>选择校准文本</translation>
+    </message>
+    <message>
+        <source>Text files (*.txt *.md *.rst);;All files (*)</source>
+        <translation>文本文件 (*.txt *.md *.rst);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo {what}</source>
+        <translation>撤销 {what}(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo {what}</source>
+        <translation>重做 {what}(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Fix the highlighted target first: there is no command for it</source>
+        <translation>请先修正高亮的目标：它没有对应的命令</translation>
+    </message>
+    <message>
+        <source>Copied: {line}</source>
+        <translation>已复制：{line}</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>未打开模型</translation>
+    </message>
+    <message>
+        <source>{name} · {arch} · read-only</source>
+        <translation>{name} · {arch} · 只读</translation>
+    </message>
+    <message>
+        <source>attention not recognised</source>
+        <translation>无法识别注意力结构</translation>
+    </message>
+    <message>
+        <source>{name} · {arch} {heads}×{head_dim}, kv {kv} · invalid targets</source>
+        <translation>{name} · {arch} {heads}×{head_dim}，KV {kv} · 目标无效</translation>
+    </message>
+    <message>
+        <source>all layers</source>
+        <translation>全部层</translation>
+    </message>
+    <message>
+        <source>layers {layers}</source>
+        <translation>第 {layers} 层</translation>
+    </message>
+    <message>
+        <source>decoder layers {total} → {kept} ({method})</source>
+        <translation>解码器层 {total} → {kept}（{method}）</translation>
+    </message>
+    <message>
+        <source>{name} · {arch} {heads}×{head_dim}, kv {kv} → {new_heads}×{new_head_dim}, kv {new_kv} · {method} · {layers} · {saved}% smaller</source>
+        <translation>{name} · {arch} {heads}×{head_dim}，KV {kv} → {new_heads}×{new_head_dim}，KV {new_kv} · {method} · {layers} · 缩小 {saved}%</translation>
+    </message>
+    <message>
+        <source> · choosing layers</source>
+        <translation> · 正在选择层</translation>
+    </message>
+    <message>
+        <source> · calibrating</source>
+        <translation> · 正在校准</translation>
+    </message>
+    <message>
+        <source> · exporting</source>
+        <translation> · 正在导出</translation>
+    </message>
+    <message>
+        <source>{arch}: {heads}×{head_dim} → {new_heads}×{new_head_dim} heads, kv {kv} → {new_kv}</source>
+        <translation>{arch}：头 {heads}×{head_dim} → {new_heads}×{new_head_dim}，KV {kv} → {new_kv}</translation>
     </message>
 </context>
 <context>
@@ -1227,6 +2914,21 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     </message>
 </context>
 <context>
+    <name>Text</name>
+    <message>
+        <source>Tokens per window; each window is scored on its own, from a fresh context (default {window})</source>
+        <translation>每个窗口的词元数；每个窗口从全新的上下文开始单独计分（默认 {window}）</translation>
+    </message>
+    <message>
+        <source>; this model has {positions} learned positions</source>
+        <translation>；此模型有 {positions} 个学习得到的位置</translation>
+    </message>
+    <message>
+        <source>headmix&apos;s default text</source>
+        <translation>headmix 的默认文本</translation>
+    </message>
+</context>
+<context>
     <name>TreeModel</name>
     <message>
         <source>Name</source>
@@ -1316,6 +3018,72 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
     <message>
         <source>Select to show this layer&apos;s mixing matrices</source>
         <translation>选中以显示该层的混合矩阵</translation>
+    </message>
+</context>
+<context>
+    <name>WeightsPair</name>
+    <message>
+        <source>before</source>
+        <translation>前</translation>
+    </message>
+    <message>
+        <source>after</source>
+        <translation>后</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>unit (head · dim)</source>
+        <translation>单元（头 · 维度）</translation>
+    </message>
+    <message>
+        <source>The weight under the mouse</source>
+        <translation>鼠标所指的权重</translation>
+    </message>
+    <message>
+        <source>nothing to show</source>
+        <translation>没有可显示的内容</translation>
+    </message>
+    <message>
+        <source>one colour scale for both; hover for values</source>
+        <translation>两者使用同一色标；悬停查看数值</translation>
+    </message>
+    <message>
+        <source>{title}: unit {unit}, input {input}: {value}</source>
+        <translation>{title}：单元 {unit}，输入 {input}：{value}</translation>
+    </message>
+</context>
+<context>
+    <name>WindowLayout</name>
+    <message>
+        <source>Filter tensors, e.g. q_proj or layer 3</source>
+        <translation>筛选张量，例如 q_proj 或 layer 3</translation>
+    </message>
+    <message>
+        <source>Narrow the tree to matching tensor names and nodes</source>
+        <translation>将树缩小到匹配的张量名称和节点</translation>
+    </message>
+    <message>
+        <source>Model structure from the headers; select a layer for its heatmaps, a tensor for its histogram</source>
+        <translation>根据文件头读出的模型结构；选择某层查看其热图，选择张量查看其直方图</translation>
+    </message>
+    <message>
+        <source>Open a checkpoint: File → Open, or drop a file or folder here.</source>
+        <translation>打开检查点：文件 → 打开，或将文件或文件夹拖放到这里。</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>未打开模型</translation>
+    </message>
+    <message>
+        <source>The open model and what Export would do with it</source>
+        <translation>打开的模型，以及“导出”会对它做什么</translation>
+    </message>
+    <message>
+        <source>Importance scores being computed in the background</source>
+        <translation>正在后台计算重要性得分</translation>
     </message>
 </context>
 </TS>
