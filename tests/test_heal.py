@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import hf_models
-import tiny_text
+from healable import healable
 from headmix.core.model import forward
 from headmix.core.model.architecture import detect
 from headmix.core.io.checkpoint import open_checkpoint
@@ -100,15 +100,7 @@ def test_top_k_loss_is_the_full_kl_when_k_covers_the_vocabulary():
 @pytest.fixture(scope="module")
 def shrunk(tmp_path_factory):
     """A tiny llama with a tokenizer, a calibration text, and its calibrated export with fewer kv heads."""
-    root = tmp_path_factory.mktemp("heal")
-    source = hf_models.save_model("llama", root / "source")
-    tiny_text.save_tokenizer(source, add_bos=True)
-    text = root / "calibration.txt"
-    text.write_text(tiny_text.sample_text(1500))
-    out = root / "export"
-    assert main(["shrink", str(source), "-o", str(out), "--kv-heads", "2", "--calib-text", str(text),
-                 "--calib-tokens", "512"]) == 0
-    return {"source": source, "text": text, "export": out}
+    return healable(tmp_path_factory.mktemp("heal"))
 
 
 def _copy(shrunk, tmp_path) -> Path:

@@ -5,25 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QLocale
-from test_i18n import CHINESE, names, visible_texts
-
-
-@pytest.fixture
-def chinese(qapp):
-    from headmix.gui.i18n import install_translators, remove_translators
-
-    install_translators("zh_CN")
-    yield
-    remove_translators()
-
-
-@pytest.fixture
-def english(qapp):
-    from headmix.gui.i18n import install_translators, remove_translators
-
-    install_translators("en")
-    yield
-    remove_translators()
+from test_i18n import CHINESE, chinese, english, names, visible_texts  # noqa: F401 (fixtures)
 
 
 def untranslated(widget) -> list[str]:

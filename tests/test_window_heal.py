@@ -14,11 +14,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog, QLineEdit
 
-import hf_models
-import tiny_text
+from healable import healable as healable_export
 from conftest import open_demo
 from headmix.core import heal as core_heal
-from headmix.core.cli import main
 from headmix.core.heal.record import HealOptions
 
 pytestmark = pytest.mark.interop
@@ -30,15 +28,7 @@ QUICK = HealOptions(tokens=2048, window=64, lr=1e-3, device="cpu")
 @pytest.fixture(scope="module")
 def healable(tmp_path_factory):
     """A tiny llama with a tokenizer, a calibration text, and (for File → Heal) its calibrated export, kv 4 → 2."""
-    root = tmp_path_factory.mktemp("window heal")
-    source = hf_models.save_model("llama", root / "source")
-    tiny_text.save_tokenizer(source, add_bos=True)
-    text = root / "calibration.txt"
-    text.write_text(tiny_text.sample_text(1500))
-    export = root / "export"
-    assert main(["shrink", str(source), "-o", str(export), "--kv-heads", "2", "--calib-text", str(text),
-                 "--calib-tokens", "512"]) == 0
-    return {"source": source, "text": text, "export": export}
+    return healable_export(tmp_path_factory.mktemp("window heal"))
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
