@@ -356,3 +356,24 @@ def test_the_tab_holds_still_and_fits_a_small_window(qtbot, window, demo_folder,
         now = {name: QRect(w.mapTo(window, QPoint(0, 0)), w.size())
                for name, w in (("summary", quality.summary), ("pair", quality.pair), ("layers", quality.layers_chart))}
         assert now == measured, values
+
+
+def test_the_bar_moves_while_a_measurement_waits_for_calibration(qtbot, window, tokenized_llama, monkeypatch):
+    """A new user's tryout: Measure on a calibrated plan calibrated the rest of the layers first with the bar empty
+    at the measurement's step 0 for 95 s; the bar now follows the calibration walk."""
+    import headmix.core.run.calibration as calibration
+    from conftest import gate
+
+    quality = open_model(qtbot, window, tokenized_llama)
+    opened = gate(monkeypatch, calibration, "decide", 20)  # the walk is under way while the test looks
+    window.panel.set_values(4, 2, 8, "calibrated", 0, "all")
+    qtbot.mouseClick(quality.measure_button, Qt.MouseButton.LeftButton)
+    worker = quality.worker
+    worker.calibrating.emit(2, 4)  # head size 16 → 8: rotary pairs scored over the 2 layers, then each layer fitted
+    assert quality.progress.format() == "calibrating: layer 1 of 2"
+    assert (quality.progress.minimum(), quality.progress.maximum(), quality.progress.value()) == (0, 4, 2)
+    worker.calibrating.emit(3, 4)
+    assert quality.progress.value() == 3 and quality.progress.format() == "calibrating: layer 2 of 2"
+    qtbot.mouseClick(quality.cancel_button, Qt.MouseButton.LeftButton)
+    opened.set()
+    qtbot.waitUntil(lambda: not quality.busy(), timeout=20000)

@@ -110,6 +110,10 @@ class Measuring:
         """A calibrated plan fits each layer as the measurement reaches it: the bar says so meanwhile."""
         if self.sender() is not self.worker or self.worker.is_cancelled() or done >= total:
             return
+        # the bar follows the calibration walk while it runs (it sat empty at the measurement's step 0, so the
+        # layers still to calibrate looked like a hang): the measurement's own steps take the bar back after it
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
         self.progress.setFormat(calibration_text(self.worker.plan, done, total))
 
     def _show_progress(self, done: int, total: int) -> None:
