@@ -162,8 +162,8 @@ class _terminate_as_cancel:
             self.before = signal.signal(signal.SIGTERM, self._interrupt)
 
     def __exit__(self, *exc) -> None:
-        if self.active:
-            signal.signal(signal.SIGTERM, self.before)
+        if self.active:  # None: the handler before was not set from Python; the default is the honest guess
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if self.before is None else self.before)
 
     @staticmethod
     def _interrupt(signum, frame) -> None:
