@@ -240,16 +240,10 @@ class HealStage:
             return True
         if self.heal_question is not None and self.heal_question.isVisible():
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, translate("HealStage", "Quit headmix?"),
-                          translate("HealStage", "A heal is running. Cancel the heal and quit?"), parent=self)
-        box.setInformativeText(translate("HealStage", "The export stays as it was written, un-healed."))
-        quit_button = box.addButton(translate("HealStage", "Cancel heal and quit"), QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton(translate("HealStage", "Keep healing"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.finished.connect(lambda _: box.clickedButton() is quit_button and self._quit_during_heal())
-        self.heal_question = self.quit_question = box
-        box.open()
+        self.heal_question = self.ask_quit_during(
+            translate("HealStage", "Quit headmix?"), translate("HealStage", "A heal is running. Cancel the heal and quit?"),
+            translate("HealStage", "The export stays as it was written, un-healed."),
+            translate("HealStage", "Cancel heal and quit"), translate("HealStage", "Keep healing"), self._quit_during_heal)
         return True
 
     def _quit_during_heal(self) -> None:

@@ -191,17 +191,9 @@ class Export:
         """Quitting while an export runs: ask, with "Keep exporting" as the default answer."""
         if self.quit_question is not None and self.quit_question.isVisible():
             return self.quit_question
-        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Quit headmix?"),
-                          self.tr("An export is running. Cancel the export and quit?"), parent=self)
-        box.setInformativeText(self.tr("Nothing of the unfinished export is left behind."))
-        quit_button = box.addButton(self.tr("Cancel export and quit"), QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton(self.tr("Keep exporting"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.finished.connect(lambda _: box.clickedButton() is quit_button and self._quit_during_export())
-        self.quit_question = box
-        box.open()
-        return box
+        return self.ask_quit_during(self.tr("Quit headmix?"), self.tr("An export is running. Cancel the export and quit?"),
+                                    self.tr("Nothing of the unfinished export is left behind."),
+                                    self.tr("Cancel export and quit"), self.tr("Keep exporting"), self._quit_during_export)
 
     def _quit_during_export(self) -> None:
         self._quit_after_export = True

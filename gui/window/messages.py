@@ -15,6 +15,21 @@ class Messages:
 
     # ------------------------------------------------------------------ messages
 
+    def ask_quit_during(self, title: str, text: str, informative: str, quit_label: str, keep_label: str,
+                        on_quit) -> QMessageBox:
+        """Quitting while work runs that must not be cut silently (an export, a heal): a non-blocking question whose
+        default and Escape answer keeps the work going; ``on_quit`` runs only when the quit button was chosen."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setInformativeText(informative)
+        quit_button = box.addButton(quit_label, QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(keep_label, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.finished.connect(lambda _: box.clickedButton() is quit_button and on_quit())
+        self.quit_question = box
+        box.open()
+        return box
+
     def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None,
                      open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
