@@ -5,10 +5,10 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from ..formatting import grouped
-from .style import set_title, style_plot, theme_colours
+from .style import set_title, stacked, style_plot, theme_colours
 
 
 class HistogramView(QWidget):
@@ -23,10 +23,7 @@ class HistogramView(QWidget):
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._title = ""
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.stats)
+        stacked(self, self.plot, self.stats)
         self.apply_theme()
 
     def apply_theme(self, palette: QPalette | None = None) -> None:

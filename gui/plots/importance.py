@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
-from .style import DROPPED, KEPT, UnitAxis, set_title, style_plot, theme_colours
+from .style import DROPPED, KEPT, UnitAxis, set_title, stacked, style_plot, theme_colours
 
 
 class ImportanceChart(QWidget):
@@ -33,11 +33,7 @@ class ImportanceChart(QWidget):
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setToolTip(self.tr("What the colours and bands mean"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.legend)
+        stacked(self, self.plot_widget, self.legend, spacing=2)
         self.scores = np.zeros(0)
         self.kept = np.zeros(0, dtype=bool)
         self.kv_of_head = np.zeros(0, dtype=int)

@@ -8,10 +8,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..formatting import format_error
-from .style import DROPPED, LAYER_KEPT, LAYER_REMOVED, SHRUNK, UnitAxis, ValueAxis, set_title, style_plot, theme_colours
+from .style import (DROPPED, LAYER_KEPT, LAYER_REMOVED, SHRUNK, UnitAxis, ValueAxis, readout, set_title, stacked,
+                    style_plot, theme_colours)
 
 translate = QCoreApplication.translate
 
@@ -44,19 +45,11 @@ class _LayerBars(QWidget):
         self.plot.setLabel("left", left)
         # made once and updated in place (see ImportanceChart)
         self.selected = pg.BarGraphItem(x=[], height=[], width=0.96, brush=pg.mkBrush(0, 0, 0, 0), pen=None)
-        self.readout = QLabel(" ")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.readout.setToolTip(readout_tip)
+        self.readout = readout(readout_tip)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.readout)
-        layout.addWidget(self.legend)
+        stacked(self, self.plot_widget, self.readout, self.legend, spacing=2)
         self.selected_layer: int | None = None
         self.top, self.base = 1.0, 0.0
         self._title = ""

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from .style import SHRUNK, set_title, style_plot, theme_colours
+from .style import SHRUNK, set_title, stacked, style_plot, theme_colours
 
 translate = QCoreApplication.translate
 
@@ -35,9 +35,7 @@ class LossChart(QWidget):
         self.points: list[tuple[float, float]] = []
         self.means: list[float] = []
         self._title = ""
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot_widget)
+        stacked(self, self.plot_widget)
         self.clear()
         self.apply_theme()
 

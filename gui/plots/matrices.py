@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from .style import DIVERGING, new_plot, set_title, style_plot, theme_colours
+from .style import DIVERGING, new_plot, readout, set_title, stacked, style_plot, theme_colours
 
 
 class MatrixView(QWidget):
@@ -31,15 +31,8 @@ class MatrixView(QWidget):
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(-1, 1), colorMap=DIVERGING, interactive=False, width=12)
         self.bar.setImageItem(self.image, insert_in=self.plot)
-        self.readout = QLabel(" ")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setToolTip(self.tr("The weight under the mouse: old unit → new unit"))
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.readout)
+        self.readout = readout(self.tr("The weight under the mouse: old unit → new unit"))
+        stacked(self, self.graphics, self.readout, spacing=2)
         self.graphics.scene().sigMouseMoved.connect(self._hover)
         self.old_label, self.new_label = old_label, new_label
         self.apply_theme()
@@ -131,15 +124,8 @@ class WeightsPair(QWidget):
         self.bar.setImageItem(self.images, insert_in=self.plots[1])
         self.matrices: list[np.ndarray | None] = [None, None]
         self.row_step = self.col_step = 1
-        self.readout = QLabel(" ")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.readout.setToolTip(self.tr("The weight under the mouse"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.readout)
+        self.readout = readout(self.tr("The weight under the mouse"))
+        stacked(self, self.graphics, self.readout, spacing=2)
         self.graphics.scene().sigMouseMoved.connect(self._hover)
         self.apply_theme()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics, QPalette
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from PySide6.QtCore import QCoreApplication
 
-from .style import HEALED, ORIGINAL, SHRUNK, ValueAxis, set_title, style_plot, theme_colours
+from .style import HEALED, ORIGINAL, SHRUNK, ValueAxis, set_title, stacked, style_plot, theme_colours
 
 
 class PairChart(QWidget):
@@ -34,9 +34,7 @@ class PairChart(QWidget):
         self.values = (0.0, 0.0)
         self.texts = ("", "")
         self._title = ""
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot_widget)
+        stacked(self, self.plot_widget)
         self.plot.getViewBox().sigResized.connect(lambda *_: self._fit())
         self.set_pair(None)
         self.apply_theme()

@@ -9,11 +9,33 @@ import math
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..formatting import SUPERSCRIPT
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
+
+
+def stacked(owner: QWidget, chart: QWidget, *below: QWidget, spacing: int | None = None) -> QVBoxLayout:
+    """``owner``'s layout: the chart taking the room, the labels under it (readout, legend) at their own height,
+    edge to edge, so a chart sits in its pane the same way wherever it is used."""
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+    layout.addWidget(chart, 1)
+    for widget in below:
+        layout.addWidget(widget)
+    return layout
+
+
+def readout(tip: str) -> QLabel:
+    """The line under a chart that says the value under the mouse: centred, and never widening its pane."""
+    label = QLabel(" ")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    label.setToolTip(tip)
+    return label
 
 
 DIVERGING = "CET-D1"
