@@ -327,3 +327,27 @@ def test_a_terminated_heal_leaves_the_export_and_no_teacher_folder(shrunk, tmp_p
     assert "cancelled" in err
     assert list(temp.iterdir()) == []
     assert _snapshot(folder) == before
+
+
+def test_a_long_text_trains_on_as_many_windows_as_the_budget_spread_over_it():
+    from headmix.core.heal.record import MAX_HELDOUT_WINDOWS
+    from headmix.core.heal.run import heal_rows
+
+    train, held = heal_rows(21, 8192, 512)  # the default text: 2 held out, 16 of the 19 others, spread
+    assert list(held) == [19, 20] and len(train) == 16 and train[0] == 0 and train[-1] == 18
+    train, held = heal_rows(21, 1 << 20, 512)  # a budget beyond the text: every window, cycled
+    assert list(train) == list(range(19))
+    train, held = heal_rows(2000, 8192, 512)  # a long text: the teacher runs 16 + 8 windows, not 2,000
+    assert len(held) == MAX_HELDOUT_WINDOWS and list(held) == list(range(1992, 2000))
+    assert len(train) == 16 and train[0] == 0 and train[-1] == 1991 and np.all(np.diff(train) > 100)
+
+
+def test_the_teacher_runs_only_the_windows_the_heal_uses(shrunk, tmp_path, monkeypatch):
+    import headmix.core.heal.teacher as teacher
+
+    folder = _copy(shrunk, tmp_path)
+    seen = []
+    compute = teacher.compute
+    monkeypatch.setattr(teacher, "compute", lambda checkpoint, ids, *a, **k: seen.append(ids.shape) or compute(checkpoint, ids, *a, **k))
+    record = heal_export(folder, options=HealOptions(**{**QUICK.__dict__, "tokens": QUICK.window}))
+    assert seen == [(1 + record.heldout_windows, QUICK.window)]

@@ -15,6 +15,9 @@ DEFAULT_LR = 3e-4
 DEFAULT_WINDOW = 512
 #: the share of the text's windows held out (never trained on) to decide whether a heal is kept
 HELDOUT_FRACTION = 0.1
+#: at most this many held-out windows (4,096 tokens at the default window): enough to decide, and a long
+#: text's tenth would otherwise be run by the teacher and scored twice for nothing
+MAX_HELDOUT_WINDOWS = 8
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ stay as they were.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from ..errors import HeadmixError
 from ..io.text import CALIBRATION_TEXT, Text, cut_windows, load_tokenizer, read_text
 from . import require_torch, teacher
 from .memory import release_freed_memory
-from .record import HELDOUT_FRACTION, HealOptions, HealRecord, thin_curve
+from .record import HELDOUT_FRACTION, MAX_HELDOUT_WINDOWS, HealOptions, HealRecord, thin_curve
 from .trainable import select
 from .write_back import PROVENANCE_NAME, write_back, write_record
 
@@ -62,6 +63,22 @@ def heal_text(provenance: dict, override: str | None) -> Text:
         raise HeadmixError(f"{recorded}: the calibration text changed since the shrink (its sha256 differs); "
                            "give the text to heal on with --text")
     return text
+
+
+def heal_rows(windows: int, tokens: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """The windows a heal trains on and the ones it holds out, of a text cut into ``windows``.
+
+    The last tenth (at least one, at most :data:`MAX_HELDOUT_WINDOWS`) is held out. Of the rest, a heal
+    needs only ``tokens / window`` windows: when the text has more, that many are taken evenly spread
+    over it (a text's genres or chapters each get their share), so the teacher runs, and its targets
+    take disk, for the tokens the heal trains on rather than for the whole text.
+    """
+    held = min(MAX_HELDOUT_WINDOWS, max(1, round(HELDOUT_FRACTION * windows)))
+    train = np.arange(windows - held)
+    needed = max(1, math.ceil(tokens / window))
+    if len(train) > needed:
+        train = np.unique(np.linspace(0, len(train) - 1, needed).round().astype(np.int64))
+    return train, np.arange(windows - held, windows)
 
 
 def _source(provenance: dict, source: str | None):
@@ -104,8 +121,9 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     if ids.shape[0] < 2:
         raise HeadmixError(f"{text.source}: {ids.shape[0]} window of {options.window} tokens; healing needs at least two "
                            "(one to train on, one held out to check the result): give a longer text")
-    held = max(1, round(HELDOUT_FRACTION * ids.shape[0]))
-    train_rows, heldout_rows = np.arange(ids.shape[0] - held), np.arange(ids.shape[0] - held, ids.shape[0])
+    train_at, heldout_at = heal_rows(ids.shape[0], options.tokens, options.window)
+    ids = ids[np.concatenate([train_at, heldout_at])]  # only these windows go through the teacher
+    train_rows, heldout_rows = np.arange(len(train_at)), np.arange(len(train_at), ids.shape[0])
     trained = select(options.train, export, arch, original, provenance)
     if not trained:
         raise HeadmixError("nothing to train: every tensor of the export equals the original's; "
