@@ -169,3 +169,20 @@ def test_every_row_of_the_table_names_its_source():
 
     assert set(TABLE) == set(RUNTIMES[1:])
     assert all(row.source for rows in TABLE.values() for row in rows.values())
+
+
+def test_ollama_create_says_the_original_already_misses_the_hidden_size(models):
+    """The demo is 8 heads × 32 = 256 against a hidden size of 128 before anything changes: Ollama's Llama converter
+    (convert_llama.go: rope.dimension_count = hidden / heads) mis-sizes it unchanged, so "no longer" would be untrue."""
+    from conftest import DEMO
+
+    demo = open_checkpoint(DEMO)
+    for request in (Request(), Request(heads=4, kv_heads=1, head_dim=16)):
+        verdict = status(ShrinkRun.build(demo, request), "ollama create")
+        assert verdict.status is Status.NO
+        assert "no longer" not in verdict.reason
+        assert "already in the original" in verdict.reason and "ignores head_dim" in verdict.reason
+    # a model whose heads fill the hidden size before the shrink: that one does no longer equal it
+    changed = status(ShrinkRun.build(models["llama"], Request(head_dim=2, method="select")), "ollama create")
+    assert changed.status is Status.NO and "no longer equals the hidden size" in changed.reason
+    assert "already" not in changed.reason

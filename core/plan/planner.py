@@ -430,6 +430,7 @@ class Plan:
             pattern_pending=pattern_pending,
             config={"sliding_window_pattern": period_of(layer_types)} if layer_types else {},
             prefix=plan.arch.base,
+            source_shape_differs=plan.arch.num_heads * plan.arch.head_dim != hidden,
         )
 
     def _ropes(self, kept_pairs: np.ndarray | None, written: dict | None,

@@ -69,6 +69,8 @@ class RuntimeFacts:
     pattern_pending: bool = False  # which layers stay is chosen later
     config: dict = field(default_factory=dict)  # the keys a runtime derives a pattern from
     prefix: str = ""  # the tensor names' prefix before the layers ("model.", "transformer.", "")
+    #: the original's heads × head size already differs from its hidden size (as the bundled demo's does)
+    source_shape_differs: bool = False
 
     @property
     def title(self) -> str:
@@ -106,8 +108,11 @@ def _verdict(runtime: str, f: RuntimeFacts) -> Verdict:
     if f.partial:
         return Verdict(runtime, Status.NO, "it needs the same head counts in every layer")
     if f.shape_changed and not reads.head_dim:
-        return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and its {f.title} sizes "
-                       "the attention by hidden / heads and ignores head_dim")
+        how = f"its {f.title} sizes the attention by hidden / heads and ignores head_dim"
+        if f.source_shape_differs:
+            return Verdict(runtime, Status.NO, f"heads × head size differs from the hidden size, already in the original, "
+                           f"and {how}: it mis-sizes this model even unchanged")
+        return Verdict(runtime, Status.NO, f"heads × head size no longer equals the hidden size, and {how}")
     kinds = [None] if not f.has_sliding else ["sliding_attention", "full_attention"]
     for key, rope_type in f.ropes.items():
         for kind in ([key] if key is not None else kinds):
