@@ -33,6 +33,12 @@ def human_count(n: float) -> str:
     return str(int(n))
 
 
+def ordinal(n: int) -> str:
+    """``n`` as an English ordinal (1st, 2nd, 3rd, 4th, 11th–13th, 21st, …): the plan's and inspect's "every 2nd pair"."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def summary(checkpoint: Checkpoint, arch: Architecture | None = None) -> dict:
     """Everything ``inspect --json`` promises, as plain JSON-able values."""
     arch = arch or detect(checkpoint)
@@ -135,7 +141,7 @@ def format_summary(info: dict) -> str:
           + (f", window {r['sliding_window']}" if r["sliding_window"] else "") for r in info.get("ropes", [])
           if len(info.get("ropes", [])) > 1 or r["sliding_window"]],
         *([f"  layer types  {info['layer_types']['sliding']} sliding, {info['layer_types']['full']} full"
-           + (f", every {info['layer_types']['period']}th full" if info["layer_types"]["period"] else ", no fixed period")
+           + (f", every {ordinal(info['layer_types']['period'])} full" if info["layer_types"]["period"] else ", no fixed period")
            + f": {' '.join('S' if t == 'sliding_attention' else 'F' for t in info['layer_types']['types'])}"]
           if info.get("layer_types") else []),
         *([f"  attention    " + ", ".join(f"{k} {v:g}" for k, v in info["attention_scale"].items())]

@@ -27,7 +27,7 @@ from ..io.checkpoint import Checkpoint
 from ..io.dtypes import itemsize
 from ..errors import ConfigError, TargetError
 from ..model.families import FAMILIES, Family, Loads
-from ..model.inspection import human_bytes, human_count
+from ..model.inspection import human_bytes, human_count, ordinal
 from ..shrink.methods import Method, article_matrices, article_warnings
 from .request import Request, Resolved
 from ..model.inspection import period_of
@@ -501,7 +501,8 @@ class Plan:
             f"  query heads  {a.num_heads} -> {self.num_heads}",
             f"  kv heads     {a.num_kv_heads} -> {self.num_kv_heads}",
             f"  head size    {a.head_dim} -> {self.head_dim}",
-            f"  layers       {format_layers(self.layers) if self.layers else 'none change'} of {a.num_layers}",
+            f"  layers       {format_layers(self.layers)} of {a.num_layers}" if self.layers else
+            f"  layers       none of the {a.num_layers} change their heads",
             *([f"  decoder layers {self.reduction.describe()}"] if self.reduction is not None else []),
             f"  parameters   {human_count(self.params_before)} -> {human_count(self.params_after)} ({100 * saved:.1f}% saved)",
             f"  size         {human_bytes(self.bytes_before)} -> {human_bytes(self.bytes_after)}",
@@ -521,7 +522,7 @@ class Plan:
             else:
                 stride = stride_pairs(half, new_half)
                 if progression(stride) is not None:
-                    kind = f"every {half // new_half}th pair: the default rope of the new size" if half % new_half == 0 \
+                    kind = f"every {ordinal(half // new_half)} pair: the default rope of the new size" if half % new_half == 0 \
                         else "evenly spaced pairs: a plain rope"
                 elif any_subset:
                     kind = "evenly spaced pairs via longrope factors"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 
+from ..model.inspection import ordinal
 from .runtime_table import TABLE, Reads, derived_period
 
 
@@ -160,6 +161,6 @@ def _verdict(runtime: str, f: RuntimeFacts) -> Verdict:
 def _pattern(reads: Reads) -> str:
     kind, _, rest = reads.pattern.partition(":")
     if kind == "fixed":
-        return f"every {rest}th layer is global, whatever config.json says"
+        return f"every {ordinal(int(rest))} layer is global, whatever config.json says"
     name, _, default = rest.partition(":")
     return f"every N-th layer is global, N from config.json's {name}, {default} without it"
