@@ -63,8 +63,8 @@ SENTENCES = (
     QT_TRANSLATE_NOOP("CoreText", "Remove a fifth of the layers"),
     QT_TRANSLATE_NOOP("CoreText", "Four fifths of the decoder layers kept: those that change the residual stream least on "
                                   "a calibration text go, and the MLP before each removed run is refitted to make up for "
-                                  "them (fit); without a tokenizer, or on Gemma, they are dropped by weight norms or block "
-                                  "influence (drop)."),
+                                  "them (fit); without a tokenizer they are dropped by weight norms instead, and on BERT, "
+                                  "which normalises the whole residual stream after each block, by block influence (drop)."),
 )
 
 

@@ -367,8 +367,8 @@
         <translation>移除五分之一的层</translation>
     </message>
     <message>
-        <source>Four fifths of the decoder layers kept: those that change the residual stream least on a calibration text go, and the MLP before each removed run is refitted to make up for them (fit); without a tokenizer, or on Gemma, they are dropped by weight norms or block influence (drop).</source>
-        <translation>保留五分之四的解码器层：移除在校准文本上对残差流改变最小的层，并重新拟合每段被移除层之前的 MLP 以作弥补（fit）；没有分词器或在 Gemma 上时，按权重范数或块影响度直接丢弃（drop）。</translation>
+        <source>Four fifths of the decoder layers kept: those that change the residual stream least on a calibration text go, and the MLP before each removed run is refitted to make up for them (fit); without a tokenizer they are dropped by weight norms instead, and on BERT, which normalises the whole residual stream after each block, by block influence (drop).</source>
+        <translation>保留五分之四的解码器层：移除在校准文本上对残差流改变最小的层，并重新拟合每段被移除层之前的 MLP 以作弥补（fit）；没有分词器时改为按权重范数直接丢弃，在 BERT 上（每个块之后对整个残差流做归一化）则按块影响度直接丢弃（drop）。</translation>
     </message>
 </context>
 <context>
