@@ -239,9 +239,11 @@ def _shrink(args) -> int:
         if args.dry_run:
             print("headmix: --heal trains the export; it cannot run with --dry-run", file=sys.stderr)
             return 2
-        from .heal import require_torch
+        from .heal.availability import require_healable
 
-        require_torch()  # before the export: a missing extra is said at once
+        # before the export: no torch, a family the heal cannot run, no tokenizer (the export copies the original's)
+        # or a missing device is said at once, and nothing is written to be left un-healed
+        require_healable(checkpoint.folder, arch, device=args.device)
     if args.text and not args.eval:
         print("headmix: --text is the text for --eval; add --eval to measure the shrink", file=sys.stderr)
         return 2

@@ -20,7 +20,12 @@ INSTALL_LINE = 'pip install "headmix[heal]"'
 
 
 class HealUnavailable(HeadmixError):
-    """Healing cannot run here: torch is missing, or the model's family is not one heal knows."""
+    """Healing cannot run here: torch is missing, the model's family is not one heal knows, it has no tokenizer, or
+    the device asked for is not there. ``kind`` says which ("torch", "family", "tokenizer", "device"; "" otherwise)."""
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def torch_available() -> bool:
@@ -33,11 +38,16 @@ def torch_available() -> bool:
         return False
 
 
-def require_torch() -> None:
-    """Raise :class:`HealUnavailable` with the install line when torch is missing."""
+def require_torch(importing: bool = True) -> None:
+    """Raise :class:`HealUnavailable` with the install line when torch is missing (``importing``: or fails to import;
+    False only looks for it, as the window does before it offers a heal)."""
     if not torch_available():
-        raise HealUnavailable(f"healing needs PyTorch, which is not installed; install it with: {INSTALL_LINE}")
+        raise HealUnavailable(f"healing needs PyTorch, which is not installed; install it with: {INSTALL_LINE}",
+                              kind="torch")
+    if not importing:
+        return
     try:
         import torch  # noqa: F401
     except ImportError as e:
-        raise HealUnavailable(f"healing needs PyTorch, which failed to import ({e}); reinstall it with: {INSTALL_LINE}") from None
+        raise HealUnavailable(f"healing needs PyTorch, which failed to import ({e}); reinstall it with: {INSTALL_LINE}",
+                              kind="torch") from None

@@ -9,7 +9,7 @@ back is a byte-for-byte replacement of those tensors.
 
 Families: the decoders whose attention is separate Linear q/k/v/o with rotary embeddings and a
 gated MLP, pre-norm (Llama, Mistral, Qwen2, Qwen3) or sandwich-norm (Gemma 2, Gemma 3). Fused
-layouts (Phi-3, GPT-2) and encoders are refused by :func:`check_family`.
+layouts (Phi-3, GPT-2) and encoders are refused by :func:`.availability.check_family`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from torch.utils.checkpoint import checkpoint as recompute_in_backward
 
 from ..model.architecture import Architecture
 from ..io.checkpoint import Checkpoint
-from ..model.families import Blocks, Family, Layout, Mlp, Norm
+from ..model.families import Blocks, Norm
 from ..model.forward_spec import AttentionSpec, ModelSpec, attention_spec, model_spec
 from . import HealUnavailable
+from .availability import check_family, device_for  # here too: the heal's run imports them with the student
 
 _ACTIVATIONS = {
     "silu": F.silu,
@@ -36,39 +37,6 @@ _ACTIVATIONS = {
     "gelu_fast": lambda x: F.gelu(x, approximate="tanh"),
     "relu": F.relu,
 }
-
-
-def check_family(arch: Architecture) -> None:
-    """Refuse, with the reason, a model the student cannot run."""
-    family: Family | None = arch.family
-    if family is None:
-        raise HealUnavailable(f"healing cannot run this model: {arch.description or 'its family is not recognised'}")
-    reasons = []
-    if not family.causal:
-        reasons.append("it is an encoder (healing distils next-token predictions)")
-    if family.layout is not Layout.LINEAR or family.fused_qkv:
-        reasons.append("its attention is fused (one qkv tensor)")
-    if family.mlp is not Mlp.GATED:
-        reasons.append("its MLP is not a separate gate/up/down")
-    if not family.rotary:
-        reasons.append("it has learned positions")
-    if family.blocks is Blocks.POST:
-        reasons.append("its norms follow the blocks")
-    if reasons:
-        raise HealUnavailable(f"healing runs Llama, Mistral, Qwen2, Qwen3, Gemma 2 and Gemma 3 models; this "
-                              f"{family.title} model cannot be healed: {'; '.join(reasons)}")
-
-
-def device_for(name: str) -> torch.device:
-    """``auto`` picks CUDA, then Apple's MPS, then the CPU; a named device must exist."""
-    cuda, mps = torch.cuda.is_available(), bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
-    if name == "auto":
-        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
-    if name == "cuda" and not cuda:
-        raise HealUnavailable("--device cuda: no CUDA device is available to this PyTorch build")
-    if name == "mps" and not mps:
-        raise HealUnavailable("--device mps: Apple's MPS is not available here")
-    return torch.device(name)
 
 
 class Student:
