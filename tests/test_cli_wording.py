@@ -36,3 +36,11 @@ def test_a_plan_that_only_removes_layers_says_no_layers_heads_change():
     line = next(line for line in text.splitlines() if line.startswith("  layers "))
     assert line == "  layers       none of the 3 change their heads", line
     assert "none change of" not in text
+
+
+def test_inspect_says_every_2nd_layer_is_full(model_dir):
+    """The tiny Gemma 3 alternates sliding and full layers: "every 2nd full", not "every 2th full"."""
+    from headmix.core.model.inspection import format_summary, summary
+
+    text = format_summary(summary(open_checkpoint(model_dir("gemma3_text"))))
+    assert "layer types  1 sliding, 1 full, every 2nd full: S F" in text, text
