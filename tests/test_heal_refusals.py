@@ -82,3 +82,13 @@ def test_the_check_the_window_can_share_names_each_reason(demo_folder, model_dir
     assert fused is not None and fused.kind == "family"
     with pytest.raises(HealUnavailable, match="healing needs the model's tokenizer"):
         require_healable(DEMO)
+
+
+def test_heal_export_called_directly_says_healing_needs_the_tokenizer(tmp_path):
+    """heal_export (what the window's heal stage runs) gives the same reason as the command, not the quality check's."""
+    from headmix.core.heal.run import heal_export
+
+    out = tmp_path / "small"
+    assert main(["shrink", str(DEMO), "-o", str(out), "--heads", "4", "--kv-heads", "1", "--head-dim", "16"]) == 0
+    with pytest.raises(HealUnavailable, match="healing needs the model's tokenizer"):
+        heal_export(out, str(DEMO))

@@ -23,6 +23,7 @@ from ..io.dtypes import to_source_dtype
 from ..errors import HeadmixError
 from ..io.text import CALIBRATION_TEXT, Text, cut_windows, load_tokenizer, read_text
 from . import require_torch, teacher
+from .availability import check_tokenizer
 from .memory import release_freed_memory
 from .record import HELDOUT_FRACTION, MAX_HELDOUT_WINDOWS, HealOptions, HealRecord, thin_curve
 from .trainable import select
@@ -115,6 +116,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     original = _source(provenance, source)
     device = device_for(options.device)
     text = heal_text(provenance, options.text)
+    check_tokenizer(folder)  # "healing needs the model's tokenizer", not the quality check's words
     tokenizer = load_tokenizer(folder)
     windows = cut_windows(tokenizer.encode(text.content), options.window, 1 << 62, tokenizer.bos_id, text.source)
     ids = windows.ids
