@@ -38,12 +38,6 @@ PARTS = Path(__file__).resolve().parent / "calibration_parts"
 #: characters per run of one genre (Chinese is about one token a character, the rest about four)
 RUN = {"narrative": 2400, "technical": 2400, "legal": 2000, "dialogue": 2000, "code": 2000, "chinese": 700}
 TOTAL = 36_000
-#: characters of the second part, which only a heal (and a calibration asked for more than ~10,000 tokens) reads
-TOTAL_MORE = 110_000
-#: numpy docstrings of the second part's technical runs: the public callables of these modules, by name
-MORE_MODULES = ("numpy", "numpy.linalg", "numpy.fft", "numpy.random")
-#: numpy source files of the second part's code runs (BSD-3-Clause like the docstrings)
-MORE_CODE = ("_core/_methods.py", "lib/_arraypad_impl.py", "lib/_stride_tricks_impl.py")
 
 
 def paragraphs(text: str) -> list[str]:
@@ -71,68 +65,6 @@ def apache() -> str:
     sys.exit("transformers' dist-info has no LICENSE with the Apache-2.0 text")
 
 
-def more_technical() -> str:
-    """Docstrings of numpy's public callables (those of the first part left out), module by module, by name."""
-    import importlib
-    import textwrap
-
-    import numpy
-
-    used = {id(f) for f in (numpy.linalg.lstsq, numpy.einsum, numpy.linalg.svd)}
-    docs, seen = [], set(used)
-    for module_name in MORE_MODULES:
-        module = importlib.import_module(module_name)
-        for name in sorted(dir(module)):
-            obj = getattr(module, name, None)
-            if name.startswith("_") or not callable(obj) or id(obj) in seen or not getattr(obj, "__doc__", None):
-                continue
-            seen.add(id(obj))
-            docs.append(textwrap.dedent(obj.__doc__).strip())
-    return "\n\n".join(docs)
-
-
-def more_legal() -> list[str]:
-    """The licence texts numpy's wheel ships for the code it bundles, but neither an Apache nor a GNU licence
-    (the first part holds the Apache text; the held-out legal text is the GPL-3.0), each once."""
-    dist = distribution("numpy")
-    texts, seen = [], set()
-    for file in sorted(dist.files or [], key=str):
-        if "licenses" not in file.parts or file.name == "LICENSE.txt" and len(file.parts) == 2:
-            continue
-        text = Path(dist.locate_file(file)).read_text(encoding="utf-8", errors="replace")
-        flat = " ".join(text.split())
-        if "Apache License" in flat or "GNU" in flat or flat in seen:
-            continue
-        seen.add(flat)
-        for block in paragraphs(text):
-            block = " ".join(line.strip() for line in block.split("\n"))
-            letters = [c for c in block if c.isalpha()]
-            # the capitalised warranty disclaimers share their wording with the GPL-3.0's (a held-out text)
-            if sum(c.isupper() for c in letters) < 0.5 * len(letters):
-                texts.append(block)
-    return texts
-
-
-def more_code() -> list[str]:
-    import numpy
-
-    base = Path(numpy.__file__).parent
-    return [block.strip("\n") for f in MORE_CODE for block in (base / f).read_text(encoding="utf-8").split("\n\n\n")
-            if block.strip()]
-
-
-def more_sources() -> dict[str, list[str]]:
-    """The second part: new texts of every genre, none of them in the first part or in a held-out text."""
-    return {
-        "narrative": paragraphs((PARTS / "narrative_more.txt").read_text(encoding="utf-8")),
-        "technical": paragraphs(more_technical()),
-        "legal": more_legal(),
-        "dialogue": paragraphs((PARTS / "dialogue_more.txt").read_text(encoding="utf-8")),
-        "code": more_code(),
-        "chinese": paragraphs((PARTS / "chinese_more.txt").read_text(encoding="utf-8")),
-    }
-
-
 def sources() -> dict[str, list[str]]:
     return {
         "narrative": paragraphs((ROOT / "resources" / "text" / "default.txt").read_text(encoding="utf-8")),
@@ -145,10 +77,8 @@ def sources() -> dict[str, list[str]]:
 
 
 def make() -> str:
-    """Round robin over the genres, a run of whole paragraphs of each, until TOTAL characters; then the same
-    over the second part's texts until TOTAL_MORE more. A calibration reads the first 4,096 tokens (all of
-    them in the first part, so the second changes no calibrated shrink); a heal trains on up to the whole."""
-    return made(sources()) + "\n" + made(more_sources(), TOTAL_MORE)
+    """Round robin over the genres, a run of whole paragraphs of each, until TOTAL characters."""
+    return made(sources())
 
 
 def held_out(calibration: str) -> str:
@@ -160,11 +90,11 @@ def held_out(calibration: str) -> str:
     return "\n\n".join(p.strip("\n") for p in kept) + "\n"
 
 
-def made(parts: dict[str, list[str]], total: int = TOTAL) -> str:
+def made(parts: dict[str, list[str]]) -> str:
     queues = {name: list(items) for name, items in parts.items()}
     out: list[str] = []
     size = 0
-    while size < total and any(queues.values()):
+    while size < TOTAL and any(queues.values()):
         for name, queue in queues.items():
             run = 0
             while queue and run < RUN[name]:

@@ -180,11 +180,6 @@ def test_the_default_calibration_text_mixes_genres_and_lists_its_sources(tmp_pat
     assert "Apache License" in head  # legal
     assert "User:" in head and "Assistant:" in head  # dialogue
     assert "Parameters\n----------" in head  # technical (numpy docstrings)
-    # the second part, which heals train on (a calibration reads the first 4,096 tokens): every genre again, new texts
-    more = text.content[36_000:]
-    assert len(more) > 100_000 and "The ferry left the harbour" in more and "Customer:" in more
-    assert any("\u4e00" <= c <= "\u9fff" for c in more) and "def " in more and "Parameters\n----------" in more
-    assert "Redistribution and use in source and binary forms" in more
     sources = (CALIBRATION_TEXT.parent / "SOURCES.md").read_text(encoding="utf-8")
     for licence in ("MIT", "BSD-3-Clause", "Apache-2.0"):
         assert licence in sources
