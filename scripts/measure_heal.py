@@ -50,6 +50,14 @@ SHAPES = {
 }
 
 
+def shared_run(a: str, b: str, length: int = 80) -> str | None:
+    """A run of ``length`` characters (whitespace collapsed) that both texts hold, or None: the texts a heal
+    trains on must share nothing with the texts it is measured on."""
+    a, b = " ".join(a.split()), " ".join(b.split())
+    runs = {b[i:i + length] for i in range(len(b) - length + 1)}
+    return next((a[i:i + length] for i in range(len(a) - length + 1) if a[i:i + length] in runs), None)
+
+
 def perplexities(folder: Path, texts: dict[str, Path], tokens: int) -> dict[str, float]:
     checkpoint = open_checkpoint(folder)
     out = {}
@@ -108,6 +116,12 @@ def main(argv=None) -> int:
     if missing:
         print(f"missing {', '.join(missing)}: run scripts/get_texts.py first", file=sys.stderr)
         return 2
+    trained_on = args.calib_text.read_text(encoding="utf-8")
+    for name, path in texts.items():
+        common = shared_run(trained_on, path.read_text(encoding="utf-8"))
+        if common is not None:
+            print(f"{args.calib_text} and the held-out {name} text share {common!r}: not a held-out text", file=sys.stderr)
+            return 2
     work = args.workdir or Path(tempfile.mkdtemp(prefix="headmix-measure-heal-"))
     work.mkdir(parents=True, exist_ok=True)
     budgets = [int(b) for b in args.budgets.split(",") if b]
