@@ -118,6 +118,9 @@ class WindowLayout:
         self._sized = False
         self.setCentralWidget(splitter)
 
+        from ..status_bar import ElidingStatusBar
+
+        self.setStatusBar(ElidingStatusBar(self))  # a long message ends in "…" before the summary, never runs into it
         self.plan_status = QLabel(self.tr("No model open"))
         self.plan_status.setToolTip(self.tr("The open model and what Export would do with it"))
         self.statusBar().addPermanentWidget(self.plan_status)
