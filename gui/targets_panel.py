@@ -362,12 +362,24 @@ class TargetsPanel(QWidget):
     def set_num_layers_range(self, layers: int) -> None:
         """The model has ``layers`` decoder layers: offer 1..layers (without emitting ``changed``)."""
         self.num_layers.blockSignals(True)
+        self.num_layers.setSpecialValueText("")  # a read-only model's "?" (show_model_shape)
         self.num_layers.setRange(1, max(1, layers))
         self.num_layers.setValue(max(1, layers))
         self.num_layers.blockSignals(False)
         self.num_layers.setToolTip(self.tr("Decoder layers in the exported model (this model has {layers}); fewer removes "
                                            "whole layers, chosen from the calibration text (or the weights, without a "
                                            "tokenizer)").format(layers=layers))
+
+    def show_model_shape(self, heads: int | None, kv_heads: int | None, head_dim: int | None, layers: int) -> None:
+        """A model that cannot be shrunk (the panel is greyed): its own numbers where it has them, "?" where its
+        config.json does not say, instead of 0/0/0 and one decoder layer (without emitting ``changed``)."""
+        for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim),
+                            (self.num_layers, layers or None)):
+            spin.blockSignals(True)
+            spin.setRange(value or 0, value or 0)
+            spin.setValue(value or 0)
+            spin.setSpecialValueText("" if value else "?")
+            spin.blockSignals(False)
 
     def set_layer_method_available(self, name: str, available: bool, reason: str = "") -> None:
         """Offer a layer method or grey it out with the reason (fit needs pre-norm blocks)."""
