@@ -207,7 +207,7 @@ class HealStage:
             kept=translate("HealStage", "kept") if record.kept else translate("HealStage", "not kept")))
         title, text = heal_words(record, folder)
         self.show_message(title, text, QMessageBox.Icon.Information if record.kept else QMessageBox.Icon.Warning,
-                          open_folder=str(folder))
+                          open_folder=str(folder), open_model=str(folder))
         self.quality._render()  # the healed column, when the heal is of the plan on screen
         self.heal_finished.emit(record)
 
