@@ -39,3 +39,34 @@ def test_a_read_only_model_shows_its_own_numbers(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.importance_ready, timeout=20000):
         window.open_path(synthetic.write(tmp_path / "fine", "llama", 2, 4, 2, 8))
     assert [panel.heads.text(), panel.num_layers.text()] == ["4", "2"]
+
+
+def test_an_unchanged_layers_title_fits_beside_its_controls(qtbot, window):
+    """The tryout: "Layer 0 — unchanged by these targets (identi" at 1480×900."""
+    from conftest import open_demo
+
+    window.resize(1480, 880)
+    open_demo(qtbot, window)
+    window.show()
+    qtbot.waitExposed(window)
+    label = window.preview.layer_label
+    assert "unchanged" in label.text()
+    font = label.font()
+    font.setBold(True)
+    from PySide6.QtGui import QFontMetrics
+
+    assert QFontMetrics(font).horizontalAdvance(label.text()) <= label.width()
+
+
+def test_a_two_line_path_label_keeps_its_sentence_whole_and_the_paths_end(qtbot):
+    """The tryout: "Healed on 2,048 tokens, measured on th...ows: /tmp/tryout/me/smollm2-kv1-healed"."""
+    from headmix.gui.labels import LineLabel
+
+    label = LineLabel(middle=True, lines=2)
+    qtbot.addWidget(label)
+    sentence = "Healed on 2,048 tokens, measured on the same text and windows"
+    label.setText(f"{sentence} · /tmp/a/rather/long/folder/of/exports/and/more/smollm2-135m-kv1-calibrated-healed")
+    label.resize(label.fontMetrics().horizontalAdvance(sentence) + 10, label.sizeHint().height())
+    first, second = label.shown_lines()
+    assert first == sentence
+    assert "…" in second and second.endswith("healed") and second.startswith("/tmp")
