@@ -77,7 +77,8 @@ class LineLabel(QWidget):
                 out.append(part)
             else:
                 out[-1] = joined  # elided below
-        return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in out]
+        mode = Qt.TextElideMode.ElideMiddle if self.middle else Qt.TextElideMode.ElideRight  # a path keeps its end
+        return [metrics.elidedText(line, mode, width) for line in out]
 
 
 #: green, amber and red, each readable on a light (first) and a dark (second) window background

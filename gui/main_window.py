@@ -15,6 +15,7 @@ from .export_dialog import ExportDialog
 from .heal.stage import HealStage
 from .i18n import PartsTranslate
 from .session import Session
+from .wheel_guard import guard_wheel
 from .window.calibration import Calibration
 from .window.export import Export
 from .window.layer_choice import LayerChoice
@@ -90,6 +91,7 @@ class MainWindow(PartsTranslate, WindowLayout, Menus, Messages, Opening, Targets
         self._build_widgets()
         self._build_menus()
         self._build_heal()  # the Heal stage: its loss chart and File → Heal an export…
+        self.wheel_guard = guard_wheel(self)  # the wheel scrolls the panels; a control takes it only once focused
         self._restore_settings()
 
     # ------------------------------------------------------------------ what the session holds

@@ -14,6 +14,7 @@ from .core_words import matrix_title
 from .labels import LineLabel, status_colour
 from .layers_view import LayersView
 from .plots import HistogramView, ImportanceChart, MatrixView, WeightsPair
+from .plots.loss_chart import LossChart
 from .quality_view import QualityView
 
 #: the core's heatmap keys, with the axis labels each one's rows and columns get (translated where shown)
@@ -154,8 +155,7 @@ class PreviewPanel(QTabWidget):
         self.role.addItems(["q", "k", "v", "o"])
         self.role.setToolTip(self.tr("Which projection to show before and after"))
         self.role.setEnabled(False)
-        self.layer_label = QLabel()
-        self.layer_label.setStyleSheet("font-weight: bold;")
+        self.layer_label = LineLabel(bold=True)  # too long, it ends in "…" (the tooltip has all of it)
         # a longer note must never widen the panel (the splitter would move every pane)
         self.layer_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
@@ -186,6 +186,12 @@ class PreviewPanel(QTabWidget):
         self.setTabToolTip(4, self.tr("What the current targets do to the model on a text: perplexity before → after "
                                   "and the error layer by layer, measured without exporting"))
 
+        # the heal's loss chart, a tab shown from the first heal on (the right column keeps the targets and Preview)
+        self.loss_chart = LossChart()
+        self.heal_tab = self.addTab(self.loss_chart, self.tr("Heal"))
+        self.setTabToolTip(self.heal_tab, self.tr("The heal's distillation loss, step by step"))
+        self.setTabVisible(self.heal_tab, False)
+
         self.toggle.toggled.connect(self._toggled)
 
     #: the tab names, and shorter ones for a pane too narrow for the long ones (Qt would scroll the tabs)
@@ -194,17 +200,27 @@ class PreviewPanel(QTabWidget):
                  (QT_TRANSLATE_NOOP("PreviewPanel", "Head importance"), QT_TRANSLATE_NOOP("PreviewPanel", "Importance")),
                  (QT_TRANSLATE_NOOP("PreviewPanel", "Layer scores"), QT_TRANSLATE_NOOP("PreviewPanel", "Layers")),
                  (QT_TRANSLATE_NOOP("PreviewPanel", "Tensor values"), QT_TRANSLATE_NOOP("PreviewPanel", "Values")),
-                 (QT_TRANSLATE_NOOP("PreviewPanel", "Quality"), QT_TRANSLATE_NOOP("PreviewPanel", "Quality")))
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Quality"), QT_TRANSLATE_NOOP("PreviewPanel", "Quality")),
+                 (QT_TRANSLATE_NOOP("PreviewPanel", "Heal"), QT_TRANSLATE_NOOP("PreviewPanel", "Heal")))
+
+    def show_heal(self) -> None:
+        """A heal starts: its chart's tab appears (from now on) and comes to the front."""
+        self.setTabVisible(self.heal_tab, True)
+        self.setCurrentIndex(self.heal_tab)
+        self._fit_tab_names(self.width())
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._fit_tab_names(event.size().width())
+
+    def _fit_tab_names(self, width: int) -> None:
         bar = self.tabBar()
         metrics = bar.fontMetrics()
         # each tab's width for its long name: the style's margins around the text it has now, plus the long text
         names = [[QCoreApplication.translate("PreviewPanel", name) for name in pair] for pair in self.TAB_NAMES]
         full = sum(bar.tabSizeHint(i).width() - metrics.horizontalAdvance(bar.tabText(i)) + metrics.horizontalAdvance(long)
-                   for i, (long, _) in enumerate(names))
-        short = full > event.size().width()
+                   for i, (long, _) in enumerate(names) if self.isTabVisible(i))
+        short = full > width
         for i, pair in enumerate(names):
             self.setTabText(i, pair[short])
 
@@ -247,5 +263,6 @@ class PreviewPanel(QTabWidget):
                                         "comes from, on one colour scale").format(name=name))
 
     def apply_theme(self, palette=None) -> None:
-        for view in (*self.matrices.values(), self.weights, self.importance, self.layers, self.histogram, self.quality):
+        for view in (*self.matrices.values(), self.weights, self.importance, self.layers, self.histogram, self.quality,
+                     self.loss_chart):
             view.apply_theme(palette)

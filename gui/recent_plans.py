@@ -8,7 +8,9 @@ calibrated layers, its suspended walk and its layer choice.
 
 Bounded: a suspended calibration walk holds the calibration tokens' activations and one layer read ahead,
 so only ``size`` plans are kept, and the one let go is closed (its walk ends; a thread still using it, an
-export say, walks again for what it lacks).
+export say, walks again for what it lacks). The one let go is the one with the fewest calibrated layers (the
+oldest of those), not simply the oldest: stepping through a few targets on the way (a spin box clicked down
+30 → 25, each value a plan) must not push out the plan calibrated a minute earlier that Undo goes back to.
 """
 
 from __future__ import annotations
@@ -33,6 +35,13 @@ def plan_key(plan: ShrinkRun, text_sha256: str | None) -> tuple:
             repr(plan.calibration_options))
 
 
+def calibrated_layers(plan: ShrinkRun) -> int:
+    """How many layers the calibrated method has fitted for ``plan`` and its run on the kept layers: the work that
+    going back to it would otherwise repeat (the other methods' layers take milliseconds to compute again)."""
+    runs = {id(run): run for run in (plan, plan._final) if run is not None}.values()
+    return sum(len(run._calibrator.mixings) for run in runs if run._calibrator is not None)
+
+
 class RecentPlans:
     """An LRU of plans by :func:`plan_key`; :meth:`reuse` answers with the kept plan for an equal one."""
 
@@ -52,8 +61,9 @@ class RecentPlans:
             return kept
         self._plans[key] = plan
         while len(self._plans) > self.size:
-            _, old = self._plans.popitem(last=False)
-            old.close()
+            older = list(self._plans)[:-1]  # never the plan just asked for
+            key = min(older, key=lambda k: calibrated_layers(self._plans[k]))  # min keeps the oldest of equals
+            self._plans.pop(key).close()
         return plan
 
     def clear(self) -> None:

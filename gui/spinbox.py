@@ -26,6 +26,7 @@ class ChoiceSpinBox(QSpinBox):
     def set_choices(self, choices: list[int], value: int | None = None) -> None:
         """Replace the offered values, keeping ``value`` (or the current one, or the nearest valid one)."""
         self._choices = sorted(set(choices)) or [1]
+        self.setSpecialValueText("")  # a read-only model's "?" (TargetsPanel.show_model_shape) is gone
         keep = self.value() if value is None else value
         self.blockSignals(True)
         self.setRange(self._choices[0], self._choices[-1])

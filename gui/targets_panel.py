@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSizePolicy,
     QSpinBox, QVBoxLayout, QWidget,
@@ -15,6 +16,7 @@ from headmix.core.shrink.layer_removal import LAYER_METHODS
 from headmix.core.shrink.methods import DEFAULT_METHOD, METHODS
 
 from .core_words import layer_method_sentence, method_sentence
+from .labels import LineLabel
 from .runtime_list import RuntimeVerdicts
 from .spinbox import ChoiceSpinBox
 
@@ -215,16 +217,23 @@ class TargetsPanel(QWidget):
         # one line per runtime people deploy with: does it load the export and compute what transformers computes
         self.verdicts = RuntimeVerdicts()
         self.verdicts.setToolTip(self.tr("Whether each runtime loads the export and computes what transformers computes"))
+        # every warning in full under the targets (scrolling with them), and one line of them in the Preview, always
+        # there: the Preview sits fixed above Export, and five warnings there would push the targets out of the window
         self.warnings_label = QLabel()
         self.warnings_label.setWordWrap(True)
         self.warnings_label.setStyleSheet("color: #e65100;")
+        self.warnings_line = LineLabel()
+        self.warnings_line.set_colour(QColor("#e65100"))
         summary = QVBoxLayout()
         summary.setSpacing(3)
         for w in (self.source_label, self.decoder_label, self.params_label, self.size_label, self.saved_label, self.verdicts,
-                  self.warnings_label):
+                  self.warnings_line):
             summary.addWidget(w)
-        summary_box = QGroupBox(self.tr("Preview"))
-        summary_box.setLayout(summary)
+        # the Preview sits outside the scrolling targets, above Export (gui/window/layout.py): always whole, whatever
+        # the window's height or what is shown under the targets
+        self.summary_box = QGroupBox(self.tr("Preview"))
+        self.summary_box.setLayout(summary)
+        self.summary_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
         self.export_button = QPushButton(self.tr("Export…"))
         self.export_button.setDefault(False)
@@ -261,7 +270,7 @@ class TargetsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(targets_box)
-        layout.addWidget(summary_box)
+        layout.addWidget(self.warnings_label)
         layout.addStretch(1)
 
         for spin in (self.heads, self.kv_heads, self.head_dim, self.seed, self.num_layers, self.calib_tokens):
@@ -353,12 +362,24 @@ class TargetsPanel(QWidget):
     def set_num_layers_range(self, layers: int) -> None:
         """The model has ``layers`` decoder layers: offer 1..layers (without emitting ``changed``)."""
         self.num_layers.blockSignals(True)
+        self.num_layers.setSpecialValueText("")  # a read-only model's "?" (show_model_shape)
         self.num_layers.setRange(1, max(1, layers))
         self.num_layers.setValue(max(1, layers))
         self.num_layers.blockSignals(False)
         self.num_layers.setToolTip(self.tr("Decoder layers in the exported model (this model has {layers}); fewer removes "
                                            "whole layers, chosen from the calibration text (or the weights, without a "
                                            "tokenizer)").format(layers=layers))
+
+    def show_model_shape(self, heads: int | None, kv_heads: int | None, head_dim: int | None, layers: int) -> None:
+        """A model that cannot be shrunk (the panel is greyed): its own numbers where it has them, "?" where its
+        config.json does not say, instead of 0/0/0 and one decoder layer (without emitting ``changed``)."""
+        for spin, value in ((self.heads, heads), (self.kv_heads, kv_heads), (self.head_dim, head_dim),
+                            (self.num_layers, layers or None)):
+            spin.blockSignals(True)
+            spin.setRange(value or 0, value or 0)
+            spin.setValue(value or 0)
+            spin.setSpecialValueText("" if value else "?")
+            spin.blockSignals(False)
 
     def set_layer_method_available(self, name: str, available: bool, reason: str = "") -> None:
         """Offer a layer method or grey it out with the reason (fit needs pre-norm blocks)."""
@@ -459,6 +480,10 @@ class TargetsPanel(QWidget):
         self.verdicts.set_verdicts(verdicts, why)
         self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
         self.warnings_label.setVisible(bool(warnings))
+        line = "" if not warnings else f"⚠ {warnings[0]}" if len(warnings) == 1 else self.tr(
+            "⚠ {count} warnings (all under the targets): {first}").format(count=len(warnings), first=warnings[0])
+        self.warnings_line.setText(line)
+        self.warnings_line.setToolTip(self.warnings_label.text())
 
     def set_exporting(self, exporting: bool) -> None:
         self._exporting = exporting

@@ -110,3 +110,23 @@ def test_plans_kept_for_reuse_are_bounded_and_closed(qtbot, window, demo_folder,
     first = plans[0]._calibrator
     assert first._walk is None and first._pipeline is None  # closed when it was let go
     assert plans[-1]._calibrator._walk is not None  # the plan on screen keeps its walk to go on with
+
+
+def test_undo_back_through_several_plans_keeps_the_calibrated_one(qtbot, window, demo_folder, decided):
+    """The tryout: calibrated (and measured) at 30 layers, then 30 → 25 a layer at a time, then Undo back to 30
+    recalibrated every layer: the four plans between pushed the calibrated one out of the three kept. A plan with
+    calibrated layers now outlasts newer ones with less done."""
+    open_demo(qtbot, window, demo_folder)
+    window.select_layer(3)
+    calibrate(qtbot, window, 1)
+    calibrated = window.plan
+    assert decided == [0, 1, 2, 3]
+    for layers in (3, 2, 1):  # as the wheel did, one decoder layer at a time, each a plan and an undo step
+        window.panel.set_values(4, 1, 32, "calibrated", 0, "all", num_layers=layers)
+        QApplication.processEvents()
+    for _ in range(3):
+        window.undo_stack.undo()
+        QApplication.processEvents()
+    assert window.panel.values()["num_layers"] == 4
+    assert window.plan is calibrated and window.calibration_worker is None  # nothing to fit again
+    assert window.preview.matrices["q_heads"].matrix is not None

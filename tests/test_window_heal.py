@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QFileDialog, QLineEdit
+from PySide6.QtWidgets import QFileDialog, QLineEdit, QMessageBox
 
 from healable import healable as healable_export
 from conftest import open_demo
@@ -87,6 +87,12 @@ def test_heal_after_export_runs_the_stage_and_records_the_heal(qtbot, window, he
     assert any(b.startswith(f"training step {record.steps} of {record.steps} — loss ") for b in bars)
     assert len(window.loss_chart.points) == record.steps and window.loss_chart.isVisible()
     assert window.last_message[0] == ("Heal finished" if record.kept else "The heal did not help")
+    # like the export's box, the heal's offers the export itself in this window (the tryout missed it)
+    box = next(b for b in window.findChildren(QMessageBox) if b.windowTitle() == window.last_message[0] and b.isVisible())
+    opening = next(b for b in box.buttons() if b.text() == "Open the exported model")
+    with qtbot.waitSignal(window.checkpoint_opened, timeout=20_000) as opened:
+        opening.click()
+    assert Path(opened.args[0]).resolve() == out.resolve()
     if not record.kept:
         assert "keeps its un-healed weights" in window.last_message[1]
     assert window.export_action.isEnabled() and window.heal_worker is None

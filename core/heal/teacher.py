@@ -92,26 +92,28 @@ def compute(checkpoint: Checkpoint, ids: np.ndarray, k: int = DEFAULT_TOP_K, arc
     """Run the original over token ids ``(windows, T)`` once and keep its top-k targets on disk.
 
     ``folder`` is where the temporary folder goes (default: the system's temporary folder).
-    ``progress(done, total)`` counts layers, then one step for the output head; ``cancelled()``
-    stops it with :class:`Cancelled` and nothing is left on disk.
+    ``progress(done, total)`` counts layers, then the output head's chunks of windows (on SmolLM2 the
+    head takes as long as the 30 layers: one step for all of it left the count standing for a minute);
+    ``cancelled()`` stops it with :class:`Cancelled` and nothing is left on disk.
     """
     import time
 
     started = time.perf_counter()
     arch, spec = prepare(checkpoint, arch)
     windows, T = ids.shape
-    total = len(arch.layers) + 1
+    per = max(1, 1024 // T)  # about 1,024 positions of logits at a time
+    layers, chunks = len(arch.layers), -(-windows // per)
+    total = layers + chunks
     report = progress or (lambda done, total: None)
     place = Path(tempfile.mkdtemp(prefix="headmix-heal-teacher-", dir=folder))
     try:
-        result = run(checkpoint, ids, arch, progress=lambda done, _: report(done, total), cancelled=cancelled)
+        result = run(checkpoint, ids, arch, progress=lambda done, _: report(min(done, layers), total), cancelled=cancelled)
         head = OutputHead(checkpoint, arch, spec, cancelled)
         k = min(k, head.vocab - 1)
         index = np.lib.format.open_memmap(place / "index.npy", mode="w+", dtype=np.int32, shape=(windows, T, k))
         logp = np.lib.format.open_memmap(place / "logp.npy", mode="w+", dtype=np.float32, shape=(windows, T, k))
         rest = np.lib.format.open_memmap(place / "rest.npy", mode="w+", dtype=np.float32, shape=(windows, T))
-        per = max(1, 1024 // T)  # about 1,024 positions of logits at a time
-        for start in range(0, windows, per):
+        for chunk, start in enumerate(range(0, windows, per)):
             if cancelled is not None and cancelled():
                 raise Cancelled("cancelled")
             stop = min(windows, start + per)
@@ -119,9 +121,9 @@ def compute(checkpoint: Checkpoint, ids: np.ndarray, k: int = DEFAULT_TOP_K, arc
             rows_i, rows_lp, rows_r = index[start:stop].reshape(-1, k), logp[start:stop].reshape(-1, k), rest[start:stop].reshape(-1)
             for a in range(0, logits.shape[0], ROWS):  # float64 temporaries for ROWS positions at a time
                 rows_i[a:a + ROWS], rows_lp[a:a + ROWS], rows_r[a:a + ROWS] = top_k_of_logits(logits[a:a + ROWS], k)
+            report(layers + chunk + 1, total)
         for array in (index, logp, rest):
             array.flush()
-        report(total, total)
         return TeacherTargets(place, index, logp, rest, time.perf_counter() - started)
     except BaseException:
         shutil.rmtree(place, ignore_errors=True)

@@ -1,7 +1,8 @@
 """The window's Heal stage: after an export (its dialog's *Heal after export*) or for an earlier export (*File →
 Heal an export…*), the heal runs as a session job while the export's progress box says where it is and a loss
-chart under it draws every training step. Cancel (the box's button, Escape) stops it and leaves the export as it
-was written; a heal that did not help is said plainly; quitting asks first, then ends once the heal has stopped.
+chart in the middle pane's Heal tab draws every training step. Cancel (the box's button, Escape) stops it and
+leaves the export as it was written; a heal that did not help is said plainly; quitting asks first, then ends
+once the heal has stopped.
 """
 
 from __future__ import annotations
@@ -88,10 +89,7 @@ class HealStage:
         self.heal_question: QMessageBox | None = None
         self._heal_view: HealProgress | None = None
         self._quit_after_heal = False
-        self.loss_chart = LossChart()
-        self.loss_chart.setFixedHeight(11 * self.fontMetrics().height())  # the targets above keep their room
-        self.loss_chart.hide()
-        self.panel.export_box.layout().addWidget(self.loss_chart)
+        self.loss_chart: LossChart = self.preview.loss_chart  # the middle pane's Heal tab, shown from the first heal
         self.quality.healed_exports = self.healed_exports
         self.heal_action = QAction(translate("HealStage", "&Heal an export…"), self, triggered=self.choose_export_to_heal)
         self.heal_action.setToolTip(translate("HealStage", "Train an earlier headmix export towards its original model"))
@@ -164,7 +162,7 @@ class HealStage:
         self.panel.progress_label.setText(translate("HealStage", "healing: starting…"))
         self.panel.cancel_button.setToolTip(translate("HealStage", "Stop the heal; the export stays as it was written"))
         self.loss_chart.clear()
-        self.loss_chart.show()
+        self.preview.show_heal()
         self.heal_worker = worker.start(self.session.jobs)
         self._step("status bar", self._update_status)
         return True
@@ -209,7 +207,7 @@ class HealStage:
             kept=translate("HealStage", "kept") if record.kept else translate("HealStage", "not kept")))
         title, text = heal_words(record, folder)
         self.show_message(title, text, QMessageBox.Icon.Information if record.kept else QMessageBox.Icon.Warning,
-                          open_folder=str(folder))
+                          open_folder=str(folder), open_model=str(folder))
         self.quality._render()  # the healed column, when the heal is of the plan on screen
         self.heal_finished.emit(record)
 

@@ -24,6 +24,8 @@ class HistogramView(QWidget):
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._title = ""
         stacked(self, self.plot, self.stats)
+        self.plot.hide()  # no axes around nothing until a tensor is picked (they read -500 to 500 (x0.001))
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.apply_theme()
 
     def apply_theme(self, palette: QPalette | None = None) -> None:
@@ -35,6 +37,8 @@ class HistogramView(QWidget):
         self._title = name
         set_title(self.plot, name, theme_colours()[1])
         self.curve.setData(stats["edges"], stats["counts"])
+        self.plot.show()
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         sampled = "" if stats["sampled"] == stats["count"] else self.tr(
             " (histogram of {sampled} evenly strided values)").format(sampled=grouped(stats["sampled"]))
         number = "{:.4g}".format

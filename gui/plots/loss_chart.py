@@ -29,7 +29,11 @@ class LossChart(QWidget):
         self.plot.hideButtons()
         self.plot.setLabel("bottom", translate("LossChart", "tokens trained on"))
         self.plot.setLabel("left", translate("LossChart", "loss"))
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        for side in ("bottom", "left"):  # a loss of 0.66 reads "0.66", not "655.9 (x0.001)"
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
+        # the ranges are set from the points (autorange spans a single point by ±1e-12 and labels it to 15 digits,
+        # and keeps an earlier heal's range while the chart is empty)
+        self.plot.disableAutoRange()
         self.steps = self.plot.plot([], [], pen=pg.mkPen((*SHRUNK, 110), width=1))
         self.mean = self.plot.plot([], [], pen=pg.mkPen(SHRUNK, width=2.5))
         self.points: list[tuple[float, float]] = []
@@ -52,6 +56,7 @@ class LossChart(QWidget):
         self.points, self.means, self._ema = [], [], 0.0
         self.steps.setData([], [])
         self.mean.setData([], [])
+        self._fit()
         self.set_title(translate("LossChart", "distillation loss (KL to the original), per step"))
 
     def add(self, tokens: float, loss: float) -> None:
@@ -64,3 +69,16 @@ class LossChart(QWidget):
         xs = [x for x, _ in self.points]
         self.steps.setData(xs, [y for _, y in self.points])
         self.mean.setData(xs, self.means)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Tokens from 0 to a little past the last step; the losses with a margin of at least 5% of their size."""
+        if not self.points:
+            self.plot.setXRange(0, 1, padding=0)
+            self.plot.setYRange(0, 1, padding=0)
+            return
+        self.plot.setXRange(0, 1.05 * max(max(x for x, _ in self.points), 1.0), padding=0)
+        values = [y for _, y in self.points] + self.means
+        low, high = min(values), max(values)
+        margin = max(0.1 * (high - low), 0.05 * max(abs(low), abs(high)), 1e-3)
+        self.plot.setYRange(low - margin, high + margin, padding=0)

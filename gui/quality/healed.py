@@ -31,7 +31,8 @@ class Healed:
         self.healed_failures: dict[str, str] = {}
         self.healed_worker: ExportQualityWorker | None = None
         self.healed_shown = None  # the ModelQuality shown in the third bar
-        self.healed_line = LineLabel(middle=True)
+        # the sentence on one line, the healed export's folder on the next (elided in its middle when long)
+        self.healed_line = LineLabel(middle=True, lines=2)
         layout = self.summary.parentWidget().layout()
         layout.insertWidget(layout.indexOf(self.summary) + 1, self.healed_line)
         self.healed_line.hide()
@@ -80,7 +81,7 @@ class Healed:
         self.summary.setText(self.tr("Perplexity {before} → {after} shrunk → {healed} healed ({shrunk} → {ratio})").format(
             before=texts[0], after=texts[1], healed=texts[2], shrunk=format_ratio(shrunk_ratio),
             ratio=format_ratio(healed_ratio)))
-        self.healed_line.setText(self.tr("Healed on {tokens} tokens, measured on the same text and windows: "
+        self.healed_line.setText(self.tr("Healed on {tokens} tokens, measured on the same text and windows · "
                                          "{folder}").format(folder=folder, tokens=f"{record.get('tokens', 0):,}"))
         self.pair.setFixedHeight(9 * self.fontMetrics().height())  # room for the third bar
         nlls = (q.before.mean_nll, q.after.mean_nll, healed.mean_nll)

@@ -98,6 +98,11 @@ class WindowLayout:
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(0)
         right_layout.addWidget(scroll, 1)
+        summary = QWidget()  # the Preview: never scrolled out of view, never squeezed by the targets
+        summary_layout = QVBoxLayout(summary)
+        summary_layout.setContentsMargins(9, 2, 9, 0)
+        summary_layout.addWidget(self.panel.summary_box)
+        right_layout.addWidget(summary)
         right_layout.addWidget(self.panel.export_box)  # never scrolled out of view
         # the export box sits outside the panel (which is disabled with no model), so it is switched off itself
         self.panel.export_button.setEnabled(False)
@@ -118,6 +123,9 @@ class WindowLayout:
         self._sized = False
         self.setCentralWidget(splitter)
 
+        from ..status_bar import ElidingStatusBar
+
+        self.setStatusBar(ElidingStatusBar(self))  # a long message ends in "…" before the summary, never runs into it
         self.plan_status = QLabel(self.tr("No model open"))
         self.plan_status.setToolTip(self.tr("The open model and what Export would do with it"))
         self.statusBar().addPermanentWidget(self.plan_status)

@@ -115,6 +115,7 @@ class Opening:
             self._start_importance()
         else:
             self.plan = None
+            self.panel.show_model_shape(arch.num_heads, arch.num_kv_heads, arch.head_dim, arch.num_layers)
             reason = arch.description if not arch.recognised else (
                 arch.problems[0] if len(arch.problems) == 1
                 else self.tr("%n problem(s), listed on the left", None, len(arch.problems)))

@@ -63,7 +63,7 @@ class Preview:
             self._step("matrices", lambda: self.preview.show_mixing(i, None, note, title))
         else:
             self._step("matrices", lambda: self.preview.show_mixing(
-                i, plan.heatmaps(j), plan.method if changed else self.tr("unchanged by these targets (identity)"), title,
+                i, plan.heatmaps(j), plan.method if changed else self.tr("unchanged (identity)"), title,
                 plan.stacked_heatmaps(j)),
                 on_error=lambda m: self.preview.show_mixing(i, None, m, title))
         if not calibrating:

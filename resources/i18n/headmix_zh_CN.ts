@@ -865,8 +865,8 @@ Choose a folder that headmix exported: it holds headmix.json, the record of the 
         <translation>困惑度 {before} → 缩小后 {after} → 修复后 {healed}（{shrunk} → {ratio}）</translation>
     </message>
     <message>
-        <source>Healed on {tokens} tokens, measured on the same text and windows: {folder}</source>
-        <translation>在 {tokens} 个词元上修复，在相同的文本和窗口上测量：{folder}</translation>
+        <source>Healed on {tokens} tokens, measured on the same text and windows · {folder}</source>
+        <translation>在 {tokens} 个词元上修复，在相同的文本和窗口上测量 · {folder}</translation>
     </message>
     <message>
         <source>perplexity on {tokens} tokens (lower is better)</source>
@@ -1956,8 +1956,8 @@ The export is there; its path is now on the clipboard.</source>
         <translation>正在等待重要性得分（{done}/{total} 层）</translation>
     </message>
     <message>
-        <source>unchanged by these targets (identity)</source>
-        <translation>未被这些目标改变（恒等）</translation>
+        <source>unchanged (identity)</source>
+        <translation>未改变（恒等）</translation>
     </message>
     <message>
         <source>choosing layers…</source>
@@ -2075,6 +2075,14 @@ The export is there; its path is now on the clipboard.</source>
     <message>
         <source>What the current targets do to the model on a text: perplexity before → after and the error layer by layer, measured without exporting</source>
         <translation>当前目标在一段文本上对模型的影响：困惑度 前 → 后以及逐层误差，无需导出即可测量</translation>
+    </message>
+    <message>
+        <source>Heal</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <source>The heal&apos;s distillation loss, step by step</source>
+        <translation>修复的蒸馏损失，逐步显示</translation>
     </message>
     <message>
         <source>Mixing</source>
@@ -2907,6 +2915,10 @@ Choose another file, or the default text.</source>
     <message>
         <source>{percent}% smaller</source>
         <translation>缩小 {percent}%</translation>
+    </message>
+    <message>
+        <source>⚠ {count} warnings (all under the targets): {first}</source>
+        <translation>⚠ {count} 条警告（全部列在目标下方）：{first}</translation>
     </message>
     <message>
         <source>starting…</source>
