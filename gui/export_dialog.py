@@ -97,7 +97,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.status)
         from .heal.choice import HealChoice
 
-        self.heal = HealChoice(plan.checkpoint.folder)  # Heal after export (issue 21)
+        self.heal = HealChoice(plan.checkpoint.folder, arch=plan.arch)  # Heal after export (issue 21)
         layout.addWidget(self.heal)
         layout.addWidget(self.buttons)
         self.replaces: list[str] = []

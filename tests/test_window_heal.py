@@ -187,3 +187,21 @@ def test_file_heal_then_the_quality_tab_shows_original_shrunk_healed(qtbot, wind
     with qtbot.waitSignal(quality.measurement_finished, timeout=120_000):
         assert window.measure_quality()
     assert "healed on this text" in quality.healed_line.text() and len(quality.pair.values) == 2
+
+
+def test_a_family_the_heal_cannot_run_greys_the_choice_with_the_reason(qtbot, window, model_dir, tmp_path):
+    """GPT-2 has a tokenizer and torch is there, but its fused attention cannot be healed: the export dialog
+    must not offer a heal that ``shrink --heal`` refuses and that would fail after the export."""
+    import tiny_text
+
+    source = tmp_path / "gpt2"
+    shutil.copytree(model_dir("gpt2"), source)
+    tiny_text.save_tokenizer(source)
+    open_demo(qtbot, window, source)
+    layer = window.arch.layers[0]
+    with qtbot.waitSignal(window.plan_changed):
+        window.panel.set_values(layer.num_heads - 1, layer.num_kv_heads - 1, layer.head_dim, "mean", 0, "all")
+    window.choose_export_folder()
+    heal = window.export_dialog.heal
+    assert not heal.check.isEnabled() and heal.options() is None
+    assert "Healing cannot run on this model" in heal.note.text() and "its attention is fused" in heal.note.text()

@@ -1,7 +1,9 @@
 """The export dialog's *Heal after export* choice: whether to heal, on how many tokens, and what is trained.
 
 Greyed, with the install line, when PyTorch is missing (``core.heal.torch_available``, which never imports torch)
-or when the model has no tokenizer (healing distils next-token predictions on the calibration text). The token
+or when the model has no tokenizer (healing distils next-token predictions on the calibration text), or when
+the student cannot run its family (``core.heal.availability.heal_unavailable``, the check ``shrink --heal`` makes
+before it writes anything: without it the window offered a heal that failed after the export). The token
 budget starts at :class:`~headmix.core.heal.record.HealOptions`' own default, whatever that is tuned to.
 """
 
@@ -21,7 +23,7 @@ TRAIN_CHOICES = ("changed", "attention", "all")
 class HealChoice(QGroupBox):
     """Heal after export: a checkbox, the token budget and what is trained; :meth:`options` is None when off."""
 
-    def __init__(self, model_folder=None, parent=None, ask: bool = True):
+    def __init__(self, model_folder=None, parent=None, ask: bool = True, arch=None):
         super().__init__(parent)
         from headmix.core.io.text import has_tokenizer
 
@@ -65,6 +67,12 @@ class HealChoice(QGroupBox):
         elif not tokenizer:
             self.unavailable = self.tr("Healing needs the model's tokenizer (it trains on the calibration text), "
                                        "and this model has none.")
+        elif arch is not None and model_folder is not None:
+            from headmix.core.heal.availability import heal_unavailable
+
+            problem = heal_unavailable(model_folder, arch)
+            if problem is not None and problem.kind == "family":  # the core's reason, in English like every core message
+                self.unavailable = self.tr("Healing cannot run on this model: {reason}").format(reason=str(problem))
         self.note.setVisible(bool(self.unavailable))
         if self.unavailable:
             self.check.setChecked(False)

@@ -668,6 +668,10 @@
         <source>Healing needs the model&apos;s tokenizer (it trains on the calibration text), and this model has none.</source>
         <translation>修复需要模型的分词器（它在校准文本上训练），而此模型没有分词器。</translation>
     </message>
+    <message>
+        <source>Healing cannot run on this model: {reason}</source>
+        <translation>无法修复此模型：{reason}</translation>
+    </message>
 </context>
 <context>
     <name>HealDialog</name>
