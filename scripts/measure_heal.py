@@ -3,6 +3,9 @@
     python scripts/measure_heal.py [--model FOLDER] [--texts FOLDER] [--shapes kv,hd] [--budgets 8192,16384]
                                    [--eval-tokens 4096] [--lr 3e-4] [--workdir DIR] [--json FILE]
 
+Shapes kv, hd, q and layers are SmolLM2-135M's (the default --model); gq and ghd are Gemma 3 270M's:
+``--model ~/.cache/headmix/real-model/gemma-3-270m-q4_k_m --shapes gq,ghd`` (scripts/get_real_gemma.py).
+
 Each shape is shrunk with headmix's default (the calibrated method, on headmix's own English
 text), then healed on that same calibration text at each budget (a fresh copy of the export
 each time). Perplexity is measured by headmix's numpy forward pass on texts that calibration
@@ -45,7 +48,7 @@ SHAPES = {
     "hd": ("head size 64 → 32", ["--head-dim", "32"]),
     "q": ("query heads 9 → 3, kv 3 → 1", ["--heads", "3", "--kv-heads", "1"]),
     "layers": ("decoder layers 30 → 24", ["--num-layers", "24"]),
-    "gkv": ("kv heads 1 → 1, query heads 4 → 2", ["--heads", "2"]),
+    "gq": ("query heads 4 → 2 (Gemma 3 270M; its one kv head stays)", ["--heads", "2"]),
     "ghd": ("head size 256 → 128", ["--head-dim", "128"]),
 }
 
