@@ -35,13 +35,6 @@ def plan_key(plan: ShrinkRun, text_sha256: str | None) -> tuple:
             repr(plan.calibration_options))
 
 
-def calibrated_layers(plan: ShrinkRun) -> int:
-    """How many layers the calibrated method has fitted for ``plan`` and its run on the kept layers: the work that
-    going back to it would otherwise repeat (the other methods' layers take milliseconds to compute again)."""
-    runs = {id(run): run for run in (plan, plan._final) if run is not None}.values()
-    return sum(len(run._calibrator.mixings) for run in runs if run._calibrator is not None)
-
-
 class RecentPlans:
     """An LRU of plans by :func:`plan_key`; :meth:`reuse` answers with the kept plan for an equal one."""
 
@@ -62,7 +55,7 @@ class RecentPlans:
         self._plans[key] = plan
         while len(self._plans) > self.size:
             older = list(self._plans)[:-1]  # never the plan just asked for
-            key = min(older, key=lambda k: calibrated_layers(self._plans[k]))  # min keeps the oldest of equals
+            key = min(older, key=lambda k: self._plans[k].calibrated_layers())  # min keeps the oldest of equals
             self._plans.pop(key).close()
         return plan
 

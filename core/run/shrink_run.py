@@ -122,12 +122,21 @@ class ShrinkRun:
                                         Settings(window=window, max_tokens=request.calib_tokens, bos=options.bos))
         return self._sample
 
+    def _calibrators(self) -> list[Calibrator]:
+        """The calibrators of this run and of its run on the chosen layers (the same run when no layers were chosen)."""
+        runs = {id(r): r for r in (self, self._final) if r is not None}.values()
+        return [run._calibrator for run in runs if run._calibrator is not None]
+
+    def calibrated_layers(self) -> int:
+        """How many layers the calibrated method has fitted here and in the run on the chosen layers: the work that
+        coming back to this plan would otherwise repeat (the other methods' layers take milliseconds)."""
+        return sum(len(calibrator.mixings) for calibrator in self._calibrators())
+
     def close(self) -> None:
         """Let go what a suspended calibration walk holds (its activations, the layer read ahead), here and in the
         run on the chosen layers; what was computed stays, and asking for more walks again."""
-        for run in {id(r): r for r in (self, self._final) if r is not None}.values():
-            if run._calibrator is not None:
-                run._calibrator.close()
+        for calibrator in self._calibrators():
+            calibrator.close()
 
     def release(self, index: int) -> None:
         """Drop a layer's computed arrays once they are written (a calibrated layer's refitted projection is large)."""
