@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import HeadmixError
 from ..io.checkpoint import open_checkpoint
-from ..io.text import TOKENIZER_NAME, load_tokenizer
+from ..io.text import TOKENIZER_NAME, TextTokenizer, load_tokenizer
 from ..model.architecture import Architecture, detect
 from ..model.families import Blocks, Family, Layout, Mlp
 from . import HealUnavailable, require_torch
@@ -43,13 +43,14 @@ def check_family(arch: Architecture) -> None:
                               f"{family.title} model cannot be healed: {'; '.join(reasons)}", kind="family")
 
 
-def check_tokenizer(folder: str | Path) -> None:
-    """Refuse a model whose folder has no tokenizer the heal can read: it tokenises the calibration text."""
+def check_tokenizer(folder: str | Path) -> TextTokenizer:
+    """The tokenizer of the model in ``folder``, or the refusal a heal needs when there is none it can read (it
+    tokenises the calibration text); the heal goes on with the tokenizer returned rather than reading it again."""
     folder = Path(folder)
     if not (folder / TOKENIZER_NAME).is_file():
         raise HealUnavailable(f"{NEEDS_TOKENIZER}, and {folder} has no {TOKENIZER_NAME}", kind="tokenizer")
     try:
-        load_tokenizer(folder)
+        return load_tokenizer(folder)
     except HeadmixError as e:
         raise HealUnavailable(f"{NEEDS_TOKENIZER}: {e}", kind="tokenizer") from None
 

@@ -84,10 +84,7 @@ def _bar():
 
 def run_heal(export: str, source: str | None, options: HealOptions, after_shrink: bool = False) -> int:
     """Heal an export and print what happened; 0 when healed or honestly not kept, 1 when cancelled."""
-    from .availability import require_healable
-
-    require_healable(export, device=options.device)  # the reason about healing, before the teacher runs
-    from .run import heal_export
+    from .run import heal_export  # it refuses (torch, family, device, tokenizer) before the teacher runs
 
     try:
         record = heal_export(export, source, options, progress=_bar())

@@ -21,9 +21,9 @@ from ..model.architecture import detect
 from ..io.checkpoint import open_checkpoint
 from ..io.dtypes import to_source_dtype
 from ..errors import HeadmixError
-from ..io.text import CALIBRATION_TEXT, Text, cut_windows, load_tokenizer, read_text
+from ..io.text import CALIBRATION_TEXT, Text, cut_windows, read_text
 from . import require_torch, teacher
-from .availability import check_tokenizer
+from .availability import check_family, check_tokenizer, device_for
 from .memory import release_freed_memory
 from .record import HELDOUT_FRACTION, MAX_HELDOUT_WINDOWS, HealOptions, HealRecord, thin_curve
 from .trainable import select
@@ -104,7 +104,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     import torch
 
     from .distil import distil, score
-    from .torch_model import Student, check_family, device_for
+    from .torch_model import Student
 
     started = time.perf_counter()
     report = progress or (lambda stage, done, total, loss: None)
@@ -116,8 +116,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     original = _source(provenance, source)
     device = device_for(options.device)
     text = heal_text(provenance, options.text)
-    check_tokenizer(folder)  # "healing needs the model's tokenizer", not the quality check's words
-    tokenizer = load_tokenizer(folder)
+    tokenizer = check_tokenizer(folder)  # "healing needs the model's tokenizer", not the quality check's words
     windows = cut_windows(tokenizer.encode(text.content), options.window, 1 << 62, tokenizer.bos_id, text.source)
     ids = windows.ids
     if ids.shape[0] < 2:

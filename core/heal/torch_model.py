@@ -24,7 +24,7 @@ from ..io.checkpoint import Checkpoint
 from ..model.families import Blocks, Norm
 from ..model.forward_spec import AttentionSpec, ModelSpec, attention_spec, model_spec
 from . import HealUnavailable
-from .availability import check_family, device_for  # here too: the heal's run imports them with the student
+from .availability import check_family
 
 _ACTIVATIONS = {
     "silu": F.silu,
@@ -190,4 +190,4 @@ def trained_numel(student: Student) -> int:
     return sum(t.numel() for t in student.parameters())
 
 
-__all__ = ["Student", "check_family", "device_for", "parameter_bytes", "trained_numel"]
+__all__ = ["Student", "parameter_bytes", "trained_numel"]
