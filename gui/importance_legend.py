@@ -32,8 +32,7 @@ def colouring(plan, index: int) -> Colouring:
     n = plan.num_heads
     method = plan.method
     if method is Method.CALIBRATED:
-        calibrator = plan._calibrator
-        if calibrator is not None and calibrator.ready(index):
+        if plan.calibrated(index):
             kept = np.asarray(plan.mixing(index).q.heads != 0).any(axis=1)
             return Colouring(kept, translate("ImportanceLegend", "green = kept by calibrated at {n} heads (by what they "
                                                                  "write on the calibration text)").format(n=n),

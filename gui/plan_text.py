@@ -38,20 +38,6 @@ def known_pairs(plan) -> np.ndarray | None:
     return plan.kept_pairs  # evenly spaced: from the shapes alone
 
 
-def known_pair_scores(plan) -> np.ndarray | None:
-    """The scores select or the calibrated method chose the pairs by, when already computed."""
-    if plan.method is Method.CALIBRATED:
-        calibrator = plan._calibrator
-        return None if calibrator is None else calibrator._pair_scores
-    if plan.method is Method.SELECT and all(i in plan._importance for i in plan.layers):
-        total = np.zeros(plan.arch.head_dim // 2)
-        for i in plan.layers:
-            scores = plan._importance[i].qk_units
-            total += scores / (scores.sum() or 1.0)
-        return total
-    return None
-
-
 def _not_read_by(plan, rope_type: str) -> str:
     """``not llama.cpp or ollama create``: the runtimes (the runtime table's) that would not read ``rope_type``."""
     family = (plan.exported_family or plan.arch.family).name
@@ -83,7 +69,7 @@ def rotary_line(plan) -> str:
                 else translate("PlanText", "any subset: longrope"))
     line = translate("PlanText", "Keeps rotary pairs {pairs} of {half} ({kind})").format(pairs=pair_span(pairs), half=half,
                                                                                           kind=kind)
-    scores = known_pair_scores(plan)
+    scores = plan.known_pair_scores()
     if scores is not None and kept < half:
         best_any = top(scores, kept)
         best_progression_pairs = best_progression(scores, kept, start_at_zero=plan.pairs_from_zero)
@@ -115,8 +101,7 @@ def _percent(value: float) -> str:
 
 def fit_line(plan, index: int) -> str:
     """How the calibrated layer fits the original on the calibration text ("" when not calibrated yet)."""
-    calibrator = plan._calibrator if plan.method is Method.CALIBRATED else None
-    fit = None if calibrator is None else calibrator.fits.get(index)
+    fit = plan.calibration_fit(index) if plan.method is Method.CALIBRATED else None
     if fit is None:
         return ""
     how = (translate("PlanText", "output projection refitted") if fit.refitted

@@ -204,7 +204,7 @@ def test_the_rotary_pairs_line_says_what_an_offset_would_cost_on_gemma3(qtbot, w
     line names the best offset progression, its score and the runtimes that would lose it."""
     import hf_models
     from headmix.core.model.rope import best_progression
-    from headmix.gui.plan_text import known_pair_scores, pair_span
+    from headmix.gui.plan_text import pair_span
 
     folder = hf_models.save_model(
         "gemma3_text", tmp_path / "gemma3", seed=3, num_hidden_layers=6, query_pre_attn_scalar=16,
@@ -213,7 +213,7 @@ def test_the_rotary_pairs_line_says_what_an_offset_would_cost_on_gemma3(qtbot, w
     window.panel.set_values(8, 4, 8, "select", 0, "all")
     pairs = window.plan.kept_pairs
     assert pairs[0] == 0 and shown(window)[LLAMA_CPP].startswith("✔") and shown(window)["mlx-lm"].startswith("✔")
-    scores = known_pair_scores(window.plan)
+    scores = window.plan.known_pair_scores()
     offset = best_progression(scores, 4)
     assert offset[0] > 0  # this model's best progression is an offset one: the choice costs something
     more = 100 * (scores[offset].sum() / scores[pairs].sum() - 1)

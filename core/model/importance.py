@@ -11,6 +11,7 @@ highest scores; the window shows them in the tree and as a bar chart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,3 +64,13 @@ def scores_from_sums(layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, 
         k_dims = k_dims[:half] + k_dims[half:]
     qk_units = np.sqrt(q_dims) * np.sqrt(k_dims)
     return Importance(q_heads, kv_heads, qk_units, v_dims)
+
+
+def summed_pair_scores(importances: Iterable[Importance], half: int) -> np.ndarray:
+    """Every layer's rotary-pair scores, each normalised to sum 1, summed: config.json holds one rope for all
+    layers, so one set of pairs is kept everywhere, and no single layer's scale should decide it."""
+    total = np.zeros(half)
+    for importance in importances:
+        scores = importance.qk_units
+        total += scores / (scores.sum() or 1.0)
+    return total

@@ -45,6 +45,7 @@ from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_m
 from ..model.attention import attend, output, project
 from ..model.embedding import embed
 from ..model.forward_spec import attention_spec, model_spec
+from ..model.importance import summed_pair_scores
 from ..model.layer_step import attention_input, finish_layer_in_place
 from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
 from ..shrink.mixing import mix_layer
@@ -401,13 +402,14 @@ class Calibrator:
         with self._lock:
             return self._scores()
 
+    def known_pair_scores(self) -> np.ndarray | None:
+        """The pair scores if the first pass has run, else None (without running it)."""
+        return self._pair_scores
+
     def _scores(self) -> np.ndarray:
         if self._pair_scores is None and self.options.pair_scores == "weights":
-            total = np.zeros(self.plan.arch.head_dim // 2)
-            for i in self.plan.layers:
-                scores = self.plan.importance(i).qk_units
-                total += scores / (scores.sum() or 1.0)
-            self._pair_scores = total
+            self._pair_scores = summed_pair_scores((self.plan.importance(i) for i in self.plan.layers),
+                                                   self.plan.arch.head_dim // 2)
         if self._pair_scores is None:
             plan, arch = self.plan, self.plan.arch
             windows = self.sample.windows

@@ -24,7 +24,7 @@ import numpy as np
 from .. import __version__
 from ..errors import TargetError
 from ..io.text import Sample, Settings, prepare_text, read_calibration_text
-from ..model.importance import Importance, layer_importance
+from ..model.importance import Importance, layer_importance, summed_pair_scores
 from ..model.layer_weights import read_attention
 from ..model.rope import best_progression
 from ..plan.export_config import export_config
@@ -34,7 +34,7 @@ from ..plan.runtimes import Verdict
 from ..shrink.methods import HEATMAPS, LayerMixing, Method, head_matrices, layer_mixing, top
 from ..shrink.mixing import apply_role, mix_tensor
 from ..shrink.targets import check, format_layers
-from .calibration import CalibrationOptions, Calibrator
+from .calibration import CalibrationOptions, Calibrator, LayerFit
 
 #: ``progress(done, total)``
 Progress = Callable[[int, int], None]
@@ -132,6 +132,25 @@ class ShrinkRun:
         coming back to this plan would otherwise repeat (the other methods' layers take milliseconds)."""
         return sum(len(calibrator.mixings) for calibrator in self._calibrators())
 
+    def calibrated(self, index: int) -> bool:
+        """Whether the calibrated method has fitted layer ``index`` already, so that ``mixing(index)`` returns
+        without walking the text (the window shows "calibrating…" until then)."""
+        return self._calibrator is not None and self._calibrator.ready(index)
+
+    def calibration_fit(self, index: int) -> LayerFit | None:
+        """How well the calibrated layer ``index`` reproduces the original on the calibration text, once fitted."""
+        return None if self._calibrator is None else self._calibrator.fits.get(index)
+
+    def known_pair_scores(self) -> np.ndarray | None:
+        """The scores the kept rotary pairs are chosen by, when already computed (never computes them: the window
+        asks on every repaint): the calibrated method's first pass, or ``select``'s summed weight-norm scores once
+        every changed layer is scored."""
+        if self.method is Method.CALIBRATED:
+            return None if self._calibrator is None else self._calibrator.known_pair_scores()
+        if self.method is Method.SELECT and all(i in self._importance for i in self.layers):
+            return summed_pair_scores((self._importance[i] for i in self.layers), self.arch.head_dim // 2)
+        return None
+
     def close(self) -> None:
         """Let go what a suspended calibration walk holds (its activations, the layer read ahead), here and in the
         run on the chosen layers; what was computed stays, and asking for more walks again."""
@@ -163,10 +182,7 @@ class ShrinkRun:
                 if self.method is Method.CALIBRATED:
                     total = self.calibrator.pair_scores()
                 else:
-                    total = np.zeros(half)
-                    for i in self.layers:
-                        scores = self.importance(i).qk_units
-                        total += scores / (scores.sum() or 1.0)
+                    total = summed_pair_scores((self.importance(i) for i in self.layers), half)
                 pairs = top(total, new_half) if any_subset else best_progression(total, new_half, start_at_zero=self.plan.pairs_from_zero)
             self._kept_pairs = np.asarray(pairs, dtype=np.int64)
         return self._kept_pairs

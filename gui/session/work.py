@@ -74,8 +74,7 @@ def following_calibration(plan, report, cancelled):
     if plan is None or not plan.method.sequential or not plan.layers:
         yield
         return
-    calibrator = plan._calibrator
-    if calibrator is not None and all(calibrator.ready(i) for i in plan.layers):
+    if all(plan.calibrated(i) for i in plan.layers):
         yield  # calibrated already: nothing will run
         return
     entry = (report, cancelled)

@@ -39,7 +39,7 @@ class Preview:
         changed = j in plan.layers
         scores_ready = self._heads_ready if reduced else len(self.importance) >= len(self.arch.layers)
         waiting = changed and plan.method.needs_scores and not scores_ready
-        calibrating = changed and plan.method.sequential and not (plan._calibrator is not None and plan._calibrator.ready(j))
+        calibrating = changed and plan.method.sequential and not plan.calibrated(j)
         stopped = self._calibration_stop if self._calibration_stop is not None and self._calibration_stop[0] is plan else None
         if calibrating and stopped is not None:
             # cancelled, or failed: not run again by itself (Calibrate on the line below the title does)
