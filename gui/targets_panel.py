@@ -67,6 +67,9 @@ class ReservedLabel(QLabel):
         super().__init__(parent)
         self.texts = texts
         self.setWordWrap(True)
+        # the text under the control it describes, the reserved space below it (centred, a short text floated
+        # in a gap between its control and itself)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
         margins = self.contentsMargins()

@@ -109,3 +109,25 @@ def test_method_descriptions_have_no_raw_backticks(qtbot, window):
         from PySide6.QtCore import Qt
 
         assert "`" not in window.panel.method.itemData(index, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_method_description_sits_right_under_its_combo_whatever_its_length(qtbot, window):
+    """The description label keeps the height of the longest one (nothing below jumps when the method changes); a
+    shorter one is drawn at the top of that space, under its combo, not floated in the middle of a gap."""
+    open_demo(qtbot, window)
+    window.resize(1480, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    label = window.panel.method_help
+    lines = []
+    for method in ("select", "calibrated"):
+        window.panel.method.setCurrentText(method)
+        qtbot.waitUntil(lambda: label.text() and label.height() > 0)
+        image = label.grab().toImage()
+        background = image.pixelColor(0, 0)
+        inked = [y for y in range(image.height())
+                 if any(image.pixelColor(x, y) != background for x in range(image.width()))]
+        assert inked, method
+        lines.append(inked[0])
+    line = label.fontMetrics().height()
+    assert all(first < line for first in lines), (lines, line, label.height())
