@@ -246,8 +246,4 @@ class HealStage:
 
     def _quit_during_heal(self) -> None:
         self._quit_after_heal = True
-        self.cancel_heal()
-        if self.heal_worker is None:
-            self.close()
-        else:
-            self.hide()  # closes for good when the worker reports that it stopped
+        self.cancel_and_quit(self.cancel_heal, lambda: self.heal_worker is not None)

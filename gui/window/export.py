@@ -197,8 +197,4 @@ class Export:
 
     def _quit_during_export(self) -> None:
         self._quit_after_export = True
-        self.cancel_export()
-        if self.export_worker is None:
-            self.close()
-        else:
-            self.hide()  # closes for good when the worker reports that it stopped
+        self.cancel_and_quit(self.cancel_export, lambda: self.export_worker is not None)

@@ -30,6 +30,16 @@ class Messages:
         box.open()
         return box
 
+    def cancel_and_quit(self, cancel, still_running) -> None:
+        """The user chose to quit during an export or a heal: cancel it and close now if it has already stopped,
+        else hide the window; it closes for good when the worker reports that it stopped (``still_running()``
+        is asked after ``cancel()``, which may end the work at once)."""
+        cancel()
+        if still_running():
+            self.hide()
+        else:
+            self.close()
+
     def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning, open_folder: str | None = None,
                      open_model: str | None = None) -> QMessageBox:
         """A non-blocking message box: the window stays usable, and tests can read what was said."""
