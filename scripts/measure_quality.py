@@ -101,6 +101,7 @@ FAMILIES = {
         "kv": ("kv heads 3 → 1", dict(kv_heads=1)),
         "d": ("head size 64 → 32", dict(head_dim=32)),
         "q": ("query heads 9 → 6", dict(heads=6)),
+        "kvq": ("kv heads 3 → 1, query heads 9 → 3", dict(heads=3, kv_heads=1)),
         "layers": ("decoder layers 30 → 24", dict(num_layers=24)),
     }),
     "gemma": (GEMMA, {
@@ -110,7 +111,7 @@ FAMILIES = {
         "qd": ("query heads 4 → 2, head size 256 → 128", dict(heads=2, head_dim=128)),
     }),
 }
-ISSUE_SHAPES = {"llama": ("kv", "d"), "gemma": ("q", "d", "layers", "qd")}
+ISSUE_SHAPES = {"llama": ("kv", "d", "kvq"), "gemma": ("q", "d", "layers", "qd")}
 HELD_OUT = {"narrative": HELDOUT, "technical": TECHNICAL, "legal": LEGAL}
 CONVENTIONS = ("every", "first")
 #: variant -> (request fields, calibration options or None): "default" is what a user gets; "before" is the
@@ -126,6 +127,8 @@ VARIANTS: dict[str, tuple[dict, object]] = {
     "damp10": ({}, CalibrationOptions(damping=0.10)),
     "damp30": ({}, CalibrationOptions(damping=0.30)),
     "tempfit": ({}, CalibrationOptions(temperature="fit")),
+    "qfit": ({}, CalibrationOptions(query_heads="fit")),
+    "qenergy": ({}, CalibrationOptions(query_heads="energy")),
 }
 
 
@@ -174,6 +177,8 @@ def worst_case(args) -> None:
                 how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
                 if (chosen.damping, chosen.temperature) != (DEFAULT_DAMPING, "rule"):
                     how += f"/{chosen.damping}/{chosen.temperature}"
+                if chosen.query_heads != "energy":  # the way before this option: the keys of cells measured then
+                    how += f"/q-{chosen.query_heads}"
                 keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
                 cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}
                 todo = [cell for cell in samples if cell not in cached]

@@ -49,6 +49,7 @@ from ..model.layer_step import attention_input, finish_layer_in_place
 from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
 from ..shrink.mixing import mix_layer
 from ..shrink.qk_norm import refit_norm_weight
+from ..shrink.query_choice import best_heads
 from ..model.pipeline import LayerPipeline
 from ..io.spill import SpillFolder, SpilledArrays
 from ..io.text import CALIBRATION_BOS
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
     from ..model.importance import Importance
 
 Progress = Callable[[int, int], None]
+#: (mixing keeping every query head, each group's candidate query heads, heads to keep per group) -> kept heads
+KeepQueries = Callable[[LayerMixing, list[np.ndarray], int], np.ndarray]
 
 
 class CalibratedRun(Protocol):
@@ -121,6 +124,9 @@ class CalibrationOptions:
     #: which calibration windows start with the BOS (io.text.BOS_PLACES): every other one by default, so the
     #: shrink is fitted to windows with and without it; "every" is the way before issue 22
     bos: str = CALIBRATION_BOS
+    #: which query heads a group keeps when query heads go: "energy" (each head's ``E‖z_h·W_o,h‖²``) or "fit",
+    #: the subset whose damped least-squares refit reproduces the layer best (shrink/query_choice.py)
+    query_heads: str = "energy"
 
 
 @dataclass
@@ -288,8 +294,13 @@ def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np
 
 
 def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
-           w: dict[str, np.ndarray], fit_temperature: bool = False, qk_norm: str = "rule") -> _Decision:
-    """The layer's maps from its activations: kv groups and merges, kept query heads, value bases."""
+           w: dict[str, np.ndarray], fit_temperature: bool = False, qk_norm: str = "rule",
+           keep: KeepQueries | None = None) -> _Decision:
+    """The layer's maps from its activations: kv groups and merges, kept query heads, value bases.
+
+    ``keep(mixing, candidates, per_group)`` chooses the query heads from a mixing that keeps them all
+    (:meth:`Calibrator._keep_by_fit`); without it they are kept by energy.
+    """
     nq, nkv, d = layer.num_heads, layer.num_kv_heads, layer.head_dim
     new_q, new_kv, new_d = plan.num_heads, plan.num_kv_heads, plan.head_dim
     rotary = layer.rope is not None and layer.rope.rotary_dim == d
@@ -334,29 +345,34 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
             for slot, g in enumerate(group):
                 key_dims[g] = kbasis[slot * d : (slot + 1) * d]
 
-    # -- query heads: the best per group among those reading the group (rule 4), by measured energy
-    per_group = new_q // new_kv
-    kept = []
-    for group in groups:
-        candidates = np.flatnonzero(np.isin(reads, group))
-        kept.extend(candidates[top(energy[candidates], per_group)])
-    kept = np.asarray(kept)
-    q_heads = select_matrix(nq, kept)
     query_dims = key_dims[reads]  # a query head takes the key map of the kv head it reads
     o_dims = value_dims[reads]
     q_scale, q_norm_scale = temperature(layer, new_d, plan.new_scale_base) if (new_d != d or plan.new_scale_base) else (1.0, 1.0)
+    f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
+
+    def with_queries(kept: np.ndarray, query_dims: np.ndarray) -> LayerMixing:
+        q_heads = select_matrix(nq, kept)
+        return LayerMixing(
+            index=layer.index,
+            q=UnitMap(f32(q_heads), f32(query_dims), q_scale),
+            k=UnitMap(f32(kv_heads), f32(key_dims)),
+            v=UnitMap(f32(kv_heads), f32(value_dims)),
+            o=UnitMap(f32(output_side(q_heads)), f32(o_dims)),
+            kept_pairs=kept_pairs,
+            q_norm_scale=q_norm_scale,
+        )
+
+    # -- query heads: per group, among those reading the group (rule 4), the subset the refit does best
+    # with (``keep``, from every head's outputs under the new kv heads and head size), else by energy
+    per_group = new_q // new_kv
+    candidates = [np.flatnonzero(np.isin(reads, group)) for group in groups]
+    if keep is not None and new_q != nq:
+        kept = np.asarray(keep(with_queries(np.arange(nq), query_dims), candidates, per_group))
+    else:
+        kept = np.concatenate([c[top(energy[c], per_group)] for c in candidates])
     if fit_temperature and rotary and "q_norm" not in w and (new_d != d or merging):
         query_dims = query_dims * _fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
-    f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
-    mixing = LayerMixing(
-        index=layer.index,
-        q=UnitMap(f32(q_heads), f32(query_dims), q_scale),
-        k=UnitMap(f32(kv_heads), f32(key_dims)),
-        v=UnitMap(f32(kv_heads), f32(value_dims)),
-        o=UnitMap(f32(output_side(q_heads)), f32(o_dims)),
-        kept_pairs=kept_pairs,
-        q_norm_scale=q_norm_scale,
-    )
+    mixing = with_queries(kept, query_dims)
     if not rotary and "q_norm" in w and new_d != d:
         raise NotImplementedError("qk-norm without rotary")  # no family in the table has it
     if qk_norm == "refit" and "q_norm" in w and new_d != d:
@@ -537,8 +553,10 @@ class Calibrator:
                 xo = attention_input(self.spec, weights.other, original)
                 target = output(weights.attention, attend(spec, *project(spec, weights.attention, xo)))
                 finish_layer_in_place(self.spec, weights.other, original, target)
+            keep = (self._keep_by_fit(layer, weights.attention, x, target, config)
+                    if self.options.query_heads == "fit" and self.compensate else None)
             decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit",
-                              self.options.qk_norm)
+                              self.options.qk_norm, keep)
             del q, k, v, heads
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
             self.mixings[layer.index] = mixing
@@ -546,24 +564,47 @@ class Calibrator:
             del weights, x, attn, target, decision, mixing  # a suspended walk keeps its activations, not this layer
             yield layer.index
 
+    def _keep_by_fit(self, layer: Layer, w: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray,
+                     config: dict | None) -> KeepQueries:
+        """Query heads chosen by the refit they allow: every head's outputs under the new kv heads and head
+        size, in one Gram with the target, and :func:`query_choice.best_heads` on it (the same damping)."""
+        plan = self.plan
+
+        def keep(mixing: LayerMixing, candidates: list[np.ndarray], per_group: int) -> np.ndarray:
+            new = mix_layer(layer, mixing, w)
+            nq = layer.num_heads
+            spec = attention_spec(plan.arch, layer, nq, plan.num_kv_heads, plan.head_dim, plan.kept_pairs, config)
+            _, gram, prior = self._gram(new, w, spec, x, target)
+            return best_heads(gram, prior, candidates, per_group, plan.head_dim, self.damping, int("o_bias" in w))
+
+        return keep
+
+    def _gram(self, new: dict[str, np.ndarray], w: dict[str, np.ndarray], spec, x: np.ndarray, target: np.ndarray
+              ) -> tuple[np.ndarray, Gram, np.ndarray]:
+        """The mixed attention's head outputs (a ones column last where the family has an output bias), their
+        Gram with the target, and the uncompensated projection (and bias) the refit is damped towards."""
+        heads = attend(spec, *project(spec, new, x))  # (b, T, nq'·d')
+        units = heads.shape[-1]
+        z = heads.reshape(-1, units)
+        if "o_bias" in w:
+            z = np.concatenate([z, np.ones((z.shape[0], 1), dtype=z.dtype)], axis=1)
+        gram = Gram(z.shape[1], target.shape[-1])
+        for part in np.array_split(np.arange(z.shape[0]), max(1, z.shape[0] // 2048)):
+            gram.add(z[part], target.reshape(-1, target.shape[-1])[part])
+        prior = np.asarray(new["o"], dtype=np.float64).reshape(units, -1)
+        if "o_bias" in w:
+            prior = np.concatenate([prior, np.asarray(w["o_bias"], dtype=np.float64)[None, :]], axis=0)
+        return z, gram, prior
+
     def _refit(self, layer: Layer, mixing: LayerMixing, w: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray,
                config: dict | None) -> tuple[LayerMixing, np.ndarray]:
         """Refit the output projection (and bias) on the calibration tokens; returns the mixing and the attention output."""
         plan = self.plan
         new = mix_layer(layer, mixing, w)
         spec = attention_spec(plan.arch, layer, plan.num_heads, plan.num_kv_heads, plan.head_dim, plan.kept_pairs, config)
-        heads = attend(spec, *project(spec, new, x))  # (b, T, nq'·d')
-        units = heads.shape[-1]
+        z, gram, prior = self._gram(new, w, spec, x, target)
         has_bias = "o_bias" in w
-        z = heads.reshape(-1, units)
-        if has_bias:
-            z = np.concatenate([z, np.ones((z.shape[0], 1), dtype=z.dtype)], axis=1)
-        gram = Gram(z.shape[1], target.shape[-1])
-        for part in np.array_split(np.arange(z.shape[0]), max(1, z.shape[0] // 2048)):
-            gram.add(z[part], target.reshape(-1, target.shape[-1])[part])
-        prior = np.asarray(new["o"], dtype=np.float64).reshape(units, -1)
-        if has_bias:
-            prior = np.concatenate([prior, np.asarray(w["o_bias"], dtype=np.float64)[None, :]], axis=0)
+        units = z.shape[1] - int(has_bias)
         before = gram.error(prior)
         weights, refitted = prior, False
         if self.compensate:

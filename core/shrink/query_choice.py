@@ -1,0 +1,113 @@
+"""Which query heads to keep: the subset whose damped least-squares refit of the output projection is best.
+
+Removing query heads leaves the kept heads' outputs as they are (each head attends on its own),
+so the refit that follows (:meth:`fitting.Gram.fit`) sees, for any subset S of heads, the rows
+and columns of S in ONE Gram of every head's outputs. Its damped objective
+
+    J(S) = min_W ‖Y − Z_S·W‖² + λ‖W − W0_S‖² = yy + λ‖W0_S‖² − tr(B_Sᵀ A_S⁻¹ B_S),
+    A_S = Z_SᵀZ_S + λI,  B_S = Z_SᵀY + λ·W0_S,
+
+is then known for every subset without running the layer again. Energy (``E‖z_h·W_o,h‖²``)
+ranks heads one at a time; two heads that write the same thing both score high, and a head
+the others can stand in for is kept over one they cannot. Ranking subsets by J keeps the
+heads that the refit can least do without.
+
+Few subsets (a handful of heads per kv group): every subset is scored, with the λ the refit
+itself would use. Otherwise backward elimination: from all heads, repeatedly drop the head
+whose removal raises J least, ``ΔJ_h = tr(W_hᵀ (A⁻¹)_hh⁻¹ W_h) − λ‖W0_h‖²`` (the block form of
+Optimal Brain Surgeon, one inverse per step).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from .fitting import Gram
+
+#: more candidate subsets than this and the choice is greedy (backward elimination)
+EXHAUSTIVE_LIMIT = 256
+
+
+def _units(heads: np.ndarray, block: int, extra: np.ndarray) -> np.ndarray:
+    """The Gram rows of ``heads`` (``block`` units each), then the always-kept ``extra`` rows (an output bias)."""
+    rows = (np.asarray(heads)[:, None] * block + np.arange(block)[None, :]).ravel()
+    return np.concatenate([rows, extra]).astype(int)
+
+
+def damping_of(gram: Gram, units: np.ndarray, damping: float) -> float:
+    """The λ :meth:`Gram.fit` uses on these units: ``damping`` × the mean of their diagonal."""
+    diag = np.diag(gram.zz)[units]
+    return damping * (float(diag.mean()) if len(units) else 0.0) or 1e-12
+
+
+def objective(gram: Gram, prior: np.ndarray, units: np.ndarray, damping: float) -> float:
+    """``J(S)``: the damped least-squares objective the refit reaches on these units (rows of the Gram)."""
+    lam = damping_of(gram, units, damping)
+    a = gram.zz[np.ix_(units, units)] + lam * np.eye(len(units))
+    w0 = prior[units]
+    b = gram.zy[units] + lam * w0
+    try:
+        c = np.linalg.cholesky(a)
+        half = np.linalg.solve(c, b)
+        explained = float(np.einsum("ij,ij->", half, half))
+    except np.linalg.LinAlgError:
+        explained = float(np.einsum("ij,ij->", b, np.linalg.lstsq(a, b, rcond=None)[0]))
+    return gram.yy + lam * float(np.einsum("ij,ij->", w0, w0)) - explained
+
+
+def _subsets(candidates: list[np.ndarray], per_group: int):
+    """Every choice of ``per_group`` heads in each group, as one sorted array of heads."""
+    for parts in itertools.product(*(itertools.combinations(c.tolist(), per_group) for c in candidates)):
+        yield np.sort(np.concatenate([np.asarray(p, dtype=int) for p in parts]))
+
+
+def subset_count(candidates: list[np.ndarray], per_group: int) -> int:
+    return math.prod(math.comb(len(c), per_group) for c in candidates)
+
+
+def _backward(gram: Gram, prior: np.ndarray, candidates: list[np.ndarray], per_group: int, block: int,
+              extra: np.ndarray, damping: float) -> np.ndarray:
+    """Greedy: drop the head whose removal raises J least, in a group that still has more than ``per_group``."""
+    kept = [list(c) for c in candidates]
+    while any(len(g) > per_group for g in kept):
+        heads = np.sort(np.concatenate([np.asarray(g, dtype=int) for g in kept]))
+        units = _units(heads, block, extra)
+        lam = damping_of(gram, units, damping)
+        a = gram.zz[np.ix_(units, units)] + lam * np.eye(len(units))
+        inverse = np.linalg.pinv(a, hermitian=True)
+        w = inverse @ (gram.zy[units] + lam * prior[units])
+        best, best_delta = None, math.inf
+        for gi, group in enumerate(kept):
+            if len(group) <= per_group:
+                continue
+            for h in group:
+                at = int(np.searchsorted(heads, h)) * block
+                rows = slice(at, at + block)
+                wh = w[rows]
+                block_inverse = np.linalg.pinv(inverse[rows, rows], hermitian=True)
+                w0 = prior[units[rows]]
+                delta = float(np.einsum("ij,ij->", wh, block_inverse @ wh)) - lam * float(np.einsum("ij,ij->", w0, w0))
+                if delta < best_delta:
+                    best, best_delta = (gi, h), delta
+        assert best is not None
+        kept[best[0]].remove(best[1])
+    return np.sort(np.concatenate([np.asarray(g, dtype=int) for g in kept]))
+
+
+def best_heads(gram: Gram, prior: np.ndarray, candidates: list[np.ndarray], per_group: int, block: int,
+               damping: float, extra: int = 0, limit: int = EXHAUSTIVE_LIMIT) -> np.ndarray:
+    """The heads to keep: ``per_group`` of each group's ``candidates`` (rule 4), with the lowest refit objective.
+
+    ``gram`` holds every head's outputs (``block`` units a head, head h at rows h·block…) followed
+    by ``extra`` always-kept units (a bias column of ones); ``prior`` ``(units, outputs)`` is the
+    uncompensated projection the fit is damped towards.
+    """
+    prior = np.asarray(prior, dtype=np.float64)
+    extra_rows = np.arange(gram.zz.shape[0] - extra, gram.zz.shape[0])
+    if subset_count(candidates, per_group) > limit:
+        return _backward(gram, prior, candidates, per_group, block, extra_rows, damping)
+    return min(_subsets(candidates, per_group),
+               key=lambda heads: objective(gram, prior, _units(heads, block, extra_rows), damping))
