@@ -63,6 +63,36 @@ def test_a_dropped_head_that_repeats_a_kept_one_is_absorbed_exactly_by_the_refit
     assert (expected - hf_models.outputs(hf_models.load("llama", tmp_path / "unfitted"), ids)).abs().max() > 1e-2
 
 
+def test_query_heads_chosen_by_the_refit_keep_the_head_nothing_else_writes(tmp_path):
+    """In each group of three query heads (6 over 2 kv heads), head 3k+1 repeats head 3k (queries and output
+    columns) and head 3k+2 writes something else, more quietly. Keeping 2 per kv head, energy keeps the two
+    loud copies and loses head 3k+2; ``query_heads="fit"`` keeps one copy and the quiet head, and the refit
+    (doubling the copy's output columns) reproduces the model exactly."""
+    model = hf_models.build("llama", num_attention_heads=6, num_key_value_heads=2, head_dim=8)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            q = heads(layer.self_attn.q_proj.weight, 6)
+            q[1::3] = q[0::3]
+            o = layer.self_attn.o_proj.weight.view(48, 6, 8)
+            o[:, 1::3] = o[:, 0::3]
+            o[:, 2::3] *= 0.3
+    src = save_with_tokenizer(model, tmp_path / "src")
+    ids = None
+    for choice in ("fit", "energy"):
+        plan = ShrinkRun.build(open_checkpoint(src), Request(heads=4, method="calibrated", **CALIB))
+        plan.calibration_options = CalibrationOptions(damping=1e-9, query_heads=choice)
+        export(plan, tmp_path / choice)
+        ids = torch.tensor(plan.calibrator.sample.windows.ids)
+        kept = [np.flatnonzero(plan.mixing(i).q.heads.any(axis=1)).tolist() for i in plan.layers]
+        gap = (hf_models.outputs(model, ids) - hf_models.outputs(hf_models.load("llama", tmp_path / choice), ids)).abs().max()
+        if choice == "fit":
+            assert all(len(k) == 4 and {2, 5} <= set(k) for k in kept)  # one of each pair of copies, either one
+            assert gap < 1e-3
+        else:
+            assert kept == [[0, 1, 3, 4]] * 2
+            assert gap > 1e-2
+
+
 def _complex_scaled(w: torch.Tensor, d: int, factors: np.ndarray) -> torch.Tensor:
     """Rows of one head's key projection multiplied, pair by pair, by complex factors."""
     half = d // 2
