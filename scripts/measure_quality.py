@@ -177,7 +177,7 @@ def worst_case(args) -> None:
                 how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
                 if (chosen.damping, chosen.temperature) != (DEFAULT_DAMPING, "rule"):
                     how += f"/{chosen.damping}/{chosen.temperature}"
-                if chosen.query_heads != "energy":  # the way before this option: the keys of cells measured then
+                if chosen.query_heads != "energy" and "heads" in targets:  # energy: the keys of cells measured before
                     how += f"/q-{chosen.query_heads}"
                 keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
                 cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}
