@@ -41,7 +41,8 @@ import numpy as np
 from ..errors import Cancelled
 from ..model.architecture import Layer
 from ..model.families import Norm
-from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
+from ..shrink.fitting import (Gram, complex_pairs, complex_scaling_matrix, output_directions, pair_merge_weights,
+                              principal_directions)
 from ..model.attention import attend, output, project
 from ..model.embedding import embed
 from ..model.forward_spec import attention_spec, model_spec
@@ -127,6 +128,9 @@ class CalibrationOptions:
     #: which query heads a group keeps when query heads go: "energy" (each head's ``E‖z_h·W_o,h‖²``) or "fit",
     #: the subset whose damped least-squares refit reproduces the layer best (shrink/query_choice.py)
     query_heads: str = "energy"
+    #: value dims (and merged values) by their "pca" principal directions, or by the "output" directions that keep
+    #: the most of what the output projection writes from them (fitting.output_directions)
+    value_basis: str = "pca"
 
 
 @dataclass
@@ -295,7 +299,7 @@ def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np
 
 def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
            w: dict[str, np.ndarray], fit_temperature: bool = False, qk_norm: str = "rule",
-           keep: KeepQueries | None = None) -> _Decision:
+           keep: KeepQueries | None = None, value_basis: str = "pca") -> _Decision:
     """The layer's maps from its activations: kv groups and merges, kept query heads, value bases.
 
     ``keep(mixing, candidates, per_group)`` chooses the query heads from a mixing that keeps them all
@@ -324,6 +328,7 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
     if rotary:  # heads that stay unmerged keep the pairs as they are (and a qk-norm sees one map for all)
         key_dims[:] = complex_scaling_matrix(np.ones(d // 2), d, pairs)
     value_dims = np.zeros((nkv, d, new_d))
+    value_out = np.zeros((nkv, d, new_d))  # the output projection's side: value_dims unless they are not orthonormal
     factor = np.ones((nkv, d // 2), dtype=np.complex128)
     vf = v.astype(np.float64)
     for group in groups:
@@ -336,9 +341,20 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
                 key_dims[g] = complex_scaling_matrix(factor[g], d, pairs)
         # values (and keys without rotary): the group's top principal directions, stacked per head
         stacked = np.moveaxis(vf[:, group], 1, -2).reshape(-1, len(group) * d)
-        basis = principal_directions(stacked.T @ stacked, new_d) if (len(group) > 1 or new_d != d) else np.eye(d)
+        if value_basis == "output" and (len(group) > 1 or new_d != d):
+            # what each query head reading the group writes through its output projection, in the group's slots
+            writes = np.zeros((len(group) * d, len(group) * d))
+            for slot, g in enumerate(group):
+                for h in np.flatnonzero(reads == g):
+                    oh = w["o"][h].astype(np.float64)
+                    writes[slot * d:(slot + 1) * d, slot * d:(slot + 1) * d] += oh @ oh.T
+            basis, out_basis = output_directions(stacked.T @ stacked, writes, new_d)
+        else:
+            basis = principal_directions(stacked.T @ stacked, new_d) if (len(group) > 1 or new_d != d) else np.eye(d)
+            out_basis = basis
         for slot, g in enumerate(group):
             value_dims[g] = basis[slot * d : (slot + 1) * d]
+            value_out[g] = out_basis[slot * d : (slot + 1) * d]
         if not rotary:
             ks = np.moveaxis(k[:, group].astype(np.float64), 1, -2).reshape(-1, len(group) * d)
             kbasis = principal_directions(ks.T @ ks, new_d) if (len(group) > 1 or new_d != d) else np.eye(d)
@@ -346,7 +362,7 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
                 key_dims[g] = kbasis[slot * d : (slot + 1) * d]
 
     query_dims = key_dims[reads]  # a query head takes the key map of the kv head it reads
-    o_dims = value_dims[reads]
+    o_dims = value_out[reads]
     q_scale, q_norm_scale = temperature(layer, new_d, plan.new_scale_base) if (new_d != d or plan.new_scale_base) else (1.0, 1.0)
     f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
 
@@ -556,7 +572,7 @@ class Calibrator:
             keep = (self._keep_by_fit(layer, weights.attention, x, target, config)
                     if self.options.query_heads == "fit" and self.compensate else None)
             decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit",
-                              self.options.qk_norm, keep)
+                              self.options.qk_norm, keep, self.options.value_basis)
             del q, k, v, heads
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
             self.mixings[layer.index] = mixing
