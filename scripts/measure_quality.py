@@ -132,6 +132,8 @@ VARIANTS: dict[str, tuple[dict, object]] = {
     "vout": ({}, CalibrationOptions(value_basis="output")),
     "qfit-vout": ({}, CalibrationOptions(query_heads="fit", value_basis="output")),
     "vpca": ({}, CalibrationOptions(value_basis="pca")),
+    "pairs": ({}, CalibrationOptions(temperature="pairs")),
+    "qfit-pairs": ({}, CalibrationOptions(query_heads="fit", temperature="pairs")),
 }
 
 

@@ -51,6 +51,7 @@ from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_
 from ..shrink.mixing import mix_layer
 from ..shrink.qk_norm import refit_norm_weight
 from ..shrink.query_choice import best_heads
+from .query_pairs import fitted_pair_factors, with_pair_factors
 from ..model.pipeline import LayerPipeline
 from ..io.spill import SpillFolder, SpilledArrays
 from ..io.text import CALIBRATION_BOS
@@ -114,7 +115,9 @@ class CalibrationOptions:
     compensate: bool = True
     damping: float = DEFAULT_DAMPING
     pair_scores: str = "activations"
-    temperature: str = "rule"  # "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits
+    #: "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits; "pairs": a complex factor
+    #: per kept rotary pair and query head, fitted to the softmax's view of the logits (run/query_pairs.py)
+    temperature: str = "rule"
     damp_towards: str = "prior"  # "prior": the uncompensated projection; "zero": plain ridge regression
     #: a qk-norm under a smaller head size: "rule": the weights follow the kept dims and q_norm takes rule 2's
     #: uniform sqrt(d'/d); "refit" each kept dim's q_norm/k_norm weight so the kept dims, renormalised over d'
@@ -298,7 +301,7 @@ def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np
 
 
 def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
-           w: dict[str, np.ndarray], fit_temperature: bool = False, qk_norm: str = "rule",
+           w: dict[str, np.ndarray], fit_temperature: str = "rule", qk_norm: str = "rule",
            keep: KeepQueries | None = None, value_basis: str = "pca") -> _Decision:
     """The layer's maps from its activations: kv groups and merges, kept query heads, value bases.
 
@@ -386,8 +389,11 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
         kept = np.asarray(keep(with_queries(np.arange(nq), query_dims), candidates, per_group))
     else:
         kept = np.concatenate([c[top(energy[c], per_group)] for c in candidates])
-    if fit_temperature and rotary and "q_norm" not in w and (new_d != d or merging):
+    if fit_temperature == "fit" and rotary and "q_norm" not in w and (new_d != d or merging):
         query_dims = query_dims * _fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
+    if fit_temperature == "pairs" and rotary and "q_norm" not in w and (new_d != d or merging):
+        query_dims = with_pair_factors(query_dims, fitted_pair_factors(plan, layer, q, k, query_dims, key_dims, kv_heads,
+                                                                       reads, kept, q_scale))
     mixing = with_queries(kept, query_dims)
     if not rotary and "q_norm" in w and new_d != d:
         raise NotImplementedError("qk-norm without rotary")  # no family in the table has it
@@ -571,7 +577,7 @@ class Calibrator:
                 finish_layer_in_place(self.spec, weights.other, original, target)
             keep = (self._keep_by_fit(layer, weights.attention, x, target, config)
                     if self.options.query_heads == "fit" and self.compensate else None)
-            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit",
+            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature,
                               self.options.qk_norm, keep, self.options.value_basis)
             del q, k, v, heads
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
