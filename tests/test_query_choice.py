@@ -56,6 +56,20 @@ def test_backward_elimination_keeps_what_the_exhaustive_search_keeps_and_respect
         assert [np.isin(g, greedy).sum() for g in groups] == [per_group, per_group]
         if per_group == 2:  # one step of the greedy is exact: it is the exhaustive search over one removal
             assert greedy.tolist() == exhaustive.tolist()
+        # the downdated inverse makes the same choices as re-solving every candidate removal at every step
+        left = [list(g) for g in groups]
+        while any(len(g) > per_group for g in left):
+            options = [(gi, h) for gi, g in enumerate(left) if len(g) > per_group for h in g]
+
+            def after(option):
+                heads = sorted(x for gi, g in enumerate(left) for x in g if (gi, x) != option)
+                units = np.concatenate([np.arange(h * block, (h + 1) * block) for h in heads] + [[heads_total]])
+                return objective(gram, prior, units, 1e-6)
+
+            heads_total = heads * block
+            gi, h = min(options, key=after)
+            left[gi].remove(h)
+        assert greedy.tolist() == sorted(x for g in left for x in g)
 
 
 def test_the_objective_is_what_the_refit_reaches():

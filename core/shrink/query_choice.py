@@ -70,30 +70,48 @@ def subset_count(candidates: list[np.ndarray], per_group: int) -> int:
 
 def _backward(gram: Gram, prior: np.ndarray, candidates: list[np.ndarray], per_group: int, block: int,
               extra: np.ndarray, damping: float) -> np.ndarray:
-    """Greedy: drop the head whose removal raises J least, in a group that still has more than ``per_group``."""
+    """Greedy: drop the head whose removal raises J least, in a group that still has more than ``per_group``.
+
+    One inverse for every head at the start; each removal then downdates it and the fitted weights by the
+    block formulas (``A⁻¹ ← A⁻¹_rr − A⁻¹_rh (A⁻¹_hh)⁻¹ A⁻¹_hr``, ``W ← W_r − A⁻¹_rh (A⁻¹_hh)⁻¹ W_h``), so a step
+    costs no new inverse. λ stays the one of all heads (the refit's own, on the kept heads, differs by the
+    ratio of their mean diagonals).
+    """
+    heads = np.sort(np.concatenate(candidates)).astype(int)
+    units = _units(heads, block, extra)
+    lam = damping_of(gram, units, damping)
+    a = gram.zz[np.ix_(units, units)] + lam * np.eye(len(units))
+    try:
+        inverse = np.linalg.inv(a)  # positive definite with λ > 0
+    except np.linalg.LinAlgError:
+        inverse = np.linalg.pinv(a, hermitian=True)
+    w = inverse @ (gram.zy[units] + lam * prior[units])
+    alive = list(heads)  # the heads still in, in the order of their blocks in ``inverse`` and ``w``
     kept = [list(c) for c in candidates]
     while any(len(g) > per_group for g in kept):
-        heads = np.sort(np.concatenate([np.asarray(g, dtype=int) for g in kept]))
-        units = _units(heads, block, extra)
-        lam = damping_of(gram, units, damping)
-        a = gram.zz[np.ix_(units, units)] + lam * np.eye(len(units))
-        inverse = np.linalg.pinv(a, hermitian=True)
-        w = inverse @ (gram.zy[units] + lam * prior[units])
         best, best_delta = None, math.inf
         for gi, group in enumerate(kept):
             if len(group) <= per_group:
                 continue
             for h in group:
-                at = int(np.searchsorted(heads, h)) * block
-                rows = slice(at, at + block)
-                wh = w[rows]
-                block_inverse = np.linalg.pinv(inverse[rows, rows], hermitian=True)
+                rows = slice(alive.index(h) * block, (alive.index(h) + 1) * block)
                 w0 = prior[units[rows]]
-                delta = float(np.einsum("ij,ij->", wh, block_inverse @ wh)) - lam * float(np.einsum("ij,ij->", w0, w0))
+                delta = (float(np.einsum("ij,ij->", w[rows], np.linalg.pinv(inverse[rows, rows], hermitian=True) @ w[rows]))
+                         - lam * float(np.einsum("ij,ij->", w0, w0)))
                 if delta < best_delta:
                     best, best_delta = (gi, h), delta
         assert best is not None
-        kept[best[0]].remove(best[1])
+        gi, h = best
+        at = alive.index(h) * block
+        rows = np.arange(at, at + block)
+        rest = np.setdiff1d(np.arange(len(units)), rows)
+        solve = np.linalg.pinv(inverse[np.ix_(rows, rows)], hermitian=True)
+        cross = inverse[np.ix_(rest, rows)]
+        w = w[rest] - cross @ (solve @ w[rows])
+        inverse = inverse[np.ix_(rest, rest)] - cross @ solve @ cross.T
+        units = units[rest]
+        alive.remove(h)
+        kept[gi].remove(h)
     return np.sort(np.concatenate([np.asarray(g, dtype=int) for g in kept]))
 
 
