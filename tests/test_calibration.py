@@ -245,3 +245,20 @@ def test_qk_norm_weights_are_refitted_for_a_smaller_head_size(tmp_path, family):
         else:  # the default
             assert CalibrationOptions().qk_norm == "rule" and "q_norm" not in mixing.replace
     assert np.mean(errors["refit"]) < np.mean(errors["rule"]), errors
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma2"])
+@pytest.mark.parametrize("targets", [dict(head_dim=8), dict(kv_heads=2)])
+def test_query_pair_factors_bring_the_shrunk_attention_closer_before_the_refit(tmp_path, family, targets):
+    """Dropped rotary pairs (head size 16 → 8) or merged keys (kv heads 4 → 2) change every logit; a complex
+    factor per kept pair and query head, fitted to the softmax's view of the logits (temperature="pairs"),
+    brings the first layer's attention output closer to the original's than rule 2's uniform factor does,
+    on the same input (layer 0 sees the embeddings either way)."""
+    src = save_with_tokenizer(hf_models.build(family, seed=3), tmp_path / "src")
+    errors = {}
+    for how in ("rule", "pairs"):
+        plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", **targets, **CALIB))
+        plan.calibration_options = CalibrationOptions(temperature=how)
+        plan.mixing(plan.layers[0])
+        errors[how] = plan.calibrator.report().fits[0].error_before_fit
+    assert errors["pairs"] < 0.9 * errors["rule"], errors
