@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from headmix.core.run.calibration import DEFAULT_DAMPING, CalibrationOptions  # noqa: E402
+from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
 from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
 from headmix.core.run.shrink_run import ShrinkRun  # noqa: E402
@@ -180,8 +180,11 @@ def worst_case(args) -> None:
                 # the calibration text, which of its windows start with the BOS, how a qk-norm is refitted
                 chosen = options or CalibrationOptions()
                 how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
-                if (chosen.damping, chosen.temperature) != (DEFAULT_DAMPING, "rule"):
-                    how += f"/{chosen.damping}/{chosen.temperature}"
+                # a fitted temperature acts only without a qk-norm (Gemma 3 has one) and where keys change; the
+                # rule and 3% damping were the defaults when cells were first keyed, so they add nothing to a key
+                fitted = "rule" if family == "gemma" or not {"head_dim", "kv_heads"} & set(targets) else chosen.temperature
+                if (chosen.damping, fitted) != (0.03, "rule"):
+                    how += f"/{chosen.damping}/{fitted}"
                 if chosen.query_heads != "energy" and "heads" in targets:  # energy: the keys of cells measured before
                     how += f"/q-{chosen.query_heads}"
                 if chosen.value_basis != "pca" and ("head_dim" in targets or "kv_heads" in targets):  # likewise

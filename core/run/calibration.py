@@ -5,8 +5,7 @@ the activations that leave the already-shrunk layers before it (GPTQ's and Spars
 sequential scheme), so later layers correct what earlier ones lost, with one layer's weights
 and the calibration tokens' activations in memory. For each layer, on those activations:
 
-1. **What matters is measured**: each query head by the energy it writes through the output
-   projection, ``E‖z_h·W_o,h‖²``; each rotary pair by ``E‖q_pair‖·E‖k_pair‖`` summed over the
+1. **What matters is measured**: each rotary pair by ``E‖q_pair‖·E‖k_pair‖`` summed over the
    query heads that read it (MHA2MLA, ThinK), in a first pass over the original model, since
    config.json holds one rope for every layer.
 2. **Key/value heads merge RoPE-aware**: kv heads are grouped by how well a rank-1 complex fit
@@ -17,7 +16,12 @@ and the calibration tokens' activations in memory. For each layer, on those acti
    directions of their activations, folded into the output projection. Without rotary
    embeddings keys do the same as values. A qk-norm is not linear, so on such models kv heads
    are selected, not merged.
-3. **Query heads are kept by measured contribution**, within the groups rule 4 allows.
+3. **Query heads are kept by the refit they allow**, within the groups rule 4 allows: every
+   head's outputs under the new kv heads and head size go into one Gram with the layer's output,
+   and the subset whose damped least-squares refit (step 4) is best is kept
+   (:mod:`..shrink.query_choice`; by energy with ``query_heads="energy"``). Without a qk-norm,
+   each kept rotary pair of each query head then takes a complex factor fitted to the softmax's
+   view of the logits, where pairs were dropped or keys merged (:mod:`.query_pairs`).
 4. **The output projection is refitted by least squares** so that the shrunk attention
    reproduces the original layer's output on the same input, damped towards the
    uncompensated projection (:class:`fitting.Gram`); where the family has an output bias it
@@ -51,7 +55,7 @@ from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_
 from ..shrink.mixing import mix_layer
 from ..shrink.qk_norm import refit_norm_weight
 from ..shrink.query_choice import best_heads
-from .query_pairs import fitted_pair_factors, with_pair_factors
+from .query_pairs import fitted_pair_factors, fitted_temperatures, with_pair_factors
 from ..model.pipeline import LayerPipeline
 from ..io.spill import SpillFolder, SpilledArrays
 from ..io.text import CALIBRATION_BOS
@@ -263,45 +267,8 @@ class _Decision:
     kept_queries: np.ndarray
 
 
-def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, query_dims: np.ndarray,
-                         key_dims: np.ndarray, reads: np.ndarray, kept: np.ndarray, q_scale: float) -> np.ndarray:
-    """Per query head, the factor ``α`` that best matches the shrunk logits to the original ones, ``argmin E(α·s' − s)²``.
-
-    Rule 2 keeps the logits' scale where the dropped pairs carried nothing; where they carried
-    something the remaining logits come out flatter, and the attention pattern blurs. Measured on
-    every causal (query, key) pair of two calibration windows, after rotation.
-    """
-    from ..model.attention import rotate
-
-    d = layer.head_dim
-    old_spec = attention_spec(plan.arch, layer)
-    new_spec = attention_spec(plan.arch, layer, plan.num_heads, plan.num_kv_heads, plan.head_dim, plan.kept_pairs)
-    windows = slice(0, min(2, q.shape[0]))
-    T = q.shape[2]
-    qo, ko = q[windows].astype(np.float32), k[windows].astype(np.float32)
-    cos, sin = old_spec.rotary.cos_sin(T)
-    qr, kr = qo.copy(), ko.copy()
-    rotate(qr, cos, sin, d)
-    rotate(kr, cos, sin, d)
-    new_d = query_dims.shape[-1]
-    qn = np.einsum("bhtd,hde->bhte", qo, query_dims.astype(np.float32)) * np.float32(q_scale)
-    kn = np.einsum("bgtd,gde->bgte", ko, key_dims.astype(np.float32))
-    cos2, sin2 = new_spec.rotary.cos_sin(T)
-    rotate(qn, cos2, sin2, new_d)
-    rotate(kn, cos2, sin2, new_d)
-    mask = np.tril(np.ones((T, T), dtype=bool))
-    alphas = np.ones(layer.num_heads)
-    for h in kept:
-        g = reads[h]
-        s_old = (qr[:, h] @ np.swapaxes(kr[:, g], -1, -2)) * np.float32(old_spec.scale)
-        s_new = (qn[:, h] @ np.swapaxes(kn[:, g], -1, -2)) * np.float32(new_spec.scale)
-        a, b = s_old[:, mask].astype(np.float64), s_new[:, mask].astype(np.float64)
-        alphas[h] = float((a * b).sum() / max((b * b).sum(), 1e-30))
-    return np.clip(alphas, 0.25, 4.0)
-
-
 def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
-           w: dict[str, np.ndarray], fit_temperature: str = "rule", qk_norm: str = "rule",
+           w: dict[str, np.ndarray], temperature_fit: str = "rule", qk_norm: str = "rule",
            keep: KeepQueries | None = None, value_basis: str = "pca") -> _Decision:
     """The layer's maps from its activations: kv groups and merges, kept query heads, value bases.
 
@@ -389,9 +356,9 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
         kept = np.asarray(keep(with_queries(np.arange(nq), query_dims), candidates, per_group))
     else:
         kept = np.concatenate([c[top(energy[c], per_group)] for c in candidates])
-    if fit_temperature == "fit" and rotary and "q_norm" not in w and (new_d != d or merging):
-        query_dims = query_dims * _fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
-    if fit_temperature == "pairs" and rotary and "q_norm" not in w and (new_d != d or merging):
+    if temperature_fit == "fit" and rotary and "q_norm" not in w and (new_d != d or merging):
+        query_dims = query_dims * fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
+    if temperature_fit == "pairs" and rotary and "q_norm" not in w and (new_d != d or merging):
         query_dims = with_pair_factors(query_dims, fitted_pair_factors(plan, layer, q, k, query_dims, key_dims, kv_heads,
                                                                        reads, kept, q_scale))
     mixing = with_queries(kept, query_dims)

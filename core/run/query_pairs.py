@@ -10,6 +10,9 @@ original attention probabilities, ``½·Var_p(s' − s)``, which is KL(p ‖ p')
 not count a shift shared by every key of a query (softmax ignores it). It is a weighted least
 squares in the factors' real and imaginary parts, damped towards 1 (the rule), measured on the
 first calibration windows after rotation, with the layer's own causal and sliding-window mask.
+:func:`fitted_temperatures` is the one-real-factor-per-head fit to the raw logits
+(``temperature="fit"``), kept as the option it was measured as. ``plan`` is the
+:class:`calibration.CalibratedRun` (not imported: calibration imports this module).
 """
 
 from __future__ import annotations
@@ -91,6 +94,41 @@ def fitted_pair_factors(plan, layer: Layer, q: np.ndarray, k: np.ndarray, query_
             continue
         factors[h] = c[:half] + 1j * c[half:]
     return factors
+
+
+def fitted_temperatures(plan, layer: Layer, q: np.ndarray, k: np.ndarray, query_dims: np.ndarray,
+                         key_dims: np.ndarray, reads: np.ndarray, kept: np.ndarray, q_scale: float) -> np.ndarray:
+    """Per query head, the factor ``α`` that best matches the shrunk logits to the original ones, ``argmin E(α·s' − s)²``.
+
+    Rule 2 keeps the logits' scale where the dropped pairs carried nothing; where they carried
+    something the remaining logits come out flatter, and the attention pattern blurs. Measured on
+    every causal (query, key) pair of two calibration windows, after rotation.
+    """
+    d = layer.head_dim
+    old_spec = attention_spec(plan.arch, layer)
+    new_spec = attention_spec(plan.arch, layer, plan.num_heads, plan.num_kv_heads, plan.head_dim, plan.kept_pairs)
+    windows = slice(0, min(2, q.shape[0]))
+    T = q.shape[2]
+    qo, ko = q[windows].astype(np.float32), k[windows].astype(np.float32)
+    cos, sin = old_spec.rotary.cos_sin(T)
+    qr, kr = qo.copy(), ko.copy()
+    rotate(qr, cos, sin, d)
+    rotate(kr, cos, sin, d)
+    new_d = query_dims.shape[-1]
+    qn = np.einsum("bhtd,hde->bhte", qo, query_dims.astype(np.float32)) * np.float32(q_scale)
+    kn = np.einsum("bgtd,gde->bgte", ko, key_dims.astype(np.float32))
+    cos2, sin2 = new_spec.rotary.cos_sin(T)
+    rotate(qn, cos2, sin2, new_d)
+    rotate(kn, cos2, sin2, new_d)
+    mask = np.tril(np.ones((T, T), dtype=bool))
+    alphas = np.ones(layer.num_heads)
+    for h in kept:
+        g = reads[h]
+        s_old = (qr[:, h] @ np.swapaxes(kr[:, g], -1, -2)) * np.float32(old_spec.scale)
+        s_new = (qn[:, h] @ np.swapaxes(kn[:, g], -1, -2)) * np.float32(new_spec.scale)
+        a, b = s_old[:, mask].astype(np.float64), s_new[:, mask].astype(np.float64)
+        alphas[h] = float((a * b).sum() / max((b * b).sum(), 1e-30))
+    return np.clip(alphas, 0.25, 4.0)
 
 
 def with_pair_factors(query_dims: np.ndarray, factors: np.ndarray) -> np.ndarray:
