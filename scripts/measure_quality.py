@@ -133,6 +133,7 @@ VARIANTS: dict[str, tuple[dict, object]] = {
     "qfit-vout": ({}, CalibrationOptions(query_heads="fit", value_basis="output")),
     "vpca": ({}, CalibrationOptions(value_basis="pca")),
     "pairs": ({}, CalibrationOptions(temperature="pairs")),
+    "pairs-vout": ({}, CalibrationOptions(temperature="pairs", value_basis="output")),
     "qfit-pairs": ({}, CalibrationOptions(query_heads="fit", temperature="pairs")),
 }
 
@@ -187,7 +188,7 @@ def worst_case(args) -> None:
                     how += f"/{chosen.damping}/{fitted}"
                 if chosen.query_heads != "energy" and "heads" in targets:  # energy: the keys of cells measured before
                     how += f"/q-{chosen.query_heads}"
-                if chosen.value_basis != "pca" and ("head_dim" in targets or "kv_heads" in targets):  # likewise
+                if chosen.value_basis != "pca" and "head_dim" in targets:  # likewise
                     how += f"/v-{chosen.value_basis}"
                 keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
                 cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}

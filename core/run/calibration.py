@@ -135,8 +135,8 @@ class CalibrationOptions:
     #: which query heads a group keeps when query heads go: "energy" (each head's ``E‖z_h·W_o,h‖²``) or "fit",
     #: the subset whose damped least-squares refit reproduces the layer best (shrink/query_choice.py)
     query_heads: str = "energy"
-    #: value dims (and merged values) by their "pca" principal directions, or by the "output" directions that keep
-    #: the most of what the output projection writes from them (fitting.output_directions)
+    #: a smaller head size's value dims by their "pca" principal directions, or by the "output" directions that
+    #: keep the most of what the output projection writes from them (fitting.output_directions); kv merges keep PCA
     value_basis: str = "pca"
 
 
@@ -311,7 +311,7 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
                 key_dims[g] = complex_scaling_matrix(factor[g], d, pairs)
         # values (and keys without rotary): the group's top principal directions, stacked per head
         stacked = np.moveaxis(vf[:, group], 1, -2).reshape(-1, len(group) * d)
-        if value_basis == "output" and (len(group) > 1 or new_d != d):
+        if value_basis == "output" and new_d != d:  # measured on head sizes only (README, the worst case)
             # what each query head reading the group writes through its output projection, in the group's slots
             writes = np.zeros((len(group) * d, len(group) * d))
             for slot, g in enumerate(group):
