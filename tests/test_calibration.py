@@ -262,3 +262,18 @@ def test_query_pair_factors_bring_the_shrunk_attention_closer_before_the_refit(t
         plan.mixing(plan.layers[0])
         errors[how] = plan.calibrator.report().fits[0].error_before_fit
     assert errors["pairs"] < 0.9 * errors["rule"], errors
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma3_text"])
+def test_value_dims_by_what_the_output_writes_bring_the_refit_closer(tmp_path, family):
+    """Head size 16 → 8: the value directions that keep the most of what the output projection writes
+    (value_basis="output") leave the first layer's refitted attention closer to the original's than the
+    values' own principal directions do (layer 0 sees the embeddings either way)."""
+    src = save_with_tokenizer(hf_models.build(family, seed=3), tmp_path / "src")
+    errors = {}
+    for how in ("pca", "output"):
+        plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", head_dim=8, **CALIB))
+        plan.calibration_options = CalibrationOptions(value_basis=how)
+        plan.mixing(plan.layers[0])
+        errors[how] = plan.calibrator.report().fits[0].error
+    assert errors["output"] < 0.97 * errors["pca"], errors
