@@ -181,9 +181,11 @@ def worst_case(args) -> None:
                 # the calibration text, which of its windows start with the BOS, how a qk-norm is refitted
                 chosen = options or CalibrationOptions()
                 how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
-                # a fitted temperature acts only without a qk-norm (Gemma 3 has one) and where keys change; the
-                # rule and 3% damping were the defaults when cells were first keyed, so they add nothing to a key
-                fitted = "rule" if family == "gemma" or not {"head_dim", "kv_heads"} & set(targets) else chosen.temperature
+                # a fitted temperature acts only without a qk-norm (Gemma 3 has one): "fit" where keys change, "pairs"
+                # where the head size does; the rule and 3% damping were the defaults when cells were first keyed, so
+                # they add nothing to a key
+                acts = "head_dim" in targets or (chosen.temperature == "fit" and "kv_heads" in targets)
+                fitted = "rule" if family == "gemma" or not acts else chosen.temperature
                 if (chosen.damping, fitted) != (0.03, "rule"):
                     how += f"/{chosen.damping}/{fitted}"
                 if chosen.query_heads != "energy" and "heads" in targets:  # energy: the keys of cells measured before

@@ -248,20 +248,23 @@ def test_qk_norm_weights_are_refitted_for_a_smaller_head_size(tmp_path, family):
 
 
 @pytest.mark.parametrize("family", ["llama", "qwen2", "gemma2"])
-@pytest.mark.parametrize("targets", [dict(head_dim=8), dict(kv_heads=2)])
-def test_query_pair_factors_bring_the_shrunk_attention_closer_before_the_refit(tmp_path, family, targets):
-    """Dropped rotary pairs (head size 16 → 8) or merged keys (kv heads 4 → 2) change every logit; a complex
-    factor per kept pair and query head, fitted to the softmax's view of the logits (temperature="pairs"),
-    brings the first layer's attention output closer to the original's than rule 2's uniform factor does,
-    on the same input (layer 0 sees the embeddings either way)."""
+def test_query_pair_factors_bring_the_shrunk_attention_closer_before_the_refit(tmp_path, family):
+    """Dropped rotary pairs (head size 16 → 8) change every logit; a complex factor per kept pair and query
+    head, fitted to the softmax's view of the logits (temperature="pairs"), brings the first layer's attention
+    output closer to the original's than rule 2's uniform factor does, on the same input (layer 0 sees the
+    embeddings either way). A kv merge alone keeps its queries as the merge made them."""
     src = save_with_tokenizer(hf_models.build(family, seed=3), tmp_path / "src")
-    errors = {}
+    errors, queries = {}, {}
     for how in ("rule", "pairs"):
-        plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", **targets, **CALIB))
+        plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", head_dim=8, **CALIB))
         plan.calibration_options = CalibrationOptions(temperature=how)
         plan.mixing(plan.layers[0])
         errors[how] = plan.calibrator.report().fits[0].error_before_fit
+        merge = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", kv_heads=2, **CALIB))
+        merge.calibration_options = CalibrationOptions(temperature=how)
+        queries[how] = merge.mixing(merge.layers[0]).q.dims
     assert errors["pairs"] < 0.9 * errors["rule"], errors
+    np.testing.assert_array_equal(queries["pairs"], queries["rule"])
 
 
 @pytest.mark.parametrize("family", ["llama", "gemma3_text"])

@@ -21,7 +21,7 @@ and the calibration tokens' activations in memory. For each layer, on those acti
    and the subset whose damped least-squares refit (step 4) is best is kept
    (:mod:`..shrink.query_choice`; by energy with ``query_heads="energy"``). Without a qk-norm,
    each kept rotary pair of each query head then takes a complex factor fitted to the softmax's
-   view of the logits, where pairs were dropped or keys merged (:mod:`.query_pairs`).
+   view of the logits where the head size shrinks (:mod:`.query_pairs`).
 4. **The output projection is refitted by least squares** so that the shrunk attention
    reproduces the original layer's output on the same input, damped towards the
    uncompensated projection (:class:`fitting.Gram`); where the family has an output bias it
@@ -121,7 +121,7 @@ class CalibrationOptions:
     pair_scores: str = "activations"
     #: "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits; "pairs": a complex factor
     #: per kept rotary pair and query head, fitted to the softmax's view of the logits (run/query_pairs.py)
-    temperature: str = "rule"
+    temperature: str = "pairs"
     damp_towards: str = "prior"  # "prior": the uncompensated projection; "zero": plain ridge regression
     #: a qk-norm under a smaller head size: "rule": the weights follow the kept dims and q_norm takes rule 2's
     #: uniform sqrt(d'/d); "refit" each kept dim's q_norm/k_norm weight so the kept dims, renormalised over d'
@@ -134,7 +134,7 @@ class CalibrationOptions:
     bos: str = CALIBRATION_BOS
     #: which query heads a group keeps when query heads go: "energy" (each head's ``E‖z_h·W_o,h‖²``) or "fit",
     #: the subset whose damped least-squares refit reproduces the layer best (shrink/query_choice.py)
-    query_heads: str = "energy"
+    query_heads: str = "fit"
     #: a smaller head size's value dims by their "pca" principal directions, or by the "output" directions that
     #: keep the most of what the output projection writes from them (fitting.output_directions); kv merges keep PCA
     value_basis: str = "pca"
@@ -358,7 +358,7 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
         kept = np.concatenate([c[top(energy[c], per_group)] for c in candidates])
     if temperature_fit == "fit" and rotary and "q_norm" not in w and (new_d != d or merging):
         query_dims = query_dims * fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
-    if temperature_fit == "pairs" and rotary and "q_norm" not in w and (new_d != d or merging):
+    if temperature_fit == "pairs" and rotary and "q_norm" not in w and new_d != d:  # measured on head sizes only
         query_dims = with_pair_factors(query_dims, fitted_pair_factors(plan, layer, q, k, query_dims, key_dims, kv_heads,
                                                                        reads, kept, q_scale))
     mixing = with_queries(kept, query_dims)

@@ -1,5 +1,8 @@
 """A smaller head size's queries, pair by pair: one complex factor per kept rotary pair and query head.
 
+Used where the head size shrinks (measured there: README, the worst case); a kv merge alone keeps the
+queries its merge gives (the fit would apply there too, through the merged keys, but was not measured).
+
 Dropping rotary pairs removes their terms from every logit; the kept pairs cannot carry those terms
 as they are, but each kept pair of each query head may be multiplied by any complex number (a
 scaled rotation of the pair, the only per-pair maps that commute with RoPE). Rule 2's temperature
