@@ -116,10 +116,12 @@ HELD_OUT = {"narrative": HELDOUT, "technical": TECHNICAL, "legal": LEGAL}
 CONVENTIONS = ("every", "first")
 #: variant -> (request fields, calibration options or None): "default" is what a user gets; "before" is the
 #: default before issue 22 (English prose, BOS on every calibration window, rule 2's qk-norm scale, drop on
-#: post-norm families); the others each change one thing of the default
+#: post-norm families); "previous" the default before query heads by the refit, per-pair query factors and
+#: output value directions; the others each change one or two things (named) of the default at the time
 VARIANTS: dict[str, tuple[dict, object]] = {
     "default": ({}, None),
-    "before": (dict(calib_text=str(DEFAULT_TEXT), layer_method="drop"), CalibrationOptions(bos="every", qk_norm="rule")),
+    "before": (dict(calib_text=str(DEFAULT_TEXT), layer_method="drop"),
+               CalibrationOptions(bos="every", qk_norm="rule", query_heads="energy", temperature="rule", value_basis="pca")),
     "refit": ({}, CalibrationOptions(qk_norm="refit")),
     "drop": (dict(layer_method="drop"), None),
     "merge": (dict(layer_method="merge"), None),
@@ -127,6 +129,7 @@ VARIANTS: dict[str, tuple[dict, object]] = {
     "damp10": ({}, CalibrationOptions(damping=0.10)),
     "damp30": ({}, CalibrationOptions(damping=0.30)),
     "tempfit": ({}, CalibrationOptions(temperature="fit")),
+    "previous": ({}, CalibrationOptions(query_heads="energy", temperature="rule", value_basis="pca")),
     "qfit": ({}, CalibrationOptions(query_heads="fit")),
     "qenergy": ({}, CalibrationOptions(query_heads="energy")),
     "vout": ({}, CalibrationOptions(value_basis="output")),
