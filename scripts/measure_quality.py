@@ -128,6 +128,7 @@ VARIANTS: dict[str, tuple[dict, object]] = {
     "mean": (dict(method="mean"), None),
     "damp10": ({}, CalibrationOptions(damping=0.10)),
     "damp30": ({}, CalibrationOptions(damping=0.30)),
+    "damp1": ({}, CalibrationOptions(damping=0.01)),
     "tempfit": ({}, CalibrationOptions(temperature="fit")),
     "previous": ({}, CalibrationOptions(query_heads="energy", temperature="rule", value_basis="pca")),
     "qfit": ({}, CalibrationOptions(query_heads="fit")),
