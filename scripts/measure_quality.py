@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from headmix.core.run.calibration import DEFAULT_DAMPING, CalibrationOptions  # noqa: E402
+from headmix.core.run.calibration import CalibrationOptions  # noqa: E402
 from headmix.core.io.checkpoint import open_checkpoint  # noqa: E402
 from headmix.core.errors import TargetError  # noqa: E402
 from headmix.core.run.shrink_run import ShrinkRun  # noqa: E402
@@ -101,6 +101,7 @@ FAMILIES = {
         "kv": ("kv heads 3 → 1", dict(kv_heads=1)),
         "d": ("head size 64 → 32", dict(head_dim=32)),
         "q": ("query heads 9 → 6", dict(heads=6)),
+        "kvq": ("kv heads 3 → 1, query heads 9 → 3", dict(heads=3, kv_heads=1)),
         "layers": ("decoder layers 30 → 24", dict(num_layers=24)),
     }),
     "gemma": (GEMMA, {
@@ -110,22 +111,34 @@ FAMILIES = {
         "qd": ("query heads 4 → 2, head size 256 → 128", dict(heads=2, head_dim=128)),
     }),
 }
-ISSUE_SHAPES = {"llama": ("kv", "d"), "gemma": ("q", "d", "layers", "qd")}
+ISSUE_SHAPES = {"llama": ("kv", "d", "kvq"), "gemma": ("q", "d", "layers", "qd")}
 HELD_OUT = {"narrative": HELDOUT, "technical": TECHNICAL, "legal": LEGAL}
 CONVENTIONS = ("every", "first")
 #: variant -> (request fields, calibration options or None): "default" is what a user gets; "before" is the
 #: default before issue 22 (English prose, BOS on every calibration window, rule 2's qk-norm scale, drop on
-#: post-norm families); the others each change one thing of the default
+#: post-norm families); "previous" the default before query heads by the refit, per-pair query factors and
+#: output value directions; the others each change one or two things (named) of the default at the time
 VARIANTS: dict[str, tuple[dict, object]] = {
     "default": ({}, None),
-    "before": (dict(calib_text=str(DEFAULT_TEXT), layer_method="drop"), CalibrationOptions(bos="every", qk_norm="rule")),
+    "before": (dict(calib_text=str(DEFAULT_TEXT), layer_method="drop"),
+               CalibrationOptions(bos="every", qk_norm="rule", query_heads="energy", temperature="rule", value_basis="pca")),
     "refit": ({}, CalibrationOptions(qk_norm="refit")),
     "drop": (dict(layer_method="drop"), None),
     "merge": (dict(layer_method="merge"), None),
     "mean": (dict(method="mean"), None),
     "damp10": ({}, CalibrationOptions(damping=0.10)),
     "damp30": ({}, CalibrationOptions(damping=0.30)),
+    "damp1": ({}, CalibrationOptions(damping=0.01)),
     "tempfit": ({}, CalibrationOptions(temperature="fit")),
+    "previous": ({}, CalibrationOptions(query_heads="energy", temperature="rule", value_basis="pca")),
+    "qfit": ({}, CalibrationOptions(query_heads="fit")),
+    "qenergy": ({}, CalibrationOptions(query_heads="energy")),
+    "vout": ({}, CalibrationOptions(value_basis="output")),
+    "qfit-vout": ({}, CalibrationOptions(query_heads="fit", value_basis="output")),
+    "vpca": ({}, CalibrationOptions(value_basis="pca")),
+    "pairs": ({}, CalibrationOptions(temperature="pairs")),
+    "pairs-vout": ({}, CalibrationOptions(temperature="pairs", value_basis="output")),
+    "qfit-pairs": ({}, CalibrationOptions(query_heads="fit", temperature="pairs")),
 }
 
 
@@ -172,8 +185,17 @@ def worst_case(args) -> None:
                 # the calibration text, which of its windows start with the BOS, how a qk-norm is refitted
                 chosen = options or CalibrationOptions()
                 how = f"{calib.sha256[:12]}/{chosen.bos}/{chosen.qk_norm}"
-                if (chosen.damping, chosen.temperature) != (DEFAULT_DAMPING, "rule"):
-                    how += f"/{chosen.damping}/{chosen.temperature}"
+                # a fitted temperature acts only without a qk-norm (Gemma 3 has one): "fit" where keys change, "pairs"
+                # where the head size does; the rule and 3% damping were the defaults when cells were first keyed, so
+                # they add nothing to a key
+                acts = "head_dim" in targets or (chosen.temperature == "fit" and "kv_heads" in targets)
+                fitted = "rule" if family == "gemma" or not acts else chosen.temperature
+                if (chosen.damping, fitted) != (0.03, "rule"):
+                    how += f"/{chosen.damping}/{fitted}"
+                if chosen.query_heads != "energy" and "heads" in targets:  # energy: the keys of cells measured before
+                    how += f"/q-{chosen.query_heads}"
+                if chosen.value_basis != "pca" and "head_dim" in targets:  # likewise
+                    how += f"/v-{chosen.value_basis}"
                 keys = {cell: "|".join([family, shape, variant, how, cell[0], cell[1], str(args.tokens)]) for cell in samples}
                 cached = {cell: json.loads(cell_file(keys[cell]).read_text()) for cell in samples if cell_file(keys[cell]).is_file()}
                 todo = [cell for cell in samples if cell not in cached]

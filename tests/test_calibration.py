@@ -63,6 +63,37 @@ def test_a_dropped_head_that_repeats_a_kept_one_is_absorbed_exactly_by_the_refit
     assert (expected - hf_models.outputs(hf_models.load("llama", tmp_path / "unfitted"), ids)).abs().max() > 1e-2
 
 
+def test_query_heads_chosen_by_the_refit_keep_the_head_nothing_else_writes(tmp_path):
+    """In each group of three query heads (6 over 2 kv heads), head 3k+1 repeats head 3k (queries and output
+    columns) and head 3k+2 writes something else, more quietly. Keeping 2 per kv head, energy keeps the two
+    loud copies and loses head 3k+2; ``query_heads="fit"`` keeps one copy and the quiet head, and the refit
+    (doubling the copy's output columns) reproduces the model exactly."""
+    model = hf_models.build("llama", num_attention_heads=6, num_key_value_heads=2, head_dim=8)
+    with torch.no_grad():
+        for layer in model.model.layers:
+            q = heads(layer.self_attn.q_proj.weight, 6)
+            q[1::3] = q[0::3]
+            o = layer.self_attn.o_proj.weight.view(48, 6, 8)
+            o[:, 1::3] = o[:, 0::3]
+            o[:, 2::3] *= 0.3
+    src = save_with_tokenizer(model, tmp_path / "src")
+    ids = None
+    for choice in ("fit", "energy"):
+        plan = ShrinkRun.build(open_checkpoint(src), Request(heads=4, method="calibrated", **CALIB))
+        # the default chooses by the fit (damping towards the prior would keep the fit from being exact)
+        plan.calibration_options = CalibrationOptions(damping=1e-9, **({} if choice == "fit" else {"query_heads": choice}))
+        export(plan, tmp_path / choice)
+        ids = torch.tensor(plan.calibrator.sample.windows.ids)
+        kept = [np.flatnonzero(plan.mixing(i).q.heads.any(axis=1)).tolist() for i in plan.layers]
+        gap = (hf_models.outputs(model, ids) - hf_models.outputs(hf_models.load("llama", tmp_path / choice), ids)).abs().max()
+        if choice == "fit":
+            assert all(len(k) == 4 and {2, 5} <= set(k) for k in kept)  # one of each pair of copies, either one
+            assert gap < 1e-3
+        else:
+            assert kept == [[0, 1, 3, 4]] * 2
+            assert gap > 1e-2
+
+
 def _complex_scaled(w: torch.Tensor, d: int, factors: np.ndarray) -> torch.Tensor:
     """Rows of one head's key projection multiplied, pair by pair, by complex factors."""
     half = d // 2
@@ -215,3 +246,38 @@ def test_qk_norm_weights_are_refitted_for_a_smaller_head_size(tmp_path, family):
         else:  # the default
             assert CalibrationOptions().qk_norm == "rule" and "q_norm" not in mixing.replace
     assert np.mean(errors["refit"]) < np.mean(errors["rule"]), errors
+
+
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma2"])
+def test_query_pair_factors_bring_the_shrunk_attention_closer_before_the_refit(tmp_path, family):
+    """Dropped rotary pairs (head size 16 → 8) change every logit; a complex factor per kept pair and query
+    head, fitted to the softmax's view of the logits (temperature="pairs"), brings the first layer's attention
+    output closer to the original's than rule 2's uniform factor does, on the same input (layer 0 sees the
+    embeddings either way). A kv merge alone keeps its queries as the merge made them."""
+    src = save_with_tokenizer(hf_models.build(family, seed=3), tmp_path / "src")
+    errors, queries = {}, {}
+    for how in ("rule", "pairs"):  # pairs: the default
+        plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", head_dim=8, **CALIB))
+        plan.calibration_options = CalibrationOptions(temperature=how) if how == "rule" else None
+        plan.mixing(plan.layers[0])
+        errors[how] = plan.calibrator.report().fits[0].error_before_fit
+        merge = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", kv_heads=2, **CALIB))
+        merge.calibration_options = CalibrationOptions(temperature=how)
+        queries[how] = merge.mixing(merge.layers[0]).q.dims
+    assert errors["pairs"] < 0.9 * errors["rule"], errors
+    np.testing.assert_array_equal(queries["pairs"], queries["rule"])
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma3_text"])
+def test_value_dims_by_what_the_output_writes_bring_the_refit_closer(tmp_path, family):
+    """Head size 16 → 8: the value directions that keep the most of what the output projection writes
+    (value_basis="output") leave the first layer's refitted attention closer to the original's than the
+    values' own principal directions do (layer 0 sees the embeddings either way)."""
+    src = save_with_tokenizer(hf_models.build(family, seed=3), tmp_path / "src")
+    errors = {}
+    for how in ("pca", "output"):
+        plan = ShrinkRun.build(open_checkpoint(src), Request(method="calibrated", head_dim=8, **CALIB))
+        plan.calibration_options = CalibrationOptions(value_basis=how)
+        plan.mixing(plan.layers[0])
+        errors[how] = plan.calibrator.report().fits[0].error
+    assert errors["output"] < 0.97 * errors["pca"], errors

@@ -70,3 +70,18 @@ def test_merging_kv_heads_equal_up_to_a_rotation_per_pair_is_exact_under_rope():
             before = _rotate(queries[g], angles_m, d) @ _rotate(keys[g], angles_n, d).T
             after = _rotate(folded, angles_m, d) @ _rotate(merged, angles_n, d).T
             np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-9)
+
+
+def test_output_directions_keep_what_the_projection_writes_not_what_varies_most():
+    """x varies most along a direction W writes nothing from: principal directions keep it and lose the output;
+    the output directions keep the quieter direction W does write from, and reproduce x·W exactly."""
+    from headmix.core.shrink.fitting import output_directions
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2000, 3)) * np.array([10.0, 1.0, 0.5])
+    w = np.zeros((3, 4))
+    w[1] = rng.normal(size=4)  # only the second direction reaches the output
+    encoder, decoder = output_directions(x.T @ x, w @ w.T, 1)
+    np.testing.assert_allclose(x @ encoder @ decoder.T @ w, x @ w, atol=1e-8)
+    basis = principal_directions(x.T @ x, 1)
+    assert np.linalg.norm(x @ basis @ basis.T @ w - x @ w) > 0.5 * np.linalg.norm(x @ w)

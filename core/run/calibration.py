@@ -5,8 +5,7 @@ the activations that leave the already-shrunk layers before it (GPTQ's and Spars
 sequential scheme), so later layers correct what earlier ones lost, with one layer's weights
 and the calibration tokens' activations in memory. For each layer, on those activations:
 
-1. **What matters is measured**: each query head by the energy it writes through the output
-   projection, ``E‖z_h·W_o,h‖²``; each rotary pair by ``E‖q_pair‖·E‖k_pair‖`` summed over the
+1. **What matters is measured**: each rotary pair by ``E‖q_pair‖·E‖k_pair‖`` summed over the
    query heads that read it (MHA2MLA, ThinK), in a first pass over the original model, since
    config.json holds one rope for every layer.
 2. **Key/value heads merge RoPE-aware**: kv heads are grouped by how well a rank-1 complex fit
@@ -17,7 +16,12 @@ and the calibration tokens' activations in memory. For each layer, on those acti
    directions of their activations, folded into the output projection. Without rotary
    embeddings keys do the same as values. A qk-norm is not linear, so on such models kv heads
    are selected, not merged.
-3. **Query heads are kept by measured contribution**, within the groups rule 4 allows.
+3. **Query heads are kept by the refit they allow**, within the groups rule 4 allows: every
+   head's outputs under the new kv heads and head size go into one Gram with the layer's output,
+   and the subset whose damped least-squares refit (step 4) is best is kept
+   (:mod:`..shrink.query_choice`; by energy with ``query_heads="energy"``). Without a qk-norm,
+   each kept rotary pair of each query head then takes a complex factor fitted to the softmax's
+   view of the logits where the head size shrinks (:mod:`.query_pairs`).
 4. **The output projection is refitted by least squares** so that the shrunk attention
    reproduces the original layer's output on the same input, damped towards the
    uncompensated projection (:class:`fitting.Gram`); where the family has an output bias it
@@ -41,7 +45,8 @@ import numpy as np
 from ..errors import Cancelled
 from ..model.architecture import Layer
 from ..model.families import Norm
-from ..shrink.fitting import Gram, complex_pairs, complex_scaling_matrix, pair_merge_weights, principal_directions
+from ..shrink.fitting import (Gram, complex_pairs, complex_scaling_matrix, output_directions, pair_merge_weights,
+                              principal_directions)
 from ..model.attention import attend, output, project
 from ..model.embedding import embed
 from ..model.forward_spec import attention_spec, model_spec
@@ -50,6 +55,8 @@ from ..model.layer_step import attention_input, finish_layer_in_place
 from ..shrink.methods import LayerMixing, UnitMap, columns, output_side, select_matrix, temperature, top
 from ..shrink.mixing import mix_layer
 from ..shrink.qk_norm import refit_norm_weight
+from ..shrink.query_choice import best_heads
+from .query_pairs import fitted_pair_factors, fitted_temperatures, with_pair_factors
 from ..model.pipeline import LayerPipeline
 from ..io.spill import SpillFolder, SpilledArrays
 from ..io.text import CALIBRATION_BOS
@@ -61,6 +68,8 @@ if TYPE_CHECKING:
     from ..model.importance import Importance
 
 Progress = Callable[[int, int], None]
+#: (mixing keeping every query head, each group's candidate query heads, heads to keep per group) -> kept heads
+KeepQueries = Callable[[LayerMixing, list[np.ndarray], int], np.ndarray]
 
 
 class CalibratedRun(Protocol):
@@ -111,7 +120,9 @@ class CalibrationOptions:
     compensate: bool = True
     damping: float = DEFAULT_DAMPING
     pair_scores: str = "activations"
-    temperature: str = "rule"  # "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits
+    #: "rule": rule 2's sqrt(d'/d); "fit": per query head, matched to the original logits; "pairs": a complex factor
+    #: per kept rotary pair and query head, fitted to the softmax's view of the logits (run/query_pairs.py)
+    temperature: str = "pairs"
     damp_towards: str = "prior"  # "prior": the uncompensated projection; "zero": plain ridge regression
     #: a qk-norm under a smaller head size: "rule": the weights follow the kept dims and q_norm takes rule 2's
     #: uniform sqrt(d'/d); "refit" each kept dim's q_norm/k_norm weight so the kept dims, renormalised over d'
@@ -122,6 +133,12 @@ class CalibrationOptions:
     #: which calibration windows start with the BOS (io.text.BOS_PLACES): every other one by default, so the
     #: shrink is fitted to windows with and without it; "every" is the way before issue 22
     bos: str = CALIBRATION_BOS
+    #: which query heads a group keeps when query heads go: "energy" (each head's ``E‖z_h·W_o,h‖²``) or "fit",
+    #: the subset whose damped least-squares refit reproduces the layer best (shrink/query_choice.py)
+    query_heads: str = "fit"
+    #: a smaller head size's value dims by their "pca" principal directions, or by the "output" directions that
+    #: keep the most of what the output projection writes from them (fitting.output_directions); kv merges keep PCA
+    value_basis: str = "pca"
 
 
 @dataclass
@@ -251,46 +268,14 @@ class _Decision:
     kept_queries: np.ndarray
 
 
-def _fitted_temperatures(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, query_dims: np.ndarray,
-                         key_dims: np.ndarray, reads: np.ndarray, kept: np.ndarray, q_scale: float) -> np.ndarray:
-    """Per query head, the factor ``α`` that best matches the shrunk logits to the original ones, ``argmin E(α·s' − s)²``.
-
-    Rule 2 keeps the logits' scale where the dropped pairs carried nothing; where they carried
-    something the remaining logits come out flatter, and the attention pattern blurs. Measured on
-    every causal (query, key) pair of two calibration windows, after rotation.
-    """
-    from ..model.attention import rotate
-
-    d = layer.head_dim
-    old_spec = attention_spec(plan.arch, layer)
-    new_spec = attention_spec(plan.arch, layer, plan.num_heads, plan.num_kv_heads, plan.head_dim, plan.kept_pairs)
-    windows = slice(0, min(2, q.shape[0]))
-    T = q.shape[2]
-    qo, ko = q[windows].astype(np.float32), k[windows].astype(np.float32)
-    cos, sin = old_spec.rotary.cos_sin(T)
-    qr, kr = qo.copy(), ko.copy()
-    rotate(qr, cos, sin, d)
-    rotate(kr, cos, sin, d)
-    new_d = query_dims.shape[-1]
-    qn = np.einsum("bhtd,hde->bhte", qo, query_dims.astype(np.float32)) * np.float32(q_scale)
-    kn = np.einsum("bgtd,gde->bgte", ko, key_dims.astype(np.float32))
-    cos2, sin2 = new_spec.rotary.cos_sin(T)
-    rotate(qn, cos2, sin2, new_d)
-    rotate(kn, cos2, sin2, new_d)
-    mask = np.tril(np.ones((T, T), dtype=bool))
-    alphas = np.ones(layer.num_heads)
-    for h in kept:
-        g = reads[h]
-        s_old = (qr[:, h] @ np.swapaxes(kr[:, g], -1, -2)) * np.float32(old_spec.scale)
-        s_new = (qn[:, h] @ np.swapaxes(kn[:, g], -1, -2)) * np.float32(new_spec.scale)
-        a, b = s_old[:, mask].astype(np.float64), s_new[:, mask].astype(np.float64)
-        alphas[h] = float((a * b).sum() / max((b * b).sum(), 1e-30))
-    return np.clip(alphas, 0.25, 4.0)
-
-
 def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: np.ndarray, heads: np.ndarray,
-           w: dict[str, np.ndarray], fit_temperature: bool = False, qk_norm: str = "rule") -> _Decision:
-    """The layer's maps from its activations: kv groups and merges, kept query heads, value bases."""
+           w: dict[str, np.ndarray], temperature_fit: str = "rule", qk_norm: str = "rule",
+           keep: KeepQueries | None = None, value_basis: str = "pca") -> _Decision:
+    """The layer's maps from its activations: kv groups and merges, kept query heads, value bases.
+
+    ``keep(mixing, candidates, per_group)`` chooses the query heads from a mixing that keeps them all
+    (:meth:`Calibrator._keep_by_fit`); without it they are kept by energy.
+    """
     nq, nkv, d = layer.num_heads, layer.num_kv_heads, layer.head_dim
     new_q, new_kv, new_d = plan.num_heads, plan.num_kv_heads, plan.head_dim
     rotary = layer.rope is not None and layer.rope.rotary_dim == d
@@ -314,6 +299,7 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
     if rotary:  # heads that stay unmerged keep the pairs as they are (and a qk-norm sees one map for all)
         key_dims[:] = complex_scaling_matrix(np.ones(d // 2), d, pairs)
     value_dims = np.zeros((nkv, d, new_d))
+    value_out = np.zeros((nkv, d, new_d))  # the output projection's side: value_dims unless they are not orthonormal
     factor = np.ones((nkv, d // 2), dtype=np.complex128)
     vf = v.astype(np.float64)
     for group in groups:
@@ -326,38 +312,57 @@ def decide(plan: CalibratedRun, layer: Layer, q: np.ndarray, k: np.ndarray, v: n
                 key_dims[g] = complex_scaling_matrix(factor[g], d, pairs)
         # values (and keys without rotary): the group's top principal directions, stacked per head
         stacked = np.moveaxis(vf[:, group], 1, -2).reshape(-1, len(group) * d)
-        basis = principal_directions(stacked.T @ stacked, new_d) if (len(group) > 1 or new_d != d) else np.eye(d)
+        if value_basis == "output" and new_d != d:  # measured on head sizes only (README, the worst case)
+            # what each query head reading the group writes through its output projection, in the group's slots
+            writes = np.zeros((len(group) * d, len(group) * d))
+            for slot, g in enumerate(group):
+                for h in np.flatnonzero(reads == g):
+                    oh = w["o"][h].astype(np.float64)
+                    writes[slot * d:(slot + 1) * d, slot * d:(slot + 1) * d] += oh @ oh.T
+            basis, out_basis = output_directions(stacked.T @ stacked, writes, new_d)
+        else:
+            basis = principal_directions(stacked.T @ stacked, new_d) if (len(group) > 1 or new_d != d) else np.eye(d)
+            out_basis = basis
         for slot, g in enumerate(group):
             value_dims[g] = basis[slot * d : (slot + 1) * d]
+            value_out[g] = out_basis[slot * d : (slot + 1) * d]
         if not rotary:
             ks = np.moveaxis(k[:, group].astype(np.float64), 1, -2).reshape(-1, len(group) * d)
             kbasis = principal_directions(ks.T @ ks, new_d) if (len(group) > 1 or new_d != d) else np.eye(d)
             for slot, g in enumerate(group):
                 key_dims[g] = kbasis[slot * d : (slot + 1) * d]
 
-    # -- query heads: the best per group among those reading the group (rule 4), by measured energy
-    per_group = new_q // new_kv
-    kept = []
-    for group in groups:
-        candidates = np.flatnonzero(np.isin(reads, group))
-        kept.extend(candidates[top(energy[candidates], per_group)])
-    kept = np.asarray(kept)
-    q_heads = select_matrix(nq, kept)
     query_dims = key_dims[reads]  # a query head takes the key map of the kv head it reads
-    o_dims = value_dims[reads]
+    o_dims = value_out[reads]
     q_scale, q_norm_scale = temperature(layer, new_d, plan.new_scale_base) if (new_d != d or plan.new_scale_base) else (1.0, 1.0)
-    if fit_temperature and rotary and "q_norm" not in w and (new_d != d or merging):
-        query_dims = query_dims * _fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
     f32 = lambda m: np.asarray(m, dtype=np.float32)  # noqa: E731
-    mixing = LayerMixing(
-        index=layer.index,
-        q=UnitMap(f32(q_heads), f32(query_dims), q_scale),
-        k=UnitMap(f32(kv_heads), f32(key_dims)),
-        v=UnitMap(f32(kv_heads), f32(value_dims)),
-        o=UnitMap(f32(output_side(q_heads)), f32(o_dims)),
-        kept_pairs=kept_pairs,
-        q_norm_scale=q_norm_scale,
-    )
+
+    def with_queries(kept: np.ndarray, query_dims: np.ndarray) -> LayerMixing:
+        q_heads = select_matrix(nq, kept)
+        return LayerMixing(
+            index=layer.index,
+            q=UnitMap(f32(q_heads), f32(query_dims), q_scale),
+            k=UnitMap(f32(kv_heads), f32(key_dims)),
+            v=UnitMap(f32(kv_heads), f32(value_dims)),
+            o=UnitMap(f32(output_side(q_heads)), f32(o_dims)),
+            kept_pairs=kept_pairs,
+            q_norm_scale=q_norm_scale,
+        )
+
+    # -- query heads: per group, among those reading the group (rule 4), the subset the refit does best
+    # with (``keep``, from every head's outputs under the new kv heads and head size), else by energy
+    per_group = new_q // new_kv
+    candidates = [np.flatnonzero(np.isin(reads, group)) for group in groups]
+    if keep is not None and new_q != nq:
+        kept = np.asarray(keep(with_queries(np.arange(nq), query_dims), candidates, per_group))
+    else:
+        kept = np.concatenate([c[top(energy[c], per_group)] for c in candidates])
+    if temperature_fit == "fit" and rotary and "q_norm" not in w and (new_d != d or merging):
+        query_dims = query_dims * fitted_temperatures(plan, layer, q, k, query_dims, key_dims, reads, kept, q_scale)[:, None, None]
+    if temperature_fit == "pairs" and rotary and "q_norm" not in w and new_d != d:  # measured on head sizes only
+        query_dims = with_pair_factors(query_dims, fitted_pair_factors(plan, layer, q, k, query_dims, key_dims, kv_heads,
+                                                                       reads, kept, q_scale))
+    mixing = with_queries(kept, query_dims)
     if not rotary and "q_norm" in w and new_d != d:
         raise NotImplementedError("qk-norm without rotary")  # no family in the table has it
     if qk_norm == "refit" and "q_norm" in w and new_d != d:
@@ -539,8 +544,10 @@ class Calibrator:
                 xo = attention_input(self.spec, weights.other, original)
                 target = output(weights.attention, attend(spec, *project(spec, weights.attention, xo)))
                 finish_layer_in_place(self.spec, weights.other, original, target)
-            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature == "fit",
-                              self.options.qk_norm)
+            keep = (self._keep_by_fit(layer, weights.attention, x, target, config)
+                    if self.options.query_heads == "fit" and self.compensate else None)
+            decision = decide(plan, layer, q, k, v, heads, weights.attention, self.options.temperature,
+                              self.options.qk_norm, keep, self.options.value_basis)
             del q, k, v, heads
             mixing, attn = self._refit(layer, decision.mixing, weights.attention, x, target, config)
             self.mixings[layer.index] = mixing
@@ -548,24 +555,47 @@ class Calibrator:
             del weights, x, attn, target, decision, mixing  # a suspended walk keeps its activations, not this layer
             yield layer.index
 
+    def _keep_by_fit(self, layer: Layer, w: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray,
+                     config: dict | None) -> KeepQueries:
+        """Query heads chosen by the refit they allow: every head's outputs under the new kv heads and head
+        size, in one Gram with the target, and :func:`query_choice.best_heads` on it (the same damping)."""
+        plan = self.plan
+
+        def keep(mixing: LayerMixing, candidates: list[np.ndarray], per_group: int) -> np.ndarray:
+            new = mix_layer(layer, mixing, w)
+            nq = layer.num_heads
+            spec = attention_spec(plan.arch, layer, nq, plan.num_kv_heads, plan.head_dim, plan.kept_pairs, config)
+            _, gram, prior = self._gram(new, w, spec, x, target)
+            return best_heads(gram, prior, candidates, per_group, plan.head_dim, self.damping, int("o_bias" in w))
+
+        return keep
+
+    def _gram(self, new: dict[str, np.ndarray], w: dict[str, np.ndarray], spec, x: np.ndarray, target: np.ndarray
+              ) -> tuple[np.ndarray, Gram, np.ndarray]:
+        """The mixed attention's head outputs (a ones column last where the family has an output bias), their
+        Gram with the target, and the uncompensated projection (and bias) the refit is damped towards."""
+        heads = attend(spec, *project(spec, new, x))  # (b, T, nq'·d')
+        units = heads.shape[-1]
+        z = heads.reshape(-1, units)
+        if "o_bias" in w:
+            z = np.concatenate([z, np.ones((z.shape[0], 1), dtype=z.dtype)], axis=1)
+        gram = Gram(z.shape[1], target.shape[-1])
+        for part in np.array_split(np.arange(z.shape[0]), max(1, z.shape[0] // 2048)):
+            gram.add(z[part], target.reshape(-1, target.shape[-1])[part])
+        prior = np.asarray(new["o"], dtype=np.float64).reshape(units, -1)
+        if "o_bias" in w:
+            prior = np.concatenate([prior, np.asarray(w["o_bias"], dtype=np.float64)[None, :]], axis=0)
+        return z, gram, prior
+
     def _refit(self, layer: Layer, mixing: LayerMixing, w: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray,
                config: dict | None) -> tuple[LayerMixing, np.ndarray]:
         """Refit the output projection (and bias) on the calibration tokens; returns the mixing and the attention output."""
         plan = self.plan
         new = mix_layer(layer, mixing, w)
         spec = attention_spec(plan.arch, layer, plan.num_heads, plan.num_kv_heads, plan.head_dim, plan.kept_pairs, config)
-        heads = attend(spec, *project(spec, new, x))  # (b, T, nq'·d')
-        units = heads.shape[-1]
+        z, gram, prior = self._gram(new, w, spec, x, target)
         has_bias = "o_bias" in w
-        z = heads.reshape(-1, units)
-        if has_bias:
-            z = np.concatenate([z, np.ones((z.shape[0], 1), dtype=z.dtype)], axis=1)
-        gram = Gram(z.shape[1], target.shape[-1])
-        for part in np.array_split(np.arange(z.shape[0]), max(1, z.shape[0] // 2048)):
-            gram.add(z[part], target.reshape(-1, target.shape[-1])[part])
-        prior = np.asarray(new["o"], dtype=np.float64).reshape(units, -1)
-        if has_bias:
-            prior = np.concatenate([prior, np.asarray(w["o_bias"], dtype=np.float64)[None, :]], axis=0)
+        units = z.shape[1] - int(has_bias)
         before = gram.error(prior)
         weights, refitted = prior, False
         if self.compensate:

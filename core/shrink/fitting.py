@@ -60,6 +60,24 @@ def principal_directions(second_moment: np.ndarray, k: int) -> np.ndarray:
     return basis * np.where(signs == 0, 1.0, signs)
 
 
+def output_directions(second_moment: np.ndarray, output_moment: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` directions of ``x`` that keep the most of what ``x·W`` writes: ``(encoder, decoder)``, both ``(n, k)``.
+
+    ``second_moment`` is ``E xᵀx`` and ``output_moment`` ``W·Wᵀ``. Minimising ``E‖x·W − x·E·Dᵀ·W‖²`` over
+    rank k is the best rank-k fit of ``R·W`` with ``R = (E xᵀx)^½`` (SVD-LLM's whitening): with ``U`` its
+    top left singular vectors, ``E = R⁻¹U`` and ``D = R·U``. Principal directions keep what ``x``
+    varies most in, even where ``W`` writes nothing; these keep what the output sees. Directions
+    ``x`` never moves in are left out (their whitening would divide by zero).
+    """
+    values, vectors = np.linalg.eigh(np.asarray(second_moment, dtype=np.float64))
+    floor = max(float(values.max()), 1e-30) * 1e-10
+    root = np.sqrt(np.maximum(values, floor))
+    r = (vectors * root) @ vectors.T
+    r_inverse = (vectors / root) @ vectors.T
+    u = principal_directions(r @ np.asarray(output_moment, dtype=np.float64) @ r, k)
+    return r_inverse @ u, r @ u
+
+
 def complex_pairs(keys: np.ndarray, rotary_dim: int) -> np.ndarray:
     """``(..., d)`` real vectors in the rotate_half layout → ``(..., rotary_dim/2)`` complex pairs ``x_j + i·x_{j+half}``."""
     half = rotary_dim // 2
