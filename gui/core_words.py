@@ -22,8 +22,8 @@ CONTEXT = "CoreText"
 #: copies of the core's Method and LayerMethod sentences and the heatmaps' titles, for lupdate (tests check the
 #: core's are all here)
 SENTENCES = (
-    QT_TRANSLATE_NOOP("CoreText", "Run a calibration text through the model layer by layer: keep the heads that write the "
-                                  "most, merge key/value heads RoPE-aware and values by their principal directions, and "
+    QT_TRANSLATE_NOOP("CoreText", "Run a calibration text through the model layer by layer: keep the query heads whose "
+                                  "outputs best reproduce the layer's, merge key/value heads RoPE-aware and values by their principal directions, and "
                                   "refit the output projection by least squares."),
     QT_TRANSLATE_NOOP("CoreText", "Keep the heads and dims with the highest weight-norm importance scores and drop the rest."),
     QT_TRANSLATE_NOOP("CoreText", "Average contiguous groups of heads and dims (for key/value heads this is the GQA paper's "

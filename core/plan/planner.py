@@ -262,7 +262,8 @@ class Plan:
         parts = []
         if (self.num_heads, self.num_kv_heads) != (layer.num_heads, layer.num_kv_heads):
             parts.append({
-                Method.CALIBRATED: "keeps the query heads that write the most on the calibration text and merges "
+                Method.CALIBRATED: "keeps the query heads whose outputs best reproduce the layer's on the calibration "
+                                   "text and merges "
                                    "kv heads RoPE-aware; the output projection is refitted by least squares",
                 Method.SELECT: "keeps the query and kv heads with the highest weight-norm scores",
                 Method.MEAN: "averages contiguous groups of heads",

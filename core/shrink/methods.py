@@ -62,8 +62,8 @@ class Method(str, Enum):
 
 #: one sentence each, shown in the window, the CLI's help and the README.
 _SENTENCES = {
-    Method.CALIBRATED: "Run a calibration text through the model layer by layer: keep the heads that write the most, "
-    "merge key/value heads RoPE-aware and values by their principal directions, and refit the output projection "
+    Method.CALIBRATED: "Run a calibration text through the model layer by layer: keep the query heads whose outputs "
+    "best reproduce the layer's, merge key/value heads RoPE-aware and values by their principal directions, and refit the output projection "
     "by least squares.",
     Method.SELECT: "Keep the heads and dims with the highest weight-norm importance scores and drop the rest.",
     Method.MEAN: "Average contiguous groups of heads and dims (for key/value heads this is the GQA paper's mean pooling).",

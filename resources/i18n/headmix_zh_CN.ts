@@ -274,9 +274,9 @@
 <context>
     <name>CoreText</name>
     <message>
-        <source>Run a calibration text through the model layer by layer: keep the heads that write the most, merge key/value heads RoPE-aware and values by their principal directions, and refit the output projection by least squares.</source>
+        <source>Run a calibration text through the model layer by layer: keep the query heads whose outputs best reproduce the layer&apos;s, merge key/value heads RoPE-aware and values by their principal directions, and refit the output projection by least squares.</source>
         <extracomment>copies of the core&apos;s Method and LayerMethod sentences and the heatmaps&apos; titles, for lupdate (tests check the core&apos;s are all here)</extracomment>
-        <translation>让校准文本逐层流经模型：保留输出最多的注意力头，以 RoPE 感知的方式合并键/值头、按主方向合并值，并用最小二乘重新拟合输出投影。</translation>
+        <translation>让校准文本逐层流经模型：保留其输出最能重现该层输出的查询头，以 RoPE 感知的方式合并键/值头、按主方向合并值，并用最小二乘重新拟合输出投影。</translation>
     </message>
     <message>
         <source>Keep the heads and dims with the highest weight-norm importance scores and drop the rest.</source>
