@@ -15,7 +15,12 @@ import numpy as np
 from ..model.architecture import Architecture
 from ..io.checkpoint import Checkpoint
 
-CHOICES = ("changed", "attention", "all")
+CHOICES = ("changed", "changed+norms", "attention", "all")
+
+
+def _is_norm(role: str) -> bool:
+    """Norm weights and biases (attn_norm, mlp_norm, post-norms, q_norm/k_norm, final_norm): few parameters."""
+    return "norm" in role
 
 
 def source_name(arch: Architecture, name: str, layer_map: dict[int, int] | None) -> str:
@@ -60,4 +65,8 @@ def select(which: str, export: Checkpoint, arch: Architecture, source: Checkpoin
     if which == "attention":
         return [n for n in names if n in attention]
     mapping = layer_map_of(provenance)
-    return [n for n in names if _differs(export, source, n, source_name(arch, n, mapping))]
+    norms = set()
+    if which == "changed+norms":
+        norms = {n for layer in arch.layers for r, n in layer.names.items() if _is_norm(r)}
+        norms |= {n for r, n in arch.global_names.items() if _is_norm(r)}
+    return [n for n in names if n in norms or _differs(export, source, n, source_name(arch, n, mapping))]
