@@ -28,6 +28,8 @@ class HealOptions:
     tokens: int = DEFAULT_TOKENS
     lr: float = DEFAULT_LR
     train: str = "changed"  # changed | attention | all
+    #: also train every norm weight (a few parameters a layer), whatever ``train`` chose
+    norms: bool = False
     device: str = "auto"  # auto | cpu | cuda | mps
     window: int = DEFAULT_WINDOW
     batch: int = 1  # windows per optimiser step
@@ -69,6 +71,7 @@ class HealRecord:
     #: the hidden-state term: its weight and the layer positions matched (student's: teacher's)
     hidden_weight: float = 0.0
     hidden_pairs: dict = field(default_factory=dict)
+    norms: bool = False  # every norm weight trained too
     seconds: dict = field(default_factory=dict)  # teacher, training, total
 
     def to_json(self) -> dict:

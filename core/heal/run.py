@@ -137,7 +137,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     train_at, heldout_at = heal_rows(ids.shape[0], options.tokens, options.window)
     ids = ids[np.concatenate([train_at, heldout_at])]  # only these windows go through the teacher
     train_rows, heldout_rows = np.arange(len(train_at)), np.arange(len(train_at), ids.shape[0])
-    trained = select(options.train, export, arch, original, provenance)
+    trained = select(options.train, export, arch, original, provenance, options.norms)
     if not trained:
         raise HeadmixError("nothing to train: every tensor of the export equals the original's; "
                            "use --heal-train attention or all")
@@ -174,7 +174,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
         batch=options.batch, top_k=top_k, device=str(device),
         heldout_windows=len(heldout_rows), heldout_before=before.to_json(), heldout_after=after.to_json(),
         loss_curve=thin_curve(result.curve), hidden_weight=options.hidden_weight,
-        hidden_pairs={str(s): t for s, t in pairs.items()},
+        hidden_pairs={str(s): t for s, t in pairs.items()}, norms=options.norms,
         seconds={"teacher": round(teacher_seconds, 2), "training": round(result.seconds, 2)},
     )
     updated = dict(provenance)

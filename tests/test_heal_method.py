@@ -1,5 +1,6 @@
-"""Healing's hidden-state term: the teacher keeps chosen layers' residual streams on disk, the student's match
-them position for position, and the term adds to the KL through the same backward (and is recorded)."""
+"""Healing's method options: the hidden-state term (the teacher keeps chosen layers' residual streams on disk, the
+student's match them position for position, and the term adds to the KL through the same backward) and training
+the norm weights too; each recorded in headmix.json."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from headmix.core.heal.distil import hidden_loss, top_k_kl, train_loss
 from headmix.core.heal.record import HealOptions
 from headmix.core.heal.run import heal_export, state_pairs
 from headmix.core.heal.torch_model import Student
+from headmix.core.heal.trainable import select
 from headmix.core.io.checkpoint import open_checkpoint
 from headmix.core.model import forward
 from headmix.core.model.architecture import detect
@@ -127,3 +129,23 @@ def test_a_heal_with_the_hidden_term_records_it(tmp_path):
     assert with_term["hidden_weight"] == 1.0 and with_term["hidden_pairs"] == {"0": 0, "1": 1}
     # the first step's loss is the same KL plus a positive hidden term
     assert with_term["loss_curve"][0][1] > plain["loss_curve"][0][1]
+
+
+def test_norms_train_every_norm_weight_besides_the_choice(tmp_path):
+    made = healable(tmp_path / "made")
+    export, source = open_checkpoint(made["export"]), open_checkpoint(made["source"])
+    arch = detect(export)
+    provenance = json.loads((made["export"] / "headmix.json").read_text())
+    norm_names = {n for layer in arch.layers for r, n in layer.names.items() if r in ("attn_norm", "mlp_norm")}
+    norm_names.add(arch.global_names["final_norm"])
+    changed = select("changed", export, arch, source, provenance)
+    with_norms = select("changed", export, arch, source, provenance, norms=True)
+    assert not norm_names & set(changed) and set(with_norms) == set(changed) | norm_names
+    folder = tmp_path / "export"
+    shutil.copytree(made["export"], folder)
+    before = {n: np.array(export.read(n)) for n in norm_names}
+    record = heal_export(folder, options=HealOptions(tokens=512, window=64, lr=1e-3, device="cpu", norms=True))
+    assert record.kept and set(record.trained) == set(with_norms)
+    assert json.loads((folder / "headmix.json").read_text())["heal"]["norms"] is True
+    after = open_checkpoint(folder)
+    assert any(not np.array_equal(np.array(after.read(n)), value) for n, value in before.items())
