@@ -120,9 +120,6 @@ def main(argv=None) -> int:
     parser.add_argument("--train", default="changed")
     parser.add_argument("--norms", action=argparse.BooleanOptionalAction, default=HealOptions().norms,
                         help="also train every norm weight")
-    parser.add_argument("--hidden-weight", type=float, default=HealOptions().hidden_weight,
-                        help="weight of the hidden-state term (0: the KL only)")
-    parser.add_argument("--hidden-layers", type=int, default=HealOptions().hidden_layers)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--calib-text", type=Path, default=CALIBRATION,
                         help="the text the shrink is calibrated on and the heal trains on (default: headmix's mixed one)")
@@ -176,15 +173,13 @@ def main(argv=None) -> int:
             shutil.copytree(shrunk, healed)
             started = time.perf_counter()
             record = heal_export(healed, str(args.model), HealOptions(tokens=budget, lr=args.lr, train=args.train,
-                                                                    hidden_weight=args.hidden_weight,
-                                                                    hidden_layers=args.hidden_layers, norms=args.norms))
+                                                                    norms=args.norms))
             seconds = time.perf_counter() - started
             after = perplexities(healed, texts, args.eval_tokens)
             rows.append({"shape": title, "budget": budget, **after, "seconds": seconds, "kept": record.kept,
                          "heldout_kl": [record.heldout_before["kl"], record.heldout_after["kl"]],
                          "trained_parameters": record.trained_parameters, "teacher_seconds": record.seconds["teacher"],
-                         "variant": {"lr": args.lr, "train": args.train, "norms": args.norms, "hidden_weight": args.hidden_weight,
-                                     "hidden_layers": args.hidden_layers},
+                         "variant": {"lr": args.lr, "train": args.train, "norms": args.norms},
                          "train_loss_first_last": [record.loss_curve[0][1], record.loss_curve[-1][1]],
                          "load": [round(x, 2) for x in os.getloadavg()]})
             if args.json:  # after every heal, so an interrupted run keeps what it measured

@@ -34,16 +34,6 @@ def _learning_rate(text: str) -> float:
     return value
 
 
-def _weight(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0 <= value < 1e6:
-        raise argparse.ArgumentTypeError(f"'{text}' must be 0 (off) or more, such as 1")
-    return value
-
-
 def add_heal_arguments(p: argparse.ArgumentParser, with_switch: bool) -> None:
     """The heal flags (``with_switch``: also ``--heal``, for ``shrink``)."""
     if with_switch:
@@ -59,13 +49,6 @@ def add_heal_arguments(p: argparse.ArgumentParser, with_switch: bool) -> None:
     p.add_argument("--heal-norms", action=argparse.BooleanOptionalAction, default=HealOptions().norms,
                    help="also train every norm weight (a few parameters a layer), whatever --heal-train chose"
                         f" (default {'on' if HealOptions().norms else 'off'})")
-    p.add_argument("--heal-hidden-weight", type=_weight, default=HealOptions().hidden_weight, metavar="W",
-                   help="weight of the hidden-state term added to the KL: the student's residual stream after a few "
-                        f"layers matched to the original's (default {HealOptions().hidden_weight:g}; 0 matches the "
-                        "next-token distributions only)")
-    p.add_argument("--heal-hidden-layers", type=_positive_int, default=HealOptions().hidden_layers, metavar="N",
-                   help=f"how many layers' outputs that term matches, evenly spaced and ending at the last (default "
-                        f"{HealOptions().hidden_layers})")
     p.add_argument("--heal-recompute", action=argparse.BooleanOptionalAction, default=True,
                    help="recompute each layer in the backward pass instead of keeping every layer's activations (the "
                         "default: a fraction of the memory for about a third more compute); --no-heal-recompute keeps them")
@@ -75,8 +58,7 @@ def add_heal_arguments(p: argparse.ArgumentParser, with_switch: bool) -> None:
 
 def options_from(args: argparse.Namespace, text: str | None = None) -> HealOptions:
     return HealOptions(tokens=args.heal_tokens, lr=args.heal_lr, train=args.heal_train, device=args.device, text=text,
-                       recompute=args.heal_recompute, hidden_weight=args.heal_hidden_weight,
-                       hidden_layers=args.heal_hidden_layers, norms=args.heal_norms)
+                       recompute=args.heal_recompute, norms=args.heal_norms)
 
 
 def _bar():

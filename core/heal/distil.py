@@ -87,40 +87,23 @@ def _batch(student: Student, targets: TeacherTargets, ids: np.ndarray, rows: np.
 LOSS_CHUNK = 128
 
 
-def _positions(student: Student, x: torch.Tensor, chunk: int, states: dict[int, torch.Tensor] | None = None):
-    """The final hidden states of ``x`` flattened to ``(positions, hidden)``, and the chunks' slices
-    (``states``: as :meth:`Student.hidden` fills it)."""
-    h = student.hidden(x, states)
+def _positions(student: Student, x: torch.Tensor, chunk: int):
+    """The final hidden states of ``x`` flattened to ``(positions, hidden)``, and the chunks' slices."""
+    h = student.hidden(x)
     n = h.shape[0] * h.shape[1]
     return h, n, [slice(a, min(n, a + chunk)) for a in range(0, n, chunk)]
 
 
-def hidden_loss(states: dict[int, torch.Tensor], wanted: dict[int, torch.Tensor], scales: dict[int, torch.Tensor]) -> torch.Tensor:
-    """The mean over the matched layers of ``mean(((student − teacher) / scale)²)`` over positions and dimensions.
-
-    ``states`` are the student's residual streams by layer position, ``wanted`` the teacher's at the same
-    positions (its layer numbering may differ: the caller pairs them), ``scales`` each dimension's root mean
-    square in the teacher: without it the few dimensions a model keeps huge (the attention-sink position's,
-    hundreds of times the median in SmolLM2) would be the whole term.
-    """
-    terms = [(((states[p] - wanted[p]) / scales[p]) ** 2).mean() for p in states]
-    return torch.stack(terms).mean()
-
-
 def train_loss(student: Student, x: torch.Tensor, index: torch.Tensor, logp: torch.Tensor, rest: torch.Tensor,
-               chunk: int = LOSS_CHUNK, wanted: dict[int, torch.Tensor] | None = None,
-               scales: dict[int, torch.Tensor] | None = None, hidden_weight: float = 0.0) -> float:
+               chunk: int = LOSS_CHUNK) -> float:
     """Forward and backward of the top-k KL of one batch; returns the loss, gradients accumulated.
 
     The output head and the loss run a ``chunk`` of positions at a time on a detached copy of the
     final hidden states (each chunk's backward right after its forward), then one backward carries
     their summed gradient through the layers: the same gradients as the whole batch at once, with one
     chunk's logits in memory instead of the window's (the largest single activation of a small model).
-    With ``hidden_weight`` > 0 and the teacher's states ``wanted`` (student layer position → its
-    ``(B, T, hidden)``), ``hidden_weight`` × :func:`hidden_loss` is added, through the same backward.
     """
-    states = dict.fromkeys(wanted) if hidden_weight and wanted else None
-    h, n, chunks = _positions(student, x, chunk, states)
+    h, n, chunks = _positions(student, x, chunk)
     detached = h.detach().requires_grad_(h.requires_grad)
     flat = detached.reshape(n, -1)
     index, logp, rest = index.reshape(n, -1), logp.reshape(n, -1), rest.reshape(n)
@@ -130,15 +113,8 @@ def train_loss(student: Student, x: torch.Tensor, index: torch.Tensor, logp: tor
         if loss.requires_grad:
             loss.backward()
         total += float(loss.detach())
-    surrogate = None
     if h.requires_grad and detached.grad is not None:
-        surrogate = (h * detached.grad).sum()  # its gradient through the layers is the chunks' summed one
-    if states is not None:
-        term = hidden_weight * hidden_loss(states, wanted, scales)
-        total += float(term.detach())
-        surrogate = term if surrogate is None else surrogate + term
-    if surrogate is not None and surrogate.requires_grad:
-        surrogate.backward()
+        h.backward(detached.grad)
     return total
 
 
@@ -167,24 +143,11 @@ def score(student: Student, targets: TeacherTargets, ids: np.ndarray, rows: np.n
     return Scores(kl_sum / max(1, kl_n), nll_sum / max(1, nll_n))
 
 
-def _wanted(student: Student, targets: TeacherTargets, rows: np.ndarray, pairs: dict[int, int]):
-    """The teacher's stored states of ``rows`` and their scales, keyed by the student's layer positions."""
-    device = student.device
-    wanted = {s: torch.from_numpy(np.asarray(targets.states[t][rows], dtype=np.float32)).to(device) for s, t in pairs.items()}
-    scales = {s: torch.from_numpy(targets.scales[t]).to(device) for s, t in pairs.items()}
-    return wanted, scales
-
-
 def distil(student: Student, targets: TeacherTargets, ids: np.ndarray, train_rows: np.ndarray, tokens: int,
            schedule_lr: float, batch: int = 1, seed: int = 0, warmup_fraction: float = 0.05,
-           progress: StepProgress | None = None, cancelled: Callable[[], bool] | None = None,
-           hidden_weight: float = 0.0, pairs: dict[int, int] | None = None) -> DistilResult:
+           progress: StepProgress | None = None, cancelled: Callable[[], bool] | None = None) -> DistilResult:
     """Train the student's trainable tensors on ``tokens`` tokens of the ``train_rows`` windows
-    (cycling through them in a seeded order, reshuffled each pass).
-
-    ``pairs`` (student layer position → teacher layer position, both stored in ``targets.states``) and
-    ``hidden_weight`` add the hidden-state term (:func:`hidden_loss`) to the KL.
-    """
+    (cycling through them in a seeded order, reshuffled each pass)."""
     started = time.perf_counter()
     T = ids.shape[1]
     steps = max(1, math.ceil(tokens / (batch * T)))
@@ -204,8 +167,7 @@ def distil(student: Student, targets: TeacherTargets, ids: np.ndarray, train_row
         for group in optimiser.param_groups:
             group["lr"] = schedule_lr * schedule.factor(step)
         optimiser.zero_grad(set_to_none=True)
-        wanted, scales = _wanted(student, targets, rows, pairs) if hidden_weight and pairs else (None, None)
-        value = train_loss(student, x, index, logp, rest, wanted=wanted, scales=scales, hidden_weight=hidden_weight)
+        value = train_loss(student, x, index, logp, rest)
         torch.nn.utils.clip_grad_norm_(params, schedule.clip)
         optimiser.step()
         curve.append(((step + 1) * batch * T, value))

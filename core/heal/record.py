@@ -39,11 +39,6 @@ class HealOptions:
     recompute: bool = True
     seed: int = 0
     text: str | None = None  # a UTF-8 file; None: the text the shrink was calibrated on
-    #: weight of the hidden-state term added to the KL (0: logits only; :func:`.distil.hidden_loss`)
-    hidden_weight: float = 0.0
-    #: how many layers' outputs the hidden-state term matches, evenly spaced and ending at the last layer
-    #: (the final norm's input); an export with fewer layers than its original matches the last one only
-    hidden_layers: int = 1
 
 
 @dataclass
@@ -68,9 +63,6 @@ class HealRecord:
     heldout_before: dict
     heldout_after: dict
     loss_curve: list[list[float]] = field(default_factory=list)  # [tokens seen, batch loss]
-    #: the hidden-state term: its weight and the layer positions matched (student's: teacher's)
-    hidden_weight: float = 0.0
-    hidden_pairs: dict = field(default_factory=dict)
     norms: bool = False  # every norm weight trained too
     seconds: dict = field(default_factory=dict)  # teacher, training, total
 

@@ -82,18 +82,6 @@ def heal_rows(windows: int, tokens: int, window: int) -> tuple[np.ndarray, np.nd
     return train, np.arange(windows - held, windows)
 
 
-def state_pairs(student_layers: int, teacher_layers: int, count: int) -> dict[int, int]:
-    """Student layer position → teacher layer position whose outputs the hidden-state term matches: ``count``
-    layers evenly spaced ending at the last; only the last when the layer counts differ (a removed layer's
-    neighbours have no one counterpart)."""
-    if count < 1 or student_layers < 1:
-        return {}
-    if student_layers != teacher_layers:
-        return {student_layers - 1: teacher_layers - 1}
-    count = min(count, student_layers)
-    return {p: p for p in sorted({round((i + 1) * student_layers / count) - 1 for i in range(count)})}
-
-
 def _source(provenance: dict, source: str | None):
     path = source or provenance.get("source")
     if not path:
@@ -142,9 +130,8 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
         raise HeadmixError("nothing to train: every tensor of the export equals the original's; "
                            "use --heal-train attention or all")
     torch.manual_seed(options.seed)
-    pairs = state_pairs(len(arch.layers), len(detect(original).layers), options.hidden_layers) if options.hidden_weight else {}
     targets = teacher.compute(original, ids, options.top_k, progress=lambda d, t: report("teacher", d, t, None),
-                              cancelled=cancelled, states=tuple(pairs.values()))
+                              cancelled=cancelled)
     release_freed_memory()  # the teacher's pass is over: its arrays' pages go back before the student is built
     try:
         teacher_seconds, top_k = targets.seconds, targets.k
@@ -152,8 +139,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
         before = score(student, targets, ids, heldout_rows, options.batch, cancelled)
         release_freed_memory()
         result = distil(student, targets, ids, train_rows, options.tokens, options.lr, options.batch, options.seed,
-                        progress=lambda s, n, loss: report("train", s, n, loss), cancelled=cancelled,
-                        hidden_weight=options.hidden_weight, pairs=pairs)
+                        progress=lambda s, n, loss: report("train", s, n, loss), cancelled=cancelled)
         release_freed_memory()
         healed: dict[str, np.ndarray] = {}
         with torch.no_grad():  # what is written is rounded to the stored dtype: score exactly that
@@ -173,8 +159,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
         text_sha256=text.sha256, tokens=result.tokens, steps=result.steps, lr=options.lr, window=options.window,
         batch=options.batch, top_k=top_k, device=str(device),
         heldout_windows=len(heldout_rows), heldout_before=before.to_json(), heldout_after=after.to_json(),
-        loss_curve=thin_curve(result.curve), hidden_weight=options.hidden_weight,
-        hidden_pairs={str(s): t for s, t in pairs.items()}, norms=options.norms,
+        loss_curve=thin_curve(result.curve), norms=options.norms,
         seconds={"teacher": round(teacher_seconds, 2), "training": round(result.seconds, 2)},
     )
     updated = dict(provenance)

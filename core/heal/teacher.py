@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +53,6 @@ class TeacherTargets:
     logp: np.ndarray  # (windows, T, k) float32
     rest: np.ndarray  # (windows, T) float32
     seconds: float = 0.0
-    #: the residual stream after some layers (layer position → ``(windows, T, hidden)`` float16 on disk), for the
-    #: hidden-state term of the loss (:func:`.distil.hidden_loss`); empty when the heal matches logits only
-    states: dict[int, np.ndarray] = field(default_factory=dict)
-    #: each stored layer's per-dimension root mean square over every stored position: the hidden-state term divides
-    #: by it, so a few huge dimensions (the attention-sink position's) do not make the whole term
-    scales: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -66,12 +60,11 @@ class TeacherTargets:
 
     @property
     def nbytes(self) -> int:
-        return self.index.nbytes + self.logp.nbytes + self.rest.nbytes + sum(a.nbytes for a in self.states.values())
+        return self.index.nbytes + self.logp.nbytes + self.rest.nbytes
 
     def close(self) -> None:
         """Drop the maps and delete the folder (nothing of the teacher stays on disk)."""
         self.index = self.logp = self.rest = None  # type: ignore[assignment]
-        self.states, self.scales = {}, {}
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -93,36 +86,10 @@ def top_k_of_logits(logits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray,
     return top.astype(np.int32), (vals - log_total[:, None]).astype(np.float32), rest.astype(np.float32)
 
 
-#: float16's largest finite value: a residual stream beyond it is stored in float32 instead
-FLOAT16_MAX = float(np.finfo(np.float16).max)
-
-
-def _store_states(place: Path, positions: set[int], states: dict[int, np.ndarray], scales: dict[int, np.ndarray]):
-    """``after_layer`` for :func:`..forward.run`: the chosen layers' residual streams to memory-mapped files."""
-
-    def keep(position: int, h: np.ndarray) -> None:
-        if position not in positions:
-            return
-        dtype = np.float16 if float(np.abs(h).max()) < FLOAT16_MAX else np.float32
-        stored = np.lib.format.open_memmap(place / f"state-{position}.npy", mode="w+", dtype=dtype, shape=h.shape)
-        total = np.zeros(h.shape[-1])
-        for w in range(h.shape[0]):
-            stored[w] = h[w]
-            total += np.square(stored[w], dtype=np.float64).sum(axis=0)
-        stored.flush()
-        states[position] = stored
-        scales[position] = np.sqrt(total / (h.shape[0] * h.shape[1]) + 1e-12).astype(np.float32)
-
-    return keep
-
-
 def compute(checkpoint: Checkpoint, ids: np.ndarray, k: int = DEFAULT_TOP_K, arch: Architecture | None = None,
             folder: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
-            cancelled: Callable[[], bool] | None = None, states: tuple[int, ...] = ()) -> TeacherTargets:
+            cancelled: Callable[[], bool] | None = None) -> TeacherTargets:
     """Run the original over token ids ``(windows, T)`` once and keep its top-k targets on disk.
-
-    ``states``: the layer positions whose residual stream (the output of that layer; the last one's is the
-    final norm's input) is also kept on disk, for a loss on hidden states.
 
     ``folder`` is where the temporary folder goes (default: the system's temporary folder).
     ``progress(done, total)`` counts layers, then the output head's chunks of windows (on SmolLM2 the
@@ -140,10 +107,7 @@ def compute(checkpoint: Checkpoint, ids: np.ndarray, k: int = DEFAULT_TOP_K, arc
     report = progress or (lambda done, total: None)
     place = Path(tempfile.mkdtemp(prefix="headmix-heal-teacher-", dir=folder))
     try:
-        kept: dict[int, np.ndarray] = {}
-        scales: dict[int, np.ndarray] = {}
-        result = run(checkpoint, ids, arch, progress=lambda done, _: report(min(done, layers), total), cancelled=cancelled,
-                     after_layer=_store_states(place, set(states), kept, scales) if states else None)
+        result = run(checkpoint, ids, arch, progress=lambda done, _: report(min(done, layers), total), cancelled=cancelled)
         head = OutputHead(checkpoint, arch, spec, cancelled)
         k = min(k, head.vocab - 1)
         index = np.lib.format.open_memmap(place / "index.npy", mode="w+", dtype=np.int32, shape=(windows, T, k))
@@ -160,7 +124,7 @@ def compute(checkpoint: Checkpoint, ids: np.ndarray, k: int = DEFAULT_TOP_K, arc
             report(layers + chunk + 1, total)
         for array in (index, logp, rest):
             array.flush()
-        return TeacherTargets(place, index, logp, rest, time.perf_counter() - started, kept, scales)
+        return TeacherTargets(place, index, logp, rest, time.perf_counter() - started)
     except BaseException:
         shutil.rmtree(place, ignore_errors=True)
         raise

@@ -154,12 +154,8 @@ class Student:
         h = h + attn
         return h + self._mlp(names, self._layer_norm(names, "mlp_norm", h))
 
-    def hidden(self, ids: torch.Tensor, states: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
-        """The final hidden states ``(B, T, hidden)`` (after the final norm) of token ids ``(B, T)``.
-
-        ``states``: a dict whose keys are layer positions; each gets the residual stream after that layer
-        (in the graph, for a loss on it).
-        """
+    def hidden(self, ids: torch.Tensor) -> torch.Tensor:
+        """The final hidden states ``(B, T, hidden)`` (after the final norm) of token ids ``(B, T)``."""
         glob = self.arch.global_names
         h = F.embedding(ids, self.tensors[glob["embed"]])
         if self.spec.embed_scale is not None:
@@ -169,8 +165,6 @@ class Student:
                 h = recompute_in_backward(self._layer, position, h, use_reentrant=False)
             else:
                 h = self._layer(position, h)
-            if states is not None and position in states:
-                states[position] = h
         if "final_norm" in glob:
             h = self._norm(h, self.tensors[glob["final_norm"]], self.spec.family.norm, self.spec.norm_eps)
         return h

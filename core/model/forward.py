@@ -59,14 +59,11 @@ def prepare(checkpoint: Checkpoint, arch: Architecture | None = None) -> tuple[A
 
 
 def run(checkpoint: Checkpoint, ids: np.ndarray, arch: Architecture | None = None, progress: Progress | None = None,
-        cancelled: Callable[[], bool] | None = None, keep_layers: bool = False,
-        after_layer: Callable[[int, np.ndarray], None] | None = None) -> ForwardResult:
+        cancelled: Callable[[], bool] | None = None, keep_layers: bool = False) -> ForwardResult:
     """Run token ids ``(windows, T)`` through the model, one layer's weights in memory at a time.
 
     ``progress(done, total)`` is called after each layer; ``cancelled()`` is polled before
-    each layer and raises :class:`Cancelled`. ``after_layer(position, h)`` sees the residual stream
-    after each layer (position 0, 1, … in the model's order), e.g. to write some of them to disk
-    instead of keeping every one in memory as ``keep_layers`` does.
+    each layer and raises :class:`Cancelled`.
     """
     arch, spec = prepare(checkpoint, arch)
     ids = np.asarray(ids)
@@ -76,10 +73,8 @@ def run(checkpoint: Checkpoint, ids: np.ndarray, arch: Architecture | None = Non
     h = embed(checkpoint, arch, spec, ids)
     specs = {layer.index: attention_spec(arch, layer) for layer in arch.layers}
     kept = [] if keep_layers else None
-    for position, (_, weights) in enumerate(LayerPipeline(checkpoint, arch, progress=progress, cancelled=cancelled)):
+    for _, weights in LayerPipeline(checkpoint, arch, progress=progress, cancelled=cancelled):
         run_layer(spec, specs[weights.index], weights.attention, weights.other, h)
-        if after_layer is not None:
-            after_layer(position, h)
         if kept is not None:
             kept.append(h.copy())
     return ForwardResult(final_hidden(checkpoint, arch, spec, h), kept)
