@@ -10,6 +10,9 @@ import numpy as np
 import pytest
 
 from healable import healable
+from headmix.core.cli import build_parser
+from headmix.core.errors import HeadmixError
+from headmix.core.heal.command import options_from
 from headmix.core.heal.record import HealOptions
 from headmix.core.heal.run import heal_export
 from headmix.core.heal.trainable import select
@@ -37,3 +40,20 @@ def test_norms_train_every_norm_weight_besides_the_choice(tmp_path):
     assert json.loads((folder / "headmix.json").read_text())["heal"]["norms"] is True
     after = open_checkpoint(folder)
     assert any(not np.array_equal(np.array(after.read(n)), value) for n, value in before.items())
+
+
+def test_norms_are_trained_by_default_and_can_be_left_out():
+    assert HealOptions().norms is True
+    parser = build_parser()
+    assert options_from(parser.parse_args(["heal", "OUT"])).norms is True
+    assert options_from(parser.parse_args(["heal", "OUT", "--no-heal-norms"])).norms is False
+    assert options_from(parser.parse_args(["shrink", "M", "-o", "O", "--heal", "--no-heal-norms"])).norms is False
+
+
+def test_an_export_the_shrink_did_not_change_is_not_healed_for_its_norms_alone(tmp_path):
+    made = healable(tmp_path / "made")
+    folder = tmp_path / "unchanged"
+    shutil.copytree(made["source"], folder)  # the original's very tensors, with an export's record
+    shutil.copy(made["export"] / "headmix.json", folder / "headmix.json")
+    with pytest.raises(HeadmixError, match="nothing to train"):
+        heal_export(folder, str(made["source"]), HealOptions(tokens=512, window=64, device="cpu"))

@@ -18,10 +18,11 @@ from ..io.checkpoint import Checkpoint
 CHOICES = ("changed", "attention", "all")
 
 
-def _is_norm(role: str) -> bool:
-    """Norm weights and biases (attn_norm, mlp_norm, the post-norms, q_norm/k_norm, final_norm): few parameters,
-    each scaling what a changed projection reads or writes."""
-    return "norm" in role
+def norm_names(arch: Architecture) -> set[str]:
+    """Every norm weight and bias (attn_norm, mlp_norm, the post-norms, q_norm/k_norm, final_norm): few parameters,
+    each scaling what a changed projection reads or what its layer adds to the residual stream."""
+    names = {n for layer in arch.layers for role, n in layer.names.items() if "norm" in role}
+    return names | {n for role, n in arch.global_names.items() if "norm" in role}
 
 
 def source_name(arch: Architecture, name: str, layer_map: dict[int, int] | None) -> str:
@@ -69,6 +70,5 @@ def select(which: str, export: Checkpoint, arch: Architecture, source: Checkpoin
         mapping = layer_map_of(provenance)
         chosen = {n for n in names if _differs(export, source, n, source_name(arch, n, mapping))}
     if norms:
-        chosen |= {n for layer in arch.layers for r, n in layer.names.items() if _is_norm(r)}
-        chosen |= {n for r, n in arch.global_names.items() if _is_norm(r)}
+        chosen |= norm_names(arch)
     return [n for n in names if n in chosen]
