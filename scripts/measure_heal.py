@@ -1,7 +1,14 @@
 """Measure healing on a real model: held-out perplexity before and after, for a few token budgets.
 
     python scripts/measure_heal.py [--model FOLDER] [--texts FOLDER] [--shapes kv,hd] [--budgets 8192,16384]
-                                   [--eval-tokens 4096] [--lr 3e-4] [--workdir DIR] [--json FILE]
+                                   [--eval-tokens 4096] [--lr 3e-4] [--train changed] [--norms | --no-norms]
+                                   [--workdir DIR [--reuse] [--tag -NAME]] [--json FILE]
+
+README "Healing"'s default rows: ``--shapes kv,hd,q,layers --budgets 65536`` (the norms train by default;
+``--no-norms`` gives the rows of the previous default). With ``--reuse``, the shrunk exports already in
+``--workdir`` are healed again and the perplexities of the original and of those exports are kept in
+``--workdir``/perplexities.json (each measured once, keyed by the weights' file sizes and times); ``--tag``
+names the healed copies, so that heals of different variants run side by side in one workdir.
 
 Shapes kv, hd, q and layers are SmolLM2-135M's (the default --model); gq and ghd are Gemma 3 270M's:
 ``--model ~/.cache/headmix/real-model/gemma-3-270m-q4_k_m --shapes gq,ghd`` (scripts/get_real_gemma.py).
