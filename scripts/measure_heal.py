@@ -1,7 +1,14 @@
 """Measure healing on a real model: held-out perplexity before and after, for a few token budgets.
 
     python scripts/measure_heal.py [--model FOLDER] [--texts FOLDER] [--shapes kv,hd] [--budgets 8192,16384]
-                                   [--eval-tokens 4096] [--lr 3e-4] [--workdir DIR] [--json FILE]
+                                   [--eval-tokens 4096] [--lr 3e-4] [--train changed] [--norms | --no-norms]
+                                   [--workdir DIR [--reuse] [--tag -NAME]] [--json FILE]
+
+README "Healing"'s default rows: ``--shapes kv,hd,q,layers --budgets 65536`` (the norms train by default;
+``--no-norms`` gives the rows of the previous default). With ``--reuse``, the shrunk exports already in
+``--workdir`` are healed again and the perplexities of the original and of those exports are kept in
+``--workdir``/perplexities.json (each measured once, keyed by the weights' file sizes and times); ``--tag``
+names the healed copies, so that heals of different variants run side by side in one workdir.
 
 Shapes kv, hd, q and layers are SmolLM2-135M's (the default --model); gq and ghd are Gemma 3 270M's:
 ``--model ~/.cache/headmix/real-model/gemma-3-270m-q4_k_m --shapes gq,ghd`` (scripts/get_real_gemma.py).
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -61,12 +69,22 @@ def shared_run(a: str, b: str, length: int = 80) -> str | None:
     return next((a[i:i + length] for i in range(len(a) - length + 1) if a[i:i + length] in runs), None)
 
 
-def perplexities(folder: Path, texts: dict[str, Path], tokens: int) -> dict[str, float]:
+def perplexities(folder: Path, texts: dict[str, Path], tokens: int, cache: Path | None = None) -> dict[str, float]:
+    """Perplexity of the model in ``folder`` on each text; with ``cache`` (a JSON file), a model whose weights'
+    sizes and times are unchanged since a measurement with the same texts and tokens is not measured again."""
+    key = json.dumps([str(Path(folder).resolve()), tokens, {n: str(p) for n, p in texts.items()},
+                      sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in Path(folder).glob("*.safetensors"))])
+    known = json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
+    if key in known:
+        return known[key]
     checkpoint = open_checkpoint(folder)
     out = {}
     for name, path in texts.items():
         sample = prepare_text(checkpoint, read_text(path), Settings(512, tokens))
         out[name] = evaluate_model(checkpoint, sample).perplexity.perplexity
+    if cache is not None:
+        known[key] = out
+        cache.write_text(json.dumps(known, indent=1))
     return out
 
 
@@ -107,10 +125,13 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-tokens", type=int, default=4096)
     parser.add_argument("--lr", type=float, default=HealOptions().lr)
     parser.add_argument("--train", default="changed")
+    parser.add_argument("--norms", action=argparse.BooleanOptionalAction, default=HealOptions().norms,
+                        help="also train every norm weight")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--calib-text", type=Path, default=CALIBRATION,
                         help="the text the shrink is calibrated on and the heal trains on (default: headmix's mixed one)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--tag", default="", help="suffix of the healed copies' folders (runs side by side in one --workdir)")
     parser.add_argument("--reuse", action="store_true", help="reuse shrunk exports already in --workdir")
     parser.add_argument("--no-gap", action="store_true", help="skip the top-k gap measurement")
     args = parser.parse_args(argv)
@@ -129,7 +150,8 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     budgets = [int(b) for b in args.budgets.split(",") if b]
     rows, gaps = [], {}
-    base = perplexities(args.model, texts, args.eval_tokens)
+    cache = work / "perplexities.json" if args.reuse else None  # the original's and the reused exports'
+    base = perplexities(args.model, texts, args.eval_tokens, cache)
     rows.append({"shape": "original", "budget": None, **base, "seconds": 0.0})
     print(f"original: {base}", flush=True)
     for key in args.shapes.split(","):
@@ -145,24 +167,28 @@ def main(argv=None) -> int:
             if code:
                 return code
         shrink_seconds = time.perf_counter() - started
-        before = perplexities(shrunk, texts, args.eval_tokens)
+        before = perplexities(shrunk, texts, args.eval_tokens, cache)
         rows.append({"shape": title, "budget": 0, **before, "seconds": shrink_seconds})
         print(f"{title} un-healed: {before} ({shrink_seconds:.0f} s)", flush=True)
         if not args.no_gap:
             gaps[title] = top_k_gap(args.model, shrunk)
             print(f"  top-k gap: {gaps[title]}", flush=True)
         for budget in budgets:
-            healed = work / f"{key}-{budget}"
+            healed = work / f"{key}-{budget}{args.tag}"
             if healed.exists():
                 shutil.rmtree(healed)
             shutil.copytree(shrunk, healed)
             started = time.perf_counter()
-            record = heal_export(healed, str(args.model), HealOptions(tokens=budget, lr=args.lr, train=args.train))
+            record = heal_export(healed, str(args.model), HealOptions(tokens=budget, lr=args.lr, train=args.train,
+                                                                    norms=args.norms))
             seconds = time.perf_counter() - started
             after = perplexities(healed, texts, args.eval_tokens)
             rows.append({"shape": title, "budget": budget, **after, "seconds": seconds, "kept": record.kept,
                          "heldout_kl": [record.heldout_before["kl"], record.heldout_after["kl"]],
-                         "trained_parameters": record.trained_parameters, "teacher_seconds": record.seconds["teacher"]})
+                         "trained_parameters": record.trained_parameters, "teacher_seconds": record.seconds["teacher"],
+                         "variant": {"lr": args.lr, "train": args.train, "norms": args.norms},
+                         "train_loss_first_last": [record.loss_curve[0][1], record.loss_curve[-1][1]],
+                         "load": [round(x, 2) for x in os.getloadavg()]})
             if args.json:  # after every heal, so an interrupted run keeps what it measured
                 args.json.write_text(json.dumps({"rows": rows, "top_k_gap": gaps}, indent=2))
             print(f"  healed {budget}: {after} ({seconds:.0f} s; {record.summary()})", flush=True)

@@ -129,9 +129,11 @@ def test_heal_lowers_the_loss_and_records_what_it_did(shrunk, tmp_path):
     assert data["text_sha256"] == hashlib.sha256(shrunk["text"].read_bytes()).hexdigest()
     assert data["tokens"] >= QUICK.tokens and data["lr"] == QUICK.lr and len(data["loss_curve"]) == data["steps"]
     assert set(data["heldout_before"]) == {"kl", "nll", "perplexity"}
-    # the shrink changed k, v, o (and q's complex factor) of both layers: those, and only those, moved
+    # the shrink changed k, v, o (and q's complex factor) of both layers: those and the norm weights, and only those, moved
     trained = set(data["trained"])
-    assert trained and all(".self_attn." in n for n in trained)
+    norms = {n for n in trained if "norm" in n}
+    assert data["norms"] is True and len(norms) == 5  # two per layer and the final one
+    assert trained - norms and all(".self_attn." in n for n in trained - norms)
     after = open_checkpoint(folder)
     for name, value in old.items():
         assert np.array_equal(np.array(after.read(name)), value) == (name not in trained), name
@@ -201,10 +203,10 @@ def test_heal_command_reads_headmix_json_and_shrink_heal_runs(shrunk, tmp_path, 
     second = tmp_path / "second"
     code = main(["shrink", str(shrunk["source"]), "-o", str(second), "--kv-heads", "2", "--calib-text", str(shrunk["text"]),
                  "--calib-tokens", "512", "--heal", "--heal-tokens", "600", "--heal-train", "attention", "--device", "cpu",
-                 "--heal-recompute"])
+                 "--heal-recompute", "--no-heal-norms"])
     assert code == 0
     data = json.loads((second / "headmix.json").read_text())["heal"]
-    assert data["train"] == "attention" and len(data["trained"]) == 8
+    assert data["train"] == "attention" and data["norms"] is False and len(data["trained"]) == 8
 
 
 def test_heal_refuses_a_source_that_is_not_the_original(shrunk, tmp_path, capsys):

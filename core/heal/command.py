@@ -46,6 +46,9 @@ def add_heal_arguments(p: argparse.ArgumentParser, with_switch: bool) -> None:
                    help=f"peak learning rate of the heal (default {DEFAULT_LR:g})")
     p.add_argument("--heal-train", choices=CHOICES, default="changed",
                    help="what the heal trains: the tensors the shrink changed (default), all attention, or everything")
+    p.add_argument("--heal-norms", action=argparse.BooleanOptionalAction, default=HealOptions().norms,
+                   help="also train every norm weight (a few parameters a layer), whatever --heal-train chose "
+                        f"(default {'on; --no-heal-norms trains only what --heal-train chose' if HealOptions().norms else 'off'})")
     p.add_argument("--heal-recompute", action=argparse.BooleanOptionalAction, default=True,
                    help="recompute each layer in the backward pass instead of keeping every layer's activations (the "
                         "default: a fraction of the memory for about a third more compute); --no-heal-recompute keeps them")
@@ -55,7 +58,7 @@ def add_heal_arguments(p: argparse.ArgumentParser, with_switch: bool) -> None:
 
 def options_from(args: argparse.Namespace, text: str | None = None) -> HealOptions:
     return HealOptions(tokens=args.heal_tokens, lr=args.heal_lr, train=args.heal_train, device=args.device, text=text,
-                       recompute=args.heal_recompute)
+                       recompute=args.heal_recompute, norms=args.heal_norms)
 
 
 def _bar():

@@ -26,7 +26,7 @@ from . import require_torch, teacher
 from .availability import check_family, check_tokenizer, device_for
 from .memory import release_freed_memory
 from .record import HELDOUT_FRACTION, MAX_HELDOUT_WINDOWS, HealOptions, HealRecord, thin_curve
-from .trainable import select
+from .trainable import norm_names, select
 from .write_back import PROVENANCE_NAME, write_back, write_record
 
 #: what a heal trains on when the shrink used headmix's own text: the mixed-genre calibration text (narrative,
@@ -125,8 +125,8 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     train_at, heldout_at = heal_rows(ids.shape[0], options.tokens, options.window)
     ids = ids[np.concatenate([train_at, heldout_at])]  # only these windows go through the teacher
     train_rows, heldout_rows = np.arange(len(train_at)), np.arange(len(train_at), ids.shape[0])
-    trained = select(options.train, export, arch, original, provenance)
-    if not trained:
+    trained = select(options.train, export, arch, original, provenance, options.norms)
+    if not set(trained) - norm_names(arch):  # the norms alone would heal an export the shrink did not change
         raise HeadmixError("nothing to train: every tensor of the export equals the original's; "
                            "use --heal-train attention or all")
     torch.manual_seed(options.seed)
@@ -159,7 +159,7 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
         text_sha256=text.sha256, tokens=result.tokens, steps=result.steps, lr=options.lr, window=options.window,
         batch=options.batch, top_k=top_k, device=str(device),
         heldout_windows=len(heldout_rows), heldout_before=before.to_json(), heldout_after=after.to_json(),
-        loss_curve=thin_curve(result.curve),
+        loss_curve=thin_curve(result.curve), norms=options.norms,
         seconds={"teacher": round(teacher_seconds, 2), "training": round(result.seconds, 2)},
     )
     updated = dict(provenance)

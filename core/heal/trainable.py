@@ -18,6 +18,13 @@ from ..io.checkpoint import Checkpoint
 CHOICES = ("changed", "attention", "all")
 
 
+def norm_names(arch: Architecture) -> set[str]:
+    """Every norm weight and bias (attn_norm, mlp_norm, the post-norms, q_norm/k_norm, final_norm): few parameters,
+    each scaling what a changed projection reads or what its layer adds to the residual stream."""
+    names = {n for layer in arch.layers for role, n in layer.names.items() if "norm" in role}
+    return names | {n for role, n in arch.global_names.items() if "norm" in role}
+
+
 def source_name(arch: Architecture, name: str, layer_map: dict[int, int] | None) -> str:
     """The source tensor an export tensor came from (layers renumbered when some were removed)."""
     if not layer_map or arch.family is None:
@@ -48,16 +55,20 @@ def _differs(export: Checkpoint, source: Checkpoint, name: str, other: str) -> b
     return any(not np.array_equal(flat_a[i:i + step], flat_b[i:i + step]) for i in range(0, flat_a.size, step))
 
 
-def select(which: str, export: Checkpoint, arch: Architecture, source: Checkpoint, provenance: dict) -> list[str]:
-    """The names of the export tensors to train, in file order."""
+def select(which: str, export: Checkpoint, arch: Architecture, source: Checkpoint, provenance: dict,
+           norms: bool = False) -> list[str]:
+    """The names of the export tensors to train, in file order (``norms``: every norm weight too, changed or not)."""
     if which not in CHOICES:
         raise ValueError(f"--heal-train must be one of {', '.join(CHOICES)}")
     layer_names = {n for layer in arch.layers for n in layer.names.values()}
     names = [n for n in export.tensors if n in layer_names or n in arch.global_names.values()]
     if which == "all":
-        return names
-    attention = {layer.names[r] for layer in arch.layers for r in layer.attention_roles}
-    if which == "attention":
-        return [n for n in names if n in attention]
-    mapping = layer_map_of(provenance)
-    return [n for n in names if _differs(export, source, n, source_name(arch, n, mapping))]
+        chosen = set(names)
+    elif which == "attention":
+        chosen = {layer.names[r] for layer in arch.layers for r in layer.attention_roles}
+    else:
+        mapping = layer_map_of(provenance)
+        chosen = {n for n in names if _differs(export, source, n, source_name(arch, n, mapping))}
+    if norms:
+        chosen |= norm_names(arch)
+    return [n for n in names if n in chosen]
