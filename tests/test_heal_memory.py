@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-from headmix.core.cli import build_parser
-from headmix.core.heal.command import options_from
 from headmix.core.heal.distil import score, top_k_kl, train_loss
 from headmix.core.heal.memory import release_freed_memory
 from headmix.core.heal.record import HealOptions
@@ -68,14 +66,6 @@ def test_scoring_a_chunk_at_a_time_gives_the_whole_windows_scores(model_dir, tmp
     for chunk, batch in ((7, 1), (3, 2), (1000, 2)):
         scores = score(student, targets, ids, np.arange(2), batch=batch, chunk=chunk)
         assert scores.kl == pytest.approx(kl, rel=1e-5) and scores.nll == pytest.approx(nll, rel=1e-5)
-
-
-def test_layers_are_recomputed_by_default_and_can_be_kept():
-    assert HealOptions().recompute is True
-    parser = build_parser()
-    assert options_from(parser.parse_args(["heal", "OUT"])).recompute is True
-    assert options_from(parser.parse_args(["heal", "OUT", "--no-heal-recompute"])).recompute is False
-    assert options_from(parser.parse_args(["shrink", "M", "-o", "O", "--heal", "--heal-recompute"])).recompute is True
 
 
 def test_a_shrink_on_headmixs_own_text_heals_on_the_mixed_calibration_text(tmp_path):

@@ -42,12 +42,18 @@ def test_norms_train_every_norm_weight_besides_the_choice(tmp_path):
     assert any(not np.array_equal(np.array(after.read(n)), value) for n, value in before.items())
 
 
-def test_norms_are_trained_by_default_and_can_be_left_out():
-    assert HealOptions().norms is True
+@pytest.mark.parametrize("field", ["norms", "recompute"])
+def test_heal_switches_are_on_by_default_and_each_command_turns_them_off_or_on(field):
+    """``--heal-norms`` (train the norm weights too) and ``--heal-recompute`` (recompute each layer in the backward
+    pass): both on by default, and both ``heal`` and ``shrink --heal`` take the ``--no-`` form and the plain one."""
+    flag = "--heal-" + field
+    no_flag = "--no-heal-" + field
+    assert getattr(HealOptions(), field) is True
     parser = build_parser()
-    assert options_from(parser.parse_args(["heal", "OUT"])).norms is True
-    assert options_from(parser.parse_args(["heal", "OUT", "--no-heal-norms"])).norms is False
-    assert options_from(parser.parse_args(["shrink", "M", "-o", "O", "--heal", "--no-heal-norms"])).norms is False
+    assert getattr(options_from(parser.parse_args(["heal", "OUT"])), field) is True
+    assert getattr(options_from(parser.parse_args(["heal", "OUT", no_flag])), field) is False
+    assert getattr(options_from(parser.parse_args(["shrink", "M", "-o", "O", "--heal", no_flag])), field) is False
+    assert getattr(options_from(parser.parse_args(["shrink", "M", "-o", "O", "--heal", flag])), field) is True
 
 
 def test_an_export_the_shrink_did_not_change_is_not_healed_for_its_norms_alone(tmp_path):
