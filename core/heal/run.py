@@ -26,7 +26,7 @@ from . import require_torch, teacher
 from .availability import check_family, check_tokenizer, device_for
 from .memory import release_freed_memory
 from .record import HELDOUT_FRACTION, MAX_HELDOUT_WINDOWS, HealOptions, HealRecord, thin_curve
-from .trainable import norm_names, select
+from .trainable import select, with_norms
 from .write_back import PROVENANCE_NAME, write_back, write_record
 
 #: what a heal trains on when the shrink used headmix's own text: the mixed-genre calibration text (narrative,
@@ -125,10 +125,12 @@ def heal_export(export_path: str | Path, source: str | None = None, options: Hea
     train_at, heldout_at = heal_rows(ids.shape[0], options.tokens, options.window)
     ids = ids[np.concatenate([train_at, heldout_at])]  # only these windows go through the teacher
     train_rows, heldout_rows = np.arange(len(train_at)), np.arange(len(train_at), ids.shape[0])
-    trained = select(options.train, export, arch, original, provenance, options.norms)
-    if not set(trained) - norm_names(arch):  # the norms alone would heal an export the shrink did not change
+    trained = select(options.train, export, arch, original, provenance)
+    if not trained:  # checked before the norms join: they alone would heal an export the shrink did not change
         raise HeadmixError("nothing to train: every tensor of the export equals the original's; "
                            "use --heal-train attention or all")
+    if options.norms:
+        trained = with_norms(trained, export, arch)
     torch.manual_seed(options.seed)
     targets = teacher.compute(original, ids, options.top_k, progress=lambda d, t: report("teacher", d, t, None),
                               cancelled=cancelled)

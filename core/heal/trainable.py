@@ -69,6 +69,11 @@ def select(which: str, export: Checkpoint, arch: Architecture, source: Checkpoin
     else:
         mapping = layer_map_of(provenance)
         chosen = {n for n in names if _differs(export, source, n, source_name(arch, n, mapping))}
-    if norms:
-        chosen |= norm_names(arch)
-    return [n for n in names if n in chosen]
+    chosen = [n for n in names if n in chosen]
+    return with_norms(chosen, export, arch) if norms else chosen
+
+
+def with_norms(names: list[str], export: Checkpoint, arch: Architecture) -> list[str]:
+    """``names`` and every norm weight of the export, in file order."""
+    chosen = set(names) | norm_names(arch)
+    return [n for n in export.tensors if n in chosen]
